@@ -1,0 +1,57 @@
+"""cdshedge_cvx: CDS index hedging of a desk's PnL as a declarative CVXPY problem.
+
+Names are imported lazily (PEP 562) so ``cdshedge --help`` starts without importing CVXPY.
+
+>>> import cdshedge_cvx as ch
+>>> market, universe = ch.examples.seed()
+>>> result = ch.backtest(market, universe, conventions="seed")          # doctest: +SKIP
+>>> result.allocations                                                   # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__version__ = "0.1.0"
+
+_EXPORTS = {
+    # errors
+    "CdsHedgeError": "errors", "DataError": "errors", "SpecificationError": "errors", "SolverError": "errors",
+    "InfeasibleError": "errors", "CrossCheckError": "errors", "CrossCheckWarning": "errors",
+    # instruments and data
+    "Instrument": "instruments", "Universe": "instruments", "standard_universe": "instruments",
+    "MarketData": "market", "Conventions": "conventions", "SEED": "conventions", "MARKET": "conventions",
+    "get_conventions": "conventions", "PeriodData": "periods", "normalise_horizon": "periods",
+    # analytics
+    "rpv01": "analytics", "cs01_to_notional": "analytics", "notional_to_cs01": "analytics",
+    "jump_to_default": "analytics", "premium_accrued": "analytics",
+    # model
+    "Term": "terms", "Objective": "terms", "LinearTerm": "terms", "HedgePnL": "terms", "Carry": "terms",
+    "Roll": "terms", "VariancePenalty": "terms", "TransactionCost": "terms",
+    "Constraint": "constraints", "BoxLimits": "constraints", "GrossLimit": "constraints", "NetLimit": "constraints",
+    "JumpToDefaultLimit": "constraints", "TurnoverLimit": "constraints",
+    "CovarianceEstimator": "estimators", "SampleCovariance": "estimators",
+    "HedgeProblem": "problem", "PeriodSolution": "problem",
+    "backtest": "backtest", "default_objective": "backtest", "HedgeResult": "result",
+    "scipy_solve": "reference", "cross_check": "reference",
+}
+_SUBMODULES = ("examples", "testing", "analytics", "calendars", "io", "cli")
+
+__all__ = sorted(_EXPORTS) + list(_SUBMODULES) + ["__version__"]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    if name in _SUBMODULES:
+        module = importlib.import_module(f".{name}", __name__)
+        globals()[name] = module
+        return module
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -1,0 +1,228 @@
+"""The ``cdshedge`` command.
+
+Exit codes: 0 success, 1 internal error, 2 usage or data error, 3 infeasible or solver failure.
+Errors are one line on standard error (``--debug`` shows the traceback). Outputs are written
+atomically: a failed run leaves no partial file. Heavy imports (CVXPY, pandas) happen only
+inside the sub-commands, so ``cdshedge --help`` starts fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any
+
+__all__ = ["EXIT_INTERNAL", "EXIT_OK", "EXIT_SOLVER", "EXIT_USAGE", "build_parser", "main"]
+
+EXIT_OK, EXIT_INTERNAL, EXIT_USAGE, EXIT_SOLVER = 0, 1, 2, 3
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, exit 2
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def _add_data_flags(parser: argparse.ArgumentParser) -> None:
+    data = parser.add_argument_group("data")
+    data.add_argument("--spreads", metavar="CSV", help="daily spreads in bp: first column dates, one column per "
+                      "instrument (name or ticker)")
+    data.add_argument("--desk-pnl", metavar="CSV", help="daily desk PnL in $mm: a date column and one value column")
+    data.add_argument("--instruments", metavar="CSV", help="instruments file: instrument,coupon_bp,cs01_min,cs01_max"
+                      "[,currency,recovery,n_names,maturity_years,roll_fraction,bid_ask_bp,ticker,roll_lag_days]; "
+                      "default: the four standard indices")
+    data.add_argument("--example", choices=["seed", "market"], help="use an embedded example instead of files")
+    data.add_argument("--missing", choices=["error", "ffill", "drop"], default="error",
+                      help="missing spreads: refuse (default), forward-fill up to --max-gap rows, or drop the dates")
+    data.add_argument("--max-gap", type=int, default=5, metavar="N", help="longest gap --missing ffill fills (5)")
+
+
+def _add_model_flags(parser: argparse.ArgumentParser, *, objective_default: str | None) -> None:
+    model = parser.add_argument_group("model")
+    model.add_argument("--horizon", default="M", help="rebalancing: M, Q, A or a pandas alias (ME, W-FRI, 2W …)")
+    model.add_argument("--conventions", choices=["seed", "market", "market-cash"], default=None,
+                       help="arithmetic: 'seed' (the prototype) or 'market' (default with data flags)")
+    model.add_argument("--mode", choices=["hindsight", "walk-forward"], default=None,
+                       help="decide with the period's own data or only with data before it")
+    model.add_argument("--objective", default=objective_default, metavar="EXPR",
+                       help="weighted term names, e.g. 'pnl - carry - roll - 5*variance' (default "
+                            f"{objective_default!r}); terms: pnl, carry, roll, variance, tcost")
+    model.add_argument("--term-module", action="append", default=[], metavar="MODULE",
+                       help="import MODULE and make its Term subclasses usable in --objective (repeatable)")
+    model.add_argument("--solver", default=None, help="CVXPY solver (default: HIGHS for LPs, OSQP for QPs)")
+    model.add_argument("--window", type=int, default=252, metavar="N",
+                       help="walk-forward: trailing observations for risk (252)")
+    model.add_argument("--cross-check", action=argparse.BooleanOptionalAction, default=True,
+                       help="re-solve every period with scipy and report the gaps (default on)")
+    model.add_argument("--strict", action="store_true", help="a cross-check disagreement is an error (exit 3)")
+
+
+def _add_output_flags(parser: argparse.ArgumentParser) -> None:
+    out = parser.add_argument_group("output")
+    out.add_argument("--out", metavar="CSV", help="write the allocations table (period_end × instrument)")
+    out.add_argument("--quiet", action="store_true", help="no progress bar")
+    out.add_argument("--debug", action="store_true", help="show tracebacks")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``cdshedge`` (sub-commands run, convert, frontier)."""
+    parser = _Parser(prog="cdshedge", description="CDS index hedging of a desk's PnL (CVXPY, cross-checked by scipy).")
+    parser.add_argument("--version", action="store_true", help="print the version and exit")
+    commands = parser.add_subparsers(dest="command", parser_class=_Parser)
+    run = commands.add_parser("run", help="optimise the hedge per period and print the allocations",
+                              description="Optimise the CS01 hedge per period. With no data flags it runs the "
+                                          "embedded prototype example under seed conventions.")
+    _add_data_flags(run)
+    _add_model_flags(run, objective_default="pnl - carry - roll")
+    _add_output_flags(run)
+    run.set_defaults(handler=_cmd_run)
+    for register in _EXTRA_COMMANDS:
+        register(commands)
+    return parser
+
+
+#: Sub-command registrars ``f(subparsers)`` added by other modules (convert, frontier …).
+_EXTRA_COMMANDS: list[Callable[[Any], None]] = []
+
+
+def _term_factories(modules: Sequence[str]) -> dict[str, Callable[[], Any]]:
+    from .objective_parser import builtin_term_factories
+    from .registry import discover_terms
+
+    factories = builtin_term_factories()
+    factories.update(discover_terms(modules))
+    return factories
+
+
+def load_inputs(args: argparse.Namespace) -> tuple[Any, Any, str, str]:
+    """Market and universe from the data flags; also the default conventions and a notice line."""
+    from . import examples
+    from .errors import SpecificationError
+    from .instruments import Universe, standard_universe
+    from .market import MarketData
+
+    if args.example and (args.spreads or args.desk_pnl):
+        raise SpecificationError("--example cannot be combined with --spreads/--desk-pnl")
+    if args.desk_pnl and not args.spreads:
+        raise SpecificationError("--desk-pnl needs --spreads")
+    if args.example == "market":
+        market_example = getattr(examples, "market", None)
+        if market_example is None:
+            raise SpecificationError("the realistic example market is not available in this version")
+        market, universe = market_example()
+        return market, universe, "market", "Embedded realistic example market (synthetic, seed 0)."
+    if args.spreads:
+        market = MarketData.from_csv(args.spreads, args.desk_pnl, missing=args.missing, max_gap=args.max_gap)
+        universe = Universe.from_csv(args.instruments) if args.instruments else standard_universe()
+        return market, universe, "market", ""
+    market, universe = examples.seed()
+    if args.instruments:
+        universe = Universe.from_csv(args.instruments)
+    return market, universe, "seed", ("No data flags: running the embedded prototype example "
+                                      "(seed conventions, prototype limits and coupons).")
+
+
+def _format_table(frame: Any, digits: int = 6) -> str:
+    return frame.to_string(float_format=lambda v: f"{v:.{digits}f}")
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from .backtest import backtest
+    from .io import write_frame_csv
+    from .objective_parser import parse_objective
+
+    market, universe, default_conventions, notice = load_inputs(args)
+    conventions = args.conventions or default_conventions
+    mode = args.mode or "hindsight"
+    objective = parse_objective(args.objective, _term_factories(args.term_module))
+    result = backtest(market, universe, objective, horizon=args.horizon, conventions=conventions, mode=mode,
+                      cross_check=args.cross_check, solver=args.solver, window=args.window, strict=args.strict,
+                      progress=not args.quiet)
+    if args.out:
+        write_frame_csv(args.out, result.allocations)
+    print_run_report(result, notice)
+    return EXIT_OK
+
+
+def print_run_report(result: Any, notice: str = "") -> None:
+    """Print the allocations table and a summary with units."""
+    summary = result.summary()
+    if notice:
+        print(notice)
+    print(f"Optimised CS01 allocation ($mm per bp, + = protection bought) per period "
+          f"[{summary['conventions']} conventions, {summary['mode']}, horizon {summary['horizon']}, "
+          f"objective: {summary['objective']}]:")
+    print(_format_table(result.allocations))
+    print()
+    print(f"periods: {summary['periods']}   solver: {summary['solver']}   "
+          f"build {summary['build_time_s'] * 1e3:.1f} ms, solves {summary['solve_time_s'] * 1e3:.1f} ms")
+    print(f"realised PnL ($mm): desk {summary['desk_pnl_mm']:.4f}, hedge {summary['hedge_pnl_mm']:.4f}, "
+          f"carry -{summary['carry_mm']:.4f}, roll -{summary['roll_mm']:.4f}, tcost -{summary['tcost_mm']:.4f}, "
+          f"hedged {summary['hedged_pnl_mm']:.4f}")
+    print(f"hedge effectiveness (1 - Var hedged / Var unhedged, per period): {summary['hedge_effectiveness']:.3f}   "
+          f"mean gross CS01: {summary['mean_gross_cs01']:.4f} $mm/bp")
+    if summary["cross_check_warnings"] == "off":
+        print("scipy cross-check: off")
+    else:
+        print(f"scipy cross-check: max objective gap {summary['cross_check_max_objective_gap']:.3g} $mm, "
+              f"max allocation gap {summary['cross_check_max_allocation_gap']:.3g} $mm/bp, "
+              f"{summary['cross_check_warnings']} period(s) out of tolerance")
+    if summary["fallbacks"]:
+        print(f"fallback solver used in {summary['fallbacks']} period(s): see result.solver_info")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``cdshedge``; returns the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.version:
+        from . import __version__
+
+        print(__version__)
+        return EXIT_OK
+    if not getattr(args, "command", None):
+        parser.print_help()
+        return EXIT_USAGE
+    debug = getattr(args, "debug", False)
+    try:
+        import warnings
+
+        from .errors import CrossCheckWarning
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", CrossCheckWarning)  # reported in the summary instead
+            return int(args.handler(args))
+    except Exception as exc:
+        from .errors import DataError, SolverError, SpecificationError
+
+        if debug:
+            raise
+        if isinstance(exc, (DataError, SpecificationError)):
+            code = EXIT_USAGE
+        elif isinstance(exc, SolverError):
+            code = EXIT_SOLVER
+        else:
+            code = EXIT_INTERNAL
+        kind = type(exc).__name__
+        message = " ".join(str(exc).split()) or kind
+        if code == EXIT_INTERNAL:
+            message = f"internal error ({kind}): {message}; rerun with --debug and report it"
+        print(f"cdshedge: error: {message}", file=sys.stderr)
+        return code
+    except KeyboardInterrupt:
+        print("cdshedge: interrupted", file=sys.stderr)
+        return 130
+
+
+def entry_point() -> None:
+    """Console-script wrapper: ``sys.exit(main())``."""
+    sys.exit(main())
+
+
+def _register_builtin_commands() -> None:
+    from . import cli_commands
+
+    cli_commands.register(_EXTRA_COMMANDS)
+
+
+_register_builtin_commands()

@@ -1,0 +1,291 @@
+"""Instrument specifications and the hedge universe.
+
+An :class:`Instrument` is one CDS index the desk may hold; a :class:`Universe` is the ordered
+tuple of them that a backtest optimises over.  Units: CS01 limits in $mm per bp (positive =
+protection bought), coupons and bid/ask in bp, recovery as a fraction.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .errors import DataError
+
+__all__ = ["INSTRUMENT_COLUMNS", "Instrument", "Universe", "standard_universe"]
+
+#: Required columns of an instruments file, then the optional ones with their defaults.
+REQUIRED_COLUMNS = ("instrument", "coupon_bp", "cs01_min", "cs01_max")
+OPTIONAL_DEFAULTS: dict[str, object] = {
+    "currency": "USD",
+    "recovery": 0.4,
+    "n_names": 125,
+    "maturity_years": 5.0,
+    "roll_fraction": 0.2,
+    "bid_ask_bp": 0.5,
+    "ticker": "",
+    "roll_lag_days": 0,
+}
+INSTRUMENT_COLUMNS = REQUIRED_COLUMNS + tuple(OPTIONAL_DEFAULTS)
+_NUMERIC = ("coupon_bp", "cs01_min", "cs01_max", "recovery", "n_names", "maturity_years",
+            "roll_fraction", "bid_ask_bp", "roll_lag_days")
+
+
+@dataclass(frozen=True)
+class Instrument:
+    """One CDS index.
+
+    Parameters
+    ----------
+    name : str
+        Name used in results and matched against the spreads' columns.
+    coupon_bp : float
+        Fixed running coupon in bp per year (100 for IG/Main, 500 for HY/Xover).
+    cs01_min, cs01_max : float
+        Box limits on the CS01 held, $mm per bp; ``cs01_min < 0`` allows selling protection.
+    currency : str
+        Currency of the CS01 (USD for CDX, EUR for iTraxx).
+    recovery : float
+        Recovery rate assumed by the index (0.4; CDX HY trades at 0.3).
+    n_names : int
+        Number of reference entities (jump-to-default is notional·(1−R)/n_names).
+    maturity_years : float
+        Remaining maturity used for RPV01 (5 for the on-the-run 5Y series).
+    roll_fraction : float
+        Roll-down per year as a fraction of the spread (0.2 = 20 % of the spread per year).
+    bid_ask_bp : float
+        Typical bid/ask in bp; transaction cost is half of it per unit of CS01 traded.
+    ticker : str
+        Alias of the instrument in data files (e.g. ``CDX IG CDSI GEN 5Y Corp``).
+    roll_lag_days : int
+        Business days after 20 Mar / 20 Sep on which the index rolls (CDX HY about 5).
+    """
+
+    name: str
+    coupon_bp: float
+    cs01_min: float
+    cs01_max: float
+    currency: str = "USD"
+    recovery: float = 0.4
+    n_names: int = 125
+    maturity_years: float = 5.0
+    roll_fraction: float = 0.2
+    bid_ask_bp: float = 0.5
+    ticker: str = ""
+    roll_lag_days: int = 0
+    where: str = field(default="", compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        at = f" ({self.where})" if self.where else ""
+        if not isinstance(self.name, str) or not self.name.strip():
+            raise DataError(f"instrument name must be a non-empty string{at}")
+        for column in _NUMERIC:
+            value = getattr(self, column)
+            if not isinstance(value, (int, float, np.integer, np.floating)) or not math.isfinite(value):
+                raise DataError(
+                    f"instrument {self.name!r}{at}: column {column!r} must be a finite number, got {value!r}"
+                )
+        if self.coupon_bp < 0:
+            raise DataError(f"instrument {self.name!r}{at}: coupon_bp must be >= 0, got {self.coupon_bp}")
+        if self.cs01_min > self.cs01_max:
+            raise DataError(
+                f"instrument {self.name!r}{at}: cs01_min {self.cs01_min} > cs01_max {self.cs01_max}; "
+                "swap them or fix the limits"
+            )
+        if not 0.0 <= self.recovery < 1.0:
+            raise DataError(f"instrument {self.name!r}{at}: recovery must be in [0, 1), got {self.recovery}")
+        if self.n_names < 1:
+            raise DataError(f"instrument {self.name!r}{at}: n_names must be >= 1, got {self.n_names}")
+        if self.maturity_years <= 0:
+            raise DataError(f"instrument {self.name!r}{at}: maturity_years must be > 0, got {self.maturity_years}")
+        if self.bid_ask_bp < 0 or self.roll_fraction < 0:
+            raise DataError(f"instrument {self.name!r}{at}: bid_ask_bp and roll_fraction must be >= 0")
+
+    def replace(self, **changes: object) -> Instrument:
+        """Return a copy with ``changes`` applied (validated again)."""
+        return dataclasses.replace(self, **changes)
+
+
+class Universe(Sequence[Instrument]):
+    """An ordered, validated tuple of :class:`Instrument` with vector views of their fields.
+
+    Parameters
+    ----------
+    instruments : sequence of Instrument
+        At least one; names must be unique.
+    """
+
+    def __init__(self, instruments: Sequence[Instrument]) -> None:
+        instruments = tuple(instruments)
+        if not instruments:
+            raise DataError("a universe needs at least one instrument")
+        seen: dict[str, int] = {}
+        for position, instrument in enumerate(instruments):
+            if not isinstance(instrument, Instrument):
+                raise DataError(f"universe entry {position} is not an Instrument: {instrument!r}")
+            if instrument.name in seen:
+                raise DataError(f"duplicate instrument {instrument.name!r} in the universe")
+            seen[instrument.name] = position
+        self._instruments = instruments
+
+    # Sequence protocol ---------------------------------------------------------------
+    def __getitem__(self, item):  # type: ignore[override]
+        if isinstance(item, str):
+            for instrument in self._instruments:
+                if instrument.name == item:
+                    return instrument
+            raise KeyError(item)
+        return self._instruments[item]
+
+    def __len__(self) -> int:
+        return len(self._instruments)
+
+    def __iter__(self) -> Iterator[Instrument]:
+        return iter(self._instruments)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Universe) and self._instruments == other._instruments
+
+    def __hash__(self) -> int:
+        return hash(self._instruments)
+
+    def __repr__(self) -> str:
+        return f"Universe({', '.join(self.names)})"
+
+    # vector views -----------------------------------------------------------------------
+    @property
+    def names(self) -> list[str]:
+        """Instrument names in order."""
+        return [i.name for i in self._instruments]
+
+    def vector(self, field_name: str) -> np.ndarray:
+        """One numeric field of every instrument as a float array, in order."""
+        return np.array([float(getattr(i, field_name)) for i in self._instruments])
+
+    @property
+    def lower(self) -> np.ndarray:
+        """Lower CS01 limits, $mm/bp."""
+        return self.vector("cs01_min")
+
+    @property
+    def upper(self) -> np.ndarray:
+        """Upper CS01 limits, $mm/bp."""
+        return self.vector("cs01_max")
+
+    def aliases(self) -> dict[str, str]:
+        """Map every accepted data-column name (name and ticker) to the instrument name."""
+        mapping = {i.name: i.name for i in self._instruments}
+        mapping.update({i.ticker: i.name for i in self._instruments if i.ticker})
+        return mapping
+
+    def with_limits(self, lower: Sequence[float] | None = None, upper: Sequence[float] | None = None) -> Universe:
+        """A copy with new CS01 limits (``None`` keeps the current ones)."""
+        lower = self.lower if lower is None else np.asarray(lower, dtype=float)
+        upper = self.upper if upper is None else np.asarray(upper, dtype=float)
+        if len(lower) != len(self) or len(upper) != len(self):
+            raise DataError(f"limits need {len(self)} values, one per instrument")
+        return Universe([i.replace(cs01_min=float(lo), cs01_max=float(up))
+                         for i, lo, up in zip(self._instruments, lower, upper)])
+
+    def to_frame(self) -> pd.DataFrame:
+        """The universe as an instruments table (the columns of an instruments file)."""
+        rows = [{c: getattr(i, c) for c in INSTRUMENT_COLUMNS if c != "instrument"} | {"instrument": i.name}
+                for i in self._instruments]
+        return pd.DataFrame(rows, columns=list(INSTRUMENT_COLUMNS))
+
+    # constructors -------------------------------------------------------------------------
+    @classmethod
+    def from_frame(cls, frame: pd.DataFrame, *, source: str = "instruments frame") -> Universe:
+        """Build a universe from a table with the columns of an instruments file.
+
+        Required columns: ``instrument, coupon_bp, cs01_min, cs01_max``; optional:
+        ``currency, recovery, n_names, maturity_years, roll_fraction, bid_ask_bp, ticker,
+        roll_lag_days``.  Errors name ``source``, the row (file line) and the column.
+        """
+        if not isinstance(frame, pd.DataFrame):
+            raise DataError(f"{source}: expected a DataFrame, got {type(frame).__name__}")
+        frame = frame.rename(columns=lambda c: str(c).strip())
+        missing = [c for c in REQUIRED_COLUMNS if c not in frame.columns]
+        if missing:
+            raise DataError(f"{source}: missing column(s) {missing}; an instruments file needs "
+                            f"{', '.join(REQUIRED_COLUMNS)}")
+        unknown = [c for c in frame.columns if c not in INSTRUMENT_COLUMNS]
+        if unknown:
+            raise DataError(f"{source}: unknown column(s) {unknown}; accepted: {', '.join(INSTRUMENT_COLUMNS)}")
+        if frame.empty:
+            raise DataError(f"{source}: no instruments (header only)")
+        instruments = []
+        for position, (_, row) in enumerate(frame.iterrows()):
+            where = f"{source}, row {position + 2}"
+            name = row["instrument"]
+            if not isinstance(name, str) or not name.strip():
+                raise DataError(f"{where}, column 'instrument': empty instrument name")
+            kwargs: dict[str, object] = {"name": name.strip()}
+            for column in INSTRUMENT_COLUMNS[1:]:
+                value = row[column] if column in frame.columns else OPTIONAL_DEFAULTS[column]
+                if column in REQUIRED_COLUMNS and (value is None or (isinstance(value, float) and math.isnan(value))):
+                    raise DataError(f"{where}, column {column!r}: missing value for instrument {name!r}")
+                if column in _NUMERIC:
+                    if isinstance(value, float) and math.isnan(value) and column not in REQUIRED_COLUMNS:
+                        value = OPTIONAL_DEFAULTS[column]
+                    try:
+                        value = float(value)
+                    except (TypeError, ValueError):
+                        raise DataError(f"{where}, column {column!r}: {value!r} is not a number "
+                                        f"(instrument {name!r})") from None
+                    if column in ("n_names", "roll_lag_days"):
+                        if not math.isfinite(value) or value != int(value):
+                            raise DataError(f"{where}, column {column!r}: {value!r} is not a whole number")
+                        value = int(value)
+                else:
+                    value = OPTIONAL_DEFAULTS[column] if (value is None or (isinstance(value, float)
+                                                                            and math.isnan(value))) else str(value)
+                kwargs[column] = value
+            instruments.append(Instrument(**kwargs, where=where))  # type: ignore[arg-type]
+        names = [i.name for i in instruments]
+        for position, name in enumerate(names):
+            if names.index(name) != position:
+                raise DataError(f"{source}, row {position + 2}: duplicate instrument {name!r} "
+                                f"(first at row {names.index(name) + 2})")
+        return cls(instruments)
+
+    @classmethod
+    def from_csv(cls, path: str | Path) -> Universe:
+        """Read an instruments CSV (see :meth:`from_frame` for its columns)."""
+        from .io import read_csv_checked
+
+        frame = read_csv_checked(path, what="instruments file", index_col=None)
+        return cls.from_frame(frame, source=str(path))
+
+
+def standard_universe() -> Universe:
+    """The four indices of the prototype with its limits and coupons.
+
+    ======================  ======  =========  ========  ===  =======  ======
+    instrument              coupon  CS01 max   currency  R    names    b/a bp
+    ======================  ======  =========  ========  ===  =======  ======
+    CDX IG                  100     0.25       USD       0.4  125      0.5
+    CDX HY                  500     0.10       USD       0.3  100      3.0
+    iTraxx Main             100     0.25       EUR       0.4  125      0.5
+    iTraxx Xover            500     0.10       EUR       0.4  75       2.0
+    ======================  ======  =========  ========  ===  =======  ======
+
+    Lower limits are 0 (protection bought only), as in the prototype.  Bid/ask are typical
+    on-the-run quotes in spread terms (HY is quoted in price: 1/8 point ≈ 3 bp at 5Y).
+    """
+    return Universe([
+        Instrument("CDX IG", 100.0, 0.0, 0.25, currency="USD", recovery=0.4, n_names=125,
+                   bid_ask_bp=0.5, ticker="CDX IG CDSI GEN 5Y Corp"),
+        Instrument("CDX HY", 500.0, 0.0, 0.10, currency="USD", recovery=0.3, n_names=100,
+                   bid_ask_bp=3.0, ticker="CDX HY CDSI GEN 5Y Corp", roll_lag_days=5),
+        Instrument("iTraxx Main", 100.0, 0.0, 0.25, currency="EUR", recovery=0.4, n_names=125,
+                   bid_ask_bp=0.5, ticker="ITRAXX EUR CDSI GEN 5Y Corp"),
+        Instrument("iTraxx Xover", 500.0, 0.0, 0.10, currency="EUR", recovery=0.4, n_names=75,
+                   bid_ask_bp=2.0, ticker="ITRAXX XOVER CDSI GEN 5Y Corp"),
+    ])

@@ -1,0 +1,274 @@
+"""Rebalancing periods and the data a period's solve reads (:class:`PeriodData`).
+
+A period is every observation after the previous period's last date up to its own last date;
+the date before it (the *base*) provides the starting level and is when a walk-forward decision
+is taken. The very first date of the data is never inside a period.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from .conventions import Conventions, year_fraction
+from .errors import DataError, SpecificationError
+from .instruments import Universe
+
+__all__ = ["Period", "PeriodBuilder", "PeriodData", "make_periods", "normalise_horizon"]
+
+#: The prototype's aliases (pandas < 2.2) mapped to current pandas offset aliases.
+HORIZON_ALIASES = {"M": "ME", "Q": "QE", "A": "YE", "Y": "YE", "BM": "BME", "BQ": "BQE", "BA": "BYE",
+                   "BY": "BYE", "SM": "SME"}
+Mode = Literal["hindsight", "walk-forward"]
+
+
+def normalise_horizon(horizon: str) -> str:
+    """Map ``M``/``Q``/``A`` (and ``2M`` …) to pandas aliases; validate any other alias."""
+    if not isinstance(horizon, str) or not horizon.strip():
+        raise SpecificationError(
+            f"horizon must be a pandas offset alias such as 'M', 'Q', 'A', 'W-FRI'; got {horizon!r}")
+    text = horizon.strip()
+    digits = ""
+    while text and text[0].isdigit():
+        digits, text = digits + text[0], text[1:]
+    base, _, anchor = text.partition("-")
+    alias = digits + HORIZON_ALIASES.get(base.upper() if base.upper() in HORIZON_ALIASES else base, base)
+    if anchor:
+        alias += "-" + anchor
+    try:
+        pd.tseries.frequencies.to_offset(alias)
+    except ValueError:
+        raise SpecificationError(f"unknown horizon {horizon!r}; use M, Q, A or a pandas offset alias "
+                                 "(ME, QE, YE, W, W-FRI, 2W, …)") from None
+    return alias
+
+
+@dataclass(frozen=True)
+class Period:
+    """Positions of one period in the date index: rows ``first … last`` (inclusive)."""
+
+    end: pd.Timestamp
+    base: pd.Timestamp
+    first: int
+    last: int
+
+    @property
+    def rows(self) -> int:
+        """Number of observations in the period."""
+        return self.last - self.first + 1
+
+    @property
+    def calendar_days(self) -> int:
+        """Calendar days from the base date to the last date."""
+        return int((self.end - self.base).days)
+
+
+def make_periods(dates: pd.DatetimeIndex, horizon: str, min_rows: int = 1) -> list[Period]:
+    """Split ``dates`` into periods by the pandas resample bins of ``horizon``.
+
+    The period's end is its last actual date (as the prototype's ``x.index[-1]``); periods with
+    fewer than ``min_rows`` observations are skipped (the prototype skips < 2).
+    """
+    alias = normalise_horizon(horizon)
+    positions = pd.Series(np.arange(len(dates)), index=dates)
+    lasts = positions.resample(alias).last().dropna().astype(int).to_numpy()
+    periods = []
+    previous = 0
+    for last in lasts:
+        first = previous + 1
+        if last >= first and last - first + 1 >= min_rows:
+            periods.append(Period(end=dates[last], base=dates[first - 1], first=first, last=last))
+        previous = max(previous, last)
+    return periods
+
+
+class PeriodData(Mapping[str, Any]):
+    """Everything one period's solve may read, as a read-only mapping.
+
+    Keys (arrays have one entry per instrument, in universe order):
+
+    ===================  =================================================================
+    key                  meaning
+    ===================  =================================================================
+    period_end, base     last date of the period; date the decision is taken (Timestamp)
+    period               label ``YYYY-MM-DD`` of ``period_end``
+    instruments, n       names and count
+    rows, calendar_days  observations in the period; calendar days base → end
+    spread_changes       realised daily changes in the period (rows × n, bp)
+    desk_pnl             realised daily desk PnL in the period (rows, $mm)
+    expected_change      spread change per instrument the objective expects over the
+                         period (hindsight: the realised total; walk-forward: forecast, 0)
+    risk_changes,        daily changes and desk PnL the risk estimate uses (hindsight: the
+    risk_desk_pnl        period's own; walk-forward: a trailing window before ``base``)
+    horizon_rows         daily variance × horizon_rows = variance over the period
+    spread_start         spread level carry and roll use (bp)
+    coupon_bp, bid_ask_bp, recovery, maturity_years, n_names, roll_fraction
+                         instrument fields
+    rpv01                risky annuity at ``spread_start`` (years)
+    carry_rate_bp        coupon or spread, per the conventions
+    carry_annuity        RPV01 (market) or 1 (seed)
+    carry_accrual,       year fractions of the period for carry and roll-down
+    roll_accrual
+    pnl_scale, carry_scale, roll_scale
+                         the conventions' scale factors
+    cs01_min, cs01_max   box limits ($mm/bp)
+    h_prev               holdings carried from the previous period ($mm/bp)
+    mode, conventions    ``hindsight``/``walk-forward`` and the conventions' name
+    ===================  =================================================================
+
+    Reading a key that is not there raises :class:`~cdshedge_cvx.errors.DataError`.
+    """
+
+    def __init__(self, values: Mapping[str, Any]) -> None:
+        self._values = dict(values)
+
+    def __getitem__(self, key: str) -> Any:
+        try:
+            return self._values[key]
+        except KeyError:
+            period = self._values.get("period", "?")
+            available = ", ".join(sorted(self._values))
+            raise DataError(f"period {period}: no data key {key!r}; available: {available}") from None
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def replace(self, **changes: Any) -> PeriodData:
+        """A copy with some keys changed or added (e.g. ``h_prev`` or a user's own key)."""
+        return PeriodData({**self._values, **changes})
+
+    def __repr__(self) -> str:
+        return f"PeriodData(period={self._values.get('period')!r}, keys={len(self._values)})"
+
+
+class PeriodBuilder:
+    """Turns a market, a universe and conventions into one :class:`PeriodData` per period.
+
+    Parameters
+    ----------
+    spreads : DataFrame
+        Spreads with columns in universe order (see :meth:`MarketData.for_universe`).
+    desk_pnl : Series
+        Desk PnL on the same dates.
+    universe : Universe
+    conventions : Conventions
+    horizon : str
+        Rebalancing frequency (M, Q, A, W-FRI, …).
+    mode : {"hindsight", "walk-forward"}
+    window : int
+        Walk-forward: trailing observations used for risk (strictly before the period).
+    min_history : int
+        Walk-forward: periods with fewer trailing observations are skipped (warm-up).
+    forecast : DataFrame, optional
+        Walk-forward: expected spread change over each period, indexed by period end; missing
+        means zero.
+    roll_jumps : DataFrame, optional
+        Part of each daily change that is a generic-series roll jump, removed from changes.
+    extra : mapping, optional
+        Additional keys for users' own terms: a value per key, either a constant or a
+        callable ``f(period) -> value``.
+    """
+
+    def __init__(self, spreads: pd.DataFrame, desk_pnl: pd.Series, universe: Universe,
+                 conventions: Conventions, horizon: str = "M", mode: Mode = "hindsight", *,
+                 window: int = 252, min_history: int = 20, forecast: pd.DataFrame | None = None,
+                 roll_jumps: pd.DataFrame | None = None, extra: Mapping[str, Any] | None = None) -> None:
+        if mode not in ("hindsight", "walk-forward"):
+            raise SpecificationError(f"unknown mode {mode!r}; use 'hindsight' or 'walk-forward'")
+        if window < 2 or min_history < 2:
+            raise SpecificationError("window and min_history must be at least 2 observations")
+        self.universe = universe
+        self.conventions = conventions
+        self.mode = mode
+        self.window = int(window)
+        self.min_history = int(min_history)
+        self.forecast = forecast
+        self.extra = dict(extra or {})
+        self.dates = pd.DatetimeIndex(spreads.index)
+        self.levels = spreads.to_numpy(dtype=float)
+        self.desk = desk_pnl.to_numpy(dtype=float)
+        whole = np.vstack([np.zeros((1, self.levels.shape[1])), np.diff(self.levels, axis=0)])
+        if roll_jumps is not None:
+            jumps = roll_jumps.reindex(index=self.dates, columns=spreads.columns).fillna(0.0).to_numpy()
+            whole = whole - jumps
+        self.whole_changes = whole
+        min_rows = conventions.min_rows
+        periods = make_periods(self.dates, horizon, min_rows)
+        if mode == "walk-forward":
+            periods = [p for p in periods if p.first >= self.min_history + 1]
+        if not periods:
+            raise DataError(f"no period of horizon {horizon!r} has enough data "
+                            f"({len(self.dates)} dates {self.dates[0].date()} … {self.dates[-1].date()})")
+        self.periods = periods
+        self._static = {
+            "instruments": universe.names, "n": len(universe),
+            "coupon_bp": universe.vector("coupon_bp"), "bid_ask_bp": universe.vector("bid_ask_bp"),
+            "recovery": universe.vector("recovery"), "maturity_years": universe.vector("maturity_years"),
+            "n_names": universe.vector("n_names"),
+            "roll_fraction": (np.full(len(universe), conventions.roll_fraction)
+                              if conventions.roll_fraction is not None else universe.vector("roll_fraction")),
+            "cs01_min": universe.lower, "cs01_max": universe.upper,
+            "pnl_scale": conventions.pnl_scale, "carry_scale": conventions.carry_scale,
+            "roll_scale": conventions.roll_scale, "mode": mode, "conventions": conventions.name,
+        }
+
+    def __len__(self) -> int:
+        return len(self.periods)
+
+    def __iter__(self) -> Iterator[PeriodData]:
+        for period in self.periods:
+            yield self.build(period)
+
+    def period_changes(self, period: Period) -> np.ndarray:
+        """Realised daily changes of ``period`` under the conventions."""
+        if self.conventions.changes == "within-period":
+            block = self.levels[period.first:period.last + 1]
+            return np.vstack([np.zeros((1, block.shape[1])), np.diff(block, axis=0)])
+        return self.whole_changes[period.first:period.last + 1]
+
+    def build(self, period: Period) -> PeriodData:
+        """The :class:`PeriodData` of one period."""
+        from .analytics import rpv01
+
+        conv = self.conventions
+        changes = self.period_changes(period)
+        desk = self.desk[period.first:period.last + 1]
+        start_row = period.first if conv.spread_start == "first-row" else period.first - 1
+        spread_start = self.levels[start_row]
+        static = self._static
+        if self.mode == "hindsight":
+            expected = changes.sum(axis=0)
+            risk_changes, risk_desk = changes, desk
+        else:
+            lo = max(1, period.first - self.window)
+            risk_changes = self.whole_changes[lo:period.first]
+            risk_desk = self.desk[lo:period.first]
+            expected = np.zeros(changes.shape[1])
+            if self.forecast is not None and period.end in self.forecast.index:
+                expected = self.forecast.loc[period.end, self.universe.names].to_numpy(dtype=float)
+        annuity = (rpv01(spread_start, static["maturity_years"], static["recovery"])
+                   if conv.carry_annuity else np.ones_like(spread_start))
+        values: dict[str, Any] = dict(static)
+        values.update(
+            period_end=period.end, base=period.base, period=str(period.end.date()),
+            rows=period.rows, calendar_days=period.calendar_days,
+            spread_changes=changes, desk_pnl=desk, expected_change=expected,
+            risk_changes=risk_changes, risk_desk_pnl=risk_desk, horizon_rows=period.rows,
+            spread_start=spread_start,
+            rpv01=rpv01(spread_start, static["maturity_years"], static["recovery"]),
+            carry_rate_bp=static["coupon_bp"] if conv.carry_rate == "coupon" else spread_start,
+            carry_annuity=annuity,
+            carry_accrual=year_fraction(conv.carry_day_count, rows=period.rows, calendar_days=period.calendar_days),
+            roll_accrual=year_fraction(conv.roll_day_count, rows=period.rows, calendar_days=period.calendar_days),
+            h_prev=np.zeros(len(self.universe)),
+        )
+        for key, value in self.extra.items():
+            values[key] = value(period) if callable(value) else value
+        return PeriodData(values)

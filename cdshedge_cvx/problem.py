@@ -1,0 +1,377 @@
+"""HedgePnL problem: compile an objective and limits ONCE into a DPP CVXPY problem, then
+update Parameters and re-solve period after period.
+
+Linear objectives with only box limits are solved in closed form (bang-bang: each h_i sits on
+the bound its coefficient points to), with the coefficient read from the compiled CVXPY
+objective, not from the numpy twins, so the scipy cross-check stays independent. Tests compare
+that path with the LP solver.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import cvxpy as cp
+import numpy as np
+
+from .constraints import BoxLimits, Constraint
+from .errors import CdsHedgeError, DataError, InfeasibleError, SolverError, SpecificationError
+from .instruments import Universe
+from .terms import Objective, Term, as_objective
+
+__all__ = ["DEFAULT_SOLVER_OPTIONS", "FALLBACK_SOLVERS", "HedgeProblem", "PeriodSolution"]
+
+#: Options giving answers on the bounds to ~1e-9 (OSQP polishes the active set).
+DEFAULT_SOLVER_OPTIONS: dict[str, dict[str, Any]] = {
+    "HIGHS": {},
+    "OSQP": {"eps_abs": 1e-10, "eps_rel": 1e-10, "max_iter": 200_000, "polishing": True},
+    "CLARABEL": {"tol_gap_abs": 1e-10, "tol_gap_rel": 1e-10, "tol_feas": 1e-10},
+    "SCS": {"eps": 1e-9, "max_iters": 200_000},
+}
+#: Tried in order, and recorded, when the primary solver fails numerically.
+FALLBACK_SOLVERS = ("CLARABEL", "SCS")
+_HIGHS_BANNER_SHOWN = False
+
+
+@contextlib.contextmanager
+def _silenced_stdout() -> Iterator[None]:
+    """Silence C-level stdout (HiGHS prints a banner once per process)."""
+    try:
+        sys.stdout.flush()
+        fd = sys.__stdout__.fileno() if sys.__stdout__ is not None else 1
+        saved = os.dup(fd)
+    except (OSError, ValueError, AttributeError):
+        yield
+        return
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), fd)
+            yield
+    finally:
+        os.dup2(saved, fd)
+        os.close(saved)
+
+
+@dataclass
+class PeriodSolution:
+    """The answer of one period's solve.
+
+    Attributes
+    ----------
+    period : str
+        Label of the period (its last date).
+    h : ndarray
+        Optimal CS01 per instrument ($mm/bp).
+    objective : float
+        Optimal objective ($mm), from CVXPY.
+    terms : dict
+        Signed contribution of each objective entry (weight × term value, $mm).
+    shadow_prices : dict
+        Per constraint: dual values (d optimum / d limit).
+    status, solver, path : str
+        Solver status, the solver that produced the answer, and ``closed-form`` or ``solver``.
+    solve_time : float
+        Seconds spent in the solve.
+    fallback_from : list of str
+        Solvers that failed before ``solver`` answered (empty when none did).
+    """
+
+    period: str
+    h: np.ndarray
+    objective: float
+    terms: dict[str, float]
+    shadow_prices: dict[str, Any]
+    status: str
+    solver: str
+    path: str
+    solve_time: float
+    fallback_from: list[str] = field(default_factory=list)
+
+
+def _parameters_finite(parameters: Sequence[cp.Parameter]) -> str | None:
+    for parameter in parameters:
+        value = parameter.value
+        if value is None:
+            return f"Parameter {parameter.name()!r} was not given a value"
+        if not np.all(np.isfinite(value)):
+            return f"Parameter {parameter.name()!r} has non-finite values"
+    return None
+
+
+class HedgeProblem:
+    """A hedge objective and its limits compiled once, solved per period.
+
+    Parameters
+    ----------
+    universe : Universe or int
+        The instruments (or just their number).
+    objective : Term or Objective
+        The objective to maximise.
+    constraints : sequence of Constraint, optional
+        Limits besides the CS01 box (which is always there).
+    solver : str, optional
+        CVXPY solver name. Default: HIGHS for linear programs, OSQP for quadratic ones,
+        CLARABEL otherwise.
+    solver_options : dict, optional
+        Passed to the solver (defaults in :data:`DEFAULT_SOLVER_OPTIONS`).
+    fallback_solvers : sequence of str
+        Tried, and recorded, when the solver fails numerically.
+    closed_form : bool
+        Use the exact bang-bang answer for linear objectives with box limits only.
+    """
+
+    def __init__(self, universe: Universe | int, objective: Term | Objective,
+                 constraints: Sequence[Constraint] = (), *, solver: str | None = None,
+                 solver_options: Mapping[str, Any] | None = None,
+                 fallback_solvers: Sequence[str] = FALLBACK_SOLVERS, closed_form: bool = True) -> None:
+        self.universe = universe
+        self.objective = objective
+        self.constraints = constraints
+        self.solver = solver
+        self.solver_options = solver_options
+        self.fallback_solvers = fallback_solvers
+        self.closed_form = closed_form
+        self._built = False
+
+    # build --------------------------------------------------------------------------------
+    @property
+    def n(self) -> int:
+        """Number of instruments."""
+        return self.universe if isinstance(self.universe, int) else len(self.universe)
+
+    def build(self) -> HedgeProblem:
+        """Compile the problem; refuse, naming the term, anything not concave or not DPP."""
+        if self._built:
+            return self
+        n = self.n
+        objective = as_objective(self.objective)
+        if len(objective) == 0:
+            raise SpecificationError("the objective has no terms")
+        self.h_ = cp.Variable(n, name="h")
+        self.labels_ = objective.labels()
+        self.entries_: list[tuple[float, Term]] = [(w, t.clone()) for w, t in objective]
+        self.term_exprs_: list[cp.Expression] = []
+        self.term_parameters_: list[list[cp.Parameter]] = []
+        for label, (weight, term) in zip(self.labels_, self.entries_):
+            expression = self._build_term(label, weight, term)
+            self.term_exprs_.append(expression)
+            self.term_parameters_.append(expression.parameters())
+        total = sum(w * e for (w, _), e in zip(self.entries_, self.term_exprs_))
+        constraints = [c.clone() for c in self.constraints]
+        for c in constraints:
+            if not isinstance(c, Constraint):
+                raise SpecificationError(f"constraints must be Constraint objects, got {c!r}")
+        if not any(isinstance(c, BoxLimits) for c in constraints):
+            constraints.insert(0, BoxLimits())
+        self.constraints_ = constraints
+        cvx_constraints = []
+        for c in constraints:
+            try:
+                c.setup(n)
+                built = c.build(self.h_)
+            except CdsHedgeError:
+                raise
+            except Exception as exc:
+                raise SpecificationError(
+                    f"constraint {c.name}: could not be built: {type(exc).__name__}: {exc}") from exc
+            for item in built:
+                if not item.is_dcp(dpp=True):
+                    why = "not DPP" if item.is_dcp() else "not DCP (not convex)"
+                    raise SpecificationError(f"constraint {c.name}: {why}: {item}")
+            cvx_constraints.extend(built)
+        self.objective_expr_ = total
+        self.problem_ = cp.Problem(cp.Maximize(total), cvx_constraints)
+        if not self.problem_.is_dcp(dpp=True):
+            raise SpecificationError("the problem is not DCP/DPP although every term and constraint is")
+        self.is_linear_ = bool(total.is_affine())
+        self.box_only_ = all(type(c) is BoxLimits for c in constraints)
+        self.closed_form_ = self.closed_form and self.is_linear_ and self.box_only_
+        if self.solver is not None:
+            self.solver_ = str(self.solver).upper()
+            if self.solver_ not in cp.installed_solvers():
+                raise SpecificationError(f"solver {self.solver!r} is not installed; installed: "
+                                         f"{', '.join(cp.installed_solvers())}")
+        elif self.is_linear_ and self.problem_.is_qp():
+            self.solver_ = "HIGHS" if "HIGHS" in cp.installed_solvers() else "CLARABEL"
+        elif self.problem_.is_qp():
+            self.solver_ = "OSQP"
+        else:
+            self.solver_ = "CLARABEL"
+        self._built = True
+        return self
+
+    def _build_term(self, label: str, weight: float, term: Term) -> cp.Expression:
+        try:
+            term.setup(self.n)
+            expression = term.expr(self.h_)
+        except CdsHedgeError:
+            raise
+        except Exception as exc:
+            raise SpecificationError(f"term {label}: could not build its expression: "
+                                     f"{type(exc).__name__}: {exc}") from exc
+        if not isinstance(expression, cp.Expression):
+            if isinstance(expression, (int, float, np.number)):
+                expression = cp.Constant(float(expression))
+            else:
+                raise SpecificationError(f"term {label}: expr() must return a CVXPY expression, got "
+                                         f"{type(expression).__name__}")
+        if not expression.is_scalar():
+            raise SpecificationError(f"term {label}: expr() must be a scalar, got shape {expression.shape}")
+        if not expression.is_dcp(dpp=True):
+            if expression.is_dcp():
+                raise SpecificationError(
+                    f"term {label}: expression is not DPP (a Parameter multiplies another Parameter-dependent "
+                    "expression, e.g. quad_form(h, P) or p * (q @ h)); keep a factor F as the Parameter and write "
+                    "sum_squares(F @ h), or fold constants into one Parameter")
+            raise SpecificationError(f"term {label}: expression is not DCP (neither convex nor concave): {expression}")
+        if weight > 0 and not expression.is_concave():
+            raise SpecificationError(f"term {label} is convex, not concave, and enters the maximised objective with "
+                                     f"a + sign (weight {weight:g}); subtract it instead (e.g. '- {label}')")
+        if weight < 0 and not expression.is_convex():
+            raise SpecificationError(f"term {label} is concave, not convex, and enters the maximised objective with "
+                                     f"a - sign (weight {weight:g}); add it instead")
+        return expression
+
+    # update -------------------------------------------------------------------------------
+    def update(self, data: Mapping[str, Any]) -> None:
+        """Write one period's data into every Parameter (no recompilation)."""
+        self.build()
+        period = data.get("period", "?")
+        self.data_ = data
+        for label, (_, term), parameters in zip(self.labels_, self.entries_, self.term_parameters_):
+            missing = [key for key in term.requires if key not in data]
+            if missing:
+                raise DataError(f"term {label}, period {period}: needs data key(s) {missing} that the period "
+                                "data does not have; pass them with extra= or check the term's 'requires'")
+            try:
+                term.update(data)
+            except CdsHedgeError as exc:
+                raise type(exc)(f"term {label}, period {period}: {exc}") from exc
+            except Exception as exc:
+                raise SpecificationError(f"term {label}, period {period}: update() failed: "
+                                         f"{type(exc).__name__}: {exc}") from exc
+            problem = _parameters_finite(parameters)
+            if problem:
+                raise DataError(f"term {label}, period {period}: {problem} after update(); check its data")
+        for constraint in self.constraints_:
+            missing = [key for key in constraint.requires if key not in data]
+            if missing:
+                raise DataError(f"constraint {constraint.name}, period {period}: needs data key(s) {missing}")
+            try:
+                constraint.update(data)
+            except CdsHedgeError as exc:
+                raise type(exc)(f"constraint {constraint.name}, period {period}: {exc}") from exc
+            except Exception as exc:
+                raise SpecificationError(f"constraint {constraint.name}, period {period}: update() failed: "
+                                         f"{type(exc).__name__}: {exc}") from exc
+        box = self.constraints_[0] if isinstance(self.constraints_[0], BoxLimits) else None
+        if box is not None:
+            lower, upper = box.lower_.value, box.upper_.value
+            bad = np.flatnonzero(lower > upper)
+            if bad.size:
+                i = int(bad[0])
+                raise InfeasibleError(f"period {period}: CS01 limits of instrument {self._instrument(i)!r} are "
+                                      f"contradictory (cs01_min {lower[i]} > cs01_max {upper[i]})")
+
+    def _instrument(self, i: int) -> str:
+        return self.universe.names[i] if isinstance(self.universe, Universe) else f"#{i}"
+
+    # solve --------------------------------------------------------------------------------
+    def linear_coefficients(self) -> np.ndarray:
+        """Coefficient c of a linear objective c·h + const at the current Parameter values."""
+        if not self.is_linear_:
+            raise SpecificationError("linear_coefficients() needs a linear objective")
+        if self.h_.value is None:
+            self.h_.value = np.zeros(self.n)
+        grad = self.objective_expr_.grad[self.h_]
+        if grad is None:
+            return np.zeros(self.n)
+        dense = grad.toarray() if hasattr(grad, "toarray") else np.asarray(grad)
+        return np.asarray(dense, dtype=float).reshape(-1)
+
+    def solve(self) -> PeriodSolution:
+        """Solve for the Parameters last written by :meth:`update`."""
+        period = str(self.data_.get("period", "?")) if hasattr(self, "data_") else "?"
+        start = time.perf_counter()
+        if self.closed_form_:
+            solution = self._solve_closed_form(period)
+        else:
+            solution = self._solve_with_solver(period)
+        solution.solve_time = time.perf_counter() - start
+        return solution
+
+    def _solve_closed_form(self, period: str) -> PeriodSolution:
+        box = self.constraints_[0]
+        lower, upper = box.lower_.value, box.upper_.value
+        c = self.linear_coefficients()
+        h = np.where(c > 0, upper, np.where(c < 0, lower, np.clip(0.0, lower, upper)))
+        self.h_.value = h
+        duals = {box.name: c.copy()}  # the binding side's dual equals the coefficient
+        return self._solution(period, h, "optimal", "closed-form", "closed-form", [], duals)
+
+    def _solve_with_solver(self, period: str) -> PeriodSolution:
+        global _HIGHS_BANNER_SHOWN
+        failures: list[str] = []
+        solvers = [self.solver_] + [s for s in self.fallback_solvers
+                                    if s != self.solver_ and s in cp.installed_solvers()]
+        for solver in solvers:
+            options = dict(DEFAULT_SOLVER_OPTIONS.get(solver, {}))
+            if solver == self.solver_ and self.solver_options:
+                options.update(self.solver_options)
+            try:
+                if solver == "HIGHS" and not _HIGHS_BANNER_SHOWN:
+                    with _silenced_stdout():
+                        self.problem_.solve(solver=solver, **options)
+                    _HIGHS_BANNER_SHOWN = True
+                else:
+                    self.problem_.solve(solver=solver, **options)
+            except cp.error.SolverError as exc:
+                failures.append(f"{solver}: {str(exc).splitlines()[0] if str(exc) else 'failed'}")
+                continue
+            status = self.problem_.status
+            if status in (cp.INFEASIBLE, cp.INFEASIBLE_INACCURATE):
+                raise InfeasibleError(f"period {period}: the limits cannot all hold ({self._infeasibility_culprits()})")
+            if status in (cp.UNBOUNDED, cp.UNBOUNDED_INACCURATE):
+                raise SolverError(f"period {period}: the objective is unbounded under the limits; add finite limits")
+            if status == cp.OPTIMAL and self.h_.value is not None:
+                duals = {c.name: c.shadow_price() for c in self.constraints_}
+                return self._solution(period, np.asarray(self.h_.value, dtype=float), status, solver, "solver",
+                                      failures, duals)
+            failures.append(f"{solver}: status {status}")
+        raise SolverError(f"period {period}: no solver found an optimal hedge ({'; '.join(failures)})")
+
+    def _infeasibility_culprits(self) -> str:
+        extra = [c for c in self.constraints_ if not isinstance(c, BoxLimits)]
+        if not extra:
+            return "CS01 box limits"
+        culprits = []
+        for c in extra:
+            trial = cp.Problem(cp.Minimize(0), self.constraints_[0]._built + c._built)
+            try:
+                trial.solve(solver="CLARABEL")
+            except cp.error.SolverError:
+                continue
+            if trial.status in (cp.INFEASIBLE, cp.INFEASIBLE_INACCURATE):
+                culprits.append(f"{c!r} with the CS01 box limits")
+        if culprits:
+            return "; ".join(culprits)
+        return "the combination of " + ", ".join(repr(c) for c in self.constraints_)
+
+    def _solution(self, period: str, h: np.ndarray, status: str, solver: str, path: str,
+                  failures: list[str], duals: dict[str, Any]) -> PeriodSolution:
+        self.h_.value = h
+        terms = {label: float(w * e.value) for label, (w, _), e in zip(self.labels_, self.entries_, self.term_exprs_)}
+        return PeriodSolution(period=period, h=h.copy(), objective=float(sum(terms.values())), terms=terms,
+                              shadow_prices=duals, status=status, solver=solver, path=path, solve_time=0.0,
+                              fallback_from=failures)
+
+    # numpy twin -----------------------------------------------------------------------------
+    def twin_objective(self, h: np.ndarray, data: Mapping[str, Any]) -> float:
+        """The objective from the terms' numpy twins (no CVXPY involved)."""
+        return float(sum(w * t.value(h, data) for w, t in self.entries_))

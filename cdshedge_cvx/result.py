@@ -1,0 +1,196 @@
+"""HedgeResult: allocations, per-term breakdown, shadow prices, cross-check gaps, realised PnL."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .conventions import Conventions
+from .instruments import Universe
+from .periods import PeriodData
+from .problem import HedgeProblem, PeriodSolution
+from .reference import CrossCheck
+from .terms import Carry, Objective, Roll
+
+__all__ = ["HedgeResult", "PeriodRecord", "realised_attribution"]
+
+
+@dataclass(frozen=True)
+class PeriodRecord:
+    """One period: its data, the solution and the cross-check (``None`` when off)."""
+
+    data: PeriodData
+    solution: PeriodSolution
+    check: CrossCheck | None
+
+
+def realised_attribution(data: PeriodData, h: np.ndarray) -> pd.DataFrame:
+    """Realised PnL of holding ``h`` over the period, by instrument ($mm).
+
+    hedge = pnl_scale · Σ_t Δs_t · h (realised changes), carry and roll as the terms
+    :class:`~cdshedge_cvx.terms.Carry` and :class:`~cdshedge_cvx.terms.Roll` price them,
+    tcost = ½ · bid/ask · |h − h_prev|; net = hedge − carry − roll − tcost.
+    """
+    h = np.asarray(h, dtype=float)
+    hedge = data["pnl_scale"] * np.asarray(data["spread_changes"]).sum(axis=0) * h
+    carry = Carry().coefficients(data) * h
+    roll = Roll().coefficients(data) * h
+    tcost = 0.5 * np.asarray(data["bid_ask_bp"]) * np.abs(h - np.asarray(data["h_prev"]))
+    frame = pd.DataFrame({"cs01": h, "hedge_pnl": hedge, "carry": carry, "roll": roll, "tcost": tcost},
+                         index=pd.Index(data["instruments"], name="instrument"))
+    frame["net"] = frame["hedge_pnl"] - frame["carry"] - frame["roll"] - frame["tcost"]
+    return frame
+
+
+class HedgeResult:
+    """Everything a backtest produced, as DataFrames indexed by ``period_end``.
+
+    Attributes
+    ----------
+    allocations : DataFrame
+        Optimal CS01 ($mm/bp), one column per instrument in input order.
+    term_values : DataFrame
+        Signed contribution of each objective entry to the optimum ($mm).
+    shadow_prices : DataFrame
+        Box limits' shadow price per instrument (d optimum / d shift of the box), then one
+        column per other constraint.
+    solver_info : DataFrame
+        status, solver, path (closed-form / solver), solve_time (s), fallback.
+    cross_check : DataFrame
+        scipy objective, objective gap, twin gap, allocation gap, ok, message (empty if off).
+    pnl : DataFrame
+        Realised desk PnL, hedge PnL, carry, roll, tcost, net hedge and hedged PnL ($mm).
+    attribution : DataFrame
+        The same per instrument (long format: period_end, instrument).
+    """
+
+    def __init__(self, records: list[PeriodRecord], universe: Universe, objective: Objective,
+                 conventions: Conventions, horizon: str, mode: str, problem: HedgeProblem,
+                 build_time: float, missing: dict[str, Any]) -> None:
+        self.records = records
+        self.universe = universe
+        self.objective = objective
+        self.conventions = conventions
+        self.horizon = horizon
+        self.mode = mode
+        self.problem = problem
+        self.build_time = build_time
+        self.missing = missing
+
+    @property
+    def _index(self) -> pd.DatetimeIndex:
+        return pd.DatetimeIndex([r.data["period_end"] for r in self.records], name="period_end")
+
+    @cached_property
+    def allocations(self) -> pd.DataFrame:
+        return pd.DataFrame(np.array([r.solution.h for r in self.records]).reshape(-1, len(self.universe)),
+                            index=self._index, columns=pd.Index(self.universe.names, name="instrument"))
+
+    @cached_property
+    def term_values(self) -> pd.DataFrame:
+        return pd.DataFrame([r.solution.terms for r in self.records], index=self._index)
+
+    @cached_property
+    def shadow_prices(self) -> pd.DataFrame:
+        rows = []
+        for r in self.records:
+            row: dict[str, float] = {}
+            for name, value in r.solution.shadow_prices.items():
+                if np.ndim(value) == 1 and len(value) == len(self.universe):
+                    row.update(dict(zip(self.universe.names, np.asarray(value, dtype=float))))
+                else:
+                    row[name] = float(np.sum(value))
+            rows.append(row)
+        return pd.DataFrame(rows, index=self._index)
+
+    @cached_property
+    def solver_info(self) -> pd.DataFrame:
+        return pd.DataFrame([{"status": r.solution.status, "solver": r.solution.solver, "path": r.solution.path,
+                              "solve_time": r.solution.solve_time, "fallback": "; ".join(r.solution.fallback_from)}
+                             for r in self.records], index=self._index)
+
+    @cached_property
+    def cross_check(self) -> pd.DataFrame:
+        columns = ["scipy_objective", "cvxpy_objective", "objective_gap", "twin_gap", "allocation_gap", "ok", "message"]
+        rows = [{c: getattr(r.check, c) for c in columns} for r in self.records if r.check is not None]
+        index = pd.DatetimeIndex([r.data["period_end"] for r in self.records if r.check is not None], name="period_end")
+        return pd.DataFrame(rows, index=index, columns=columns)
+
+    @cached_property
+    def attribution(self) -> pd.DataFrame:
+        frames = []
+        for r in self.records:
+            frame = realised_attribution(r.data, r.solution.h).reset_index()
+            frame.insert(0, "period_end", r.data["period_end"])
+            frames.append(frame)
+        return pd.concat(frames, ignore_index=True)
+
+    @cached_property
+    def pnl(self) -> pd.DataFrame:
+        components = ["hedge_pnl", "carry", "roll", "tcost", "net"]
+        by_period = self.attribution.groupby("period_end", sort=True)[components].sum()
+        desk = pd.Series([float(np.sum(r.data["desk_pnl"])) for r in self.records], index=self._index)
+        frame = pd.DataFrame({"desk_pnl": desk.to_numpy()}, index=self._index)
+        frame[["hedge_pnl", "carry", "roll", "tcost", "net_hedge"]] = by_period.to_numpy()
+        frame["hedged_pnl"] = frame["desk_pnl"] + frame["net_hedge"]
+        return frame
+
+    # metrics --------------------------------------------------------------------------------
+    def hedge_effectiveness(self) -> float:
+        """1 − Var(hedged PnL) / Var(desk PnL) over the periods (NaN with < 2 periods or a flat desk)."""
+        pnl = self.pnl
+        if len(pnl) < 2:
+            return float("nan")
+        unhedged = float(np.var(pnl["desk_pnl"], ddof=1))
+        if unhedged <= 0:
+            return float("nan")
+        return 1.0 - float(np.var(pnl["hedged_pnl"], ddof=1)) / unhedged
+
+    def turnover(self) -> pd.Series:
+        """Σ_i |h_t − h_{t−1}| per period ($mm/bp), from the holdings carried in."""
+        return pd.Series([float(np.sum(np.abs(r.solution.h - r.data["h_prev"]))) for r in self.records],
+                         index=self._index, name="turnover")
+
+    def summary(self) -> pd.Series:
+        """Key figures: periods, objective, PnL by component, effectiveness, costs, gaps, timings."""
+        pnl = self.pnl
+        info = self.solver_info
+        check = self.cross_check
+        values: dict[str, Any] = {
+            "periods": len(self.records),
+            "horizon": self.horizon,
+            "conventions": self.conventions.name,
+            "mode": self.mode,
+            "objective": repr(self.objective),
+            "solver": ", ".join(sorted(set(info["solver"]))) if len(info) else "",
+            "desk_pnl_mm": float(pnl["desk_pnl"].sum()),
+            "hedge_pnl_mm": float(pnl["hedge_pnl"].sum()),
+            "carry_mm": float(pnl["carry"].sum()),
+            "roll_mm": float(pnl["roll"].sum()),
+            "tcost_mm": float(pnl["tcost"].sum()),
+            "hedged_pnl_mm": float(pnl["hedged_pnl"].sum()),
+            "hedge_effectiveness": self.hedge_effectiveness(),
+            "mean_gross_cs01": float(self.allocations.abs().sum(axis=1).mean()),
+            "mean_turnover": float(self.turnover().mean()),
+            "fallbacks": int((info["fallback"] != "").sum()) if len(info) else 0,
+            "missing_policy": self.missing.get("policy", "error"),
+            "build_time_s": self.build_time,
+            "solve_time_s": float(info["solve_time"].sum()) if len(info) else 0.0,
+        }
+        if len(check):
+            values.update({
+                "cross_check_max_objective_gap": float(check["objective_gap"].max()),
+                "cross_check_max_allocation_gap": float(check["allocation_gap"].max()),
+                "cross_check_warnings": int((~check["ok"].astype(bool)).sum()),
+            })
+        else:
+            values["cross_check_warnings"] = "off"
+        return pd.Series(values, name="summary", dtype=object)
+
+    def __repr__(self) -> str:
+        return (f"HedgeResult({len(self.records)} periods, horizon={self.horizon}, "
+                f"conventions={self.conventions.name}, mode={self.mode})")

@@ -1,0 +1,379 @@
+"""Objective terms: the :class:`Term` contract, the term algebra and the built-in terms.
+
+A term is a concave-or-convex scalar function of the hedge ``h`` (CS01 per instrument, $mm/bp)
+written twice: once as a DPP CVXPY expression over Parameters (:meth:`Term.expr`) and once as
+plain numpy (:meth:`Term.value`), which the independent scipy cross-check uses. Terms combine
+with ``+``, ``-`` and scalar ``*`` into an :class:`Objective` that is *maximised*::
+
+    objective = HedgePnL() - Carry() - Roll() - 5.0 * VariancePenalty()
+
+Every value is in $mm over the period.
+"""
+
+from __future__ import annotations
+
+import copy
+import numbers
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any, ClassVar
+
+import cvxpy as cp
+import numpy as np
+
+from .errors import SpecificationError
+from .estimators import CovarianceEstimator, get_estimator
+
+__all__ = [
+    "Carry",
+    "HedgePnL",
+    "LinearTerm",
+    "Objective",
+    "Roll",
+    "Term",
+    "TransactionCost",
+    "VariancePenalty",
+    "as_objective",
+]
+
+
+class Term:
+    """Base class of objective terms.
+
+    Subclasses store hyperparameters in ``__init__`` (no logic) and implement:
+
+    * ``setup(n)`` -- create the CVXPY Parameters once (``n`` instruments);
+    * ``update(data)`` -- fill them from a :class:`~cdshedge_cvx.periods.PeriodData`;
+    * ``expr(h)`` -- the CVXPY expression (must be DPP);
+    * ``value(h, data)`` -- the same formula in numpy (the scipy cross-check uses it);
+    * optionally ``gradient(h, data)`` and ``requires`` (the data keys read).
+    """
+
+    #: Data keys the term reads; checked before ``update`` so a missing key names the term.
+    requires: ClassVar[tuple[str, ...]] = ()
+    #: Name of a non-negative hyperparameter that absorbs scalar weights (``5 * term``).
+    weight_param: ClassVar[str | None] = None
+
+    def setup(self, n: int) -> None:
+        """Create the term's CVXPY Parameters for ``n`` instruments."""
+
+    def update(self, data: Mapping[str, Any]) -> None:
+        """Write the period's values into the Parameters."""
+
+    def expr(self, h: cp.Variable) -> cp.Expression:
+        """The CVXPY expression of the term (scalar, DPP)."""
+        raise NotImplementedError(f"{type(self).__name__}.expr is not implemented")
+
+    def value(self, h: np.ndarray, data: Mapping[str, Any]) -> float:
+        """The numpy value of the same formula at ``h``."""
+        raise NotImplementedError(f"{type(self).__name__}.value is not implemented")
+
+    def gradient(self, h: np.ndarray, data: Mapping[str, Any]) -> np.ndarray | None:
+        """Gradient of :meth:`value` at ``h``, or ``None`` to let scipy use finite differences."""
+        return None
+
+    @property
+    def name(self) -> str:
+        """Label used in breakdowns and error messages."""
+        return type(self).__name__
+
+    def clone(self) -> Term:
+        """An independent copy (Parameters are recreated by ``setup``)."""
+        return copy.deepcopy(self)
+
+    def __repr__(self) -> str:
+        params = ", ".join(f"{k}={v!r}" for k, v in vars(self).items()
+                           if not k.endswith("_") and not k.startswith("_"))
+        return f"{type(self).__name__}({params})"
+
+    # algebra ----------------------------------------------------------------------------
+    def __add__(self, other: object) -> Objective:
+        return as_objective(self) + other
+
+    def __radd__(self, other: object) -> Objective:
+        if isinstance(other, numbers.Number) and other == 0:  # sum([...])
+            return as_objective(self)
+        return NotImplemented
+
+    def __sub__(self, other: object) -> Objective:
+        return as_objective(self) - other
+
+    def __neg__(self) -> Objective:
+        return -as_objective(self)
+
+    def __mul__(self, other: object) -> Objective:
+        return as_objective(self) * other
+
+    __rmul__ = __mul__
+
+    def __truediv__(self, other: object) -> Objective:
+        return as_objective(self) / other
+
+
+def _check_scalar(value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(float(value)):
+        raise SpecificationError(f"terms can only be scaled by a finite real number, got {value!r}")
+    return float(value)
+
+
+class Objective:
+    """A weighted sum of terms, maximised: Σ_k w_k · term_k(h).
+
+    Parameters
+    ----------
+    entries : sequence of (float, Term)
+        Weights and terms. Built with ``+``, ``-`` and scalar ``*`` on terms.
+    """
+
+    def __init__(self, entries: Sequence[tuple[float, Term]]) -> None:
+        self.entries: tuple[tuple[float, Term], ...] = tuple(entries)
+        for weight, term in self.entries:
+            if not isinstance(term, Term):
+                raise SpecificationError(f"objective entries must be Terms, got {term!r}")
+            _check_scalar(weight)
+
+    def __iter__(self) -> Iterator[tuple[float, Term]]:
+        return iter(self.entries)
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    @property
+    def terms(self) -> list[Term]:
+        """The terms, in order."""
+        return [term for _, term in self.entries]
+
+    def labels(self) -> list[str]:
+        """Unique labels of the entries (``Carry``, ``Carry#2`` …)."""
+        labels: list[str] = []
+        for _, term in self.entries:
+            label, k = term.name, 2
+            while label in labels:
+                label, k = f"{term.name}#{k}", k + 1
+            labels.append(label)
+        return labels
+
+    def __add__(self, other: object) -> Objective:
+        if isinstance(other, (Term, Objective)):
+            return Objective(self.entries + as_objective(other).entries)
+        if isinstance(other, numbers.Number) and other == 0:
+            return self
+        return NotImplemented
+
+    def __radd__(self, other: object) -> Objective:
+        if isinstance(other, numbers.Number) and other == 0:
+            return self
+        return NotImplemented
+
+    def __sub__(self, other: object) -> Objective:
+        if isinstance(other, (Term, Objective)):
+            return self + (-as_objective(other))
+        return NotImplemented
+
+    def __neg__(self) -> Objective:
+        return self * -1.0
+
+    def __mul__(self, other: object) -> Objective:
+        k = _check_scalar(other)
+        entries = []
+        for weight, term in self.entries:
+            if term.weight_param is not None and k != 0:
+                # absorb |k| into the term's own non-negative weight, keep the sign outside
+                scaled = term.clone()
+                setattr(scaled, term.weight_param, getattr(term, term.weight_param) * abs(k))
+                entries.append((weight * float(np.sign(k)), scaled))
+            else:
+                entries.append((weight * k, term))
+        return Objective(entries)
+
+    __rmul__ = __mul__
+
+    def __truediv__(self, other: object) -> Objective:
+        return self * (1.0 / _check_scalar(other))
+
+    def __repr__(self) -> str:
+        parts = []
+        for i, (weight, term) in enumerate(self.entries):
+            sign = "-" if weight < 0 else "+"
+            mag = abs(weight)
+            body = repr(term) if mag == 1 else f"{mag:g} * {term!r}"
+            parts.append((f"-{body}" if sign == "-" else body) if i == 0 else f" {sign} {body}")
+        return "".join(parts) or "Objective()"
+
+
+def as_objective(value: Term | Objective) -> Objective:
+    """Wrap a single term as an :class:`Objective`; pass an objective through."""
+    if isinstance(value, Objective):
+        return value
+    if isinstance(value, Term):
+        return Objective([(1.0, value)])
+    raise SpecificationError(f"expected a Term or an Objective, got {value!r}")
+
+
+class LinearTerm(Term):
+    """A term linear in h: c · h, with c computed by :meth:`coefficients` from the data.
+
+    Subclasses implement ``coefficients(data) -> ndarray`` only.
+    """
+
+    def coefficients(self, data: Mapping[str, Any]) -> np.ndarray:
+        """The vector c of the term c · h ($mm per unit of CS01)."""
+        raise NotImplementedError
+
+    def setup(self, n: int) -> None:
+        self.c_ = cp.Parameter(n, name=f"{self.name}.c")
+
+    def update(self, data: Mapping[str, Any]) -> None:
+        self.c_.value = np.asarray(self.coefficients(data), dtype=float)
+
+    def expr(self, h: cp.Variable) -> cp.Expression:
+        return self.c_ @ h
+
+    def value(self, h: np.ndarray, data: Mapping[str, Any]) -> float:
+        return float(np.dot(self.coefficients(data), h))
+
+    def gradient(self, h: np.ndarray, data: Mapping[str, Any]) -> np.ndarray:
+        return np.asarray(self.coefficients(data), dtype=float)
+
+
+class HedgePnL(LinearTerm):
+    """Hedge PnL over the period: pnl_scale · Σ_i E[Δs_i] · h_i.
+
+    ``E[Δs]`` is ``expected_change``: the realised total change in hindsight, the forecast
+    (zero by default) in walk-forward. Market: Δs(bp) · h($mm/bp) = $mm; seed: × 0.01.
+    Protection bought (h > 0) gains when spreads widen.
+    """
+
+    requires = ("expected_change", "pnl_scale")
+
+    def coefficients(self, data: Mapping[str, Any]) -> np.ndarray:
+        return data["pnl_scale"] * np.asarray(data["expected_change"], dtype=float)
+
+
+class Carry(LinearTerm):
+    """Running premium paid on protection bought (a cost, subtract it).
+
+    carry_i = carry_scale · rate_i / annuity_i · accrual · h_i
+
+    Market: rate = spread (economic carry; coupon with ``market-cash``), annuity = RPV01,
+    accrual = calendar days/360, so h · s / RPV01 · days/360 = notional · s · days/360.
+    Seed: h · coupon/1e4 · rows/252.
+    """
+
+    requires = ("carry_rate_bp", "carry_annuity", "carry_accrual", "carry_scale")
+
+    def coefficients(self, data: Mapping[str, Any]) -> np.ndarray:
+        rate = np.asarray(data["carry_rate_bp"], dtype=float)
+        return data["carry_scale"] * rate / np.asarray(data["carry_annuity"], dtype=float) * data["carry_accrual"]
+
+
+class Roll(LinearTerm):
+    """Roll-down cost of protection bought (subtract it).
+
+    roll_i = roll_scale · fraction_i · s_i · accrual · h_i
+
+    Market: fraction (per year, default 0.2) × spread (bp) × years × h ($mm/bp) = $mm.
+    Seed: h · s · 0.2 · rows/252 · 1e-4 (the prototype's stray 1e-4).
+    """
+
+    requires = ("roll_fraction", "spread_start", "roll_accrual", "roll_scale")
+
+    def coefficients(self, data: Mapping[str, Any]) -> np.ndarray:
+        return (data["roll_scale"] * np.asarray(data["roll_fraction"], dtype=float)
+                * np.asarray(data["spread_start"], dtype=float) * data["roll_accrual"])
+
+
+class VariancePenalty(Term):
+    """Variance of the hedged book over the period (convex: subtract it).
+
+    Var(h) = γ · T · [1, hᵀ] Σ [1, hᵀ]ᵀ, with Σ the daily covariance of
+    (desk PnL, pnl_scale · Δs) from ``estimator`` on ``risk_desk_pnl``/``risk_changes`` and
+    T = ``horizon_rows``. DPP-safe: the Parameters are the factor R (Σ = RᵀR) and the expression
+    is ``sum_squares(A h + b)`` with A = √(γT)·R[:, 1:], b = √(γT)·R[:, 0]; γ enters through
+    the Parameter values, so changing it never recompiles.
+
+    Parameters
+    ----------
+    gamma : float
+        Weight γ ≥ 0 ($mm of objective per $mm² of variance). ``5 * VariancePenalty()`` is
+        ``VariancePenalty(gamma=5)``.
+    estimator : str or CovarianceEstimator
+        ``"sample"`` (default) or an estimator object.
+    """
+
+    requires = ("risk_changes", "risk_desk_pnl", "horizon_rows", "pnl_scale")
+    weight_param = "gamma"
+
+    def __init__(self, gamma: float = 1.0, estimator: str | CovarianceEstimator = "sample") -> None:
+        self.gamma = gamma
+        self.estimator = estimator
+
+    def _covariance(self, data: Mapping[str, Any]) -> np.ndarray:
+        observations = np.column_stack([np.asarray(data["risk_desk_pnl"], dtype=float),
+                                        data["pnl_scale"] * np.asarray(data["risk_changes"], dtype=float)])
+        return get_estimator(self.estimator).covariance(observations)
+
+    def setup(self, n: int) -> None:
+        if self.gamma < 0 or not np.isfinite(self.gamma):
+            raise SpecificationError(f"VariancePenalty: gamma must be finite and >= 0, got {self.gamma}")
+        self.A_ = cp.Parameter((n + 1, n), name="VariancePenalty.A")
+        self.b_ = cp.Parameter(n + 1, name="VariancePenalty.b")
+
+    def update(self, data: Mapping[str, Any]) -> None:
+        cov = self._covariance(data)
+        eigenvalues, eigenvectors = np.linalg.eigh(cov)
+        root = np.sqrt(np.clip(eigenvalues, 0.0, None))[:, None] * eigenvectors.T  # R with Σ = RᵀR
+        scale = np.sqrt(self.gamma * data["horizon_rows"])
+        self.A_.value = scale * root[:, 1:]
+        self.b_.value = scale * root[:, 0]
+
+    def expr(self, h: cp.Variable) -> cp.Expression:
+        return cp.sum_squares(self.A_ @ h + self.b_)
+
+    def value(self, h: np.ndarray, data: Mapping[str, Any]) -> float:
+        v = np.concatenate([[1.0], np.asarray(h, dtype=float)])
+        return float(self.gamma * data["horizon_rows"] * v @ self._covariance(data) @ v)
+
+    def gradient(self, h: np.ndarray, data: Mapping[str, Any]) -> np.ndarray:
+        v = np.concatenate([[1.0], np.asarray(h, dtype=float)])
+        return 2.0 * self.gamma * data["horizon_rows"] * (self._covariance(data) @ v)[1:]
+
+
+class TransactionCost(Term):
+    """Cost of trading from the previous holdings (subtract it).
+
+    tcost = Σ_i ½ · bid_ask_i(bp) · |h_i − h_prev,i|   ($mm, CS01 traded × half the spread)
+
+    DPP form: Σ |c ⊙ h − c ⊙ h_prev| with c = ½·bid_ask ≥ 0 and c ⊙ h_prev as Parameters.
+
+    Parameters
+    ----------
+    multiplier : float
+        Scales the bid/ask (1 = the instruments' typical bid/ask).
+    """
+
+    requires = ("bid_ask_bp", "h_prev")
+    weight_param = "multiplier"
+
+    def __init__(self, multiplier: float = 1.0) -> None:
+        self.multiplier = multiplier
+
+    def _half_spread(self, data: Mapping[str, Any]) -> np.ndarray:
+        return 0.5 * self.multiplier * np.asarray(data["bid_ask_bp"], dtype=float)
+
+    def setup(self, n: int) -> None:
+        self.c_ = cp.Parameter(n, nonneg=True, name="TransactionCost.c")
+        self.c_prev_ = cp.Parameter(n, name="TransactionCost.c_prev")
+
+    def update(self, data: Mapping[str, Any]) -> None:
+        c = self._half_spread(data)
+        self.c_.value = c
+        self.c_prev_.value = c * np.asarray(data["h_prev"], dtype=float)
+
+    def expr(self, h: cp.Variable) -> cp.Expression:
+        return cp.sum(cp.abs(cp.multiply(self.c_, h) - self.c_prev_))
+
+    def value(self, h: np.ndarray, data: Mapping[str, Any]) -> float:
+        return float(np.sum(self._half_spread(data) * np.abs(np.asarray(h) - np.asarray(data["h_prev"]))))
+
+    def gradient(self, h: np.ndarray, data: Mapping[str, Any]) -> np.ndarray:
+        return self._half_spread(data) * np.sign(np.asarray(h) - np.asarray(data["h_prev"]))
