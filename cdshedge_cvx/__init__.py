@@ -35,6 +35,7 @@ _EXPORTS = {
     "HedgeProblem": "problem", "PeriodSolution": "problem",
     "backtest": "backtest", "default_objective": "backtest", "HedgeResult": "result",
     "scipy_solve": "reference", "cross_check": "reference",
+    "run_many": "parallel", "local_dask_client": "parallel", "as_jobs": "parallel",
 }
 _SUBMODULES = ("examples", "testing", "analytics", "calendars", "io", "cli")
 

@@ -69,7 +69,7 @@ class HedgeResult:
     """
 
     def __init__(self, records: list[PeriodRecord], universe: Universe, objective: Objective,
-                 conventions: Conventions, horizon: str, mode: str, problem: HedgeProblem,
+                 conventions: Conventions, horizon: str, mode: str, problem: HedgeProblem | None,
                  build_time: float, missing: dict[str, Any]) -> None:
         self.records = records
         self.universe = universe
@@ -190,6 +190,12 @@ class HedgeResult:
         else:
             values["cross_check_warnings"] = "off"
         return pd.Series(values, name="summary", dtype=object)
+
+    def detach(self) -> HedgeResult:
+        """A copy without the compiled CVXPY problem (small, picklable: for other processes)."""
+        return HedgeResult(records=self.records, universe=self.universe, objective=self.objective,
+                           conventions=self.conventions, horizon=self.horizon, mode=self.mode, problem=None,
+                           build_time=self.build_time, missing=self.missing)
 
     def __repr__(self) -> str:
         return (f"HedgeResult({len(self.records)} periods, horizon={self.horizon}, "
