@@ -12,7 +12,7 @@ from typing import Any
 
 from .errors import SpecificationError
 
-__all__ = ["run_many", "local_dask_client", "as_jobs"]
+__all__ = ["as_jobs", "local_dask_client", "run_many"]
 
 
 def _call(function: Callable[..., Any], job: Mapping[str, Any]) -> Any:
