@@ -191,6 +191,15 @@ class HedgeResult:
             values["cross_check_warnings"] = "off"
         return pd.Series(values, name="summary", dtype=object)
 
+    def plot(self, *, title: str | None = None):
+        """Allocations with limits, cumulative PnL hedged vs unhedged, costs by term (matplotlib Figure).
+
+        See :func:`cdshedge_cvx.plots.plot_result`.
+        """
+        from .plots import plot_result
+
+        return plot_result(self, title=title)
+
     def detach(self) -> HedgeResult:
         """A copy without the compiled CVXPY problem (small, picklable: for other processes)."""
         return HedgeResult(records=self.records, universe=self.universe, objective=self.objective,
