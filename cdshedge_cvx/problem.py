@@ -192,6 +192,7 @@ class HedgeProblem:
         self.is_linear_ = bool(total.is_affine())
         self.box_only_ = all(type(c) is BoxLimits for c in constraints)
         self.closed_form_ = self.closed_form and self.is_linear_ and self.box_only_
+        self._coefficient_reader = None
         if self.solver is not None:
             self.solver_ = str(self.solver).upper()
             if self.solver_ not in cp.installed_solvers():
@@ -284,9 +285,19 @@ class HedgeProblem:
 
     # solve --------------------------------------------------------------------------------
     def linear_coefficients(self) -> np.ndarray:
-        """Coefficient c of a linear objective c·h + const at the current Parameter values."""
+        """Coefficient c of a linear objective c·h + const at the current Parameter values.
+
+        Read from CVXPY's canonicalised objective (the parameter → data tensor compiled once),
+        which costs one sparse product per period; the first call is verified against CVXPY's
+        symbolic gradient, which is also the fallback if the fast reading is unavailable.
+        """
         if not self.is_linear_:
             raise SpecificationError("linear_coefficients() needs a linear objective")
+        if self._coefficient_reader is None:
+            self._coefficient_reader = self._compile_coefficient_reader()
+        return self._coefficient_reader()
+
+    def _symbolic_coefficients(self) -> np.ndarray:
         if self.h_.value is None:
             self.h_.value = np.zeros(self.n)
         grad = self.objective_expr_.grad[self.h_]
@@ -294,6 +305,32 @@ class HedgeProblem:
             return np.zeros(self.n)
         dense = grad.toarray() if hasattr(grad, "toarray") else np.asarray(grad)
         return np.asarray(dense, dtype=float).reshape(-1)
+
+    def _compile_coefficient_reader(self):
+        symbolic = self._symbolic_coefficients()
+        try:
+            data, _, _ = self.problem_.get_problem_data(solver=cp.CLARABEL)
+            program = data[cp.settings.PARAM_PROB]
+            start = program.var_id_to_col[self.h_.id]
+            n = self.n
+            # rows of the objective tensor that belong to h; columns: parameter entries, then the constant
+            tensor = program.q.tocsr()[start:start + n]
+            slots = [(program.id_to_param[key], col, program.param_id_to_size[key])
+                     for key, col in program.param_id_to_col.items() if key in program.id_to_param]
+            vector = np.zeros(program.total_param_size + 1)
+            vector[-1] = 1.0
+
+            def read() -> np.ndarray:
+                for parameter, col, size in slots:
+                    vector[col:col + size] = np.asarray(parameter.value, dtype=float).reshape(-1, order="F")
+                return -(tensor @ vector)  # CVXPY minimises −f
+
+            fast = read()
+        except Exception:  # internal API unavailable: keep the symbolic gradient
+            return self._symbolic_coefficients
+        if fast.shape != symbolic.shape or not np.allclose(fast, symbolic, rtol=1e-12, atol=1e-15):
+            return self._symbolic_coefficients
+        return read
 
     def solve(self) -> PeriodSolution:
         """Solve for the Parameters last written by :meth:`update`."""
