@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from importlib import resources
+
 import numpy as np
 import pandas as pd
 
@@ -36,3 +38,14 @@ def seed() -> tuple[MarketData, Universe]:
     """
     spreads, desk = seed_frames()
     return MarketData(spreads, desk, source="prototype example"), standard_universe()
+
+
+def seed_reference() -> pd.DataFrame:
+    """The prototype's measured monthly output (48 month ends, 2021-01-31 … 2024-12-31), as
+    printed by the original notebook cell with ``HORIZON = 'ME'``: the table the package's
+    ``conventions="seed"`` run must reproduce."""
+    with resources.files("cdshedge_cvx.data").joinpath("seed_reference_monthly.csv").open("r") as handle:
+        frame = pd.read_csv(handle, index_col=0, parse_dates=True)
+    frame.index.name = "period_end"
+    frame.columns.name = "instrument"
+    return frame
