@@ -18,6 +18,7 @@ from .conventions import Conventions, year_fraction
 from .errors import DataError, SpecificationError
 from .instruments import Universe
 from .rolls import remaining_maturity, roll_counts
+from .units import amount_currencies
 
 __all__ = ["Period", "PeriodBuilder", "PeriodData", "make_periods", "normalise_horizon"]
 
@@ -118,6 +119,8 @@ class PeriodData(Mapping[str, Any]):
                          instrument when the market has no FX series); every built-in
                          term multiplies its amount by it
     reporting_currency   currency of the amounts (the desk PnL's)
+    amount_currency      currency each instrument's amounts are in after conversion (the
+                         reporting one, or its own when there is no FX series)
     roll_count           index roll dates of each instrument in (base, period_end]
     carry_rate_bp        coupon or spread, per the conventions
     carry_annuity        RPV01 (market) or 1 (seed)
@@ -237,6 +240,7 @@ class PeriodBuilder:
             "coupon_bp": universe.vector("coupon_bp"), "bid_ask_bp": universe.vector("bid_ask_bp"),
             "recovery": universe.vector("recovery"), "currency": [i.currency for i in universe],
             "reporting_currency": self.reporting_currency,
+            "amount_currency": amount_currencies([i.currency for i in universe], self.reporting_currency, self.has_fx),
             "n_names": universe.vector("n_names"),
             "roll_fraction": (np.full(len(universe), conventions.roll_fraction)
                               if conventions.roll_fraction is not None else universe.vector("roll_fraction")),
