@@ -29,8 +29,14 @@ def _add_data_flags(parser: argparse.ArgumentParser) -> None:
                       "instrument (name or ticker)")
     data.add_argument("--desk-pnl", metavar="CSV", help="daily desk PnL in $mm: a date column and one value column")
     data.add_argument("--instruments", metavar="CSV", help="instruments file: instrument,coupon_bp,cs01_min,cs01_max"
-                      "[,currency,recovery,n_names,maturity_years,roll_fraction,bid_ask_bp,ticker,roll_lag_days]; "
-                      "default: the four standard indices")
+                      "[,currency,recovery,n_names,maturity_years,roll_fraction,bid_ask_bp,ticker,roll_lag_days,"
+                      "maturity_rule,tenor_years,calendar]; default: the four standard indices")
+    data.add_argument("--roll-jumps", metavar="CSV", help="generic-series roll jumps in bp (spreads layout), removed "
+                      "from the daily changes")
+    data.add_argument("--fx", metavar="CSV", help="FX rates: a date column and one column per currency (EUR or "
+                      "EURUSD = USD per EUR) converting other currencies' amounts into the reporting currency")
+    data.add_argument("--reporting-currency", default="USD", metavar="CCY",
+                      help="currency of the desk PnL and of all amounts (USD)")
     data.add_argument("--example", choices=["seed", "market"], help="use an embedded example instead of files")
     data.add_argument("--missing", choices=["error", "ffill", "drop"], default="error",
                       help="missing spreads: refuse (default), forward-fill up to --max-gap rows, or drop the dates")
@@ -46,7 +52,7 @@ def _add_model_flags(parser: argparse.ArgumentParser, *, objective_default: str 
                        help="decide with the period's own data or only with data before it")
     model.add_argument("--objective", default=objective_default, metavar="EXPR",
                        help="weighted term names, e.g. 'pnl - carry - roll - 5*variance' (default "
-                            f"{objective_default!r}); terms: pnl, carry, roll, variance, tcost")
+                            f"{objective_default!r}); terms: pnl, carry, roll, variance, tcost, rollcost")
     model.add_argument("--term-module", action="append", default=[], metavar="MODULE",
                        help="import MODULE and make its Term subclasses usable in --objective (repeatable)")
     model.add_argument("--solver", default=None, help="CVXPY solver (default: HIGHS for LPs, OSQP for QPs)")
@@ -105,6 +111,9 @@ def load_inputs(args: argparse.Namespace) -> tuple[Any, Any, str, str]:
         raise SpecificationError("--example cannot be combined with --spreads/--desk-pnl")
     if args.desk_pnl and not args.spreads:
         raise SpecificationError("--desk-pnl needs --spreads")
+    for flag, value in (("--fx", getattr(args, "fx", None)), ("--roll-jumps", getattr(args, "roll_jumps", None))):
+        if value and not args.spreads:
+            raise SpecificationError(f"{flag} needs --spreads")
     if args.example == "market":
         market_example = getattr(examples, "market", None)
         if market_example is None:
@@ -119,7 +128,9 @@ def load_inputs(args: argparse.Namespace) -> tuple[Any, Any, str, str]:
                        "'pnl - carry - roll - rollcost - tcost - 0.05*variance'.")
         return market, universe, "market", notice
     if args.spreads:
-        market = MarketData.from_csv(args.spreads, args.desk_pnl, missing=args.missing, max_gap=args.max_gap)
+        market = MarketData.from_csv(args.spreads, args.desk_pnl, missing=args.missing, max_gap=args.max_gap,
+                                     roll_jumps=getattr(args, "roll_jumps", None), fx=getattr(args, "fx", None),
+                                     reporting_currency=getattr(args, "reporting_currency", "USD"))
         universe = Universe.from_csv(args.instruments) if args.instruments else standard_universe()
         return market, universe, "market", ""
     market, universe = examples.seed()
