@@ -295,6 +295,9 @@ class MarketData:
             name = str(raw).strip().upper().replace("/", "")
             if re.fullmatch(r"[A-Z]{6}", name):
                 base, quote = name[:3], name[3:]
+                if base == reporting and quote != reporting:
+                    raise DataError(f"{fx_source}: column {raw!r} is {quote} per {base}; give {quote}{reporting} "
+                                    f"({reporting} per {quote}, i.e. 1/{base}{quote})")
                 if quote != reporting:
                     raise DataError(f"{fx_source}: column {raw!r} quotes {base} in {quote}, not in the reporting "
                                     f"currency {reporting}; give {base}{reporting} ({reporting} per {base})")
