@@ -415,3 +415,25 @@ def test_period_builder_records_units_and_roll_counts_for_every_period():
     # a roll lands in the March and September quarters only (CDX HY's lag never crosses a quarter end here)
     months = np.array([p.end.month for p in builder.periods])
     assert set(months[counts.sum(axis=1) > 0]) == {3, 9}
+
+
+# ------------------------------------------------------------------------------------------
+# the example market
+# ------------------------------------------------------------------------------------------
+def test_example_market_carries_roll_jumps_fx_and_the_standard_universe():
+    from cdshedge_cvx.data.synthetic import generate_market
+
+    market, universe = ch.examples.market(seed=0)
+    synthetic = generate_market(0)
+    assert universe == ch.standard_universe()
+    pd.testing.assert_frame_equal(market.spreads, synthetic.spreads, check_freq=False, check_names=False)
+    np.testing.assert_array_equal(market.roll_jumps.to_numpy(), synthetic.roll_jumps.to_numpy())
+    assert list(market.fx.columns) == ["EUR"] and market.reporting_currency == "USD"
+    fx = market.fx["EUR"]
+    assert fx.iloc[0] == pytest.approx(1.14)
+    yearly_vol = float(np.diff(np.log(fx.to_numpy())).std() * np.sqrt(260))
+    assert 0.05 < yearly_vol < 0.10          # EURUSD moves about 7 % a year
+    assert 0.85 < fx.min() and fx.max() < 1.45
+    # a different seed gives a different path; the same seed the same one
+    assert not np.allclose(ch.examples.market(seed=1)[0].fx["EUR"].to_numpy(), fx.to_numpy())
+    np.testing.assert_array_equal(ch.examples.market(seed=0)[0].fx["EUR"].to_numpy(), fx.to_numpy())

@@ -442,9 +442,9 @@ def generate_fx(dates: pd.DatetimeIndex, seed: int = 0) -> pd.Series:
     A mean-reverting log random walk: ``log f(t) = log m + phi (log f(t-1) - log m) + sigma e``
     with ``f(0) = 1.14`` (EURUSD at the start of 2019), long-run level ``m = 1.12``, daily
     log-vol ``sigma = 0.45 %`` (about 7 % a year, the usual EURUSD implied vol) and a one-year
-    (260-day) half-life, so the path stays in about 1.0-1.25, the 2019-2024 range (low 0.96
-    in September 2022). Independent of the spreads; drawn from a stream of its own, so
-    :func:`generate_market` with the same seed is unchanged.
+    (260-day) half-life, so over six years the path stays in about 0.95-1.35 (seed 0:
+    0.97-1.27; the actual 2019-2024 range was about 0.96-1.23). Independent of the spreads;
+    drawn from a stream of its own, so :func:`generate_market` with the same seed is unchanged.
 
     Parameters
     ----------
