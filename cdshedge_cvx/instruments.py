@@ -232,6 +232,11 @@ class Universe(Sequence[Instrument]):
 
     def vector(self, field_name: str) -> np.ndarray:
         """One numeric field of every instrument as a float array, in order."""
+        unset = [i.name for i in self._instruments if getattr(i, field_name) is None]
+        if unset:
+            hint = (" (on-the-run maturity: see cdshedge_cvx.rolls.remaining_maturity)"
+                    if field_name == "maturity_years" else "")
+            raise DataError(f"field {field_name!r} is not set for instrument {unset[0]!r}{hint}")
         return np.array([float(getattr(i, field_name)) for i in self._instruments])
 
     @property

@@ -56,7 +56,8 @@ class HedgeResult:
     Attributes
     ----------
     allocations : DataFrame
-        Optimal CS01 ($mm/bp), one column per instrument in input order.
+        Optimal CS01 per bp in mm of each instrument's currency ($mm/bp for CDX, €mm/bp for
+        iTraxx), one column per instrument in input order.
     term_values : DataFrame
         Signed contribution of each objective entry to the optimum ($mm).
     shadow_prices : DataFrame

@@ -161,6 +161,20 @@ def test_variance_is_in_reporting_currency():
     assert result.allocations.iloc[0, 0] == pytest.approx(0.4, abs=1e-6)
 
 
+def test_jump_to_default_limit_is_in_reporting_currency():
+    from cdshedge_cvx.constraints import jump_to_default_per_cs01
+
+    data = _march()
+    # 1 €mm/bp of MAIN at 55 bp, 5 y: notional 1/(RPV01·1e-4) € mm, one of 125 names at R = 0.4, in USD at 1.08
+    expected = 1.08 / (annuity_by_hand(55.0, 5.0, 0.4) * 1e-4) * 0.6 / 125
+    assert jump_to_default_per_cs01(data)[1] == pytest.approx(expected, rel=1e-12)
+    market = ch.MarketData(SPREADS, DESK, fx=EURUSD)
+    result = ch.backtest(market, _universe(), ch.HedgePnL(), constraints=[ch.JumpToDefaultLimit(1.0)],
+                         cross_check=True)
+    h = result.allocations.iloc[0].to_numpy()
+    assert float(jump_to_default_per_cs01(result.records[0].data) @ h) == pytest.approx(1.0, abs=1e-6)
+
+
 def test_premium_accrued_worked_example():
     # $10mm at 100 bp for 94 days, ACT/360: 10 x 0.01 x 94/360 = $0.026111mm = $26,111
     assert ch.premium_accrued(10.0, 100.0, 94) * 1e6 == pytest.approx(26_111.11, abs=0.01)
