@@ -313,8 +313,13 @@ class PeriodBuilder:
             expected = np.zeros(changes.shape[1])
             if self.forecast is not None and period.end in self.forecast.index:
                 expected = self.forecast.loc[period.end, self.universe.names].to_numpy(dtype=float)
-        k = self._row[period.end]
-        maturity = self._maturities[k]
+        k = self._row.get(period.end)
+        if k is None or self.periods[k] != period:  # a period the builder did not make itself
+            maturity = np.array([remaining_maturity(i, [period.base])[0] for i in self.universe])
+            rolls = np.array([roll_counts(i, pd.DatetimeIndex([period.base]), pd.DatetimeIndex([period.end]))[0]
+                              for i in self.universe], dtype=float)
+        else:
+            maturity, rolls = self._maturities[k], self._roll_counts[k].copy()
         annuity_value = rpv01(spread_start, maturity, static["recovery"])
         annuity = annuity_value if conv.carry_annuity else np.ones_like(spread_start)
         values: dict[str, Any] = dict(static)
@@ -324,7 +329,7 @@ class PeriodBuilder:
             spread_changes=changes, desk_pnl=desk, expected_change=expected,
             risk_changes=risk_changes, risk_desk_pnl=risk_desk, horizon_rows=period.rows,
             spread_start=spread_start, maturity_years=maturity, rpv01=annuity_value,
-            fx_rate=self._fx[period.first - 1].copy(), roll_count=self._roll_counts[k].copy(),
+            fx_rate=self._fx[period.first - 1].copy(), roll_count=rolls,
             carry_rate_bp=static["coupon_bp"] if conv.carry_rate == "coupon" else spread_start,
             carry_annuity=annuity,
             carry_accrual=year_fraction(conv.carry_day_count, rows=period.rows, calendar_days=period.calendar_days),

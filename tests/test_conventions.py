@@ -451,3 +451,28 @@ def test_example_market_carries_roll_jumps_fx_and_the_standard_universe():
     # a different seed gives a different path; the same seed the same one
     assert not np.allclose(ch.examples.market(seed=1)[0].fx["EUR"].to_numpy(), fx.to_numpy())
     np.testing.assert_array_equal(ch.examples.market(seed=0)[0].fx["EUR"].to_numpy(), fx.to_numpy())
+
+
+@settings(max_examples=40)
+@given(day=st.dates(min_value=dt.date(2005, 1, 1), max_value=dt.date(2040, 12, 31)))
+def test_remaining_maturity_agrees_with_calendars_years_to_maturity_away_from_roll_adjustments(day):
+    """For an index rolling on 20 Mar / 20 Sep (no lag), the on-the-run maturity is the calendar module's
+    standard maturity, except between a nominal roll date and its business-day adjusted roll."""
+    from cdshedge_cvx.calendars import years_to_maturity
+
+    assume(not (day.month in (3, 9) and 20 <= day.day <= 26))
+    ig = ch.standard_universe()["CDX IG"]
+    assert remaining_maturity(ig, [day])[0] == pytest.approx(years_to_maturity(day), abs=1e-12)
+
+
+def test_a_period_not_made_by_the_builder_gets_its_own_schedule():
+    from cdshedge_cvx.periods import Period
+
+    market = ch.MarketData(SPREADS, DESK, fx=EURUSD)
+    universe = _universe()
+    builder = PeriodBuilder(market.for_universe(universe), market.desk_pnl, universe, ch.MARKET, "ME",
+                            fx=market.fx)
+    made = builder.periods[0]
+    shorter = Period(end=DATES[2], base=DATES[0], first=1, last=2)   # 29 Feb -> 15 Mar: no roll yet
+    np.testing.assert_array_equal(builder.build(shorter)["roll_count"], [0.0, 0.0, 0.0])
+    np.testing.assert_array_equal(builder.build(made)["roll_count"], [1.0, 1.0, 0.0])
