@@ -25,19 +25,6 @@ def seed_frames() -> tuple[pd.DataFrame, pd.Series]:
     return spreads, desk
 
 
-def seed() -> tuple[MarketData, Universe]:
-    """The prototype's example: its random market and its four indices, limits and coupons.
-
-    Examples
-    --------
-    >>> import cdshedge_cvx as ch
-    >>> market, universe = ch.examples.seed()
-    >>> result = ch.backtest(market, universe, horizon="M", conventions="seed")  # doctest: +SKIP
-    """
-    spreads, desk = seed_frames()
-    return MarketData(spreads, desk, source="prototype example"), standard_universe()
-
-
 def market(seed: int = 0) -> tuple[MarketData, Universe]:
     """A realistic example: the synthetic CDS-index market and the four standard indices.
 
@@ -72,3 +59,17 @@ def market(seed: int = 0) -> tuple[MarketData, Universe]:
     data = MarketData(synthetic.spreads, synthetic.desk_pnl, roll_jumps=synthetic.roll_jumps, fx=fx,
                       reporting_currency="USD", source=f"example market (synthetic, seed {seed})")
     return data, standard_universe()
+
+
+def seed() -> tuple[MarketData, Universe]:
+    """The prototype's example: its random market and its four indices, limits and coupons.
+
+    Examples
+    --------
+    >>> import cdshedge_cvx as ch
+    >>> market, universe = ch.examples.seed()
+    >>> result = ch.backtest(market, universe, horizon="M", conventions="seed")  # doctest: +SKIP
+    """
+    spreads, desk = seed_frames()
+    return MarketData(spreads, desk, source="prototype example"), standard_universe()
+
