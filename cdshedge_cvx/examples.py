@@ -72,4 +72,3 @@ def seed() -> tuple[MarketData, Universe]:
     """
     spreads, desk = seed_frames()
     return MarketData(spreads, desk, source="prototype example"), standard_universe()
-
