@@ -125,7 +125,7 @@ def load_inputs(args: argparse.Namespace) -> tuple[Any, Any, str, str]:
         if getattr(args, "mode", None) in (None, "hindsight"):
             notice += ("\nNote: a linear objective in hindsight puts every period on a limit (0 or the maximum); "
                        "for a hedge decided from past data only, try --mode walk-forward --objective "
-                       "'pnl - carry - roll - rollcost - tcost - 0.05*variance'.")
+                       "'pnl - carry - roll - rollcost - 0.05*variance'.")
         return market, universe, "market", notice
     if args.spreads:
         market = MarketData.from_csv(args.spreads, args.desk_pnl, missing=args.missing, max_gap=args.max_gap,

@@ -476,3 +476,12 @@ def test_a_period_not_made_by_the_builder_gets_its_own_schedule():
     shorter = Period(end=DATES[2], base=DATES[0], first=1, last=2)   # 29 Feb -> 15 Mar: no roll yet
     np.testing.assert_array_equal(builder.build(shorter)["roll_count"], [0.0, 0.0, 0.0])
     np.testing.assert_array_equal(builder.build(made)["roll_count"], [1.0, 1.0, 0.0])
+
+
+def test_walk_forward_example_with_rollcost_passes_the_scipy_cross_check():
+    """The kink of |h| at 0 does not stall the independent scipy solve (strict: a disagreement raises)."""
+    market, universe = ch.examples.market()
+    objective = ch.HedgePnL() - ch.Carry() - ch.Roll() - ch.RollDateCost() - 0.05 * ch.VariancePenalty()
+    result = ch.backtest(market, universe, objective, horizon="2ME", mode="walk-forward", strict=True)
+    assert result.cross_check["ok"].all()
+    assert result.pnl["rollcost"].sum() > 0
