@@ -28,7 +28,7 @@ _EXPORTS = {
     "jump_to_default": "analytics", "premium_accrued": "analytics",
     # model
     "Term": "terms", "Objective": "terms", "LinearTerm": "terms", "HedgePnL": "terms", "Carry": "terms",
-    "Roll": "terms", "VariancePenalty": "terms", "TransactionCost": "terms",
+    "Roll": "terms", "VariancePenalty": "terms", "TransactionCost": "terms", "RollDateCost": "terms",
     "Constraint": "constraints", "BoxLimits": "constraints", "GrossLimit": "constraints", "NetLimit": "constraints",
     "JumpToDefaultLimit": "constraints", "TurnoverLimit": "constraints",
     "CovarianceEstimator": "estimators", "SampleCovariance": "estimators",

@@ -66,7 +66,9 @@ def backtest(market: MarketData, universe: Universe, objective: Term | Objective
     forecast : DataFrame, optional
         Walk-forward expected spread change per period (index: period end).
     roll_jumps : DataFrame, optional
-        Generic-series roll jumps removed from daily changes (bp).
+        Generic-series roll jumps removed from daily changes (bp), indexed by date, one column
+        per instrument (name or ticker). Default: the market's own ``roll_jumps`` (none if it
+        has none).
     extra_data : mapping, optional
         More keys for users' own terms (value or ``f(period) -> value``).
     solver_options, tolerances : mapping, optional
@@ -91,8 +93,18 @@ def backtest(market: MarketData, universe: Universe, objective: Term | Objective
     alias = normalise_horizon(horizon)
     build_start = time.perf_counter()
     spreads = market.for_universe(universe)
+    if roll_jumps is None:
+        roll_jumps = market.roll_jumps_for_universe(universe)
+    else:
+        aliases = universe.aliases()
+        roll_jumps = roll_jumps.rename(columns=lambda c: aliases.get(str(c), str(c)))
+        unknown = [c for c in roll_jumps.columns if c not in universe.names]
+        if unknown:
+            raise SpecificationError(f"roll_jumps: column {unknown[0]!r} matches no instrument of the universe "
+                                     f"({', '.join(universe.names)})")
     builder = PeriodBuilder(spreads, market.desk_pnl, universe, conv, alias, mode, window=window,
-                            min_history=min_history, forecast=forecast, roll_jumps=roll_jumps, extra=extra_data)
+                            min_history=min_history, forecast=forecast, roll_jumps=roll_jumps, fx=market.fx,
+                            reporting_currency=market.reporting_currency, extra=extra_data)
     problem = HedgeProblem(universe, objective, constraints, solver=solver, solver_options=solver_options,
                            closed_form=closed_form).build()
     build_time = time.perf_counter() - build_start

@@ -29,8 +29,14 @@ def _add_data_flags(parser: argparse.ArgumentParser) -> None:
                       "instrument (name or ticker)")
     data.add_argument("--desk-pnl", metavar="CSV", help="daily desk PnL in $mm: a date column and one value column")
     data.add_argument("--instruments", metavar="CSV", help="instruments file: instrument,coupon_bp,cs01_min,cs01_max"
-                      "[,currency,recovery,n_names,maturity_years,roll_fraction,bid_ask_bp,ticker,roll_lag_days]; "
-                      "default: the four standard indices")
+                      "[,currency,recovery,n_names,maturity_years,roll_fraction,bid_ask_bp,ticker,roll_lag_days,"
+                      "maturity_rule,tenor_years,calendar]; default: the four standard indices")
+    data.add_argument("--roll-jumps", metavar="CSV", help="generic-series roll jumps in bp (spreads layout), removed "
+                      "from the daily changes")
+    data.add_argument("--fx", metavar="CSV", help="FX rates: a date column and one column per currency (EUR or "
+                      "EURUSD = USD per EUR) converting other currencies' amounts into the reporting currency")
+    data.add_argument("--reporting-currency", default="USD", metavar="CCY",
+                      help="currency of the desk PnL and of all amounts (USD)")
     data.add_argument("--example", choices=["seed", "market"], help="use an embedded example instead of files")
     data.add_argument("--missing", choices=["error", "ffill", "drop"], default="error",
                       help="missing spreads: refuse (default), forward-fill up to --max-gap rows, or drop the dates")
@@ -46,7 +52,7 @@ def _add_model_flags(parser: argparse.ArgumentParser, *, objective_default: str 
                        help="decide with the period's own data or only with data before it")
     model.add_argument("--objective", default=objective_default, metavar="EXPR",
                        help="weighted term names, e.g. 'pnl - carry - roll - 5*variance' (default "
-                            f"{objective_default!r}); terms: pnl, carry, roll, variance, tcost")
+                            f"{objective_default!r}); terms: pnl, carry, roll, variance, tcost, rollcost")
     model.add_argument("--term-module", action="append", default=[], metavar="MODULE",
                        help="import MODULE and make its Term subclasses usable in --objective (repeatable)")
     model.add_argument("--solver", default=None, help="CVXPY solver (default: HIGHS for LPs, OSQP for QPs)")
@@ -105,14 +111,26 @@ def load_inputs(args: argparse.Namespace) -> tuple[Any, Any, str, str]:
         raise SpecificationError("--example cannot be combined with --spreads/--desk-pnl")
     if args.desk_pnl and not args.spreads:
         raise SpecificationError("--desk-pnl needs --spreads")
+    for flag, value in (("--fx", getattr(args, "fx", None)), ("--roll-jumps", getattr(args, "roll_jumps", None))):
+        if value and not args.spreads:
+            raise SpecificationError(f"{flag} needs --spreads")
     if args.example == "market":
         market_example = getattr(examples, "market", None)
         if market_example is None:
             raise SpecificationError("the realistic example market is not available in this version")
         market, universe = market_example()
-        return market, universe, "market", "Embedded realistic example market (synthetic, seed 0)."
+        notice = ("Embedded realistic example market (synthetic 2019-2024, seed 0: US/EU holidays, generic-series "
+                  "roll jumps removed, EURUSD; the desk is long credit, CS01 0.8/0.15/0.5/0.08 $mm per bp in "
+                  "CDX IG/CDX HY/iTraxx Main/iTraxx Xover).")
+        if getattr(args, "mode", None) in (None, "hindsight"):
+            notice += ("\nNote: a linear objective in hindsight puts every period on a limit (0 or the maximum); "
+                       "for a hedge decided from past data only, try --mode walk-forward --objective "
+                       "'pnl - carry - roll - rollcost - 0.05*variance'.")
+        return market, universe, "market", notice
     if args.spreads:
-        market = MarketData.from_csv(args.spreads, args.desk_pnl, missing=args.missing, max_gap=args.max_gap)
+        market = MarketData.from_csv(args.spreads, args.desk_pnl, missing=args.missing, max_gap=args.max_gap,
+                                     roll_jumps=getattr(args, "roll_jumps", None), fx=getattr(args, "fx", None),
+                                     reporting_currency=getattr(args, "reporting_currency", "USD"))
         universe = Universe.from_csv(args.instruments) if args.instruments else standard_universe()
         return market, universe, "market", ""
     market, universe = examples.seed()
@@ -145,27 +163,35 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def print_run_report(result: Any, notice: str = "") -> None:
-    """Print the allocations table and a summary with units."""
+    """Print the units, the allocations table and a summary."""
+    from .units import units_lines
+
     summary = result.summary()
     if notice:
         print(notice)
-    print(f"Optimised CS01 allocation ($mm per bp, + = protection bought) per period "
+    first = result.records[0].data
+    for line in units_lines(first, result.conventions):
+        print(line)
+    unit = "mm per bp" if len(set(first["currency"])) > 1 else f"{first['currency'][0]} mm per bp"
+    currency = first["reporting_currency"]
+    print(f"Optimised CS01 allocation ({unit}, + = protection bought) per period "
           f"[{summary['conventions']} conventions, {summary['mode']}, horizon {summary['horizon']}, "
           f"objective: {summary['objective']}]:")
     print(_format_table(result.allocations))
     print()
     print(f"periods: {summary['periods']}   solver: {summary['solver']}   "
           f"build {summary['build_time_s'] * 1e3:.1f} ms, solves {summary['solve_time_s'] * 1e3:.1f} ms")
-    print(f"realised PnL ($mm): desk {summary['desk_pnl_mm']:.4f}, hedge {summary['hedge_pnl_mm']:.4f}, "
-          f"carry -{summary['carry_mm']:.4f}, roll -{summary['roll_mm']:.4f}, tcost -{summary['tcost_mm']:.4f}, "
-          f"hedged {summary['hedged_pnl_mm']:.4f}")
+    rollcost = f", rollcost -{summary['rollcost_mm']:.4f}" if summary["rollcost_mm"] else ""
+    print(f"realised PnL ({currency} mm): desk {summary['desk_pnl_mm']:.4f}, hedge {summary['hedge_pnl_mm']:.4f}, "
+          f"carry -{summary['carry_mm']:.4f}, roll -{summary['roll_mm']:.4f}, tcost -{summary['tcost_mm']:.4f}"
+          f"{rollcost}, hedged {summary['hedged_pnl_mm']:.4f}")
     print(f"hedge effectiveness (1 - Var hedged / Var unhedged, per period): {summary['hedge_effectiveness']:.3f}   "
-          f"mean gross CS01: {summary['mean_gross_cs01']:.4f} $mm/bp")
+          f"mean gross CS01: {summary['mean_gross_cs01']:.4f} {unit}")
     if summary["cross_check_warnings"] == "off":
         print("scipy cross-check: off")
     else:
-        print(f"scipy cross-check: max objective gap {summary['cross_check_max_objective_gap']:.3g} $mm, "
-              f"max allocation gap {summary['cross_check_max_allocation_gap']:.3g} $mm/bp, "
+        print(f"scipy cross-check: max objective gap {summary['cross_check_max_objective_gap']:.3g} {currency} mm, "
+              f"max allocation gap {summary['cross_check_max_allocation_gap']:.3g} {unit}, "
               f"{summary['cross_check_warnings']} period(s) out of tolerance")
     if summary["fallbacks"]:
         print(f"fallback solver used in {summary['fallbacks']} period(s): see result.solver_info")

@@ -13,4 +13,6 @@ __all__ = ["register"]
 
 def register(registry: list[Callable[[Any], None]]) -> None:
     """Append the registrars of the extra sub-commands to ``registry``."""
-    del registry  # convert and frontier register here
+    from .cli_convert import register_convert
+
+    registry.append(register_convert)

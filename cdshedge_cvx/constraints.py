@@ -167,21 +167,23 @@ class NetLimit(Constraint):
 
 
 def jump_to_default_per_cs01(data: Mapping[str, Any]) -> np.ndarray:
-    """$mm gained by protection bought per unit of CS01 when one name defaults.
+    """Reporting-currency mm gained by protection bought per unit of CS01 when one name defaults.
 
-    notional per CS01 = 1 / (RPV01 · 1e-4); JTD = notional · (1 − R) / n_names.
+    notional per CS01 = 1 / (RPV01 · 1e-4); JTD = fx · notional · (1 − R) / n_names.
     """
-    return (1.0 - np.asarray(data["recovery"])) / np.asarray(data["n_names"]) / (np.asarray(data["rpv01"]) * 1e-4)
+    return (np.asarray(data["fx_rate"], dtype=float) * (1.0 - np.asarray(data["recovery"]))
+            / np.asarray(data["n_names"]) / (np.asarray(data["rpv01"]) * 1e-4))
 
 
 class JumpToDefaultLimit(Constraint):
     """Jump-to-default of the hedge: |Σ_i jtd_i · h_i| ≤ L ($mm, one name in each index).
 
-    jtd_i = (1 − R_i) / n_names_i / (RPV01_i · 1e-4), the $mm per unit CS01 a protection
-    buyer gains when one name of index i defaults.
+    jtd_i = fx_i · (1 − R_i) / n_names_i / (RPV01_i · 1e-4), the $mm per unit CS01 a protection
+    buyer gains when one name of index i defaults (RPV01 at the period's remaining maturity,
+    EUR legs converted at the period's FX rate).
     """
 
-    requires = ("recovery", "n_names", "rpv01")
+    requires = ("recovery", "n_names", "rpv01", "fx_rate")
 
     def __init__(self, max_jtd: float) -> None:
         self.max_jtd = max_jtd

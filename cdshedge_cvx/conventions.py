@@ -81,6 +81,28 @@ class Conventions:
         """A copy with ``changes`` applied, e.g. ``MARKET.replace(carry_rate="coupon")``."""
         return dataclasses.replace(self, **changes)
 
+    def formulas(self) -> str:
+        """The hedge PnL, carry and roll-down formulas of these conventions, on one line.
+
+        Examples
+        --------
+        >>> MARKET.formulas()
+        'hedge PnL = Δs(bp)·h; carry = h·spread/RPV01·days/360; roll-down = h·fraction·spread·days/365'
+        >>> SEED.formulas()
+        'hedge PnL = Δs(bp)·h·0.01; carry = h·coupon·0.0001·rows/252; roll-down = h·0.2·spread·rows/252·0.0001'
+        """
+        def scaled(text: str, scale: float) -> str:
+            return text if scale == 1.0 else f"{text}·{scale:g}"
+
+        days = {"rows/252": "rows/252", "ACT/360": "days/360", "ACT/365": "days/365"}
+        pnl = scaled("hedge PnL = Δs(bp)·h", self.pnl_scale)
+        rate = "spread" if self.carry_rate == "spread" else "coupon"
+        annuity = "/RPV01" if self.carry_annuity else ""
+        carry = f"carry = h·{scaled(rate, self.carry_scale)}{annuity}·{days[self.carry_day_count]}"
+        fraction = "fraction" if self.roll_fraction is None else f"{self.roll_fraction:g}"
+        roll = scaled(f"roll-down = h·{fraction}·spread·{days[self.roll_day_count]}", self.roll_scale)
+        return f"{pnl}; {carry}; {roll}"
+
 
 SEED = Conventions(
     name="seed", changes="within-period", min_rows=2, pnl_scale=0.01,

@@ -1,4 +1,4 @@
-"""Embedded examples: the prototype's exact random data, and a realistic market."""
+"""Embedded examples: the prototype's exact random data, and a realistic synthetic market."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pandas as pd
 from .instruments import Universe, standard_universe
 from .market import MarketData
 
-__all__ = ["PROTOTYPE_TICKERS", "seed", "seed_frames"]
+__all__ = ["PROTOTYPE_TICKERS", "market", "seed", "seed_frames"]
 
 PROTOTYPE_TICKERS = ["CDX IG", "CDX HY", "iTraxx Main", "iTraxx Xover"]
 
@@ -25,6 +25,42 @@ def seed_frames() -> tuple[pd.DataFrame, pd.Series]:
     spreads.index.name = "date"
     desk.index.name = "date"
     return spreads, desk
+
+
+def market(seed: int = 0) -> tuple[MarketData, Universe]:
+    """A realistic example: the synthetic CDS-index market and the four standard indices.
+
+    Generic on-the-run 5Y spreads of CDX IG, CDX HY, iTraxx Main and iTraxx Xover on the US-or-EU
+    business days of 2019-01-02 … 2024-12-31 (with the March 2020 stress), the generic-series
+    roll jumps (removed from hedge PnL by a backtest), EURUSD to convert iTraxx amounts into USD,
+    and the daily PnL ($mm) of a desk that is long credit risk in the four indices plus
+    idiosyncratic noise (see ``docs/example_market.md`` for the calibration).
+
+    Units: CS01 in $mm/bp for CDX and €mm/bp for iTraxx; every amount in $mm.
+
+    Parameters
+    ----------
+    seed : int, default 0
+        Seed of :func:`~cdshedge_cvx.data.synthetic.generate_market` and
+        :func:`~cdshedge_cvx.data.synthetic.generate_fx`.
+
+    Returns
+    -------
+    (MarketData, Universe)
+
+    Examples
+    --------
+    >>> import cdshedge_cvx as ch
+    >>> market, universe = ch.examples.market()
+    >>> result = ch.backtest(market, universe, horizon="M")                 # doctest: +SKIP
+    """
+    from .data.synthetic import generate_fx, generate_market
+
+    synthetic = generate_market(seed)
+    fx = generate_fx(synthetic.spreads.index, seed)
+    data = MarketData(synthetic.spreads, synthetic.desk_pnl, roll_jumps=synthetic.roll_jumps, fx=fx,
+                      reporting_currency="USD", source=f"example market (synthetic, seed {seed})")
+    return data, standard_universe()
 
 
 def seed() -> tuple[MarketData, Universe]:

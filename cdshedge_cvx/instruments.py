@@ -1,8 +1,9 @@
 """Instrument specifications and the hedge universe.
 
 An :class:`Instrument` is one CDS index the desk may hold; a :class:`Universe` is the ordered
-tuple of them that a backtest optimises over.  Units: CS01 limits in $mm per bp (positive =
-protection bought), coupons and bid/ask in bp, recovery as a fraction.
+tuple of them that a backtest optimises over.  Units: CS01 limits in mm of the instrument's
+currency per bp ($mm/bp for CDX, €mm/bp for iTraxx; positive = protection bought), coupons and
+bid/ask in bp, recovery as a fraction, maturities in years.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import pandas as pd
 
 from .errors import DataError
 
-__all__ = ["INSTRUMENT_COLUMNS", "Instrument", "Universe", "standard_universe"]
+__all__ = ["CALENDARS", "INSTRUMENT_COLUMNS", "MATURITY_RULES", "Instrument", "Universe", "standard_universe"]
 
 #: Required columns of an instruments file, then the optional ones with their defaults.
 REQUIRED_COLUMNS = ("instrument", "coupon_bp", "cs01_min", "cs01_max")
@@ -26,15 +27,25 @@ OPTIONAL_DEFAULTS: dict[str, object] = {
     "currency": "USD",
     "recovery": 0.4,
     "n_names": 125,
-    "maturity_years": 5.0,
+    "maturity_years": None,
     "roll_fraction": 0.2,
     "bid_ask_bp": 0.5,
     "ticker": "",
     "roll_lag_days": 0,
+    "maturity_rule": None,
+    "tenor_years": 5,
+    "calendar": "auto",
 }
 INSTRUMENT_COLUMNS = REQUIRED_COLUMNS + tuple(OPTIONAL_DEFAULTS)
 _NUMERIC = ("coupon_bp", "cs01_min", "cs01_max", "recovery", "n_names", "maturity_years",
-            "roll_fraction", "bid_ask_bp", "roll_lag_days")
+            "roll_fraction", "bid_ask_bp", "roll_lag_days", "tenor_years")
+_WHOLE = ("n_names", "roll_lag_days", "tenor_years")
+#: Optional columns that may be left empty (``None``): their meaning is then derived.
+_NULLABLE = ("maturity_years", "maturity_rule")
+MATURITY_RULES = ("on-the-run", "fixed")
+CALENDARS = ("auto", "weekday", "us", "eu", "combined")
+#: Business-day calendar of the roll dates when ``calendar="auto"``, by currency.
+CURRENCY_CALENDARS = {"USD": "us", "EUR": "eu"}
 
 
 @dataclass(frozen=True)
@@ -50,13 +61,16 @@ class Instrument:
     cs01_min, cs01_max : float
         Box limits on the CS01 held, $mm per bp; ``cs01_min < 0`` allows selling protection.
     currency : str
-        Currency of the CS01 (USD for CDX, EUR for iTraxx).
+        Currency of the CS01, the limits and the instrument's PnL (USD for CDX, EUR for
+        iTraxx); amounts are converted to the reporting currency when the market has an FX
+        series for it (see :class:`~cdshedge_cvx.market.MarketData`).
     recovery : float
         Recovery rate assumed by the index (0.4; CDX HY trades at 0.3).
     n_names : int
         Number of reference entities (jump-to-default is notional·(1−R)/n_names).
-    maturity_years : float
-        Remaining maturity used for RPV01 (5 for the on-the-run 5Y series).
+    maturity_years : float, optional
+        Fixed remaining maturity in years used for RPV01. Giving it selects
+        ``maturity_rule="fixed"``; leave it out for the on-the-run rule.
     roll_fraction : float
         Roll-down per year as a fraction of the spread (0.2 = 20 % of the spread per year).
     bid_ask_bp : float
@@ -65,6 +79,17 @@ class Instrument:
         Alias of the instrument in data files (e.g. ``CDX IG CDSI GEN 5Y Corp``).
     roll_lag_days : int
         Business days after 20 Mar / 20 Sep on which the index rolls (CDX HY about 5).
+    maturity_rule : {"on-the-run", "fixed"}, optional
+        How the remaining maturity of the contract held is found on a date. ``"on-the-run"``:
+        the series launched at the last roll date, maturing on 20 Jun (March series) or 20 Dec
+        (September series) ``tenor_years`` later, so it slides from about 5.25 to 4.75 years
+        between rolls; ``"fixed"``: always ``maturity_years``. Default: ``"fixed"`` when
+        ``maturity_years`` is given, else ``"on-the-run"``.
+    tenor_years : int
+        Tenor of the on-the-run series (5).
+    calendar : {"auto", "weekday", "us", "eu", "combined"}
+        Business days used to adjust and lag the roll dates; ``"auto"`` is ``"us"`` for USD,
+        ``"eu"`` for EUR and ``"weekday"`` otherwise.
     """
 
     name: str
@@ -74,11 +99,14 @@ class Instrument:
     currency: str = "USD"
     recovery: float = 0.4
     n_names: int = 125
-    maturity_years: float = 5.0
+    maturity_years: float | None = None
     roll_fraction: float = 0.2
     bid_ask_bp: float = 0.5
     ticker: str = ""
     roll_lag_days: int = 0
+    maturity_rule: str | None = None
+    tenor_years: int = 5
+    calendar: str = "auto"
     where: str = field(default="", compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -87,6 +115,8 @@ class Instrument:
             raise DataError(f"instrument name must be a non-empty string{at}")
         for column in _NUMERIC:
             value = getattr(self, column)
+            if value is None and column in _NULLABLE:
+                continue
             if not isinstance(value, (int, float, np.integer, np.floating)) or not math.isfinite(value):
                 raise DataError(
                     f"instrument {self.name!r}{at}: column {column!r} must be a finite number, got {value!r}"
@@ -102,10 +132,46 @@ class Instrument:
             raise DataError(f"instrument {self.name!r}{at}: recovery must be in [0, 1), got {self.recovery}")
         if self.n_names < 1:
             raise DataError(f"instrument {self.name!r}{at}: n_names must be >= 1, got {self.n_names}")
-        if self.maturity_years <= 0:
-            raise DataError(f"instrument {self.name!r}{at}: maturity_years must be > 0, got {self.maturity_years}")
+        if self.maturity_years is not None and not 0 < self.maturity_years <= 100:
+            raise DataError(f"instrument {self.name!r}{at}: maturity_years must be in (0, 100] years, "
+                            f"got {self.maturity_years}")
         if self.bid_ask_bp < 0 or self.roll_fraction < 0:
             raise DataError(f"instrument {self.name!r}{at}: bid_ask_bp and roll_fraction must be >= 0")
+        for column in _WHOLE:
+            value = getattr(self, column)
+            if value != int(value) or (column != "n_names" and value < 0):
+                raise DataError(f"instrument {self.name!r}{at}: column {column!r} must be a whole number >= 0, "
+                                f"got {value!r}")
+        if self.tenor_years < 1:
+            raise DataError(f"instrument {self.name!r}{at}: tenor_years must be >= 1, got {self.tenor_years}")
+        if self.maturity_rule is not None and self.maturity_rule not in MATURITY_RULES:
+            raise DataError(f"instrument {self.name!r}{at}: maturity_rule must be one of "
+                            f"{', '.join(MATURITY_RULES)}, got {self.maturity_rule!r}")
+        if self.maturity_rule == "fixed" and self.maturity_years is None:
+            raise DataError(f"instrument {self.name!r}{at}: maturity_rule 'fixed' needs maturity_years")
+        if self.maturity_rule == "on-the-run" and self.maturity_years is not None:
+            raise DataError(f"instrument {self.name!r}{at}: maturity_years {self.maturity_years} is only used with "
+                            "maturity_rule 'fixed'; drop one of them")
+        if self.calendar not in CALENDARS:
+            raise DataError(f"instrument {self.name!r}{at}: calendar must be one of {', '.join(CALENDARS)}, "
+                            f"got {self.calendar!r}")
+        if not isinstance(self.currency, str) or not self.currency.strip():
+            raise DataError(f"instrument {self.name!r}{at}: currency must be a code such as USD or EUR")
+
+    @property
+    def rule(self) -> str:
+        """The maturity rule in force: ``maturity_rule``, or ``"fixed"`` when only
+        ``maturity_years`` is given, else ``"on-the-run"``."""
+        if self.maturity_rule is not None:
+            return self.maturity_rule
+        return "fixed" if self.maturity_years is not None else "on-the-run"
+
+    @property
+    def roll_calendar(self) -> str:
+        """Business-day calendar of the roll dates (``calendar`` with ``"auto"`` resolved)."""
+        if self.calendar != "auto":
+            return self.calendar
+        return CURRENCY_CALENDARS.get(self.currency.upper(), "weekday")
 
     def replace(self, **changes: object) -> Instrument:
         """Return a copy with ``changes`` applied (validated again)."""
@@ -166,6 +232,11 @@ class Universe(Sequence[Instrument]):
 
     def vector(self, field_name: str) -> np.ndarray:
         """One numeric field of every instrument as a float array, in order."""
+        unset = [i.name for i in self._instruments if getattr(i, field_name) is None]
+        if unset:
+            hint = (" (on-the-run maturity: see cdshedge_cvx.rolls.remaining_maturity)"
+                    if field_name == "maturity_years" else "")
+            raise DataError(f"field {field_name!r} is not set for instrument {unset[0]!r}{hint}")
         return np.array([float(getattr(i, field_name)) for i in self._instruments])
 
     @property
@@ -194,7 +265,8 @@ class Universe(Sequence[Instrument]):
                          for i, lo, up in zip(self._instruments, lower, upper)])
 
     def to_frame(self) -> pd.DataFrame:
-        """The universe as an instruments table (the columns of an instruments file)."""
+        """The universe as an instruments table (the columns of an instruments file; ``None``
+        fields are left empty, so :meth:`from_frame` reads the table back to the same universe)."""
         rows = [{c: getattr(i, c) for c in INSTRUMENT_COLUMNS if c != "instrument"} | {"instrument": i.name}
                 for i in self._instruments]
         return pd.DataFrame(rows, columns=list(INSTRUMENT_COLUMNS))
@@ -206,7 +278,9 @@ class Universe(Sequence[Instrument]):
 
         Required columns: ``instrument, coupon_bp, cs01_min, cs01_max``; optional:
         ``currency, recovery, n_names, maturity_years, roll_fraction, bid_ask_bp, ticker,
-        roll_lag_days``.  Errors name ``source``, the row (file line) and the column.
+        roll_lag_days, maturity_rule, tenor_years, calendar``.  An empty optional cell takes
+        the default (an empty ``maturity_years`` means the on-the-run rule).  Errors name
+        ``source``, the row (file line) and the column.
         """
         if not isinstance(frame, pd.DataFrame):
             raise DataError(f"{source}: expected a DataFrame, got {type(frame).__name__}")
@@ -231,21 +305,26 @@ class Universe(Sequence[Instrument]):
                 value = row[column] if column in frame.columns else OPTIONAL_DEFAULTS[column]
                 if column in REQUIRED_COLUMNS and (value is None or (isinstance(value, float) and math.isnan(value))):
                     raise DataError(f"{where}, column {column!r}: missing value for instrument {name!r}")
-                if column in _NUMERIC:
-                    if isinstance(value, float) and math.isnan(value) and column not in REQUIRED_COLUMNS:
-                        value = OPTIONAL_DEFAULTS[column]
+                blank = value is None or (isinstance(value, float) and math.isnan(value)) or (
+                    isinstance(value, str) and not value.strip())
+                if blank and column not in REQUIRED_COLUMNS:
+                    value = OPTIONAL_DEFAULTS[column]
+                if value is None:
+                    pass
+                elif column in _NUMERIC:
                     try:
                         value = float(value)
                     except (TypeError, ValueError):
                         raise DataError(f"{where}, column {column!r}: {value!r} is not a number "
                                         f"(instrument {name!r})") from None
-                    if column in ("n_names", "roll_lag_days"):
+                    if column in _WHOLE:
                         if not math.isfinite(value) or value != int(value):
                             raise DataError(f"{where}, column {column!r}: {value!r} is not a whole number")
                         value = int(value)
                 else:
-                    value = OPTIONAL_DEFAULTS[column] if (value is None or (isinstance(value, float)
-                                                                            and math.isnan(value))) else str(value)
+                    value = str(value).strip()
+                    if column == "currency":
+                        value = value.upper()
                 kwargs[column] = value
             instruments.append(Instrument(**kwargs, where=where))  # type: ignore[arg-type]
         names = [i.name for i in instruments]
@@ -265,27 +344,33 @@ class Universe(Sequence[Instrument]):
 
 
 def standard_universe() -> Universe:
-    """The four indices of the prototype with its limits and coupons.
+    """The four indices of the prototype with its limits and coupons, and market specs.
 
-    ======================  ======  =========  ========  ===  =======  ======
-    instrument              coupon  CS01 max   currency  R    names    b/a bp
-    ======================  ======  =========  ========  ===  =======  ======
-    CDX IG                  100     0.25       USD       0.4  125      0.5
-    CDX HY                  500     0.10       USD       0.3  100      3.0
-    iTraxx Main             100     0.25       EUR       0.4  125      0.5
-    iTraxx Xover            500     0.10       EUR       0.4  75       2.0
-    ======================  ======  =========  ========  ===  =======  ======
+    ============  ======  ========  ========  ===  =====  ======  ========  ===========================
+    instrument    coupon  CS01 max  currency  R    names  b/a bp  calendar  roll
+    ============  ======  ========  ========  ===  =====  ======  ========  ===========================
+    CDX IG        100     0.25      USD       0.4  125    0.5     us        20 Mar / 20 Sep
+    CDX HY        500     0.10      USD       0.3  100    3.0     us        5 US business days later
+    iTraxx Main   100     0.25      EUR       0.4  125    0.5     eu        20 Mar / 20 Sep
+    iTraxx Xover  500     0.10      EUR       0.4  75     2.0     eu        20 Mar / 20 Sep
+    ============  ======  ========  ========  ===  =====  ======  ========  ===========================
 
-    Lower limits are 0 (protection bought only), as in the prototype.  Bid/ask are typical
-    on-the-run quotes in spread terms (HY is quoted in price: 1/8 point ≈ 3 bp at 5Y).
+    Every index is the on-the-run 5Y series (``maturity_rule="on-the-run"``, ``tenor_years=5``):
+    a series launched on 20 March matures on 20 June five years later, one launched on
+    20 September on 20 December, so the remaining maturity slides from about 5.25 to 4.75
+    years between rolls. Roll-down is 0.2 of the spread per year. CS01 limits are in mm of the
+    index's currency per bp; lower limits are 0 (protection bought only), as in the prototype.
+    Bid/ask are typical on-the-run quotes in spread terms (HY is quoted in price: 1/8 point
+    ≈ 3 bp at 5Y).
     """
+    common = {"maturity_rule": "on-the-run", "tenor_years": 5, "roll_fraction": 0.2}
     return Universe([
         Instrument("CDX IG", 100.0, 0.0, 0.25, currency="USD", recovery=0.4, n_names=125,
-                   bid_ask_bp=0.5, ticker="CDX IG CDSI GEN 5Y Corp"),
+                   bid_ask_bp=0.5, ticker="CDX IG CDSI GEN 5Y Corp", calendar="us", **common),
         Instrument("CDX HY", 500.0, 0.0, 0.10, currency="USD", recovery=0.3, n_names=100,
-                   bid_ask_bp=3.0, ticker="CDX HY CDSI GEN 5Y Corp", roll_lag_days=5),
+                   bid_ask_bp=3.0, ticker="CDX HY CDSI GEN 5Y Corp", roll_lag_days=5, calendar="us", **common),
         Instrument("iTraxx Main", 100.0, 0.0, 0.25, currency="EUR", recovery=0.4, n_names=125,
-                   bid_ask_bp=0.5, ticker="ITRAXX EUR CDSI GEN 5Y Corp"),
+                   bid_ask_bp=0.5, ticker="ITRAXX EUR CDSI GEN 5Y Corp", calendar="eu", **common),
         Instrument("iTraxx Xover", 500.0, 0.0, 0.10, currency="EUR", recovery=0.4, n_names=75,
-                   bid_ask_bp=2.0, ticker="ITRAXX XOVER CDSI GEN 5Y Corp"),
+                   bid_ask_bp=2.0, ticker="ITRAXX XOVER CDSI GEN 5Y Corp", calendar="eu", **common),
     ])

@@ -1,12 +1,16 @@
-"""MarketData: validated daily spreads and desk PnL.
+"""MarketData: validated daily spreads and desk PnL, optional roll jumps and FX rates.
 
-Spreads are in bp (one column per instrument, dates as index); desk PnL in $mm per day. The
-constructor refuses anything a hedge should not be computed from, with a one-line message that
-names the source, the row (file line for CSV input), the date and the column.
+Spreads are in bp (one column per instrument, dates as index); desk PnL in mm of the reporting
+currency per day ($mm by default). Generic-series roll jumps (bp) are removed from the daily
+changes; FX rates convert the amounts of instruments in other currencies (iTraxx: EUR) into the
+reporting currency. The constructor refuses anything a hedge should not be computed from, with a
+one-line message that names the source, the row (file line for CSV input), the date and the
+column.
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Literal
 
@@ -79,14 +83,29 @@ class MarketData:
         Index: dates (ascending, unique); one numeric column per instrument, spreads in bp
         (> 0). Values that all sit below 1 look like decimals and are refused.
     desk_pnl : Series, optional
-        Daily desk PnL in $mm. Must cover every spread date (``missing="drop"`` drops the
+        Daily desk PnL in mm of ``reporting_currency``. Must cover every spread date (``missing="drop"`` drops the
         dates it lacks). ``None`` means a flat book (zero PnL).
     missing : {"error", "ffill", "drop"}
         What to do with missing spreads: refuse (default), carry the last value forward for at
         most ``max_gap`` consecutive rows, or drop the dates with any missing value.
     max_gap : int
         Longest run of missing values ``ffill`` may fill.
-    source, desk_source : str
+    roll_jumps : DataFrame, optional
+        Part of each daily spread change (bp) that is the generic series switching to a new
+        series on an index roll date, indexed by date, columns among the spreads' columns.
+        Dates left out and columns left out have no jump; every date must be a spreads date;
+        a jump on a date removed by the missing-data policy moves to the next date kept (the
+        change across the gap contains it). A backtest removes these jumps from the daily
+        changes, so the hedge PnL is that of the contract held the day before.
+    fx : DataFrame or Series, optional
+        FX rates, indexed by date: units of ``reporting_currency`` per unit of another
+        currency, one column per currency named by its code (``EUR``) or by the pair
+        (``EURUSD``: EUR in USD). A Series is one such column; unnamed, it is ``EUR``. On each
+        spreads date the latest rate on or before it is used (FX trades on days credit does
+        not); spreads dates before the first rate are refused.
+    reporting_currency : str
+        Currency of the desk PnL and of every amount the package reports ("USD").
+    source, desk_source, roll_jumps_source, fx_source : str
         Names used in error messages (file paths when read from CSV).
 
     Attributes
@@ -97,11 +116,19 @@ class MarketData:
         Desk PnL aligned on the spreads' dates.
     missing_report : dict
         The policy used and how many values it filled or rows it dropped.
+    roll_jumps : DataFrame or None
+        Roll jumps on the spreads' dates and columns (0 where none), or ``None``.
+    fx : DataFrame or None
+        FX rates on the spreads' dates, one column per currency, or ``None``.
+    reporting_currency : str
     """
 
     def __init__(self, spreads: pd.DataFrame, desk_pnl: pd.Series | None = None, *,
                  missing: MissingPolicy = "error", max_gap: int = 5, source: str = "spreads",
-                 desk_source: str = "desk PnL", _csv_rows: bool = False) -> None:
+                 desk_source: str = "desk PnL", roll_jumps: pd.DataFrame | None = None,
+                 fx: pd.DataFrame | pd.Series | None = None, reporting_currency: str = "USD",
+                 roll_jumps_source: str = "roll jumps", fx_source: str = "FX rates",
+                 _csv_rows: bool = False) -> None:
         if missing not in MISSING_POLICIES:
             raise DataError(f"unknown missing-data policy {missing!r}; use one of {', '.join(MISSING_POLICIES)}")
         if not isinstance(spreads, pd.DataFrame):
@@ -118,6 +145,7 @@ class MarketData:
             dup = next(c for c in columns if columns.count(c) > 1)
             raise DataError(f"{source}: duplicate column {dup!r}")
         dates = _parse_dates(spreads.index, source, _csv_rows)
+        input_dates = dates
         frame = _numeric_frame(spreads.set_axis(columns, axis=1), source, _csv_rows, dates)
         values = frame.to_numpy()
         infinite = np.argwhere(np.isinf(values))
@@ -145,6 +173,12 @@ class MarketData:
         self.desk_source = desk_source
         self.has_desk = desk_pnl is not None
         self.desk_pnl = self._align_desk(desk_pnl, missing, desk_source, _csv_rows)
+        if not isinstance(reporting_currency, str) or not re.fullmatch(r"[A-Za-z]{3}", reporting_currency.strip()):
+            raise DataError(f"reporting_currency must be a three-letter code such as USD, got {reporting_currency!r}")
+        self.reporting_currency = reporting_currency.strip().upper()
+        self.roll_jumps = (None if roll_jumps is None
+                           else self._align_jumps(roll_jumps, input_dates, roll_jumps_source, _csv_rows))
+        self.fx = None if fx is None else self._align_fx(fx, fx_source, _csv_rows)
 
     # ------------------------------------------------------------------------------------
     def _apply_missing(self, frame: pd.DataFrame, missing: str, max_gap: int, source: str,
@@ -211,17 +245,101 @@ class MarketData:
                 raise DataError(f"{desk_source}: fewer than two dates in common with the spreads")
         return aligned.rename("desk_pnl")
 
+    def _align_jumps(self, jumps: pd.DataFrame, input_dates: pd.DatetimeIndex, jumps_source: str,
+                     csv_rows: bool) -> pd.DataFrame:
+        if not isinstance(jumps, pd.DataFrame):
+            raise DataError(f"{jumps_source}: expected a DataFrame of roll jumps (bp), got {type(jumps).__name__}")
+        columns = [str(c).strip() for c in jumps.columns]
+        if len(set(columns)) != len(columns):
+            dup = next(c for c in columns if columns.count(c) > 1)
+            raise DataError(f"{jumps_source}: duplicate column {dup!r}")
+        unknown = [c for c in columns if c not in self.spreads.columns]
+        if unknown:
+            raise DataError(f"{jumps_source}: column {unknown[0]!r} is not a spreads column "
+                            f"({', '.join(self.spreads.columns)})")
+        index = jumps.index
+        if len(index) == 0:
+            return pd.DataFrame(0.0, index=self.spreads.index, columns=self.spreads.columns)
+        dates = _parse_dates(index, jumps_source, csv_rows)
+        frame = _numeric_frame(jumps.set_axis(columns, axis=1), jumps_source, csv_rows, dates)
+        values = frame.to_numpy()
+        bad = np.argwhere(~np.isfinite(values))
+        if bad.size:
+            r, c = bad[0]
+            raise DataError(f"{_row_label(jumps_source, int(r), dates[r].date(), csv_rows)}, column {columns[c]!r}: "
+                            f"roll jump is {values[r, c]}; write 0 where there is no jump")
+        outside = np.flatnonzero(~dates.isin(input_dates))
+        if outside.size:
+            r = int(outside[0])
+            raise DataError(f"{_row_label(jumps_source, r, dates[r].date(), csv_rows)}: {dates[r].date()} is not a "
+                            f"date of the spreads ({self.source})")
+        kept = self.spreads.index
+        # a jump on a dropped date belongs to the change into the next kept date
+        target = kept.searchsorted(dates, side="left")
+        inside = target < len(kept)
+        frame = frame.loc[inside]
+        frame.index = kept[target[inside]]
+        aligned = frame.groupby(level=0).sum().reindex(index=kept, columns=self.spreads.columns, fill_value=0.0)
+        return aligned.fillna(0.0)
+
+    def _align_fx(self, fx: pd.DataFrame | pd.Series, fx_source: str, csv_rows: bool) -> pd.DataFrame:
+        if isinstance(fx, pd.Series):
+            fx = fx.to_frame(name="EUR" if fx.name is None else fx.name)
+        if not isinstance(fx, pd.DataFrame):
+            raise DataError(f"{fx_source}: expected a DataFrame or Series of FX rates, got {type(fx).__name__}")
+        if fx.shape[1] == 0 or fx.shape[0] == 0:
+            raise DataError(f"{fx_source}: no FX rates")
+        reporting = self.reporting_currency
+        columns = []
+        for raw in fx.columns:
+            name = str(raw).strip().upper().replace("/", "")
+            if re.fullmatch(r"[A-Z]{6}", name):
+                base, quote = name[:3], name[3:]
+                if base == reporting and quote != reporting:
+                    raise DataError(f"{fx_source}: column {raw!r} is {quote} per {base}; give {quote}{reporting} "
+                                    f"({reporting} per {quote}, i.e. 1/{base}{quote})")
+                if quote != reporting:
+                    raise DataError(f"{fx_source}: column {raw!r} quotes {base} in {quote}, not in the reporting "
+                                    f"currency {reporting}; give {base}{reporting} ({reporting} per {base})")
+                name = base
+            if not re.fullmatch(r"[A-Z]{3}", name):
+                raise DataError(f"{fx_source}: column {raw!r} is not a currency code (EUR) or pair (EUR{reporting})")
+            if name == reporting:
+                raise DataError(f"{fx_source}: column {raw!r} is the reporting currency itself")
+            if name in columns:
+                raise DataError(f"{fx_source}: two columns for currency {name}")
+            columns.append(name)
+        dates = _parse_dates(fx.index, fx_source, csv_rows)
+        frame = _numeric_frame(fx.set_axis(columns, axis=1), fx_source, csv_rows, dates)
+        values = frame.to_numpy()
+        bad = np.argwhere(~(np.isfinite(values) & (values > 0)))
+        if bad.size:
+            r, c = bad[0]
+            raise DataError(f"{_row_label(fx_source, int(r), dates[r].date(), csv_rows)}, column {columns[c]!r}: "
+                            f"FX rate {values[r, c]!r} is not a positive number")
+        kept = self.spreads.index
+        if kept[0] < dates[0]:
+            raise DataError(f"{fx_source}: first rate on {dates[0].date()}, after the first spreads date "
+                            f"{kept[0].date()}; FX must start on or before it")
+        self.missing_report["fx_as_of"] = int((~kept.isin(dates)).sum())
+        return frame.reindex(kept, method="ffill")
+
     # ------------------------------------------------------------------------------------
     @classmethod
     def from_csv(cls, spreads: str | Path, desk_pnl: str | Path | None = None, *,
-                 missing: MissingPolicy = "error", max_gap: int = 5) -> MarketData:
+                 missing: MissingPolicy = "error", max_gap: int = 5, roll_jumps: str | Path | None = None,
+                 fx: str | Path | None = None, reporting_currency: str = "USD") -> MarketData:
         """Read spreads (first column dates, one column per instrument, bp) and desk PnL.
 
         The desk PnL file has a date column (the first, or one named ``date``) and one value
-        column in $mm.
+        column in mm of ``reporting_currency``. The optional roll-jumps file has the spreads'
+        layout (first column dates, bp); the optional FX file has dates then one column per
+        currency (``EUR`` or ``EURUSD``: USD per EUR).
         """
         from .io import read_csv_checked
 
+        jumps_frame = None if roll_jumps is None else read_csv_checked(roll_jumps, what="roll jumps file")
+        fx_frame = None if fx is None else read_csv_checked(fx, what="FX file")
         frame = read_csv_checked(spreads, what="spreads file")
         desk = None
         if desk_pnl is not None:
@@ -234,7 +352,10 @@ class MarketData:
                                 f"got {list(desk_frame.columns)}")
             desk = pd.Series(desk_frame[value_cols[0]].to_numpy(), index=desk_frame.iloc[:, date_col].to_numpy())
         return cls(frame, desk, missing=missing, max_gap=max_gap, source=str(spreads),
-                   desk_source=str(desk_pnl) if desk_pnl is not None else "desk PnL", _csv_rows=True)
+                   desk_source=str(desk_pnl) if desk_pnl is not None else "desk PnL", roll_jumps=jumps_frame,
+                   fx=fx_frame, reporting_currency=reporting_currency,
+                   roll_jumps_source=str(roll_jumps) if roll_jumps is not None else "roll jumps",
+                   fx_source=str(fx) if fx is not None else "FX rates", _csv_rows=True)
 
     # ------------------------------------------------------------------------------------
     @property
@@ -249,6 +370,16 @@ class MarketData:
         :class:`DataError` for an instrument with no column and for a column that matches no
         instrument.
         """
+        return self.spreads.rename(columns=self._universe_columns(universe))[universe.names]
+
+    def roll_jumps_for_universe(self, universe: Universe) -> pd.DataFrame | None:
+        """The roll jumps with columns renamed to and ordered like ``universe`` (``None`` if none)."""
+        if self.roll_jumps is None:
+            return None
+        return self.roll_jumps.rename(columns=self._universe_columns(universe))[universe.names]
+
+    def _universe_columns(self, universe: Universe) -> dict[str, str]:
+        """Map each spreads column to its instrument; refuse unmatched columns and instruments."""
         aliases = universe.aliases()
         renamed = {}
         for column in self.spreads.columns:
@@ -266,9 +397,12 @@ class MarketData:
             alias = f" (or its ticker {first.ticker!r})" if first.ticker else ""
             raise DataError(f"{self.source}: no column for instrument {first.name!r}{alias}; columns are "
                             f"{list(self.spreads.columns)}")
-        return self.spreads.rename(columns=renamed)[universe.names]
+        return renamed
 
     def __repr__(self) -> str:
         d = self.dates
+        extras = ", roll jumps" if self.roll_jumps is not None else ""
+        if self.fx is not None:
+            extras += f", FX {'/'.join(self.fx.columns)} in {self.reporting_currency}"
         return (f"MarketData({len(d)} dates {d[0].date()} … {d[-1].date()}, "
-                f"instruments={list(self.spreads.columns)}, desk={'yes' if self.has_desk else 'flat'})")
+                f"instruments={list(self.spreads.columns)}, desk={'yes' if self.has_desk else 'flat'}{extras})")

@@ -22,9 +22,10 @@ TOKEN = re.compile(r"\s*(?:(?P<number>\d+(?:\.\d*)?(?:[eE][+-]?\d+)?|\.\d+(?:[eE
 
 def builtin_term_factories() -> dict[str, Callable[[], object]]:
     """Names usable in ``--objective`` and the term each builds."""
-    from .terms import Carry, HedgePnL, Roll, TransactionCost, VariancePenalty
+    from .terms import Carry, HedgePnL, Roll, RollDateCost, TransactionCost, VariancePenalty
 
-    return {"pnl": HedgePnL, "carry": Carry, "roll": Roll, "variance": VariancePenalty, "tcost": TransactionCost}
+    return {"pnl": HedgePnL, "carry": Carry, "roll": Roll, "variance": VariancePenalty, "tcost": TransactionCost,
+            "rollcost": RollDateCost}
 
 
 def _tokens(text: str) -> list[tuple[str, str]]:

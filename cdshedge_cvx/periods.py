@@ -17,6 +17,8 @@ import pandas as pd
 from .conventions import Conventions, year_fraction
 from .errors import DataError, SpecificationError
 from .instruments import Universe
+from .rolls import remaining_maturity, roll_counts
+from .units import amount_currencies
 
 __all__ = ["Period", "PeriodBuilder", "PeriodData", "make_periods", "normalise_horizon"]
 
@@ -106,9 +108,20 @@ class PeriodData(Mapping[str, Any]):
     risk_desk_pnl        period's own; walk-forward: a trailing window before ``base``)
     horizon_rows         daily variance × horizon_rows = variance over the period
     spread_start         spread level carry and roll use (bp)
-    coupon_bp, bid_ask_bp, recovery, maturity_years, n_names, roll_fraction
+    coupon_bp, bid_ask_bp, recovery, n_names, roll_fraction
                          instrument fields
-    rpv01                risky annuity at ``spread_start`` (years)
+    currency             each instrument's currency (list of codes)
+    maturity_years       remaining maturity at ``base`` (years): the on-the-run series'
+                         20 Jun / 20 Dec maturity, or the fixed ``maturity_years``
+    rpv01                risky annuity at ``spread_start`` and ``maturity_years`` (years)
+    fx_rate              reporting-currency units per unit of the instrument's currency
+                         at ``base`` (1 for the reporting currency, and for every
+                         instrument when the market has no FX series); every built-in
+                         term multiplies its amount by it
+    reporting_currency   currency of the amounts (the desk PnL's)
+    amount_currency      currency each instrument's amounts are in after conversion (the
+                         reporting one, or its own when there is no FX series)
+    roll_count           index roll dates of each instrument in (base, period_end]
     carry_rate_bp        coupon or spread, per the conventions
     carry_annuity        RPV01 (market) or 1 (seed)
     carry_accrual,       year fractions of the period for carry and roll-down
@@ -171,6 +184,12 @@ class PeriodBuilder:
         means zero.
     roll_jumps : DataFrame, optional
         Part of each daily change that is a generic-series roll jump, removed from changes.
+    fx : DataFrame, optional
+        FX rates on the spreads' dates, one column per currency: reporting-currency units per
+        unit of that currency (``EUR`` = EURUSD when reporting in USD). ``None``: no
+        conversion, each instrument's amounts stay in its own currency.
+    reporting_currency : str
+        Currency of the desk PnL and of converted amounts.
     extra : mapping, optional
         Additional keys for users' own terms: a value per key, either a constant or a
         callable ``f(period) -> value``.
@@ -179,7 +198,8 @@ class PeriodBuilder:
     def __init__(self, spreads: pd.DataFrame, desk_pnl: pd.Series, universe: Universe,
                  conventions: Conventions, horizon: str = "M", mode: Mode = "hindsight", *,
                  window: int = 252, min_history: int = 20, forecast: pd.DataFrame | None = None,
-                 roll_jumps: pd.DataFrame | None = None, extra: Mapping[str, Any] | None = None) -> None:
+                 roll_jumps: pd.DataFrame | None = None, fx: pd.DataFrame | None = None,
+                 reporting_currency: str = "USD", extra: Mapping[str, Any] | None = None) -> None:
         if mode not in ("hindsight", "walk-forward"):
             raise SpecificationError(f"unknown mode {mode!r}; use 'hindsight' or 'walk-forward'")
         if window < 2 or min_history < 2:
@@ -207,10 +227,20 @@ class PeriodBuilder:
             raise DataError(f"no period of horizon {horizon!r} has enough data "
                             f"({len(self.dates)} dates {self.dates[0].date()} … {self.dates[-1].date()})")
         self.periods = periods
+        self.reporting_currency = str(reporting_currency).upper()
+        self.has_fx = fx is not None
+        self._fx = self._fx_rates(fx)
+        bases = pd.DatetimeIndex([p.base for p in periods])
+        ends = pd.DatetimeIndex([p.end for p in periods])
+        self._maturities = np.column_stack([remaining_maturity(i, bases) for i in universe])
+        self._roll_counts = np.column_stack([roll_counts(i, bases, ends) for i in universe]).astype(float)
+        self._row = {p.end: k for k, p in enumerate(periods)}
         self._static = {
             "instruments": universe.names, "n": len(universe),
             "coupon_bp": universe.vector("coupon_bp"), "bid_ask_bp": universe.vector("bid_ask_bp"),
-            "recovery": universe.vector("recovery"), "maturity_years": universe.vector("maturity_years"),
+            "recovery": universe.vector("recovery"), "currency": [i.currency for i in universe],
+            "reporting_currency": self.reporting_currency,
+            "amount_currency": amount_currencies([i.currency for i in universe], self.reporting_currency, self.has_fx),
             "n_names": universe.vector("n_names"),
             "roll_fraction": (np.full(len(universe), conventions.roll_fraction)
                               if conventions.roll_fraction is not None else universe.vector("roll_fraction")),
@@ -218,6 +248,36 @@ class PeriodBuilder:
             "pnl_scale": conventions.pnl_scale, "carry_scale": conventions.carry_scale,
             "roll_scale": conventions.roll_scale, "mode": mode, "conventions": conventions.name,
         }
+
+    def _fx_rates(self, fx: pd.DataFrame | None) -> np.ndarray:
+        """Daily FX factor per instrument (rows × n): 1 for the reporting currency."""
+        factors = np.ones((len(self.dates), len(self.universe)))
+        if fx is None:
+            return factors
+        aligned = fx.reindex(self.dates)
+        for j, instrument in enumerate(self.universe):
+            currency = instrument.currency.upper()
+            if currency == self.reporting_currency:
+                continue
+            if currency not in aligned.columns:
+                raise DataError(f"instrument {instrument.name!r} is in {currency} but the FX series has no {currency} "
+                                f"column (columns: {', '.join(map(str, aligned.columns))}); add {currency}"
+                                f"{self.reporting_currency} rates")
+            column = aligned[currency].to_numpy(dtype=float)
+            bad = np.flatnonzero(~(np.isfinite(column) & (column > 0)))
+            if bad.size:
+                raise DataError(f"FX series, column {currency!r}: no positive rate for {self.dates[bad[0]].date()} "
+                                f"(instrument {instrument.name!r})")
+            factors[:, j] = column
+        return factors
+
+    @property
+    def unconverted(self) -> list[str]:
+        """Instruments whose amounts stay in their own currency, which is not the reporting one
+        (the market has no FX series)."""
+        if self.has_fx:
+            return []
+        return [i.name for i in self.universe if i.currency.upper() != self.reporting_currency]
 
     def __len__(self) -> int:
         return len(self.periods)
@@ -253,16 +313,23 @@ class PeriodBuilder:
             expected = np.zeros(changes.shape[1])
             if self.forecast is not None and period.end in self.forecast.index:
                 expected = self.forecast.loc[period.end, self.universe.names].to_numpy(dtype=float)
-        annuity = (rpv01(spread_start, static["maturity_years"], static["recovery"])
-                   if conv.carry_annuity else np.ones_like(spread_start))
+        k = self._row.get(period.end)
+        if k is None or self.periods[k] != period:  # a period the builder did not make itself
+            maturity = np.array([remaining_maturity(i, [period.base])[0] for i in self.universe])
+            rolls = np.array([roll_counts(i, pd.DatetimeIndex([period.base]), pd.DatetimeIndex([period.end]))[0]
+                              for i in self.universe], dtype=float)
+        else:
+            maturity, rolls = self._maturities[k], self._roll_counts[k].copy()
+        annuity_value = rpv01(spread_start, maturity, static["recovery"])
+        annuity = annuity_value if conv.carry_annuity else np.ones_like(spread_start)
         values: dict[str, Any] = dict(static)
         values.update(
             period_end=period.end, base=period.base, period=str(period.end.date()),
             rows=period.rows, calendar_days=period.calendar_days,
             spread_changes=changes, desk_pnl=desk, expected_change=expected,
             risk_changes=risk_changes, risk_desk_pnl=risk_desk, horizon_rows=period.rows,
-            spread_start=spread_start,
-            rpv01=rpv01(spread_start, static["maturity_years"], static["recovery"]),
+            spread_start=spread_start, maturity_years=maturity, rpv01=annuity_value,
+            fx_rate=self._fx[period.first - 1].copy(), roll_count=rolls,
             carry_rate_bp=static["coupon_bp"] if conv.carry_rate == "coupon" else spread_start,
             carry_annuity=annuity,
             carry_accrual=year_fraction(conv.carry_day_count, rows=period.rows, calendar_days=period.calendar_days),

@@ -14,7 +14,7 @@ from .instruments import Universe
 from .periods import PeriodData
 from .problem import HedgeProblem, PeriodSolution
 from .reference import CrossCheck
-from .terms import Carry, Objective, Roll
+from .terms import Carry, Objective, Roll, RollDateCost
 
 __all__ = ["HedgeResult", "PeriodRecord", "realised_attribution"]
 
@@ -28,21 +28,25 @@ class PeriodRecord:
     check: CrossCheck | None
 
 
-def realised_attribution(data: PeriodData, h: np.ndarray) -> pd.DataFrame:
-    """Realised PnL of holding ``h`` over the period, by instrument ($mm).
+def realised_attribution(data: PeriodData, h: np.ndarray, *, roll_cost: bool = False) -> pd.DataFrame:
+    """Realised PnL of holding ``h`` over the period, by instrument (mm of the reporting currency).
 
-    hedge = pnl_scale · Σ_t Δs_t · h (realised changes), carry and roll as the terms
+    hedge = pnl_scale · fx · Σ_t Δs_t · h (realised changes), carry and roll as the terms
     :class:`~cdshedge_cvx.terms.Carry` and :class:`~cdshedge_cvx.terms.Roll` price them,
-    tcost = ½ · bid/ask · |h − h_prev|; net = hedge − carry − roll − tcost.
+    tcost = ½ · fx · bid/ask · |h − h_prev|, rollcost = fx · bid/ask · roll_count · |h| when
+    ``roll_cost`` (the hedge is rolled on the index roll dates; otherwise 0: the old series is
+    kept); net = hedge − carry − roll − tcost − rollcost.
     """
     h = np.asarray(h, dtype=float)
-    hedge = data["pnl_scale"] * np.asarray(data["spread_changes"]).sum(axis=0) * h
+    fx = np.asarray(data["fx_rate"], dtype=float)
+    hedge = data["pnl_scale"] * fx * np.asarray(data["spread_changes"]).sum(axis=0) * h
     carry = Carry().coefficients(data) * h
     roll = Roll().coefficients(data) * h
-    tcost = 0.5 * np.asarray(data["bid_ask_bp"]) * np.abs(h - np.asarray(data["h_prev"]))
-    frame = pd.DataFrame({"cs01": h, "hedge_pnl": hedge, "carry": carry, "roll": roll, "tcost": tcost},
-                         index=pd.Index(data["instruments"], name="instrument"))
-    frame["net"] = frame["hedge_pnl"] - frame["carry"] - frame["roll"] - frame["tcost"]
+    tcost = 0.5 * fx * np.asarray(data["bid_ask_bp"]) * np.abs(h - np.asarray(data["h_prev"]))
+    rollcost = RollDateCost().cost_per_cs01(data) * np.abs(h) if roll_cost else np.zeros_like(h)
+    frame = pd.DataFrame({"cs01": h, "hedge_pnl": hedge, "carry": carry, "roll": roll, "tcost": tcost,
+                          "rollcost": rollcost}, index=pd.Index(data["instruments"], name="instrument"))
+    frame["net"] = frame["hedge_pnl"] - frame["carry"] - frame["roll"] - frame["tcost"] - frame["rollcost"]
     return frame
 
 
@@ -52,7 +56,8 @@ class HedgeResult:
     Attributes
     ----------
     allocations : DataFrame
-        Optimal CS01 ($mm/bp), one column per instrument in input order.
+        Optimal CS01 per bp in mm of each instrument's currency ($mm/bp for CDX, €mm/bp for
+        iTraxx), one column per instrument in input order.
     term_values : DataFrame
         Signed contribution of each objective entry to the optimum ($mm).
     shadow_prices : DataFrame
@@ -63,7 +68,9 @@ class HedgeResult:
     cross_check : DataFrame
         scipy objective, objective gap, twin gap, allocation gap, ok, message (empty if off).
     pnl : DataFrame
-        Realised desk PnL, hedge PnL, carry, roll, tcost, net hedge and hedged PnL ($mm).
+        Realised desk PnL, hedge PnL, carry, roll, tcost, rollcost, net hedge and hedged PnL
+        (mm of the reporting currency). ``rollcost`` is charged only when the objective has a
+        :class:`~cdshedge_cvx.terms.RollDateCost` (the hedge is then rolled on roll dates).
     attribution : DataFrame
         The same per instrument (long format: period_end, instrument).
     """
@@ -120,22 +127,27 @@ class HedgeResult:
         index = pd.DatetimeIndex([r.data["period_end"] for r in self.records if r.check is not None], name="period_end")
         return pd.DataFrame(rows, index=index, columns=columns)
 
+    @property
+    def _rolls_hedge(self) -> bool:
+        """The objective prices the roll-date cost, so the hedge is taken to be rolled."""
+        return any(isinstance(term, RollDateCost) for term in self.objective.terms)
+
     @cached_property
     def attribution(self) -> pd.DataFrame:
         frames = []
         for r in self.records:
-            frame = realised_attribution(r.data, r.solution.h).reset_index()
+            frame = realised_attribution(r.data, r.solution.h, roll_cost=self._rolls_hedge).reset_index()
             frame.insert(0, "period_end", r.data["period_end"])
             frames.append(frame)
         return pd.concat(frames, ignore_index=True)
 
     @cached_property
     def pnl(self) -> pd.DataFrame:
-        components = ["hedge_pnl", "carry", "roll", "tcost", "net"]
+        components = ["hedge_pnl", "carry", "roll", "tcost", "rollcost", "net"]
         by_period = self.attribution.groupby("period_end", sort=True)[components].sum()
         desk = pd.Series([float(np.sum(r.data["desk_pnl"])) for r in self.records], index=self._index)
         frame = pd.DataFrame({"desk_pnl": desk.to_numpy()}, index=self._index)
-        frame[["hedge_pnl", "carry", "roll", "tcost", "net_hedge"]] = by_period.to_numpy()
+        frame[["hedge_pnl", "carry", "roll", "tcost", "rollcost", "net_hedge"]] = by_period.to_numpy()
         frame["hedged_pnl"] = frame["desk_pnl"] + frame["net_hedge"]
         return frame
 
@@ -172,6 +184,7 @@ class HedgeResult:
             "carry_mm": float(pnl["carry"].sum()),
             "roll_mm": float(pnl["roll"].sum()),
             "tcost_mm": float(pnl["tcost"].sum()),
+            "rollcost_mm": float(pnl["rollcost"].sum()),
             "hedged_pnl_mm": float(pnl["hedged_pnl"].sum()),
             "hedge_effectiveness": self.hedge_effectiveness(),
             "mean_gross_cs01": float(self.allocations.abs().sum(axis=1).mean()),

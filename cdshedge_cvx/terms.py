@@ -7,7 +7,10 @@ with ``+``, ``-`` and scalar ``*`` into an :class:`Objective` that is *maximised
 
     objective = HedgePnL() - Carry() - Roll() - 5.0 * VariancePenalty()
 
-Every value is in $mm over the period.
+Every value is an amount over the period in mm of the reporting currency (the desk PnL's,
+$mm by default). ``h_i`` is CS01 in mm of instrument ``i``'s own currency per bp, so each
+built-in term multiplies instrument ``i``'s amount by ``fx_rate_i`` (reporting-currency units
+per unit of its currency at the period's base date; 1 without an FX series).
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ __all__ = [
     "LinearTerm",
     "Objective",
     "Roll",
+    "RollDateCost",
     "Term",
     "TransactionCost",
     "VariancePenalty",
@@ -236,49 +240,56 @@ class LinearTerm(Term):
 
 
 class HedgePnL(LinearTerm):
-    """Hedge PnL over the period: pnl_scale · Σ_i E[Δs_i] · h_i.
+    """Hedge PnL over the period: pnl_scale · Σ_i fx_i · E[Δs_i] · h_i.
 
     ``E[Δs]`` is ``expected_change``: the realised total change in hindsight, the forecast
     (zero by default) in walk-forward. Market: Δs(bp) · h($mm/bp) = $mm; seed: × 0.01.
-    Protection bought (h > 0) gains when spreads widen.
+    Protection bought (h > 0) gains when spreads widen. Example (market): 0.25 $mm/bp of
+    CDX IG over a period in which the spread widens 6 bp gains 6 × 0.25 = $1.5mm.
     """
 
-    requires = ("expected_change", "pnl_scale")
+    requires = ("expected_change", "pnl_scale", "fx_rate")
 
     def coefficients(self, data: Mapping[str, Any]) -> np.ndarray:
-        return data["pnl_scale"] * np.asarray(data["expected_change"], dtype=float)
+        return (data["pnl_scale"] * np.asarray(data["fx_rate"], dtype=float)
+                * np.asarray(data["expected_change"], dtype=float))
 
 
 class Carry(LinearTerm):
     """Running premium paid on protection bought (a cost, subtract it).
 
-    carry_i = carry_scale · rate_i / annuity_i · accrual · h_i
+    carry_i = carry_scale · fx_i · rate_i / annuity_i · accrual · h_i
 
-    Market: rate = spread (economic carry; coupon with ``market-cash``), annuity = RPV01,
-    accrual = calendar days/360, so h · s / RPV01 · days/360 = notional · s · days/360.
+    Market: rate = spread (economic carry; coupon with ``market-cash``), annuity = RPV01 at
+    the period's base date and remaining maturity, accrual = calendar days/360, so
+    h · s / RPV01 · days/360 = notional · s · 1e-4 · days/360 (h / RPV01 = notional · 1e-4).
     Seed: h · coupon/1e4 · rows/252.
     """
 
-    requires = ("carry_rate_bp", "carry_annuity", "carry_accrual", "carry_scale")
+    requires = ("carry_rate_bp", "carry_annuity", "carry_accrual", "carry_scale", "fx_rate")
 
     def coefficients(self, data: Mapping[str, Any]) -> np.ndarray:
         rate = np.asarray(data["carry_rate_bp"], dtype=float)
-        return data["carry_scale"] * rate / np.asarray(data["carry_annuity"], dtype=float) * data["carry_accrual"]
+        return (data["carry_scale"] * np.asarray(data["fx_rate"], dtype=float) * rate
+                / np.asarray(data["carry_annuity"], dtype=float) * data["carry_accrual"])
 
 
 class Roll(LinearTerm):
     """Roll-down cost of protection bought (subtract it).
 
-    roll_i = roll_scale · fraction_i · s_i · accrual · h_i
+    roll_i = roll_scale · fx_i · fraction_i · s_i · accrual · h_i
 
-    Market: fraction (per year, default 0.2) × spread (bp) × years × h ($mm/bp) = $mm.
-    Seed: h · s · 0.2 · rows/252 · 1e-4 (the prototype's stray 1e-4).
+    The spread of a contract held rolls down the curve by about ``fraction × s`` per year as
+    it ages; protection bought loses that. Market: fraction (per year, default 0.2) × spread
+    (bp) × calendar days/365 × h ($mm/bp) = $mm. Seed: h · s · 0.2 · rows/252 · 1e-4 (the
+    prototype's stray 1e-4).
     """
 
-    requires = ("roll_fraction", "spread_start", "roll_accrual", "roll_scale")
+    requires = ("roll_fraction", "spread_start", "roll_accrual", "roll_scale", "fx_rate")
 
     def coefficients(self, data: Mapping[str, Any]) -> np.ndarray:
-        return (data["roll_scale"] * np.asarray(data["roll_fraction"], dtype=float)
+        return (data["roll_scale"] * np.asarray(data["fx_rate"], dtype=float)
+                * np.asarray(data["roll_fraction"], dtype=float)
                 * np.asarray(data["spread_start"], dtype=float) * data["roll_accrual"])
 
 
@@ -286,8 +297,8 @@ class VariancePenalty(Term):
     """Variance of the hedged book over the period (convex: subtract it).
 
     Var(h) = γ · T · [1, hᵀ] Σ [1, hᵀ]ᵀ, with Σ the daily covariance of
-    (desk PnL, pnl_scale · Δs) from ``estimator`` on ``risk_desk_pnl``/``risk_changes`` and
-    T = ``horizon_rows``. DPP-safe: the Parameters are the factor R (Σ = RᵀR) and the expression
+    (desk PnL, pnl_scale · fx · Δs) from ``estimator`` on ``risk_desk_pnl``/``risk_changes``
+    and T = ``horizon_rows``. DPP-safe: the Parameters are the factor R (Σ = RᵀR) and the expression
     is ``sum_squares(A h + b)`` with A = √(γT)·R[:, 1:], b = √(γT)·R[:, 0]; γ enters through
     the Parameter values, so changing it never recompiles.
 
@@ -300,7 +311,7 @@ class VariancePenalty(Term):
         ``"sample"`` (default) or an estimator object.
     """
 
-    requires = ("risk_changes", "risk_desk_pnl", "horizon_rows", "pnl_scale")
+    requires = ("risk_changes", "risk_desk_pnl", "horizon_rows", "pnl_scale", "fx_rate")
     weight_param = "gamma"
 
     def __init__(self, gamma: float = 1.0, estimator: str | CovarianceEstimator = "sample") -> None:
@@ -308,8 +319,9 @@ class VariancePenalty(Term):
         self.estimator = estimator
 
     def _covariance(self, data: Mapping[str, Any]) -> np.ndarray:
+        scale = data["pnl_scale"] * np.asarray(data["fx_rate"], dtype=float)
         observations = np.column_stack([np.asarray(data["risk_desk_pnl"], dtype=float),
-                                        data["pnl_scale"] * np.asarray(data["risk_changes"], dtype=float)])
+                                        scale * np.asarray(data["risk_changes"], dtype=float)])
         return get_estimator(self.estimator).covariance(observations)
 
     def setup(self, n: int) -> None:
@@ -341,9 +353,9 @@ class VariancePenalty(Term):
 class TransactionCost(Term):
     """Cost of trading from the previous holdings (subtract it).
 
-    tcost = Σ_i ½ · bid_ask_i(bp) · |h_i − h_prev,i|   ($mm, CS01 traded × half the spread)
+    tcost = Σ_i ½ · fx_i · bid_ask_i(bp) · |h_i − h_prev,i|   ($mm, CS01 traded × half the spread)
 
-    DPP form: Σ |c ⊙ h − c ⊙ h_prev| with c = ½·bid_ask ≥ 0 and c ⊙ h_prev as Parameters.
+    DPP form: Σ |c ⊙ h − c ⊙ h_prev| with c = ½·fx·bid_ask ≥ 0 and c ⊙ h_prev as Parameters.
 
     Parameters
     ----------
@@ -351,14 +363,15 @@ class TransactionCost(Term):
         Scales the bid/ask (1 = the instruments' typical bid/ask).
     """
 
-    requires = ("bid_ask_bp", "h_prev")
+    requires = ("bid_ask_bp", "h_prev", "fx_rate")
     weight_param = "multiplier"
 
     def __init__(self, multiplier: float = 1.0) -> None:
         self.multiplier = multiplier
 
     def _half_spread(self, data: Mapping[str, Any]) -> np.ndarray:
-        return 0.5 * self.multiplier * np.asarray(data["bid_ask_bp"], dtype=float)
+        return (0.5 * self.multiplier * np.asarray(data["fx_rate"], dtype=float)
+                * np.asarray(data["bid_ask_bp"], dtype=float))
 
     def setup(self, n: int) -> None:
         self.c_ = cp.Parameter(n, nonneg=True, name="TransactionCost.c")
@@ -377,3 +390,57 @@ class TransactionCost(Term):
 
     def gradient(self, h: np.ndarray, data: Mapping[str, Any]) -> np.ndarray:
         return self._half_spread(data) * np.sign(np.asarray(h) - np.asarray(data["h_prev"]))
+
+
+class RollDateCost(Term):
+    """Cost of rolling a position into the new series on the index roll dates (subtract it).
+
+    rollcost = Σ_i multiplier · fx_i · bid_ask_i(bp) · roll_count_i · |h_i|   ($mm)
+
+    ``roll_count_i`` is the number of roll dates of instrument ``i`` inside the period
+    (20 March / 20 September, moved to a business day and lagged by ``roll_lag_days``; CDX HY
+    about a week later), so a position held across a roll pays it. Rolling is two trades (sell
+    the old series, buy the new one), each paying half the bid/ask: one full bid/ask per unit
+    of CS01 rolled. Example: 0.25 $mm/bp of CDX IG (bid/ask 0.5 bp) held across the March roll
+    pays 0.25 × 0.5 = $0.125mm. The roll is charged on the period's holding ``h``, whatever
+    was held before.
+
+    DPP form: c · |h| with c = multiplier · fx · bid_ask · roll_count ≥ 0 a Parameter.
+
+    Parameters
+    ----------
+    multiplier : float
+        Scales the bid/ask paid on the roll (e.g. 0.5 if the roll trades at half the outright
+        bid/ask).
+    """
+
+    requires = ("bid_ask_bp", "roll_count", "fx_rate")
+    weight_param = "multiplier"
+
+    def __init__(self, multiplier: float = 1.0) -> None:
+        self.multiplier = multiplier
+
+    def cost_per_cs01(self, data: Mapping[str, Any]) -> np.ndarray:
+        """c_i = multiplier · fx_i · bid_ask_i · roll_count_i ($mm per $mm/bp held)."""
+        return (self.multiplier * np.asarray(data["fx_rate"], dtype=float)
+                * np.asarray(data["bid_ask_bp"], dtype=float) * np.asarray(data["roll_count"], dtype=float))
+
+    def setup(self, n: int) -> None:
+        if self.multiplier < 0 or not np.isfinite(self.multiplier):
+            raise SpecificationError(f"RollDateCost: multiplier must be finite and >= 0, got {self.multiplier}")
+        self.c_ = cp.Parameter(n, nonneg=True, name="RollDateCost.c")
+
+    def update(self, data: Mapping[str, Any]) -> None:
+        self.c_.value = self.cost_per_cs01(data)
+
+    def expr(self, h: cp.Variable) -> cp.Expression:
+        return self.c_ @ cp.abs(h)
+
+    def value(self, h: np.ndarray, data: Mapping[str, Any]) -> float:
+        return float(np.sum(self.cost_per_cs01(data) * np.abs(np.asarray(h, dtype=float))))
+
+    def gradient(self, h: np.ndarray, data: Mapping[str, Any]) -> np.ndarray:
+        """c · sign(h), with the right derivative +c at h = 0 (a subgradient; on the usual
+        box h ≥ 0 it is the exact derivative inside the box, which keeps the scipy
+        cross-check from stalling at the kink)."""
+        return self.cost_per_cs01(data) * np.where(np.asarray(h, dtype=float) >= 0.0, 1.0, -1.0)

@@ -54,7 +54,7 @@ from ..calendars import (
     us_business_days,
 )
 
-__all__ = ["INSTRUMENTS", "SyntheticMarket", "generate_market"]
+__all__ = ["INSTRUMENTS", "SyntheticMarket", "generate_fx", "generate_market"]
 
 INSTRUMENTS: tuple[str, ...] = ("CDX IG", "CDX HY", "iTraxx Main", "iTraxx Xover")
 """Column order of the synthetic spreads."""
@@ -101,6 +101,11 @@ _ROLL_CALENDAR: dict[str, CalendarName] = {
 }
 _EXPOSURES_MM_PER_BP = np.array([0.8, 0.15, 0.5, 0.08])
 _NOISE_MM = 1.9
+_FX_START = 1.14
+_FX_LONG_RUN = 1.12
+_FX_DAILY_LOG_VOL = 0.0045
+_FX_HALF_LIFE_DAYS = 260.0
+_FX_STREAM = 7  # EURUSD draws come from their own stream: generate_market's draws are unchanged
 
 _CALIBRATION: tuple[tuple[str, str, str], ...] = (
     (
@@ -429,3 +434,46 @@ def generate_market(
         exposures=exposures,
         description=_description(),
     )
+
+
+def generate_fx(dates: pd.DatetimeIndex, seed: int = 0) -> pd.Series:
+    """Simulate EURUSD (USD per EUR) on ``dates``, for converting iTraxx amounts into USD.
+
+    A mean-reverting log random walk: ``log f(t) = log m + phi (log f(t-1) - log m) + sigma e``
+    with ``f(0) = 1.14`` (EURUSD at the start of 2019), long-run level ``m = 1.12``, daily
+    log-vol ``sigma = 0.45 %`` (about 7 % a year, the usual EURUSD implied vol) and a one-year
+    (260-day) half-life, so over six years the path stays in about 0.95-1.35 (seed 0:
+    0.97-1.27; the actual 2019-2024 range was about 0.96-1.23). Independent of the spreads;
+    drawn from a stream of its own, so :func:`generate_market` with the same seed is unchanged.
+
+    Parameters
+    ----------
+    dates : DatetimeIndex
+        Dates of the rates (e.g. ``generate_market(seed).spreads.index``).
+    seed : int, default 0
+        Seed; the output is fully determined by ``(dates, seed)``.
+
+    Returns
+    -------
+    pandas.Series
+        EURUSD named ``"EUR"`` (USD per EUR) on ``dates``.
+
+    Examples
+    --------
+    >>> fx = generate_fx(generate_market(0).spreads.index, seed=0)
+    >>> float(fx.iloc[0])
+    1.14
+    """
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
+        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    dates = pd.DatetimeIndex(dates)
+    rng = np.random.default_rng([int(seed), _FX_STREAM])
+    shocks = _FX_DAILY_LOG_VOL * rng.standard_normal(len(dates))
+    phi = 0.5 ** (1.0 / _FX_HALF_LIFE_DAYS)
+    log_level = np.empty(len(dates))
+    anchor = np.log(_FX_LONG_RUN)
+    previous = np.log(_FX_START)
+    for t in range(len(dates)):
+        log_level[t] = previous if t == 0 else anchor + phi * (previous - anchor) + shocks[t]
+        previous = log_level[t]
+    return pd.Series(np.exp(log_level), index=dates, name="EUR")
