@@ -183,8 +183,8 @@ def print_run_report(result: Any, notice: str = "") -> None:
           f"build {summary['build_time_s'] * 1e3:.1f} ms, solves {summary['solve_time_s'] * 1e3:.1f} ms")
     rollcost = f", rollcost -{summary['rollcost_mm']:.4f}" if summary["rollcost_mm"] else ""
     print(f"realised PnL ({currency} mm): desk {summary['desk_pnl_mm']:.4f}, hedge {summary['hedge_pnl_mm']:.4f}, "
-          f"carry -{summary['carry_mm']:.4f}, roll -{summary['roll_mm']:.4f}, tcost -{summary['tcost_mm']:.4f}"
-          f"{rollcost}, hedged {summary['hedged_pnl_mm']:.4f}")
+          f"carry -{summary['carry_mm']:.4f}, tcost -{summary['tcost_mm']:.4f}{rollcost}, "
+          f"hedged {summary['hedged_pnl_mm']:.4f} (model roll-down {summary['roll_mm']:.4f}, already in hedge PnL)")
     print(f"hedge effectiveness (1 - Var hedged / Var unhedged, per period): {summary['hedge_effectiveness']:.3f}   "
           f"mean gross CS01: {summary['mean_gross_cs01']:.4f} {unit}")
     if summary["cross_check_warnings"] == "off":

@@ -35,7 +35,12 @@ def realised_attribution(data: PeriodData, h: np.ndarray, *, roll_cost: bool = F
     :class:`~cdshedge_cvx.terms.Carry` and :class:`~cdshedge_cvx.terms.Roll` price them,
     tcost = ½ · fx · bid/ask · |h − h_prev|, rollcost = fx · bid/ask · roll_count · |h| when
     ``roll_cost`` (the hedge is rolled on the index roll dates; otherwise 0: the old series is
-    kept); net = hedge − carry − roll − tcost − rollcost.
+    kept); net = hedge − carry − tcost − rollcost.
+
+    ``roll`` is the model's roll-down estimate and is reported but **not** subtracted from
+    ``net``: the realised spread changes of the contract held already contain its roll-down
+    (subtracting it again would count it twice). Roll-down matters in the *objective*, where
+    the expected spread change (zero by default in walk-forward) does not contain it.
     """
     h = np.asarray(h, dtype=float)
     fx = np.asarray(data["fx_rate"], dtype=float)
@@ -46,7 +51,7 @@ def realised_attribution(data: PeriodData, h: np.ndarray, *, roll_cost: bool = F
     rollcost = RollDateCost().cost_per_cs01(data) * np.abs(h) if roll_cost else np.zeros_like(h)
     frame = pd.DataFrame({"cs01": h, "hedge_pnl": hedge, "carry": carry, "roll": roll, "tcost": tcost,
                           "rollcost": rollcost}, index=pd.Index(data["instruments"], name="instrument"))
-    frame["net"] = frame["hedge_pnl"] - frame["carry"] - frame["roll"] - frame["tcost"] - frame["rollcost"]
+    frame["net"] = frame["hedge_pnl"] - frame["carry"] - frame["tcost"] - frame["rollcost"]
     return frame
 
 
