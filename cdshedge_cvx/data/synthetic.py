@@ -44,6 +44,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ..analytics import rpv01
 from ..calendars import (
     CalendarName,
     DateLike,
@@ -183,7 +184,7 @@ _CALIBRATION: tuple[tuple[str, str, str], ...] = (
     (
         "desk CS01 exposures ($mm/bp, long risk)",
         "IG 0.8, HY 0.15, Main 0.5, Xover 0.08",
-        "illustrative credit desk; PnL = -exposure x market spread change",
+        "illustrative credit desk; PnL = -exposure x market spread change + exposure x spread/RPV01 carry",
     ),
     (
         "idiosyncratic desk PnL ($mm/day)",
@@ -422,7 +423,13 @@ def generate_market(
     # Desk PnL: long credit risk, loses when spreads widen.
     market_changes = np.diff(generic, axis=0, prepend=generic[:1]) - jumps
     noise = _NOISE_MM * vol_mult * noise_normals
-    pnl = -market_changes @ _EXPOSURES_MM_PER_BP + noise
+    # ... and, like any long-risk book, earns the running spread on its risk: exposure × s / RPV01
+    # per year (economic carry, ACT/360 over the calendar days since the previous row)
+    day_numbers_all = dates.to_numpy().astype("datetime64[D]").astype(np.int64)
+    elapsed = np.diff(day_numbers_all, prepend=day_numbers_all[:1]).astype(np.float64)
+    annuity = rpv01(generic, _TENOR_YEARS, 0.4)
+    carry = np.vstack([np.zeros((1, generic.shape[1])), generic[:-1] / annuity[:-1]]) * elapsed[:, None] / 360.0
+    pnl = -market_changes @ _EXPOSURES_MM_PER_BP + carry @ _EXPOSURES_MM_PER_BP + noise
     pnl[0] = 0.0
     desk_pnl = pd.Series(pnl, index=dates, name="desk_pnl")
     exposures = pd.Series(_EXPOSURES_MM_PER_BP.copy(), index=list(INSTRUMENTS), name="cs01_mm_per_bp")
