@@ -371,6 +371,11 @@ class HedgeProblem:
                               shadow_prices=duals, status=status, solver=solver, path=path, solve_time=0.0,
                               fallback_from=failures)
 
+    def current_objective(self) -> Objective:
+        """The objective as compiled, with the terms' current hyperparameters (independent copies)."""
+        self.build()
+        return Objective([(weight, term.clone()) for weight, term in self.entries_])
+
     # numpy twin -----------------------------------------------------------------------------
     def twin_objective(self, h: np.ndarray, data: Mapping[str, Any]) -> float:
         """The objective from the terms' numpy twins (no CVXPY involved)."""
