@@ -114,7 +114,7 @@ def _row(gamma: float, result: Any, variance_index: int) -> dict[str, Any]:
     costs = {}
     for k, label in enumerate(problem.labels_):
         if k != variance_index:
-            costs[f"expected_cost_{label}_mm"] = -float(result.term_values[label].sum())
+            costs[f"expected_cost_{label}_mm"] = 0.0 - float(result.term_values[label].sum())  # no "-0"
     row.update(costs)
     row["expected_cost_mm"] = float(sum(costs.values()))
     row["realised_cost_mm"] = float(pnl[["carry", "roll", "tcost"]].to_numpy().sum())
