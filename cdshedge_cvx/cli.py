@@ -53,6 +53,8 @@ def _add_model_flags(parser: argparse.ArgumentParser, *, objective_default: str 
     model.add_argument("--solver", default=None, help="CVXPY solver (default: HIGHS for LPs, OSQP for QPs)")
     model.add_argument("--window", type=int, default=252, metavar="N",
                        help="walk-forward: trailing observations for risk, ending on the base date (252)")
+    model.add_argument("--min-history", type=int, default=20, metavar="N",
+                       help="walk-forward: skip periods with fewer trailing observations (20)")
     model.add_argument("--estimator", choices=["sample", "ewma", "ledoit-wolf"], default="sample",
                        help="covariance estimator of the 'variance' term (default sample)")
     model.add_argument("--half-life", type=float, default=None, metavar="N",
@@ -215,8 +217,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
     mode = args.mode or "hindsight"
     objective = parse_objective(args.objective, _term_factories(args.term_module, args))
     result = backtest(market, universe, objective, horizon=args.horizon, conventions=conventions, mode=mode,
-                      cross_check=args.cross_check, solver=args.solver, window=args.window, strict=args.strict,
-                      constraints=build_constraints(args), initial_holdings=initial_holdings(args, universe),
+                      cross_check=args.cross_check, solver=args.solver, window=args.window,
+                      min_history=args.min_history, strict=args.strict, constraints=build_constraints(args),
+                      initial_holdings=initial_holdings(args, universe),
                       progress=not args.quiet)
     if args.out:
         write_frame_csv(args.out, result.allocations)

@@ -71,8 +71,9 @@ def _cmd_frontier(args: argparse.Namespace) -> int:
     result = frontier(market, universe, objective, gammas, workers=args.workers, scheduler=args.scheduler,
                       horizon=args.horizon, conventions=args.conventions or default_conventions,
                       mode=args.mode or "walk-forward", cross_check=args.cross_check, solver=args.solver,
-                      window=args.window, strict=args.strict, constraints=build_constraints(args),
-                      initial_holdings=initial_holdings(args, universe), roll_jumps=roll_jumps)
+                      window=args.window, min_history=args.min_history, strict=args.strict,
+                      constraints=build_constraints(args), initial_holdings=initial_holdings(args, universe),
+                      roll_jumps=roll_jumps)
     table = result.table.set_index("gamma")
     if args.out:
         write_frame_csv(args.out, table)
