@@ -341,8 +341,11 @@ class HedgeProblem:
                 raise SolverError(f"period {period}: the objective is unbounded under the limits; add finite limits")
             if status == cp.OPTIMAL and self.h_.value is not None:
                 duals = {c.name: c.shadow_price() for c in self.constraints_}
-                return self._solution(period, np.asarray(self.h_.value, dtype=float), status, solver, "solver",
-                                      failures, duals)
+                h = np.asarray(self.h_.value, dtype=float)
+                box = self.constraints_[0]
+                if isinstance(box, BoxLimits):  # iterative solvers may overshoot a bound by their tolerance
+                    h = np.clip(h, box.lower_.value, box.upper_.value)
+                return self._solution(period, h, status, solver, "solver", failures, duals)
             failures.append(f"{solver}: status {status}")
         raise SolverError(f"period {period}: no solver found an optimal hedge ({'; '.join(failures)})")
 
