@@ -11,6 +11,8 @@ Names are imported lazily (PEP 562) so ``cdshedge --help`` starts without import
 from __future__ import annotations
 
 import importlib
+import sys
+import types
 from typing import Any
 
 __version__ = "0.1.0"
@@ -32,6 +34,8 @@ _EXPORTS = {
     "Constraint": "constraints", "BoxLimits": "constraints", "GrossLimit": "constraints", "NetLimit": "constraints",
     "JumpToDefaultLimit": "constraints", "TurnoverLimit": "constraints",
     "CovarianceEstimator": "estimators", "SampleCovariance": "estimators",
+    "EWMACovariance": "estimators", "LedoitWolfCovariance": "estimators", "get_estimator": "estimators",
+    "ScipyForm": "lifting", "frontier": "frontier", "Frontier": "frontier",
     "HedgeProblem": "problem", "PeriodSolution": "problem",
     "backtest": "backtest", "default_objective": "backtest", "HedgeResult": "result",
     "scipy_solve": "reference", "cross_check": "reference",
@@ -56,3 +60,20 @@ def __getattr__(name: str) -> Any:
 
 def __dir__() -> list[str]:
     return sorted(set(globals()) | set(__all__))
+
+
+class _Package(types.ModuleType):
+    """Keeps ``ch.backtest`` and ``ch.frontier`` the functions once their submodules are imported.
+
+    Importing a submodule sets it as an attribute of the package; for the names exported from a
+    submodule of the same name the function is stored instead of the module.
+    """
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if (isinstance(value, types.ModuleType) and _EXPORTS.get(name) == name
+                and value.__name__ == f"{__name__}.{name}" and hasattr(value, name)):
+            value = getattr(value, name)
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package

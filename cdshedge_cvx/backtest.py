@@ -36,7 +36,8 @@ def backtest(market: MarketData, universe: Universe, objective: Term | Objective
              window: int = 252, min_history: int = 20, forecast: pd.DataFrame | None = None,
              roll_jumps: pd.DataFrame | None = None, extra_data: Mapping[str, Any] | None = None,
              solver_options: Mapping[str, Any] | None = None, tolerances: Mapping[str, float] | None = None,
-             strict: bool = False, closed_form: bool = True, progress: bool = False) -> HedgeResult:
+             strict: bool = False, closed_form: bool = True, progress: bool = False,
+             problem: HedgeProblem | None = None) -> HedgeResult:
     """Choose the CS01 hedge of every period and report it.
 
     Parameters
@@ -79,6 +80,11 @@ def backtest(market: MarketData, universe: Universe, objective: Term | Objective
         Allow the exact bang-bang path for linear objectives with box limits.
     progress : bool
         Show a progress bar (tqdm; silent when not on a terminal).
+    problem : HedgeProblem, optional
+        A problem already built for ``universe`` (e.g. ``previous_result.problem``, with a term's
+        hyperparameter such as ``gamma`` changed) to re-solve without recompiling. Its
+        objective, limits and solver are used: leave ``objective``, ``constraints``, ``solver``
+        and ``solver_options`` unset.
 
     Returns
     -------
@@ -89,7 +95,6 @@ def backtest(market: MarketData, universe: Universe, objective: Term | Objective
     if not isinstance(universe, Universe):
         raise SpecificationError(f"universe must be a Universe, got {type(universe).__name__}")
     conv = get_conventions(conventions)
-    objective = as_objective(default_objective() if objective is None else objective)
     alias = normalise_horizon(horizon)
     build_start = time.perf_counter()
     spreads = market.for_universe(universe)
@@ -105,8 +110,24 @@ def backtest(market: MarketData, universe: Universe, objective: Term | Objective
     builder = PeriodBuilder(spreads, market.desk_pnl, universe, conv, alias, mode, window=window,
                             min_history=min_history, forecast=forecast, roll_jumps=roll_jumps, fx=market.fx,
                             reporting_currency=market.reporting_currency, extra=extra_data)
-    problem = HedgeProblem(universe, objective, constraints, solver=solver, solver_options=solver_options,
-                           closed_form=closed_form).build()
+    if problem is None:
+        objective = as_objective(default_objective() if objective is None else objective)
+        problem = HedgeProblem(universe, objective, constraints, solver=solver, solver_options=solver_options,
+                               closed_form=closed_form).build()
+    else:
+        if not isinstance(problem, HedgeProblem):
+            raise SpecificationError(f"problem must be a HedgeProblem, got {type(problem).__name__}")
+        given = [name for name, value in (("objective", objective), ("constraints", constraints or None),
+                                          ("solver", solver), ("solver_options", solver_options))
+                 if value is not None]
+        if given:
+            raise SpecificationError(f"backtest(problem=...) re-solves that problem's objective and limits; do not "
+                                     f"also pass {', '.join(given)}")
+        problem.build()
+        if problem.n != len(universe):
+            raise SpecificationError(f"the problem was built for {problem.n} instruments, the universe has "
+                                     f"{len(universe)}")
+        objective = problem.current_objective()
     build_time = time.perf_counter() - build_start
     holdings = np.zeros(len(universe)) if initial_holdings is None else np.asarray(initial_holdings, dtype=float)
     if holdings.shape != (len(universe),) or not np.all(np.isfinite(holdings)):

@@ -13,7 +13,8 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
-__all__ = ["EXIT_INTERNAL", "EXIT_OK", "EXIT_SOLVER", "EXIT_USAGE", "build_parser", "main"]
+__all__ = ["EXIT_INTERNAL", "EXIT_OK", "EXIT_SOLVER", "EXIT_USAGE", "build_constraints", "build_parser",
+           "initial_holdings", "main"]
 
 EXIT_OK, EXIT_INTERNAL, EXIT_USAGE, EXIT_SOLVER = 0, 1, 2, 3
 
@@ -57,10 +58,77 @@ def _add_model_flags(parser: argparse.ArgumentParser, *, objective_default: str 
                        help="import MODULE and make its Term subclasses usable in --objective (repeatable)")
     model.add_argument("--solver", default=None, help="CVXPY solver (default: HIGHS for LPs, OSQP for QPs)")
     model.add_argument("--window", type=int, default=252, metavar="N",
-                       help="walk-forward: trailing observations for risk (252)")
+                       help="walk-forward: trailing observations for risk, ending on the base date (252)")
+    model.add_argument("--min-history", type=int, default=20, metavar="N",
+                       help="walk-forward: skip periods with fewer trailing observations (20)")
+    model.add_argument("--estimator", choices=["sample", "ewma", "ledoit-wolf"], default="sample",
+                       help="covariance estimator of the 'variance' term (default sample)")
+    model.add_argument("--half-life", type=float, default=None, metavar="N",
+                       help="half-life in observations of --estimator ewma (default 63)")
     model.add_argument("--cross-check", action=argparse.BooleanOptionalAction, default=True,
                        help="re-solve every period with scipy and report the gaps (default on)")
     model.add_argument("--strict", action="store_true", help="a cross-check disagreement is an error (exit 3)")
+
+
+def _add_limit_flags(parser: argparse.ArgumentParser) -> None:
+    limits = parser.add_argument_group("limits (besides the per-instrument CS01 box of the instruments file)")
+    limits.add_argument("--gross-limit", type=float, metavar="G", help="gross CS01: sum |h| <= G ($mm/bp)")
+    limits.add_argument("--net-limit", metavar="LO,HI", help="net CS01: LO <= sum h <= HI ($mm/bp); leave a side "
+                        "empty to keep it open, e.g. '0,' or ',1.5'")
+    limits.add_argument("--jtd-limit", type=float, metavar="L", help="jump-to-default of the hedge: |JTD| <= L ($mm)")
+    limits.add_argument("--turnover-limit", type=float, metavar="T",
+                        help="turnover per period: sum |h - h_prev| <= T ($mm/bp)")
+    limits.add_argument("--initial-holdings", metavar="H1,H2,...",
+                        help="holdings before the first period, one per instrument ($mm/bp; default 0)")
+
+
+def _numbers(text: str, flag: str, *, allow_empty: bool = False) -> list[float | None]:
+    from .errors import SpecificationError
+
+    values: list[float | None] = []
+    for part in text.split(","):
+        part = part.strip()
+        if not part and allow_empty:
+            values.append(None)
+            continue
+        try:
+            values.append(float(part))
+        except ValueError:
+            raise SpecificationError(f"{flag}: {part!r} is not a number (got {text!r})") from None
+    return values
+
+
+def build_constraints(args: argparse.Namespace) -> list[Any]:
+    """The optional limits asked for on the command line."""
+    from .constraints import GrossLimit, JumpToDefaultLimit, NetLimit, TurnoverLimit
+    from .errors import SpecificationError
+
+    constraints: list[Any] = []
+    if args.gross_limit is not None:
+        constraints.append(GrossLimit(args.gross_limit))
+    if args.net_limit is not None:
+        bounds = _numbers(args.net_limit, "--net-limit", allow_empty=True)
+        if len(bounds) != 2 or bounds == [None, None]:
+            raise SpecificationError(f"--net-limit needs LO,HI with at least one side, got {args.net_limit!r}")
+        constraints.append(NetLimit(lower=bounds[0], upper=bounds[1]))
+    if args.jtd_limit is not None:
+        constraints.append(JumpToDefaultLimit(args.jtd_limit))
+    if args.turnover_limit is not None:
+        constraints.append(TurnoverLimit(args.turnover_limit))
+    return constraints
+
+
+def initial_holdings(args: argparse.Namespace, universe: Any) -> list[float] | None:
+    """``--initial-holdings`` as one float per instrument (``None`` when not given)."""
+    from .errors import SpecificationError
+
+    if args.initial_holdings is None:
+        return None
+    values = _numbers(args.initial_holdings, "--initial-holdings")
+    if len(values) != len(universe):
+        raise SpecificationError(f"--initial-holdings needs {len(universe)} values, one per instrument "
+                                 f"({', '.join(universe.names)}); got {len(values)}")
+    return [float(v) for v in values if v is not None]
 
 
 def _add_output_flags(parser: argparse.ArgumentParser) -> None:
@@ -80,6 +148,7 @@ def build_parser() -> argparse.ArgumentParser:
                                           "embedded prototype example under seed conventions.")
     _add_data_flags(run)
     _add_model_flags(run, objective_default="pnl - carry - roll")
+    _add_limit_flags(run)
     _add_output_flags(run)
     run.set_defaults(handler=_cmd_run)
     for register in _EXTRA_COMMANDS:
@@ -91,11 +160,23 @@ def build_parser() -> argparse.ArgumentParser:
 _EXTRA_COMMANDS: list[Callable[[Any], None]] = []
 
 
-def _term_factories(modules: Sequence[str]) -> dict[str, Callable[[], Any]]:
+def _term_factories(modules: Sequence[str], args: argparse.Namespace | None = None) -> dict[str, Callable[[], Any]]:
+    import functools
+
+    from .errors import SpecificationError
+    from .estimators import EWMACovariance, get_estimator
     from .objective_parser import builtin_term_factories
     from .registry import discover_terms
+    from .terms import VariancePenalty
 
     factories = builtin_term_factories()
+    if args is not None:
+        half_life = getattr(args, "half_life", None)
+        name = getattr(args, "estimator", "sample")
+        if half_life is not None and name != "ewma":
+            raise SpecificationError("--half-life applies to --estimator ewma only")
+        estimator = EWMACovariance(half_life) if half_life is not None else get_estimator(name)
+        factories["variance"] = functools.partial(VariancePenalty, estimator=estimator)
     factories.update(discover_terms(modules))
     return factories
 
@@ -152,9 +233,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
     market, universe, default_conventions, notice = load_inputs(args)
     conventions = args.conventions or default_conventions
     mode = args.mode or "hindsight"
-    objective = parse_objective(args.objective, _term_factories(args.term_module))
+    objective = parse_objective(args.objective, _term_factories(args.term_module, args))
     result = backtest(market, universe, objective, horizon=args.horizon, conventions=conventions, mode=mode,
-                      cross_check=args.cross_check, solver=args.solver, window=args.window, strict=args.strict,
+                      cross_check=args.cross_check, solver=args.solver, window=args.window,
+                      min_history=args.min_history, strict=args.strict, constraints=build_constraints(args),
+                      initial_holdings=initial_holdings(args, universe),
                       progress=not args.quiet)
     if args.out:
         write_frame_csv(args.out, result.allocations)
@@ -185,8 +268,15 @@ def print_run_report(result: Any, notice: str = "") -> None:
     print(f"realised PnL ({currency} mm): desk {summary['desk_pnl_mm']:.4f}, hedge {summary['hedge_pnl_mm']:.4f}, "
           f"carry -{summary['carry_mm']:.4f}, tcost -{summary['tcost_mm']:.4f}{rollcost}, "
           f"hedged {summary['hedged_pnl_mm']:.4f} (model roll-down {summary['roll_mm']:.4f}, already in hedge PnL)")
-    print(f"hedge effectiveness (1 - Var hedged / Var unhedged, per period): {summary['hedge_effectiveness']:.3f}   "
-          f"mean gross CS01: {summary['mean_gross_cs01']:.4f} {unit}")
+    print(f"hedge effectiveness (1 - Var hedged / Var unhedged, realised, per period): "
+          f"{summary['hedge_effectiveness']:.3f}   mean gross CS01: {summary['mean_gross_cs01']:.4f} {unit}   "
+          f"mean turnover: {summary['mean_turnover']:.4f} {unit}")
+    terms = ", ".join(f"{label} {value:+.4f}" for label, value in summary["objective_terms_mm"].items())
+    print(f"objective by term, summed over periods (model, {currency} mm): {terms}")
+    if len(result.shadow_prices.columns) > len(result.universe):
+        extra = result.shadow_prices.drop(columns=result.universe.names)
+        prices = ", ".join(f"{name} {extra[name].mean():.4g}" for name in extra.columns)
+        print(f"mean shadow price of the limits ({currency} mm per unit of limit): {prices}")
     if summary["cross_check_warnings"] == "off":
         print("scipy cross-check: off")
     else:

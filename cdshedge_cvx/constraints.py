@@ -16,6 +16,7 @@ import cvxpy as cp
 import numpy as np
 
 from .errors import SpecificationError
+from .lifting import ScipyForm
 
 __all__ = [
     "BoxLimits",
@@ -51,6 +52,13 @@ class Constraint:
     def violation(self, h: np.ndarray, data: Mapping[str, Any]) -> float:
         """Amount by which ``h`` violates the limit (numpy twin; 0 if it holds)."""
         raise NotImplementedError(f"{type(self).__name__}.violation is not implemented")
+
+    def scipy_form(self, data: Mapping[str, Any]) -> ScipyForm | None:
+        """Optional smooth (lifted, linear) numpy form of the limit for the scipy cross-check.
+
+        ``None`` (default) makes scipy use ``−violation(h) ≥ 0``, which is nonsmooth.
+        """
+        return None
 
     def shadow_price(self) -> np.ndarray | float:
         """d(optimum)/d(limit) after a solve: the sum of the duals of :meth:`constraints`."""
@@ -129,6 +137,10 @@ class GrossLimit(Constraint):
     def violation(self, h: np.ndarray, data: Mapping[str, Any]) -> float:
         return float(max(0.0, np.sum(np.abs(h)) - self.max_gross))
 
+    def scipy_form(self, data: Mapping[str, Any]) -> ScipyForm:
+        """Σ_i t_i ≤ G with t_i ≥ |h_i|."""
+        return ScipyForm.abs_sum_limit(np.zeros(int(data["n"])), self.max_gross)
+
 
 class NetLimit(Constraint):
     """Net CS01: lower ≤ Σ_i h_i ≤ upper ($mm/bp); ``None`` leaves a side open."""
@@ -156,6 +168,18 @@ class NetLimit(Constraint):
         lo = -np.inf if self.lower is None else self.lower
         hi = np.inf if self.upper is None else self.upper
         return float(max(0.0, lo - total, total - hi))
+
+    def scipy_form(self, data: Mapping[str, Any]) -> ScipyForm:
+        """1ᵀh ≤ upper and −1ᵀh ≤ −lower."""
+        ones = np.ones(int(data["n"]))
+        rows, bounds = [], []
+        if self.upper is not None:
+            rows.append(ones)
+            bounds.append(float(self.upper))
+        if self.lower is not None:
+            rows.append(-ones)
+            bounds.append(-float(self.lower))
+        return ScipyForm.linear_limit(np.array(rows), np.array(bounds))
 
     def shadow_price(self) -> float:
         duals = [c.dual_value for c in self._built]
@@ -202,6 +226,11 @@ class JumpToDefaultLimit(Constraint):
     def violation(self, h: np.ndarray, data: Mapping[str, Any]) -> float:
         return float(max(0.0, abs(float(jump_to_default_per_cs01(data) @ h)) - self.max_jtd))
 
+    def scipy_form(self, data: Mapping[str, Any]) -> ScipyForm:
+        """jtd · h ≤ L and −jtd · h ≤ L."""
+        jtd = jump_to_default_per_cs01(data)
+        return ScipyForm.linear_limit(np.vstack([jtd, -jtd]), np.array([self.max_jtd, self.max_jtd], dtype=float))
+
 
 class TurnoverLimit(Constraint):
     """Turnover: Σ_i |h_i − h_prev,i| ≤ T ($mm/bp traded per period)."""
@@ -224,3 +253,7 @@ class TurnoverLimit(Constraint):
 
     def violation(self, h: np.ndarray, data: Mapping[str, Any]) -> float:
         return float(max(0.0, np.sum(np.abs(np.asarray(h) - data["h_prev"])) - self.max_turnover))
+
+    def scipy_form(self, data: Mapping[str, Any]) -> ScipyForm:
+        """Σ_i t_i ≤ T with t_i ≥ |h_i − h_prev,i|."""
+        return ScipyForm.abs_sum_limit(np.asarray(data["h_prev"], dtype=float), self.max_turnover)

@@ -3,6 +3,26 @@
 A period is every observation after the previous period's last date up to its own last date;
 the date before it (the *base*) provides the starting level and is when a walk-forward decision
 is taken. The very first date of the data is never inside a period.
+
+Information sets
+----------------
+``hindsight`` (the prototype): the decision for a period reads the period's own realised data
+(its daily spread changes, desk PnL and total change).
+
+``walk-forward``: the decision is taken at the close of the period's base date and reads only
+values dated on or before the base date:
+
+* risk: the daily spread changes and desk PnL of rows ``[first − window, first − 1]``, i.e.
+  the ``window`` observations ending with the base date itself (whole-series changes, roll
+  jumps removed when given); periods with fewer than ``min_history`` of them are skipped;
+* expected spread change: 0, or the user's ``forecast`` row for the period;
+* carry and roll-down: the spread level at the base date (under every convention);
+* limits, instrument fields and the holdings carried from the previous decision.
+
+The *schedule* is treated as known in advance: the period's dates (its number of observations,
+which scales the daily variance to the horizon, and its calendar days for accrual) come from
+the data's date index. No value dated after the base date is read; the realised PnL of the
+decision (:attr:`HedgeResult.pnl`) is then measured on the period's own data, out of sample.
 """
 
 from __future__ import annotations
@@ -176,7 +196,8 @@ class PeriodBuilder:
         Rebalancing frequency (M, Q, A, W-FRI, …).
     mode : {"hindsight", "walk-forward"}
     window : int
-        Walk-forward: trailing observations used for risk (strictly before the period).
+        Walk-forward: trailing observations used for risk, ending with the base date (strictly
+        before the period's first row).
     min_history : int
         Walk-forward: periods with fewer trailing observations are skipped (warm-up).
     forecast : DataFrame, optional
@@ -300,7 +321,9 @@ class PeriodBuilder:
         conv = self.conventions
         changes = self.period_changes(period)
         desk = self.desk[period.first:period.last + 1]
-        start_row = period.first if conv.spread_start == "first-row" else period.first - 1
+        # walk-forward never reads a level after the base date, whatever the conventions say
+        first_row = conv.spread_start == "first-row" and self.mode == "hindsight"
+        start_row = period.first if first_row else period.first - 1
         spread_start = self.levels[start_row]
         static = self._static
         if self.mode == "hindsight":

@@ -378,8 +378,11 @@ class HedgeProblem:
                 raise SolverError(f"period {period}: the objective is unbounded under the limits; add finite limits")
             if status == cp.OPTIMAL and self.h_.value is not None:
                 duals = {c.name: c.shadow_price() for c in self.constraints_}
-                return self._solution(period, np.asarray(self.h_.value, dtype=float), status, solver, "solver",
-                                      failures, duals)
+                h = np.asarray(self.h_.value, dtype=float)
+                box = self.constraints_[0]
+                if isinstance(box, BoxLimits):  # iterative solvers may overshoot a bound by their tolerance
+                    h = np.clip(h, box.lower_.value, box.upper_.value)
+                return self._solution(period, h, status, solver, "solver", failures, duals)
             failures.append(f"{solver}: status {status}")
         raise SolverError(f"period {period}: no solver found an optimal hedge ({'; '.join(failures)})")
 
@@ -407,6 +410,11 @@ class HedgeProblem:
         return PeriodSolution(period=period, h=h.copy(), objective=float(sum(terms.values())), terms=terms,
                               shadow_prices=duals, status=status, solver=solver, path=path, solve_time=0.0,
                               fallback_from=failures)
+
+    def current_objective(self) -> Objective:
+        """The objective as compiled, with the terms' current hyperparameters (independent copies)."""
+        self.build()
+        return Objective([(weight, term.clone()) for weight, term in self.entries_])
 
     # numpy twin -----------------------------------------------------------------------------
     def twin_objective(self, h: np.ndarray, data: Mapping[str, Any]) -> float:

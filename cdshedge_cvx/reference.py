@@ -72,43 +72,128 @@ def _objective_and_gradient(entries: Sequence[tuple[float, Term]], data: Mapping
     return f, grad
 
 
+def _lifted_problem(entries: Sequence[tuple[float, Term]], extra: Sequence[Constraint], data: Mapping[str, Any],
+                    n: int):
+    """Objective, gradient and linear constraints in x = (h, t) from the terms' and limits' forms."""
+    smooth, lifted_terms, forms = [], [], []
+    for weight, term in entries:
+        form = term.scipy_form(data) if weight < 0 else None  # a lifted term is exact only when subtracted
+        if form is None:
+            smooth.append((weight, term))
+        else:
+            lifted_terms.append((weight, form))
+            forms.append(form)
+    limits, nonsmooth = [], []
+    for c in extra:
+        form = c.scipy_form(data)
+        if form is None:
+            nonsmooth.append(c)
+        else:
+            limits.append(form)
+            forms.append(form)
+    offsets, m = [], 0
+    for form in forms:
+        offsets.append(m)
+        m += form.m
+    position = {id(form): offset for form, offset in zip(forms, offsets)}
+    f_h, grad_h = _objective_and_gradient(smooth, data) if smooth else (lambda h: 0.0, lambda h: np.zeros(n))
+    cost = np.zeros(m)
+    for weight, form in lifted_terms:
+        k = position[id(form)]
+        cost[k:k + form.m] -= weight * form.weights  # minimised: −w · weights · t with w < 0
+
+    def f(x: np.ndarray) -> float:
+        return f_h(x[:n]) + float(cost @ x[n:])
+
+    grad = None
+    if grad_h is not None:
+        def grad(x: np.ndarray) -> np.ndarray:
+            return np.concatenate([grad_h(x[:n]), cost])
+
+    rows_h, rows_t, rhs = [], [], []
+    for form in forms:
+        k = position[id(form)]
+        if form.m:
+            lift_t = np.zeros((form.m, m))
+            lift_t[:, k:k + form.m] = np.eye(form.m)
+            rows_h += [form.A, -form.A]
+            rows_t += [-lift_t, -lift_t]
+            rhs += [form.b, -form.b]
+        if form.g is not None:
+            block = np.zeros((form.g.size, m))
+            block[:, k:k + form.m] = form.G_t
+            rows_h.append(form.G_h)
+            rows_t.append(block)
+            rhs.append(form.g)
+    matrix = np.hstack([np.vstack(rows_h), np.vstack(rows_t)]) if rows_h else np.zeros((0, n + m))
+    bound = np.concatenate(rhs) if rhs else np.zeros(0)
+    constraints = []
+    if bound.size:
+        constraints.append({"type": "ineq", "fun": lambda x: bound - matrix @ x, "jac": lambda x: -matrix})
+    for c in nonsmooth:
+        constraints.append({"type": "ineq", "fun": (lambda x, c=c: -c.violation(x[:n], data))})
+
+    def lift(h: np.ndarray) -> np.ndarray:
+        t = [np.abs(form.A @ h - form.b) for form in forms]
+        return np.concatenate([h, *t]) if t else h
+
+    return f, grad, constraints, m, lift
+
+
 def scipy_solve(entries: Sequence[tuple[float, Term]], constraints: Sequence[Constraint],
                 data: Mapping[str, Any], starts: Sequence[np.ndarray] | None = None) -> tuple[np.ndarray, float]:
     """Maximise Σ w·term.value(h) over the box and the constraints' twins with scipy.
 
-    Box only: L-BFGS-B (projected gradient, lands exactly on bounds); other limits: SLSQP with
-    ``−violation(h) ≥ 0``. Several starting points may be given; the best answer is kept.
+    Box only and smooth terms: L-BFGS-B (projected gradient, lands exactly on bounds), polished
+    by SLSQP.
+    Otherwise SLSQP on x = (h, t): terms and limits that give a
+    :class:`~cdshedge_cvx.lifting.ScipyForm` (transaction costs, gross, net, jump-to-default
+    and turnover limits) enter as smooth linear pieces in auxiliary variables t ≥ |A h − b|;
+    other limits as ``−violation(h) ≥ 0``. Several starting points may be given; the best
+    feasible answer is kept.
 
     Returns
     -------
     h, objective : ndarray, float
+        The objective is evaluated with the terms' own :meth:`~Term.value`.
     """
     lower = np.asarray(data["cs01_min"], dtype=float)
     upper = np.asarray(data["cs01_max"], dtype=float)
-    bounds = list(zip(lower, upper))
-    f, grad = _objective_and_gradient(entries, data)
+    n = lower.size
+    f_twin, grad_twin = _objective_and_gradient(entries, data)
     extra = [c for c in constraints if not isinstance(c, BoxLimits)]
+    lifted = bool(extra) or any(w < 0 and t.scipy_form(data) is not None for w, t in entries)
+    if lifted:
+        f, grad, cons, m, lift = _lifted_problem(entries, extra, data, n)
+        bounds = list(zip(lower, upper)) + [(0.0, None)] * m
     if starts is None:
         starts = [np.clip(0.0, lower, upper)]
     best_h, best_value = None, np.inf
     for x0 in starts:
         x0 = np.clip(np.asarray(x0, dtype=float), lower, upper)
-        if extra:
-            cons = [{"type": "ineq", "fun": (lambda h, c=c: -c.violation(h, data))} for c in extra]
-            result = minimize(f, x0, jac=grad, bounds=bounds, constraints=cons, method="SLSQP",
-                              options={"ftol": 1e-12, "maxiter": 1000})
+        if lifted:
+            result = minimize(f, lift(x0), jac=grad, bounds=bounds, constraints=cons, method="SLSQP",
+                              options={"ftol": 1e-14, "maxiter": 2000})
+            h = np.clip(result.x[:n], lower, upper)
         else:
-            result = minimize(f, x0, jac=grad, bounds=bounds, method="L-BFGS-B",
+            result = minimize(f_twin, x0, jac=grad_twin, bounds=list(zip(lower, upper)), method="L-BFGS-B",
                               options={"ftol": 1e-15, "gtol": 1e-12, "maxiter": 15000})
-        h = np.clip(result.x, lower, upper)
-        value = f(h)
+            h = np.clip(result.x, lower, upper)
+            # L-BFGS-B can stop early on ill-conditioned quadratics (its relative-reduction test):
+            # polish with SLSQP from its answer and keep the better point
+            polished = minimize(f_twin, h, jac=grad_twin, bounds=list(zip(lower, upper)), method="SLSQP",
+                                options={"ftol": 1e-15, "maxiter": 1000})
+            candidate = np.clip(polished.x, lower, upper)
+            if f_twin(candidate) < f_twin(h):
+                h = candidate
+        value = f_twin(h)
         if extra and any(c.violation(h, data) > 1e-8 for c in extra):
             continue
         if value < best_value:
             best_h, best_value = h, value
     if best_h is None:
         best_h = np.clip(starts[0], lower, upper)
-        best_value = f(best_h)
+        best_value = f_twin(best_h)
     return best_h, -best_value
 
 

@@ -173,7 +173,13 @@ class HedgeResult:
                          index=self._index, name="turnover")
 
     def summary(self) -> pd.Series:
-        """Key figures: periods, objective, PnL by component, effectiveness, costs, gaps, timings."""
+        """Key figures: periods, objective, PnL by component, effectiveness, costs, gaps, timings.
+
+        ``desk_pnl_mm`` … ``hedged_pnl_mm`` are realised (carry, roll and tcost as positive costs);
+        ``hedge_effectiveness`` is 1 − Var(hedged) / Var(desk) of the realised per-period PnL;
+        ``objective_terms_mm`` maps each objective entry to its signed model contribution to the
+        optima, summed over periods (a cost shows as negative).
+        """
         pnl = self.pnl
         info = self.solver_info
         check = self.cross_check
@@ -194,6 +200,9 @@ class HedgeResult:
             "hedge_effectiveness": self.hedge_effectiveness(),
             "mean_gross_cs01": float(self.allocations.abs().sum(axis=1).mean()),
             "mean_turnover": float(self.turnover().mean()),
+            "total_turnover": float(self.turnover().sum()),
+            # ex-ante: each objective entry's signed contribution to the optimum, summed over periods
+            "objective_terms_mm": {label: float(self.term_values[label].sum()) for label in self.term_values.columns},
             "fallbacks": int((info["fallback"] != "").sum()) if len(info) else 0,
             "missing_policy": self.missing.get("policy", "error"),
             "build_time_s": self.build_time,

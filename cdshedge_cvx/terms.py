@@ -25,6 +25,7 @@ import numpy as np
 
 from .errors import SpecificationError
 from .estimators import CovarianceEstimator, get_estimator
+from .lifting import ScipyForm
 
 __all__ = [
     "Carry",
@@ -75,14 +76,26 @@ class Term:
         """Gradient of :meth:`value` at ``h``, or ``None`` to let scipy use finite differences."""
         return None
 
+    def scipy_form(self, data: Mapping[str, Any]) -> ScipyForm | None:
+        """Optional smooth (lifted) numpy form for the scipy cross-check of a nonsmooth term.
+
+        Return a :class:`~cdshedge_cvx.lifting.ScipyForm` with ``weights`` when the term is
+        Σ_k weights_k · |A_k h − b_k|; ``None`` (default) lets scipy use :meth:`value`.
+        """
+        return None
+
     @property
     def name(self) -> str:
         """Label used in breakdowns and error messages."""
         return type(self).__name__
 
     def clone(self) -> Term:
-        """An independent copy (Parameters are recreated by ``setup``)."""
-        return copy.deepcopy(self)
+        """An independent copy of the hyperparameters (attributes ending in ``_``, such as the
+        CVXPY Parameters, are left out: ``setup`` recreates them)."""
+        bare = copy.copy(self)
+        for key in [k for k in vars(bare) if k.endswith("_")]:
+            delattr(bare, key)
+        return copy.deepcopy(bare)
 
     def __repr__(self) -> str:
         params = ", ".join(f"{k}={v!r}" for k, v in vars(self).items()
@@ -308,7 +321,14 @@ class VariancePenalty(Term):
         Weight γ ≥ 0 ($mm of objective per $mm² of variance). ``5 * VariancePenalty()`` is
         ``VariancePenalty(gamma=5)``.
     estimator : str or CovarianceEstimator
-        ``"sample"`` (default) or an estimator object.
+        ``"sample"`` (default), ``"ewma"``, ``"ledoit-wolf"`` or an estimator object such as
+        ``EWMACovariance(half_life=20)`` (see :mod:`cdshedge_cvx.estimators`).
+
+    Notes
+    -----
+    With no other term and limits that do not bind, maximising ``-VariancePenalty()`` gives
+    pnl_scale · h = −β, β the OLS slopes (with intercept) of desk PnL on the spread changes
+    under the estimator's weights: the minimum-variance hedge.
     """
 
     requires = ("risk_changes", "risk_desk_pnl", "horizon_rows", "pnl_scale", "fx_rate")
@@ -391,6 +411,9 @@ class TransactionCost(Term):
     def gradient(self, h: np.ndarray, data: Mapping[str, Any]) -> np.ndarray:
         return self._half_spread(data) * np.sign(np.asarray(h) - np.asarray(data["h_prev"]))
 
+    def scipy_form(self, data: Mapping[str, Any]) -> ScipyForm:
+        """Σ_i c_i · t_i with t_i ≥ |h_i − h_prev,i| (smooth for scipy)."""
+        return ScipyForm.abs_sum(np.asarray(data["h_prev"], dtype=float), self._half_spread(data))
 
 class RollDateCost(Term):
     """Cost of rolling a position into the new series on the index roll dates (subtract it).
@@ -444,3 +467,8 @@ class RollDateCost(Term):
         box h ≥ 0 it is the exact derivative inside the box, which keeps the scipy
         cross-check from stalling at the kink)."""
         return self.cost_per_cs01(data) * np.where(np.asarray(h, dtype=float) >= 0.0, 1.0, -1.0)
+
+    def scipy_form(self, data: Mapping[str, Any]) -> ScipyForm:
+        """Σ_i c_i · t_i with t_i ≥ |h_i| (smooth for scipy)."""
+        c = self.cost_per_cs01(data)
+        return ScipyForm.abs_sum(np.zeros_like(c), c)

@@ -85,13 +85,15 @@ def period_data(draw: st.DrawFn, universe: Universe | None = None, conventions: 
                 mode: str = "hindsight") -> PeriodData:
     """One period's :class:`PeriodData` built by the package's own builder on a generated market
     (so every key a built-in term reads is there), with a random ``h_prev`` inside the box.
-    Periods have at least two observations, so a sample covariance of the period exists."""
+    Hindsight periods have at least two observations (so a variance can be estimated)."""
     if universe is None:
         universe = draw(universes())
     market = draw(markets(universe=universe, min_days=45 if mode == "walk-forward" else 25))
     builder = PeriodBuilder(market.for_universe(universe), market.desk_pnl, universe, conventions,
                             horizon="ME", mode=mode)  # type: ignore[arg-type]
-    period = draw(st.sampled_from([p for p in builder.periods if p.rows >= 2]))
+    # a variance needs two observations: hindsight periods of a single day are not drawn
+    candidates = [p for p in builder.periods if mode == "walk-forward" or p.rows >= 2]
+    period = draw(st.sampled_from(candidates))
     data = builder.build(period)
     return data.replace(h_prev=draw(cs01_vectors(universe)))
 

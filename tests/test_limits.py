@@ -1,0 +1,189 @@
+"""Gross, net, jump-to-default and turnover limits: they hold, their shadow prices are the change of
+the optimum per unit of limit (checked by bump-and-resolve), impossible combinations are refused
+naming the period and the limits, and the scipy cross-check agrees with CVXPY on them."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from generated import generated_market, wide_universe
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+import cdshedge_cvx as ch
+from cdshedge_cvx.cli import main
+from cdshedge_cvx.constraints import jump_to_default_per_cs01
+from cdshedge_cvx.testing import period_data, universes
+
+OBJECTIVE = ch.HedgePnL() - ch.Carry() - ch.Roll() - ch.VariancePenalty()
+
+
+@pytest.fixture(scope="module")
+def period():
+    """A hindsight period of a desk long 0.8/0.15/0.5/0.08 $mm/bp of risk, held from zero."""
+    market = generated_market(seed=31, days=90)
+    result = ch.backtest(market, wide_universe(), OBJECTIVE, horizon="M", mode="walk-forward", window=40,
+                         cross_check=False)
+    return result.records[0].data
+
+
+def gross(h, data):
+    return float(np.sum(np.abs(h)))
+
+
+def net(h, data):
+    return float(np.sum(h))
+
+
+def jtd(h, data):
+    return float(jump_to_default_per_cs01(data) @ h)
+
+
+def turnover(h, data):
+    return float(np.sum(np.abs(h - data["h_prev"])))
+
+
+def _solve(data, constraints, objective=OBJECTIVE):
+    problem = ch.HedgeProblem(wide_universe(), objective, constraints).build()
+    problem.update(data)
+    return problem.solve()
+
+
+def _free(period):
+    return _solve(period, []).h
+
+
+# (limit factory from a value, measure, which side binds, limit value as a fraction of the free hedge's measure)
+CASES = {
+    "gross": (lambda v: ch.GrossLimit(v), gross, 1.0, 0.5),
+    "net-upper": (lambda v: ch.NetLimit(upper=v), net, 1.0, 0.5),
+    "net-lower": (lambda v: ch.NetLimit(lower=v), net, -1.0, 1.5),
+    "jtd": (lambda v: ch.JumpToDefaultLimit(v), jtd, 1.0, 0.4),
+    "turnover": (lambda v: ch.TurnoverLimit(v), turnover, 1.0, 0.3),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_limit_holds_binds_and_its_shadow_price_is_a_finite_difference(period, case):
+    make, measure, side, fraction = CASES[case]
+    free = _free(period)
+    value = fraction * abs(measure(free, period))
+    solution = _solve(period, [make(value)])
+    # the limit holds and binds (the free hedge is well outside it)
+    assert abs(measure(solution.h, period) - value) < 1e-6
+    assert solution.objective < _solve(period, []).objective - 1e-6
+    # shadow price: d optimum / d limit (a lower bound moves the other way: relaxing it lowers it)
+    label = type(make(value)).__name__
+    shadow = solution.shadow_prices[label]
+    step = 1e-4 * max(1.0, abs(value))
+    up = _solve(period, [make(value + side * step)]).objective
+    down = _solve(period, [make(value - side * step)]).objective
+    finite_difference = side * (up - down) / (2 * step)
+    assert shadow == pytest.approx(finite_difference, rel=1e-3, abs=1e-7)
+    assert side * shadow > 0
+
+
+def test_net_limit_shadow_price_shifts_both_bounds(period):
+    """With both sides given, the shadow price is d optimum / d (shift of the whole band)."""
+    free_net = net(_free(period), period)
+    lo, hi = 0.2 * free_net, 0.5 * free_net
+    solution = _solve(period, [ch.NetLimit(lower=lo, upper=hi)])
+    step = 1e-4
+    up = _solve(period, [ch.NetLimit(lower=lo + step, upper=hi + step)]).objective
+    down = _solve(period, [ch.NetLimit(lower=lo - step, upper=hi - step)]).objective
+    assert solution.shadow_prices["NetLimit"] == pytest.approx((up - down) / (2 * step), rel=1e-3)
+
+
+def test_backtest_reports_shadow_prices_and_scipy_agrees(period):
+    market = generated_market(seed=32, days=110)
+    limits = [ch.GrossLimit(1.0), ch.NetLimit(lower=0.2, upper=0.9), ch.JumpToDefaultLimit(8.0),
+              ch.TurnoverLimit(0.6)]
+    result = ch.backtest(market, wide_universe(), OBJECTIVE, constraints=limits, horizon="W-FRI",
+                         mode="walk-forward", window=30, strict=True)  # strict: a scipy disagreement raises
+    assert set(result.shadow_prices.columns) >= {"GrossLimit", "NetLimit", "JumpToDefaultLimit", "TurnoverLimit"}
+    assert (result.cross_check["allocation_gap"] < 1e-4).all()
+    for record in result.records:
+        h = record.solution.h
+        assert gross(h, record.data) <= 1.0 + 1e-7
+        assert 0.2 - 1e-7 <= net(h, record.data) <= 0.9 + 1e-7
+        assert abs(jtd(h, record.data)) <= 8.0 + 1e-6
+        assert turnover(h, record.data) <= 0.6 + 1e-7
+    binding = (result.shadow_prices[["GrossLimit", "NetLimit", "JumpToDefaultLimit", "TurnoverLimit"]].abs() > 1e-6)
+    assert binding.any(axis=0).sum() >= 2, "the test should make some limits bind"
+
+
+def test_infeasible_limits_name_the_period_and_the_limits(period):
+    with pytest.raises(ch.InfeasibleError, match=r"period \d{4}-\d\d-\d\d: .*NetLimit\(lower=50\.0"):
+        _solve(period, [ch.NetLimit(lower=50.0)])
+    # each limit is feasible alone with the box; together they are not
+    with pytest.raises(ch.InfeasibleError, match=r"period \d{4}-\d\d-\d\d: .*combination.*GrossLimit.*NetLimit"):
+        _solve(period, [ch.GrossLimit(0.5), ch.NetLimit(lower=1.0)])
+    with pytest.raises(ch.SpecificationError, match="NetLimit: lower 2 > upper 1"):
+        _solve(period, [ch.NetLimit(lower=2, upper=1)])
+    with pytest.raises(ch.SpecificationError, match="GrossLimit: max_gross must be >= 0"):
+        _solve(period, [ch.GrossLimit(-1.0)])
+
+
+LIMITS = {
+    "gross": lambda v: ch.GrossLimit(v),
+    "net": lambda v: ch.NetLimit(lower=-v, upper=v / 2),
+    "jtd": lambda v: ch.JumpToDefaultLimit(5 * v),
+    "turnover": lambda v: ch.TurnoverLimit(v),
+}
+
+
+@settings(max_examples=30)
+@given(universes(max_size=4), st.lists(st.sampled_from(sorted(LIMITS)), min_size=1, max_size=3, unique=True),
+       st.floats(min_value=0.0, max_value=2.0), st.data())
+def test_limits_always_hold_and_scipy_never_beats_cvxpy(universe, names, value, draw):
+    data = draw.draw(period_data(universe))
+    limits = [LIMITS[name](value) for name in names]
+    problem = ch.HedgeProblem(universe, ch.HedgePnL() - ch.Carry() - 0.5 * ch.VariancePenalty(), limits).build()
+    problem.update(data)
+    try:
+        solution = problem.solve()
+    except ch.InfeasibleError as exc:
+        assert f"period {data['period']}" in str(exc)
+        return
+    for limit in problem.constraints_:
+        assert limit.violation(solution.h, data) <= 1e-6 * (1 + value)
+    best = problem.twin_objective(solution.h, data)
+    h_scipy, scipy_value = ch.scipy_solve(problem.entries_, problem.constraints_, data)
+    assume(all(limit.violation(h_scipy, data) <= 1e-8 for limit in problem.constraints_))
+    assert scipy_value <= best + 1e-6 * (1 + abs(best))
+
+
+def test_cli_limit_flags(capsys, tmp_path):
+    out = tmp_path / "alloc.csv"
+    instruments = tmp_path / "instruments.csv"
+    ch.standard_universe().with_limits(lower=[0.0] * 4, upper=[2.0] * 4).to_frame().to_csv(instruments, index=False)
+    code = main(["run", "--example", "market", "--instruments", str(instruments), "--mode", "walk-forward",
+                 "--objective=-variance", "--gross-limit", "1.2", "--net-limit", ",1.0", "--turnover-limit",
+                 "0.5", "--jtd-limit", "12", "--out", str(out), "--quiet"]) if _has_example_market() else None
+    if code is None:  # the example market is not available in this build: use the files route
+        from cdshedge_cvx.frontier import example_market
+
+        market, _, _ = example_market()
+        spreads, desk = tmp_path / "s.csv", tmp_path / "d.csv"
+        market.spreads.rename_axis("date").to_csv(spreads)
+        market.desk_pnl.rename("desk_pnl").rename_axis("date").to_csv(desk)
+        code = main(["run", "--spreads", str(spreads), "--desk-pnl", str(desk), "--instruments", str(instruments),
+                     "--mode", "walk-forward", "--objective=-variance", "--gross-limit", "1.2", "--net-limit",
+                     ",1.0", "--turnover-limit", "0.5", "--jtd-limit", "12", "--out", str(out), "--quiet"])
+    assert code == 0
+    allocations = pd.read_csv(out, index_col=0)
+    assert (allocations.abs().sum(axis=1) <= 1.2 + 1e-6).all()
+    assert (allocations.sum(axis=1) <= 1.0 + 1e-6).all()
+    assert (allocations.diff().abs().sum(axis=1).iloc[1:] <= 0.5 + 1e-6).all()
+    printed = capsys.readouterr().out
+    assert "mean shadow price of the limits" in printed and "GrossLimit" in printed
+    assert main(["run", "--example", "seed", "--net-limit", "x,1", "--quiet"]) == 2
+    assert "--net-limit: 'x' is not a number" in capsys.readouterr().err
+    assert main(["run", "--example", "seed", "--net-limit", ",", "--quiet"]) == 2
+    assert main(["run", "--example", "seed", "--gross-limit", "0.1", "--net-limit", "0.5,", "--quiet"]) == 3
+    assert "cannot all hold" in capsys.readouterr().err
+
+
+def _has_example_market() -> bool:
+    return getattr(ch.examples, "market", None) is not None
