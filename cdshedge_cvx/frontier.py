@@ -22,7 +22,8 @@ expected_cost_<term>_mm      for every other term: minus its contribution to the
                              summed over periods (carry and roll positive; an expected hedge
                              gain counts negative)
 expected_cost_mm             the sum of those
-realised_cost_mm             realised carry + roll-down + transaction costs, summed
+realised_cost_mm             realised carry + transaction and roll-date costs, summed (the
+                             realised roll-down is inside the realised hedge PnL)
 hedge_effectiveness          1 − Var(realised hedged) / Var(desk), per period
 mean_gross_cs01              mean over periods of Σ_i |h_i| ($mm/bp)
 mean_turnover                mean over periods of Σ_i |h_i − h_prev,i| ($mm/bp)
@@ -117,7 +118,7 @@ def _row(gamma: float, result: Any, variance_index: int) -> dict[str, Any]:
             costs[f"expected_cost_{label}_mm"] = 0.0 - float(result.term_values[label].sum())  # no "-0"
     row.update(costs)
     row["expected_cost_mm"] = float(sum(costs.values()))
-    row["realised_cost_mm"] = float(pnl[["carry", "roll", "tcost"]].to_numpy().sum())
+    row["realised_cost_mm"] = float(pnl[["carry", "tcost", "rollcost"]].to_numpy().sum())
     row["hedge_effectiveness"] = result.hedge_effectiveness()
     row["mean_gross_cs01"] = float(result.allocations.abs().sum(axis=1).mean())
     row["mean_turnover"] = float(result.turnover().mean())
