@@ -131,9 +131,14 @@ def initial_holdings(args: argparse.Namespace, universe: Any) -> list[float] | N
     return [float(v) for v in values if v is not None]
 
 
-def _add_output_flags(parser: argparse.ArgumentParser) -> None:
-    out = parser.add_argument_group("output")
+def _add_output_flags(parser: argparse.ArgumentParser, *, report: bool = False) -> None:
+    out = parser.add_argument_group("output (files are written atomically: a failed run leaves none)")
     out.add_argument("--out", metavar="CSV", help="write the allocations table (period_end × instrument)")
+    out.add_argument("--plot", metavar="FILE", help="write the figure (PNG, SVG or PDF, from the suffix; "
+                     "byte-identical on rerun)")
+    if report:
+        out.add_argument("--report", metavar="HTML", help="write a self-contained HTML report (figure embedded, "
+                         "inputs' checksums, allocations, attribution, shadow prices, cross-check, effectiveness)")
     out.add_argument("--quiet", action="store_true", help="no progress bar")
     out.add_argument("--debug", action="store_true", help="show tracebacks")
 
@@ -149,7 +154,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_data_flags(run)
     _add_model_flags(run, objective_default="pnl - carry - roll")
     _add_limit_flags(run)
-    _add_output_flags(run)
+    _add_output_flags(run, report=True)
     run.set_defaults(handler=_cmd_run)
     for register in _EXTRA_COMMANDS:
         register(commands)
@@ -239,10 +244,76 @@ def _cmd_run(args: argparse.Namespace) -> int:
                       min_history=args.min_history, strict=args.strict, constraints=build_constraints(args),
                       initial_holdings=initial_holdings(args, universe),
                       progress=not args.quiet)
+    figure = render_plot(args.plot, result.plot) if args.plot else None
+    report = None
+    if getattr(args, "report", None):
+        from .report import command_line, report_html
+
+        report = report_html(result, inputs=_report_inputs(args, market), command=command_line(args.argv_))
+    # everything is rendered: now write (each file atomically)
     if args.out:
         write_frame_csv(args.out, result.allocations)
+    if figure is not None:
+        write_bytes_atomic(args.plot, figure)
+    if report is not None:
+        write_bytes_atomic(args.report, report.encode("utf-8"))
     print_run_report(result, notice)
     return EXIT_OK
+
+
+def _report_inputs(args: argparse.Namespace, market: Any) -> Any:
+    """Files given on the command line (hashed byte for byte), else the embedded example's frames."""
+    if not args.spreads:
+        return market
+    files = {"spreads": args.spreads, "desk PnL": args.desk_pnl, "instruments": args.instruments,
+             "roll jumps": getattr(args, "roll_jumps", None), "FX rates": getattr(args, "fx", None)}
+    return {name: path for name, path in files.items() if path}
+
+
+def check_output_paths(args: argparse.Namespace) -> None:
+    """Refuse, before any work, an output whose folder does not exist or a figure format matplotlib
+    cannot write."""
+    from pathlib import Path
+
+    from .errors import DataError
+
+    for flag in ("out", "plot", "report"):
+        value = getattr(args, flag, None)
+        if not value:
+            continue
+        folder = Path(value).parent
+        if not folder.is_dir():
+            raise DataError(f"--{flag} {value!r}: folder {str(folder)!r} does not exist")
+        if Path(value).is_dir():
+            raise DataError(f"--{flag} {value!r} is a folder; give a file name")
+    if getattr(args, "plot", None):
+        from .plots import figure_format
+
+        figure_format(args.plot)
+
+
+def render_plot(path: str, make_figure: Callable[[], Any]) -> bytes:
+    """Draw ``make_figure()`` off-screen and encode it for ``path`` (format from the suffix)."""
+    import matplotlib
+
+    matplotlib.use("Agg")  # a command draws off-screen, whatever the environment's default backend
+    import matplotlib.pyplot as plt
+
+    from .plots import SAVE_DPI, figure_bytes, figure_format
+
+    figure = make_figure()
+    try:
+        return figure_bytes(figure, figure_format(path), dpi=SAVE_DPI)
+    finally:
+        plt.close(figure)
+
+
+def write_bytes_atomic(path: str, content: bytes) -> None:
+    """Write ``content`` to ``path`` through a temporary file and a rename."""
+    from .io import atomic_path
+
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(content)
 
 
 def print_run_report(result: Any, notice: str = "") -> None:
@@ -300,6 +371,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return EXIT_USAGE
     debug = getattr(args, "debug", False)
+    args.argv_ = list(sys.argv[1:] if argv is None else argv)
     try:
         import warnings
 
@@ -307,6 +379,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", CrossCheckWarning)  # reported in the summary instead
+            check_output_paths(args)
             return int(args.handler(args))
     except Exception as exc:
         from .errors import DataError, SolverError, SpecificationError
