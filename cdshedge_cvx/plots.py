@@ -102,6 +102,18 @@ def _style(ax: Any, *, title: str | None = None, ylabel: str | None = None, xlab
     ax.grid(alpha=0.25, lw=0.6)
 
 
+def _freeze_layout(fig: Any) -> Any:
+    """Run the constrained layout to its fixed point, then keep it.
+
+    The layout moves a little between the first and the second draw of a figure; freezing it
+    after two passes makes every later draw, and so every saved file, identical.
+    """
+    for _ in range(2):
+        fig.draw_without_rendering()
+    fig.set_layout_engine("none")
+    return fig
+
+
 def _date_axis(ax: Any) -> None:
     import matplotlib.dates as mdates
 
@@ -239,7 +251,7 @@ def plot_result(result: Any, *, title: str | None = None) -> Any:
                  f"{bases[0]:%d %b %Y} to {pnl.index[-1]:%d %b %Y}", fontsize=FONT["suptitle"])
     notes = [f"Objective: {result.objective!r}", *amount_notes(result)]
     fig.supxlabel("\n".join(textwrap.fill(note, 190) for note in notes), fontsize=FONT["note"], color="0.3")
-    return fig
+    return _freeze_layout(fig)
 
 
 def _label_groups(x: np.ndarray, y: np.ndarray, tolerance: float = 0.07) -> list[list[int]]:
@@ -334,7 +346,7 @@ def plot_frontier(table: pd.DataFrame, *, x: str = "expected_cost_mm", y: str = 
                ylabel=f"variance of realised hedged PnL, ({money})² per period")
     fig.suptitle(title or "Efficient frontier: risk against cost of hedging, one point per variance weight γ",
                  fontsize=FONT["suptitle"])
-    return fig
+    return _freeze_layout(fig)
 
 
 def _metadata(fmt: str) -> dict[str, Any] | None:

@@ -730,6 +730,11 @@ def write_report(result: Any, path: str | Path, *, inputs: Mapping[str, Any] | A
     >>> result = ch.backtest(market, universe, -ch.VariancePenalty(), mode="walk-forward")   # doctest: +SKIP
     >>> ch.write_report(result, "report.html", inputs=market)                              # doctest: +SKIP
     """
+    folder = Path(path).parent
+    if not folder.is_dir():
+        from .errors import DataError
+
+        raise DataError(f"cannot write report {str(path)!r}: folder {str(folder)!r} does not exist")
     text = report_html(result, inputs=inputs, title=title, command=command)
     write_atomic_text(path, text)
 
