@@ -46,7 +46,8 @@ def _add_model_flags(parser: argparse.ArgumentParser, *, objective_default: str 
                        help="decide with the period's own data or only with data before it")
     model.add_argument("--objective", default=objective_default, metavar="EXPR",
                        help="weighted term names, e.g. 'pnl - carry - roll - 5*variance' (default "
-                            f"{objective_default!r}); terms: pnl, carry, roll, variance, tcost")
+                            f"{objective_default!r}); terms: pnl, carry, roll, variance, tcost, and those of "
+                            "--term-module and installed plugins")
     model.add_argument("--term-module", action="append", default=[], metavar="MODULE",
                        help="import MODULE and make its Term subclasses usable in --objective (repeatable)")
     model.add_argument("--solver", default=None, help="CVXPY solver (default: HIGHS for LPs, OSQP for QPs)")
@@ -90,7 +91,7 @@ def _term_factories(modules: Sequence[str]) -> dict[str, Callable[[], Any]]:
     from .registry import discover_terms
 
     factories = builtin_term_factories()
-    factories.update(discover_terms(modules))
+    factories.update(discover_terms(modules, reserved=factories))
     return factories
 
 

@@ -19,8 +19,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+try:
+    from hypothesis import strategies as st
+except ImportError as exc:  # the checks and strategies are built on hypothesis
+    raise ImportError("cdshedge_cvx.testing needs hypothesis: pip install 'cdshedge_cvx[testing]'") from exc
+
 import numpy as np
-from hypothesis import strategies as st
 
 from ._generation import HypothesisSource, make_cs01_vector, make_limits, make_market, make_period_data, make_universe
 from .checks import CheckReport, ContractViolation, check_constraint, check_term
