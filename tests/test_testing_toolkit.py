@@ -414,3 +414,11 @@ def test_check_term_refuses_what_is_not_a_term():
         check_term(ch.GrossLimit(1.0))
     with pytest.raises(ch.SpecificationError, match="check_constraint needs a Constraint"):
         check_constraint(ch.Carry())
+
+
+@settings(max_examples=1)
+@given(st.just(None))
+def test_a_strategy_in_extra_needs_the_plain_call(_):
+    with pytest.raises(ch.SpecificationError, match="can only be drawn when the check runs its own hypothesis search"):
+        check_term(Funding(), extra={"funding_bp": st.floats(0.0, 1.0)}, max_examples=1)
+    assert check_term(Funding(), extra={"funding_bp": lambda d: 1.0}, max_examples=1).examples == 1
