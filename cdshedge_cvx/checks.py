@@ -418,7 +418,7 @@ class _TermChecker(_Subject):
             low, high = min(forward, backward), max(forward, backward)
             rounding = 16 * np.finfo(float).eps * max(abs(f0), abs(f_up), abs(f_down), 1e-300) / step
             tolerance = rounding + 1e-7 * max(1.0, abs(g[i]), abs(forward), abs(backward))
-            error = max(low - g[i], g[i] - high, 0.0)
+            error = float(max(low - g[i], g[i] - high, 0.0))
             self.report.max_gradient_error = max(self.report.max_gradient_error, error)
             if error > tolerance:
                 raise self.fail("gradient", f"gradient(h, data)[{i}] = {float(g[i])!r} but finite differences of "
