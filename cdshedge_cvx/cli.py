@@ -53,7 +53,8 @@ def _add_model_flags(parser: argparse.ArgumentParser, *, objective_default: str 
                        help="decide with the period's own data or only with data before it")
     model.add_argument("--objective", default=objective_default, metavar="EXPR",
                        help="weighted term names, e.g. 'pnl - carry - roll - 5*variance' (default "
-                            f"{objective_default!r}); terms: pnl, carry, roll, variance, tcost, rollcost")
+                            f"{objective_default!r}); terms: pnl, carry, roll, variance, tcost, rollcost, and those "
+                            "of --term-module and installed plugins")
     model.add_argument("--term-module", action="append", default=[], metavar="MODULE",
                        help="import MODULE and make its Term subclasses usable in --objective (repeatable)")
     model.add_argument("--solver", default=None, help="CVXPY solver (default: HIGHS for LPs, OSQP for QPs)")
@@ -177,7 +178,7 @@ def _term_factories(modules: Sequence[str], args: argparse.Namespace | None = No
             raise SpecificationError("--half-life applies to --estimator ewma only")
         estimator = EWMACovariance(half_life) if half_life is not None else get_estimator(name)
         factories["variance"] = functools.partial(VariancePenalty, estimator=estimator)
-    factories.update(discover_terms(modules))
+    factories.update(discover_terms(modules, reserved=factories))
     return factories
 
 

@@ -30,7 +30,10 @@ __all__ = ["DEFAULT_SOLVER_OPTIONS", "FALLBACK_SOLVERS", "HedgeProblem", "Period
 #: Options giving answers on the bounds to ~1e-9 (OSQP polishes the active set).
 DEFAULT_SOLVER_OPTIONS: dict[str, dict[str, Any]] = {
     "HIGHS": {},
-    "OSQP": {"eps_abs": 1e-10, "eps_rel": 1e-10, "max_iter": 200_000, "polishing": True},
+    # warm_start=False: with it, cvxpy updates only the changed bound vector of the cached OSQP workspace,
+    # which OSQP can refuse ("osqp_update_data_vec: Problem data validation") and then solve the stale
+    # problem: an answer outside the new CS01 box reported as optimal (cvxpy issue 2235).
+    "OSQP": {"eps_abs": 1e-10, "eps_rel": 1e-10, "max_iter": 200_000, "polishing": True, "warm_start": False},
     "CLARABEL": {"tol_gap_abs": 1e-10, "tol_gap_rel": 1e-10, "tol_feas": 1e-10},
     "SCS": {"eps": 1e-9, "max_iters": 200_000},
 }
@@ -372,6 +375,9 @@ class HedgeProblem:
                 failures.append(f"{solver}: {str(exc).splitlines()[0] if str(exc) else 'failed'}")
                 continue
             status = self.problem_.status
+            if status in (cp.INFEASIBLE, cp.INFEASIBLE_INACCURATE) and self._limits_can_hold():
+                failures.append(f"{solver}: status {status} although the limits can hold")
+                continue
             if status in (cp.INFEASIBLE, cp.INFEASIBLE_INACCURATE):
                 raise InfeasibleError(f"period {period}: the limits cannot all hold ({self._infeasibility_culprits()})")
             if status in (cp.UNBOUNDED, cp.UNBOUNDED_INACCURATE):
@@ -385,6 +391,18 @@ class HedgeProblem:
                 return self._solution(period, h, status, solver, "solver", failures, duals)
             failures.append(f"{solver}: status {status}")
         raise SolverError(f"period {period}: no solver found an optimal hedge ({'; '.join(failures)})")
+
+    def _limits_can_hold(self) -> bool:
+        """Second opinion on a solver's infeasibility verdict (OSQP's detection misfires on badly scaled QPs):
+        a box alone always holds (``update`` checked it); otherwise Clarabel solves the feasibility problem."""
+        if self.box_only_:
+            return True
+        trial = cp.Problem(cp.Minimize(0), self.problem_.constraints)
+        try:
+            trial.solve(solver="CLARABEL")
+        except cp.error.SolverError:
+            return False
+        return trial.status == cp.OPTIMAL
 
     def _infeasibility_culprits(self) -> str:
         extra = [c for c in self.constraints_ if not isinstance(c, BoxLimits)]
@@ -418,5 +436,7 @@ class HedgeProblem:
 
     # numpy twin -----------------------------------------------------------------------------
     def twin_objective(self, h: np.ndarray, data: Mapping[str, Any]) -> float:
-        """The objective from the terms' numpy twins (no CVXPY involved)."""
-        return float(sum(w * t.value(h, data) for w, t in self.entries_))
+        """The objective from the terms' numpy twins (no CVXPY involved); errors name the term and period."""
+        from .reference import twin_value
+
+        return float(sum(w * twin_value(t, h, data) for w, t in self.entries_))
