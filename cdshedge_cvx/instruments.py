@@ -118,7 +118,8 @@ class Universe(Sequence[Instrument]):
     Parameters
     ----------
     instruments : sequence of Instrument
-        At least one; names must be unique.
+        At least one; names must be unique and a ticker may not repeat another instrument's name
+        or ticker.
     """
 
     def __init__(self, instruments: Sequence[Instrument]) -> None:
@@ -132,6 +133,16 @@ class Universe(Sequence[Instrument]):
             if instrument.name in seen:
                 raise DataError(f"duplicate instrument {instrument.name!r} in the universe")
             seen[instrument.name] = position
+        labels: dict[str, str] = {i.name: i.name for i in instruments}
+        for instrument in instruments:
+            if not instrument.ticker:
+                continue
+            owner = labels.get(instrument.ticker)
+            if owner is not None and owner != instrument.name:
+                at = f" ({instrument.where})" if instrument.where else ""
+                raise DataError(f"instrument {instrument.name!r}{at}: ticker {instrument.ticker!r} is already the "
+                                f"name or ticker of instrument {owner!r}; data columns would be ambiguous")
+            labels[instrument.ticker] = instrument.name
         self._instruments = instruments
 
     # Sequence protocol ---------------------------------------------------------------
