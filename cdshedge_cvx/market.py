@@ -7,6 +7,7 @@ names the source, the row (file line for CSV input), the date and the column.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Literal
@@ -48,14 +49,23 @@ def _cell(value: object) -> str:
     return repr(value) if isinstance(value, str) else str(value)
 
 
-def _parse_one(text: str) -> pd.Timestamp:
+def _parse_one(text: str, dayfirst: bool = False) -> pd.Timestamp:
     try:
-        stamp = pd.Timestamp(text)
+        stamp = pd.to_datetime(text, dayfirst=dayfirst)
     except (ValueError, TypeError, OverflowError):
         return pd.NaT
-    if stamp is pd.NaT:
+    if stamp is pd.NaT or not isinstance(stamp, pd.Timestamp):
         return pd.NaT
     return stamp.tz_localize(None) if stamp.tzinfo is not None else stamp
+
+
+def _parse_all(text: list[str], dayfirst: bool) -> pd.DatetimeIndex:
+    """Every string as a naive timestamp (NaT when unparseable); mixed time zones keep their wall time."""
+    try:
+        dates = pd.DatetimeIndex(pd.to_datetime(pd.Index(text), errors="coerce", format="mixed", dayfirst=dayfirst))
+        return dates.tz_localize(None) if dates.tz is not None else dates
+    except (ValueError, TypeError, OverflowError):
+        return pd.DatetimeIndex([_parse_one(t, dayfirst) for t in text])
 
 
 def _text_dates(index: pd.Index, source: str, csv_rows: RowNumbers) -> pd.DatetimeIndex:
@@ -65,32 +75,38 @@ def _text_dates(index: pd.Index, source: str, csv_rows: RowNumbers) -> pd.Dateti
         if bad:
             raise DataError(f"{_row_label(source, bad[0], repr(text[bad[0]]), csv_rows)}: {what} "
                             f"({len(bad)} such row(s)); the first column must hold dates like 2021-01-31")
+    dates = None
     try:
         dates = pd.DatetimeIndex(pd.to_datetime(pd.Index(text), format="ISO8601"))
         if dates.tz is not None:
             dates = dates.tz_localize(None)
-        return dates
     except (ValueError, TypeError, OverflowError):
         pass
-    if any("/" in t or "." in t for t in text):
-        readings = []
-        for dayfirst in (False, True):
-            parsed = pd.to_datetime(pd.Index(text), errors="coerce", format="mixed", dayfirst=dayfirst)
-            readings.append(parsed)
-        both = ~(pd.isna(readings[0]) | pd.isna(readings[1]))
-        differ = np.flatnonzero(both & (readings[0] != readings[1]))
-        if both.all() and differ.size:
-            i = int(differ[0])
-            raise DataError(f"{_row_label(source, i, repr(text[i]), csv_rows)}: ambiguous date: it reads as "
-                            f"{readings[0][i].date()} (month first) and {readings[1][i].date()} (day first); "
-                            "write dates as YYYY-MM-DD")
-    dates = pd.DatetimeIndex([_parse_one(t) for t in text])
+    if dates is not None:
+        _refuse_nat(dates, text, source, csv_rows)
+        return dates
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # pandas' "could not infer format" / dayfirst notes
+        dates = _parse_all(text, dayfirst=False)
+        if any("/" in t or "." in t for t in text):
+            day_first = _parse_all(text, dayfirst=True)
+            both = ~(pd.isna(dates) | pd.isna(day_first))
+            differ = np.flatnonzero(both & (dates != day_first))
+            if both.all() and differ.size:
+                i = int(differ[0])
+                raise DataError(f"{_row_label(source, i, repr(text[i]), csv_rows)}: ambiguous date: it reads as "
+                                f"{dates[i].date()} (month first) and {day_first[i].date()} (day first); "
+                                "write dates as YYYY-MM-DD")
+    _refuse_nat(dates, text, source, csv_rows)
+    return dates
+
+
+def _refuse_nat(dates: pd.DatetimeIndex, text: list[str], source: str, csv_rows: RowNumbers) -> None:
     bad = np.flatnonzero(pd.isna(dates))
     if bad.size:
         first = int(bad[0])
         raise DataError(f"{_row_label(source, first, repr(text[first]), csv_rows)}: unparseable date "
                         f"({bad.size} such row(s)); the first column must hold dates like 2021-01-31")
-    return dates
 
 
 def _parse_dates(index: pd.Index, source: str, csv_rows: RowNumbers) -> pd.DatetimeIndex:
