@@ -13,7 +13,8 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
-__all__ = ["EXIT_INTERNAL", "EXIT_OK", "EXIT_SOLVER", "EXIT_USAGE", "build_parser", "main"]
+__all__ = ["EXIT_INTERNAL", "EXIT_OK", "EXIT_SOLVER", "EXIT_USAGE", "build_parser", "describe_missing",
+           "input_paths", "load_inputs", "main", "print_run_report"]
 
 EXIT_OK, EXIT_INTERNAL, EXIT_USAGE, EXIT_SOLVER = 0, 1, 2, 3
 

@@ -104,8 +104,9 @@ class Instrument:
             raise DataError(f"instrument {self.name!r}{at}: n_names must be >= 1, got {self.n_names}")
         if self.maturity_years <= 0:
             raise DataError(f"instrument {self.name!r}{at}: maturity_years must be > 0, got {self.maturity_years}")
-        if self.bid_ask_bp < 0 or self.roll_fraction < 0:
-            raise DataError(f"instrument {self.name!r}{at}: bid_ask_bp and roll_fraction must be >= 0")
+        for column in ("bid_ask_bp", "roll_fraction", "roll_lag_days"):
+            if getattr(self, column) < 0:
+                raise DataError(f"instrument {self.name!r}{at}: {column} must be >= 0, got {getattr(self, column)}")
 
     def replace(self, **changes: object) -> Instrument:
         """Return a copy with ``changes`` applied (validated again)."""

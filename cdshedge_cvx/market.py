@@ -380,7 +380,9 @@ class MarketData:
                                 f"({', '.join(universe.names)}); add it to the instruments file or drop the column")
             target = aliases[column]
             if target in renamed.values():
-                raise DataError(f"{self.source}: two columns map to instrument {target!r}")
+                other = next(c for c, t in renamed.items() if t == target)
+                raise DataError(f"{self.source}: columns {other!r} and {column!r} both map to instrument {target!r} "
+                                "(its name and its ticker); keep one of them")
             renamed[column] = target
         present = set(renamed.values())
         lacking = [i for i in universe if i.name not in present]

@@ -16,7 +16,7 @@ import numpy as np
 from scipy.optimize import minimize
 
 from .constraints import BoxLimits, Constraint
-from .errors import CrossCheckError, CrossCheckWarning
+from .errors import CdsHedgeError, CrossCheckError, CrossCheckWarning, SpecificationError
 from .terms import Term
 
 __all__ = ["DEFAULT_TOLERANCES", "CrossCheck", "cross_check", "scipy_solve"]
@@ -124,8 +124,26 @@ def cross_check(problem: Any, data: Mapping[str, Any], h_cvxpy: np.ndarray, cvxp
     starts = [np.clip(0.0, data["cs01_min"], data["cs01_max"])]
     if "h_prev" in data:
         starts.append(np.asarray(data["h_prev"], dtype=float))
-    h_scipy, scipy_value = scipy_solve(entries, problem.constraints_, data, starts)
-    twin_at_cvxpy = float(sum(w * t.value(h_cvxpy, data) for w, t in entries))
+    period = data.get("period", "?")
+    labels = getattr(problem, "labels_", [t.name for _, t in entries])
+    twin_values = []
+    for label, (weight, term) in zip(labels, entries):
+        try:
+            twin_values.append(weight * float(term.value(h_cvxpy, data)))
+        except CdsHedgeError:
+            raise
+        except Exception as exc:
+            raise SpecificationError(f"term {label}, period {period}: its numpy value() failed in the scipy "
+                                     f"cross-check: {type(exc).__name__}: {exc}; fix the term or turn the "
+                                     "cross-check off") from exc
+    try:
+        h_scipy, scipy_value = scipy_solve(entries, problem.constraints_, data, starts)
+    except CdsHedgeError:
+        raise
+    except Exception as exc:
+        raise SpecificationError(f"period {period}: the scipy cross-check failed ({type(exc).__name__}: {exc}); "
+                                 "check the terms' value()/gradient() and the constraints' violation()") from exc
+    twin_at_cvxpy = float(sum(twin_values))
     scale = max(abs(twin_at_cvxpy), abs(scipy_value))
     objective_tol = tol["objective_abs"] + tol["objective_rel"] * scale
     objective_gap = scipy_value - twin_at_cvxpy
@@ -133,6 +151,8 @@ def cross_check(problem: Any, data: Mapping[str, Any], h_cvxpy: np.ndarray, cvxp
     box_range = float(np.max(np.asarray(data["cs01_max"]) - np.asarray(data["cs01_min"]), initial=0.0))
     allocation_gap = float(np.max(np.abs(h_cvxpy - h_scipy), initial=0.0))
     problems = []
+    if not (np.isfinite(twin_at_cvxpy) and np.isfinite(scipy_value)):
+        problems.append(f"a term's numpy value is not finite ({twin_at_cvxpy} at CVXPY's hedge)")
     if objective_gap > objective_tol:
         problems.append(f"scipy's objective is better by {objective_gap:.3g} $mm")
     if abs(twin_gap) > objective_tol:

@@ -59,7 +59,7 @@ CASES: dict[str, tuple[list[str], list[str]]] = {
     "spreads_missing_instrument.csv": (["no column for instrument 'iTraxx Xover'"], []),
     "spreads_unknown_column.csv": (["column 'CDX EM' matches no instrument"], []),
     "spreads_duplicate_column.csv": (["duplicate column 'CDX IG'"], []),
-    "spreads_alias_twice.csv": (["two columns map to instrument 'CDX IG'"], []),
+    "spreads_alias_twice.csv": (["columns 'CDX IG' and 'CDX IG CDSI GEN 5Y Corp' both map to instrument"], []),
     "spreads_unnamed_column.csv": (["instrument column 5", "has no name"], []),
     "spreads_only_dates.csv": (["no instrument columns"], []),
     "spreads_ragged_row.csv": (["line 5", "7 fields", "header has 5"], []),
@@ -93,7 +93,7 @@ CASES: dict[str, tuple[list[str], list[str]]] = {
     "instruments_fractional_names.csv": (["row 4", "column 'n_names'", "whole number"], []),
     "instruments_empty_name.csv": (["row 4", "column 'instrument'", "empty instrument name"], []),
     "instruments_ticker_clash.csv": (["row 3", "'CDX HY'", "ticker 'CDX IG'", "ambiguous"], []),
-    "instruments_negative_bid_ask.csv": (["row 2", "'CDX IG'", "bid_ask_bp"], []),
+    "instruments_negative_bid_ask.csv": (["row 2", "'CDX IG'", "bid_ask_bp must be >= 0, got -0.5"], []),
 }
 
 

@@ -189,3 +189,25 @@ def test_strict_api_raises_cross_check_error(market, universe) -> None:
 
     with pytest.raises(ch.CrossCheckError, match=f"period {FIRST_PERIOD}: scipy cross-check"):
         ch.backtest(market, universe, Liar() - ch.Carry(), horizon="W-FRI", strict=True)
+
+
+def test_a_twin_that_raises_names_the_term_and_the_period(market, universe) -> None:
+    from cdshedge_cvx.terms import HedgePnL
+
+    class Crashing(HedgePnL):
+        def value(self, h, data):
+            raise ZeroDivisionError("division by zero")
+
+    with pytest.raises(ch.SpecificationError, match=f"term Crashing, period {FIRST_PERIOD}: .*ZeroDivisionError"):
+        ch.backtest(market, universe, Crashing() - ch.Carry(), horizon="W-FRI")
+
+
+def test_a_twin_that_returns_nan_is_a_disagreement(market, universe) -> None:
+    from cdshedge_cvx.terms import HedgePnL
+
+    class NotANumber(HedgePnL):
+        def value(self, h, data):
+            return float("nan")
+
+    with pytest.raises(ch.CrossCheckError, match="numpy value is not finite"):
+        ch.backtest(market, universe, NotANumber() - ch.Carry(), horizon="W-FRI", strict=True)
