@@ -4,6 +4,10 @@ Exit codes: 0 success, 1 internal error, 2 usage or data error, 3 infeasible or 
 Errors are one line on standard error (``--debug`` shows the traceback). Outputs are written
 atomically: a failed run leaves no partial file. Heavy imports (CVXPY, pandas) happen only
 inside the sub-commands, so ``cdshedge --help`` starts fast.
+
+A sub-command that writes a file checks its path with :func:`cdshedge_cvx.io.check_output_path`
+before any work and writes it with :func:`cdshedge_cvx.io.atomic_path` after the run succeeded;
+a report states the missing-data policy with :func:`describe_missing`.
 """
 
 from __future__ import annotations

@@ -49,6 +49,11 @@ def _cell(value: object) -> str:
     return repr(value) if isinstance(value, str) else str(value)
 
 
+def _date_hint(csv_rows: RowNumbers) -> str:
+    where = "the first column" if csv_rows is not False else "the index (e.g. frame.set_index('date'))"
+    return f"{where} must hold dates like 2021-01-31"
+
+
 def _parse_one(text: str, dayfirst: bool = False) -> pd.Timestamp:
     try:
         stamp = pd.to_datetime(text, dayfirst=dayfirst)
@@ -74,7 +79,7 @@ def _text_dates(index: pd.Index, source: str, csv_rows: RowNumbers) -> pd.Dateti
                       ("not a fixed date", [i for i, t in enumerate(text) if t.lower() in _RELATIVE_DATES])):
         if bad:
             raise DataError(f"{_row_label(source, bad[0], repr(text[bad[0]]), csv_rows)}: {what} "
-                            f"({len(bad)} such row(s)); the first column must hold dates like 2021-01-31")
+                            f"({len(bad)} such row(s)); {_date_hint(csv_rows)}")
     dates = None
     try:
         dates = pd.DatetimeIndex(pd.to_datetime(pd.Index(text), format="ISO8601"))
@@ -106,7 +111,7 @@ def _refuse_nat(dates: pd.DatetimeIndex, text: list[str], source: str, csv_rows:
     if bad.size:
         first = int(bad[0])
         raise DataError(f"{_row_label(source, first, repr(text[first]), csv_rows)}: unparseable date "
-                        f"({bad.size} such row(s)); the first column must hold dates like 2021-01-31")
+                        f"({bad.size} such row(s)); {_date_hint(csv_rows)}")
 
 
 def _parse_dates(index: pd.Index, source: str, csv_rows: RowNumbers) -> pd.DatetimeIndex:

@@ -53,6 +53,7 @@ def test_spreads_from_half_a_bp_to_20000_bp(objective: str) -> None:
     result = ch.backtest(market, universe, OBJECTIVES[objective], horizon="M")
     assert_within_limits(result, universe)
     assert result.cross_check["ok"].all()
+    assert result.problem.dpp_  # small problems are compiled once
 
 
 @pytest.mark.parametrize("objective", sorted(OBJECTIVES))
@@ -116,6 +117,8 @@ def test_two_thousand_flat_instruments_with_a_variance_penalty() -> None:
     lower = np.where(np.arange(n) % 2 == 0, -0.5, 0.01)
     universe = _universe(lower, np.full(n, 0.5))
     result = ch.backtest(ch.MarketData(spreads, desk), universe, VARIANCE, horizon="M")
+    assert result.problem.dpp_ is False  # the DPP tensor would be (n + 1) × 4 million: folded in per solve
+    assert set(result.solver_info["solver"]) == {"OSQP"}
     h = result.allocations.to_numpy()
     assert h.shape == (1, n)
     np.testing.assert_allclose(h[0], lower, rtol=0, atol=1e-7)
