@@ -84,13 +84,15 @@ def markets(draw: st.DrawFn, universe: Universe | None = None, min_days: int = 2
 def period_data(draw: st.DrawFn, universe: Universe | None = None, conventions: Conventions = MARKET,
                 mode: str = "hindsight") -> PeriodData:
     """One period's :class:`PeriodData` built by the package's own builder on a generated market
-    (so every key a built-in term reads is there), with a random ``h_prev`` inside the box."""
+    (so every key a built-in term reads is there), with a random ``h_prev`` inside the box. The
+    period has at least two observations (a variance can be estimated on it)."""
     if universe is None:
         universe = draw(universes())
     market = draw(markets(universe=universe, min_days=45 if mode == "walk-forward" else 25))
     builder = PeriodBuilder(market.for_universe(universe), market.desk_pnl, universe, conventions,
                             horizon="ME", mode=mode)  # type: ignore[arg-type]
-    period = draw(st.sampled_from(builder.periods))
+    # a one-day period has no variance to estimate: keep periods with at least two observations
+    period = draw(st.sampled_from([p for p in builder.periods if p.rows >= 2]))
     data = builder.build(period)
     return data.replace(h_prev=draw(cs01_vectors(universe)))
 
