@@ -281,14 +281,13 @@ class HedgeProblem:
             except Exception as exc:
                 raise SpecificationError(f"constraint {constraint.name}, period {period}: update() failed: "
                                          f"{type(exc).__name__}: {exc}") from exc
-        box = self.constraints_[0] if isinstance(self.constraints_[0], BoxLimits) else None
-        if box is not None:
-            lower, upper = box.lower_.value, box.upper_.value
-            bad = np.flatnonzero(lower > upper)
-            if bad.size:
-                i = int(bad[0])
-                raise InfeasibleError(f"period {period}: CS01 limits of instrument {self._instrument(i)!r} are "
-                                      f"contradictory (cs01_min {lower[i]} > cs01_max {upper[i]})")
+        box = self._box()
+        lower, upper = box.lower_.value, box.upper_.value
+        bad = np.flatnonzero(lower > upper)
+        if bad.size:
+            i = int(bad[0])
+            raise InfeasibleError(f"period {period}: CS01 limits of instrument {self._instrument(i)!r} are "
+                                  f"contradictory (cs01_min {lower[i]} > cs01_max {upper[i]})")
 
     def _instrument(self, i: int) -> str:
         return self.universe.names[i] if isinstance(self.universe, Universe) else f"#{i}"
@@ -374,12 +373,15 @@ class HedgeProblem:
             if problem:
                 failures.append(f"{solver}: {problem}")
                 continue
-            box = self.constraints_[0]
+            box = self._box()
             h = np.clip(h, box.lower_.value, box.upper_.value)
             duals = {c.name: c.shadow_price() for c in self.constraints_}
             return self._solution(period, h, status, solver, "solver", failures, duals)
         raise SolverError(f"period {period}: no solver found an optimal hedge ({'; '.join(failures)}); "
                           "check the data of the period, or try another --solver")
+
+    def _box(self) -> BoxLimits:
+        return next(c for c in self.constraints_ if isinstance(c, BoxLimits))
 
     def _feasibility_problem(self, h: np.ndarray) -> str | None:
         """Why ``h`` is not an acceptable answer (non-finite, or a limit broken beyond tolerance), or ``None``.
@@ -390,7 +392,7 @@ class HedgeProblem:
         """
         if h.shape != (self.n,) or not np.all(np.isfinite(h)):
             return "returned a non-finite hedge"
-        box = self.constraints_[0]
+        box = self._box()
         lower, upper = box.lower_.value, box.upper_.value
         slack = FEASIBILITY_TOLERANCE * np.maximum(1.0, np.maximum(np.abs(lower), np.abs(upper)))
         outside = np.maximum(lower - h, h - upper) - slack
@@ -400,7 +402,9 @@ class HedgeProblem:
                     f"[{lower[i]:g}, {upper[i]:g}] beyond tolerance")
         projected = np.clip(h, lower, upper)
         data = getattr(self, "data_", {})
-        for constraint in self.constraints_[1:]:
+        for constraint in self.constraints_:
+            if constraint is box:
+                continue
             try:
                 violation = float(constraint.violation(projected, data))
             except NotImplementedError:
@@ -414,7 +418,7 @@ class HedgeProblem:
 
     def _infeasibility_culprits(self) -> str:
         """Name the limits that contradict the CS01 box, the instruments the box forces away from 0, and a fix."""
-        box = self.constraints_[0]
+        box = self._box()
         lower, upper = box.lower_.value, box.upper_.value
         forced = [f"{self._instrument(i)} (cs01_min {lower[i]:g})" if lower[i] > 0 else
                   f"{self._instrument(i)} (cs01_max {upper[i]:g})" for i in np.flatnonzero((lower > 0) | (upper < 0))]
