@@ -30,6 +30,9 @@ MAX_SPREAD_BP = 100_000.0
 #: file line of each row, ``False`` = 0-based positions in a DataFrame.
 RowNumbers = bool | Sequence[int]
 _RELATIVE_DATES = {"now", "today", "tomorrow", "yesterday"}
+#: Numeric day/month orders tried, each for a whole column at once.
+_DAY_MONTH_FORMATS = ("%m/%d/%Y", "%d/%m/%Y", "%m.%d.%Y", "%d.%m.%Y", "%m-%d-%Y", "%d-%m-%Y",
+                      "%m/%d/%y", "%d/%m/%y", "%d.%m.%y")
 
 
 def _row_number(position: int, csv_rows: RowNumbers) -> str:
@@ -90,6 +93,9 @@ def _text_dates(index: pd.Index, source: str, csv_rows: RowNumbers) -> pd.Dateti
     if dates is not None:
         _refuse_nat(dates, text, source, csv_rows)
         return dates
+    dates = _numeric_day_month(text, source, csv_rows)
+    if dates is not None:
+        return dates
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # pandas' "could not infer format" / dayfirst notes
         dates = _parse_all(text, dayfirst=False)
@@ -104,6 +110,29 @@ def _text_dates(index: pd.Index, source: str, csv_rows: RowNumbers) -> pd.Dateti
                                 "write dates as YYYY-MM-DD")
     _refuse_nat(dates, text, source, csv_rows)
     return dates
+
+
+def _numeric_day_month(text: list[str], source: str, csv_rows: RowNumbers) -> pd.DatetimeIndex | None:
+    """Dates written as numbers in day/month/year or month/day/year order, read with ONE format for
+    the whole column (never day-first on one row and month-first on the next); ``None`` if no
+    format fits every row. Two fitting formats that disagree are refused as ambiguous."""
+    readings = {}
+    for fmt in _DAY_MONTH_FORMATS:
+        parsed = pd.DatetimeIndex(pd.to_datetime(pd.Index(text), format=fmt, errors="coerce"))
+        if not pd.isna(parsed).any():
+            readings[fmt] = parsed
+    if not readings:
+        return None
+    (first_format, first), *others = readings.items()
+    for other_format, other in others:
+        differ = np.flatnonzero(first != other)
+        if differ.size:
+            i = int(differ[0])
+            order = {"%m": "month first", "%d": "day first"}
+            raise DataError(f"{_row_label(source, i, repr(text[i]), csv_rows)}: ambiguous date: it reads as "
+                            f"{first[i].date()} ({order[first_format[:2]]}) and {other[i].date()} "
+                            f"({order[other_format[:2]]}); write dates as YYYY-MM-DD")
+    return first
 
 
 def _refuse_nat(dates: pd.DatetimeIndex, text: list[str], source: str, csv_rows: RowNumbers) -> None:

@@ -211,3 +211,12 @@ def test_a_twin_that_returns_nan_is_a_disagreement(market, universe) -> None:
 
     with pytest.raises(ch.CrossCheckError, match="numpy value is not finite"):
         ch.backtest(market, universe, NotANumber() - ch.Carry(), horizon="W-FRI", strict=True)
+
+
+def test_the_box_may_be_listed_after_other_limits(market, universe) -> None:
+    forced = universe.with_limits(lower=FORCED_LOWER)
+    with pytest.raises(ch.InfeasibleError, match=r"GrossLimit\(max_gross=0.2\) with the CS01 box.*CDX IG"):
+        ch.backtest(market, forced, VARIANCE, horizon="W-FRI", constraints=[ch.GrossLimit(0.2), ch.BoxLimits()])
+    result = ch.backtest(market, forced, VARIANCE, horizon="W-FRI", constraints=[ch.GrossLimit(0.3), ch.BoxLimits()],
+                         cross_check=False)
+    np.testing.assert_allclose(result.allocations.to_numpy(), np.tile(FORCED_LOWER, (2, 1)), rtol=0, atol=1e-7)
