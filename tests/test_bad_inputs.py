@@ -191,3 +191,40 @@ def test_out_may_not_overwrite_an_input(tmp_path: Path) -> None:
     assert proc.returncode == 2
     assert "is also an input file" in proc.stderr and str(spreads) in proc.stderr
     assert spreads.read_bytes() == original
+
+
+@pytest.mark.parametrize(("error", "code"), [
+    ("DataError", 2), ("SpecificationError", 2), ("SolverError", 3), ("InfeasibleError", 3),
+    ("CrossCheckError", 3), ("RuntimeError", 1), ("ZeroDivisionError", 1),
+])
+def test_exit_code_by_error_kind(error: str, code: int, monkeypatch, capsys) -> None:
+    """The mapping of the error tree to exit codes; a multi-line message is printed as one line."""
+    import builtins
+
+    from cdshedge_cvx import cli, errors
+
+    kind = getattr(errors, error, None) or getattr(builtins, error)
+
+    def fail(args):
+        raise kind("first line\n  second line")
+
+    monkeypatch.setattr(cli, "load_inputs", fail)
+    assert cli.main(["run", "--quiet"]) == code
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert "first line second line" in err
+    if code == 1:
+        assert f"internal error ({error})" in err and "--debug" in err
+
+
+def test_warnings_are_one_line(tmp_path: Path) -> None:
+    (tmp_path / "noisy_terms.py").write_text("import warnings\nwarnings.warn('this module is\\nnoisy')\n")
+    import os
+
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(tmp_path), env.get("PYTHONPATH")]))
+    proc = subprocess.run([sys.executable, "-m", "cdshedge_cvx", "run", "--spreads", str(VALID["spreads"]),
+                           "--term-module", "noisy_terms", "--quiet", "--no-cross-check", "--horizon", "W-FRI"],
+                          capture_output=True, text=True, env=env, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == "cdshedge: warning: this module is noisy (UserWarning)\n"
