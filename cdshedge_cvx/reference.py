@@ -243,7 +243,14 @@ def cross_check(problem: Any, data: Mapping[str, Any], h_cvxpy: np.ndarray, cvxp
     starts = [np.clip(0.0, data["cs01_min"], data["cs01_max"])]
     if "h_prev" in data:
         starts.append(np.asarray(data["h_prev"], dtype=float))
-    h_scipy, scipy_value = scipy_solve(entries, problem.constraints_, data, starts)
+    period = data.get("period", "?")
+    try:
+        h_scipy, scipy_value = scipy_solve(entries, problem.constraints_, data, starts)
+    except CdsHedgeError:
+        raise
+    except Exception as exc:
+        raise SpecificationError(f"period {period}: the scipy cross-check failed ({type(exc).__name__}: {exc}); "
+                                 "check the terms' value()/gradient() and the constraints' violation()") from exc
     twin_at_cvxpy = float(sum(w * twin_value(t, h_cvxpy, data) for w, t in entries))
     scale = max(abs(twin_at_cvxpy), abs(scipy_value))
     objective_tol = tol["objective_abs"] + tol["objective_rel"] * scale
@@ -252,6 +259,8 @@ def cross_check(problem: Any, data: Mapping[str, Any], h_cvxpy: np.ndarray, cvxp
     box_range = float(np.max(np.asarray(data["cs01_max"]) - np.asarray(data["cs01_min"]), initial=0.0))
     allocation_gap = float(np.max(np.abs(h_cvxpy - h_scipy), initial=0.0))
     problems = []
+    if not (np.isfinite(twin_at_cvxpy) and np.isfinite(scipy_value)):
+        problems.append(f"a term's numpy value is not finite ({twin_at_cvxpy} at CVXPY's hedge)")
     if objective_gap > objective_tol:
         problems.append(f"scipy's objective is better by {objective_gap:.3g} $mm")
     if abs(twin_gap) > objective_tol:
