@@ -4,6 +4,10 @@ Exit codes: 0 success, 1 internal error, 2 usage or data error, 3 infeasible or 
 Errors are one line on standard error (``--debug`` shows the traceback). Outputs are written
 atomically: a failed run leaves no partial file. Heavy imports (CVXPY, pandas) happen only
 inside the sub-commands, so ``cdshedge --help`` starts fast.
+
+A sub-command that writes a file checks its path with :func:`cdshedge_cvx.io.check_output_path`
+before any work and writes it with :func:`cdshedge_cvx.io.atomic_path` after the run succeeded;
+a report states the missing-data policy with :func:`describe_missing`.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 __all__ = ["EXIT_INTERNAL", "EXIT_OK", "EXIT_SOLVER", "EXIT_USAGE", "build_constraints", "build_parser",
-           "initial_holdings", "main"]
+           "describe_missing", "initial_holdings", "input_paths", "load_inputs", "main", "print_run_report"]
 
 EXIT_OK, EXIT_INTERNAL, EXIT_USAGE, EXIT_SOLVER = 0, 1, 2, 3
 
@@ -22,6 +26,16 @@ EXIT_OK, EXIT_INTERNAL, EXIT_USAGE, EXIT_SOLVER = 0, 1, 2, 3
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # one line, exit 2
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} must be at least 1")
+    return value
 
 
 def _add_data_flags(parser: argparse.ArgumentParser) -> None:
@@ -41,7 +55,8 @@ def _add_data_flags(parser: argparse.ArgumentParser) -> None:
     data.add_argument("--example", choices=["seed", "market"], help="use an embedded example instead of files")
     data.add_argument("--missing", choices=["error", "ffill", "drop"], default="error",
                       help="missing spreads: refuse (default), forward-fill up to --max-gap rows, or drop the dates")
-    data.add_argument("--max-gap", type=int, default=5, metavar="N", help="longest gap --missing ffill fills (5)")
+    data.add_argument("--max-gap", type=_positive_int, default=5, metavar="N",
+                      help="longest run of missing rows --missing ffill fills (5)")
 
 
 def _add_model_flags(parser: argparse.ArgumentParser, *, objective_default: str | None) -> None:
@@ -53,7 +68,8 @@ def _add_model_flags(parser: argparse.ArgumentParser, *, objective_default: str 
                        help="decide with the period's own data or only with data before it")
     model.add_argument("--objective", default=objective_default, metavar="EXPR",
                        help="weighted term names, e.g. 'pnl - carry - roll - 5*variance' (default "
-                            f"{objective_default!r}); terms: pnl, carry, roll, variance, tcost, rollcost")
+                            f"{objective_default!r}); terms: pnl, carry, roll, variance, tcost, rollcost, and those "
+                            "of --term-module and installed plugins")
     model.add_argument("--term-module", action="append", default=[], metavar="MODULE",
                        help="import MODULE and make its Term subclasses usable in --objective (repeatable)")
     model.add_argument("--solver", default=None, help="CVXPY solver (default: HIGHS for LPs, OSQP for QPs)")
@@ -182,7 +198,7 @@ def _term_factories(modules: Sequence[str], args: argparse.Namespace | None = No
             raise SpecificationError("--half-life applies to --estimator ewma only")
         estimator = EWMACovariance(half_life) if half_life is not None else get_estimator(name)
         factories["variance"] = functools.partial(VariancePenalty, estimator=estimator)
-    factories.update(discover_terms(modules))
+    factories.update(discover_terms(modules, reserved=factories))
     return factories
 
 
@@ -218,6 +234,7 @@ def load_inputs(args: argparse.Namespace) -> tuple[Any, Any, str, str]:
                                      roll_jumps=getattr(args, "roll_jumps", None), fx=getattr(args, "fx", None),
                                      reporting_currency=getattr(args, "reporting_currency", "USD"))
         universe = Universe.from_csv(args.instruments) if args.instruments else standard_universe()
+        market.for_universe(universe)  # columns vs instruments, before any heavy import
         return market, universe, "market", ""
     market, universe = examples.seed()
     if args.instruments:
@@ -230,12 +247,20 @@ def _format_table(frame: Any, digits: int = 6) -> str:
     return frame.to_string(float_format=lambda v: f"{v:.{digits}f}")
 
 
+def input_paths(args: argparse.Namespace) -> list[str]:
+    """The input files named on the command line (for refusing an output that would overwrite one)."""
+    return [p for p in (getattr(args, name, None) for name in ("spreads", "desk_pnl", "instruments")) if p]
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
+    from .io import check_output_path, write_frame_csv
+
+    if args.out:
+        check_output_path(args.out, flag="--out", inputs=input_paths(args))
+    market, universe, default_conventions, notice = load_inputs(args)  # data errors before CVXPY is imported
     from .backtest import backtest
-    from .io import write_frame_csv
     from .objective_parser import parse_objective
 
-    market, universe, default_conventions, notice = load_inputs(args)
     conventions = args.conventions or default_conventions
     mode = args.mode or "hindsight"
     objective = parse_objective(args.objective, _term_factories(args.term_module, args))
@@ -271,21 +296,14 @@ def _report_inputs(args: argparse.Namespace, market: Any) -> Any:
 
 
 def check_output_paths(args: argparse.Namespace) -> None:
-    """Refuse, before any work, an output whose folder does not exist or a figure format matplotlib
-    cannot write."""
-    from pathlib import Path
-
-    from .errors import DataError
+    """Refuse, before any work, an output (``--out``, ``--plot``, ``--report``) whose folder does not
+    exist, that is a folder or an input file, or a figure format matplotlib cannot write."""
+    from .io import check_output_path
 
     for flag in ("out", "plot", "report"):
         value = getattr(args, flag, None)
-        if not value:
-            continue
-        folder = Path(value).parent
-        if not folder.is_dir():
-            raise DataError(f"--{flag} {value!r}: folder {str(folder)!r} does not exist")
-        if Path(value).is_dir():
-            raise DataError(f"--{flag} {value!r} is a folder; give a file name")
+        if value:
+            check_output_path(value, flag=f"--{flag}", inputs=input_paths(args))
     if getattr(args, "plot", None):
         from .plots import figure_format
 
@@ -356,6 +374,33 @@ def print_run_report(result: Any, notice: str = "") -> None:
               f"{summary['cross_check_warnings']} period(s) out of tolerance")
     if summary["fallbacks"]:
         print(f"fallback solver used in {summary['fallbacks']} period(s): see result.solver_info")
+    print(f"missing data: {describe_missing(result.missing)}")
+
+
+def describe_missing(report: Any) -> str:
+    """One line on the missing-data policy used and what it did (``result.missing``)."""
+    policy = report.get("policy", "error")
+    text = f"policy {policy!r}"
+    if policy == "ffill":
+        text += f" (max gap {report.get('max_gap')} rows)"
+    if report.get("filled"):
+        text += f", {report['filled']} value(s) forward-filled"
+    if report.get("dropped_rows"):
+        text += f", {report['dropped_rows']} date(s) dropped"
+    if report.get("first"):
+        text += f", first missing at {report['first']}"
+    if not report.get("filled") and not report.get("dropped_rows"):
+        text += ", nothing missing"
+    if report.get("desk_dates_ignored"):
+        text += f"; {report['desk_dates_ignored']} desk PnL date(s) without spreads ignored"
+    return text
+
+
+def _show_warning_one_line(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+                           file: Any = None, line: str | None = None) -> None:
+    """Warnings as one line on standard error (``--debug`` keeps Python's format)."""
+    text = " ".join(str(message).split())
+    print(f"cdshedge: warning: {text} ({category.__name__})", file=sys.stderr)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -379,6 +424,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", CrossCheckWarning)  # reported in the summary instead
+            if not debug:
+                warnings.showwarning = _show_warning_one_line
             check_output_paths(args)
             return int(args.handler(args))
     except Exception as exc:

@@ -167,6 +167,13 @@ class PeriodData(Mapping[str, Any]):
             available = ", ".join(sorted(self._values))
             raise DataError(f"period {period}: no data key {key!r}; available: {available}") from None
 
+    def __contains__(self, key: object) -> bool:
+        return key in self._values
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """The value of ``key``, or ``default`` when the period has no such key."""
+        return self._values.get(key, default)
+
     def __iter__(self) -> Iterator[str]:
         return iter(self._values)
 

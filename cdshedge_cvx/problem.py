@@ -13,6 +13,7 @@ import contextlib
 import os
 import sys
 import time
+import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,17 +26,28 @@ from .errors import CdsHedgeError, DataError, InfeasibleError, SolverError, Spec
 from .instruments import Universe
 from .terms import Objective, Term, as_objective
 
-__all__ = ["DEFAULT_SOLVER_OPTIONS", "FALLBACK_SOLVERS", "HedgeProblem", "PeriodSolution"]
+__all__ = ["DEFAULT_SOLVER_OPTIONS", "DPP_TENSOR_BYTES", "FALLBACK_SOLVERS", "FEASIBILITY_TOLERANCE", "HedgeProblem",
+           "PeriodSolution"]
 
 #: Options giving answers on the bounds to ~1e-9 (OSQP polishes the active set).
 DEFAULT_SOLVER_OPTIONS: dict[str, dict[str, Any]] = {
     "HIGHS": {},
-    "OSQP": {"eps_abs": 1e-10, "eps_rel": 1e-10, "max_iter": 200_000, "polishing": True},
+    # warm_start=False: with it, cvxpy updates only the changed bound vector of the cached OSQP workspace,
+    # which OSQP can refuse ("osqp_update_data_vec: Problem data validation") and then solve the stale
+    # problem: an answer outside the new CS01 box reported as optimal (cvxpy issue 2235).
+    "OSQP": {"eps_abs": 1e-10, "eps_rel": 1e-10, "max_iter": 200_000, "polishing": True, "warm_start": False},
     "CLARABEL": {"tol_gap_abs": 1e-10, "tol_gap_rel": 1e-10, "tol_feas": 1e-10},
     "SCS": {"eps": 1e-9, "max_iters": 200_000},
 }
 #: Tried in order, and recorded, when the primary solver fails numerically.
 FALLBACK_SOLVERS = ("CLARABEL", "SCS")
+#: A solver's answer is accepted only if every limit holds to this relative tolerance
+#: (violation ≤ tol · max(1, |limit|)); the box is met exactly by projection (see ``solve``).
+FEASIBILITY_TOLERANCE = 1e-9
+#: Above this many bytes of DPP coefficient tensor (CVXPY densifies it for quadratic
+#: objectives), Parameters are folded in per solve instead (``ignore_dpp``): thousands of
+#: instruments with a variance penalty stay solvable.
+DPP_TENSOR_BYTES = 2e8
 _HIGHS_BANNER_SHOWN = False
 
 
@@ -193,6 +205,8 @@ class HedgeProblem:
         self.box_only_ = all(type(c) is BoxLimits for c in constraints)
         self.closed_form_ = self.closed_form and self.is_linear_ and self.box_only_
         self._coefficient_reader = None
+        parameter_size = sum(int(p.size) for p in self.problem_.parameters())
+        self.dpp_ = self.is_linear_ or (n + 1) * (parameter_size + 1) * 8 <= DPP_TENSOR_BYTES
         if self.solver is not None:
             self.solver_ = str(self.solver).upper()
             if self.solver_ not in cp.installed_solvers():
@@ -271,14 +285,13 @@ class HedgeProblem:
             except Exception as exc:
                 raise SpecificationError(f"constraint {constraint.name}, period {period}: update() failed: "
                                          f"{type(exc).__name__}: {exc}") from exc
-        box = self.constraints_[0] if isinstance(self.constraints_[0], BoxLimits) else None
-        if box is not None:
-            lower, upper = box.lower_.value, box.upper_.value
-            bad = np.flatnonzero(lower > upper)
-            if bad.size:
-                i = int(bad[0])
-                raise InfeasibleError(f"period {period}: CS01 limits of instrument {self._instrument(i)!r} are "
-                                      f"contradictory (cs01_min {lower[i]} > cs01_max {upper[i]})")
+        box = self._box()
+        lower, upper = box.lower_.value, box.upper_.value
+        bad = np.flatnonzero(lower > upper)
+        if bad.size:
+            i = int(bad[0])
+            raise InfeasibleError(f"period {period}: CS01 limits of instrument {self._instrument(i)!r} are "
+                                  f"contradictory (cs01_min {lower[i]} > cs01_max {upper[i]})")
 
     def _instrument(self, i: int) -> str:
         return self.universe.names[i] if isinstance(self.universe, Universe) else f"#{i}"
@@ -344,7 +357,7 @@ class HedgeProblem:
         return solution
 
     def _solve_closed_form(self, period: str) -> PeriodSolution:
-        box = self.constraints_[0]
+        box = self._box()
         lower, upper = box.lower_.value, box.upper_.value
         c = self.linear_coefficients()
         h = np.where(c > 0, upper, np.where(c < 0, lower, np.clip(0.0, lower, upper)))
@@ -353,6 +366,15 @@ class HedgeProblem:
         return self._solution(period, h, "optimal", "closed-form", "closed-form", [], duals)
 
     def _solve_with_solver(self, period: str) -> PeriodSolution:
+        """Try the solver, then each fallback; accept only an optimal, finite, feasible answer.
+
+        A solver that raises, returns a non-optimal status (``optimal_inaccurate``,
+        ``user_limit`` …), a non-finite hedge, or a hedge that breaks a limit by more than
+        :data:`FEASIBILITY_TOLERANCE` counts as a failure and the next solver is tried; the
+        failures are recorded in :attr:`PeriodSolution.fallback_from`. Infeasible and unbounded
+        problems stop at once (another solver will not change the data). If every solver fails,
+        :class:`SolverError` names the period and each failure: never a zero hedge.
+        """
         global _HIGHS_BANNER_SHOWN
         failures: list[str] = []
         solvers = [self.solver_] + [s for s in self.fallback_solvers
@@ -361,47 +383,120 @@ class HedgeProblem:
             options = dict(DEFAULT_SOLVER_OPTIONS.get(solver, {}))
             if solver == self.solver_ and self.solver_options:
                 options.update(self.solver_options)
+            if not self.dpp_:
+                options["ignore_dpp"] = True
             try:
-                if solver == "HIGHS" and not _HIGHS_BANNER_SHOWN:
-                    with _silenced_stdout():
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", UserWarning)  # CVXPY's "may be inaccurate": status decides
+                    if solver == "HIGHS" and not _HIGHS_BANNER_SHOWN:
+                        with _silenced_stdout():
+                            self.problem_.solve(solver=solver, **options)
+                        _HIGHS_BANNER_SHOWN = True
+                    else:
                         self.problem_.solve(solver=solver, **options)
-                    _HIGHS_BANNER_SHOWN = True
-                else:
-                    self.problem_.solve(solver=solver, **options)
             except cp.error.SolverError as exc:
                 failures.append(f"{solver}: {str(exc).splitlines()[0] if str(exc) else 'failed'}")
                 continue
+            except (ValueError, TypeError, ArithmeticError) as exc:
+                failures.append(f"{solver}: {type(exc).__name__}: {' '.join(str(exc).split())[:120]}")
+                continue
             status = self.problem_.status
+            if status in (cp.INFEASIBLE, cp.INFEASIBLE_INACCURATE) and self._limits_can_hold():
+                failures.append(f"{solver}: status {status} although the limits can hold")
+                continue
             if status in (cp.INFEASIBLE, cp.INFEASIBLE_INACCURATE):
                 raise InfeasibleError(f"period {period}: the limits cannot all hold ({self._infeasibility_culprits()})")
             if status in (cp.UNBOUNDED, cp.UNBOUNDED_INACCURATE):
                 raise SolverError(f"period {period}: the objective is unbounded under the limits; add finite limits")
-            if status == cp.OPTIMAL and self.h_.value is not None:
-                duals = {c.name: c.shadow_price() for c in self.constraints_}
-                h = np.asarray(self.h_.value, dtype=float)
-                box = self.constraints_[0]
-                if isinstance(box, BoxLimits):  # iterative solvers may overshoot a bound by their tolerance
-                    h = np.clip(h, box.lower_.value, box.upper_.value)
-                return self._solution(period, h, status, solver, "solver", failures, duals)
-            failures.append(f"{solver}: status {status}")
-        raise SolverError(f"period {period}: no solver found an optimal hedge ({'; '.join(failures)})")
+            if status != cp.OPTIMAL or self.h_.value is None:
+                failures.append(f"{solver}: status {status}")
+                continue
+            h = np.asarray(self.h_.value, dtype=float)
+            problem = self._feasibility_problem(h)
+            if problem:
+                failures.append(f"{solver}: {problem}")
+                continue
+            box = self._box()
+            h = np.clip(h, box.lower_.value, box.upper_.value)
+            duals = {c.name: c.shadow_price() for c in self.constraints_}
+            return self._solution(period, h, status, solver, "solver", failures, duals)
+        raise SolverError(f"period {period}: no solver found an optimal hedge ({'; '.join(failures)}); "
+                          "check the data of the period, or try another --solver")
+
+    def _box(self) -> BoxLimits:
+        return next(c for c in self.constraints_ if isinstance(c, BoxLimits))
+
+    def _feasibility_problem(self, h: np.ndarray) -> str | None:
+        """Why ``h`` is not an acceptable answer (non-finite, or a limit broken beyond tolerance), or ``None``.
+
+        The box is checked before projection: a solver answer further than
+        ``FEASIBILITY_TOLERANCE · max(1, |bound|)`` outside it is refused, a closer one is
+        projected onto it. The other limits are checked with their numpy twins after projection.
+        """
+        if h.shape != (self.n,) or not np.all(np.isfinite(h)):
+            return "returned a non-finite hedge"
+        box = self._box()
+        lower, upper = box.lower_.value, box.upper_.value
+        slack = FEASIBILITY_TOLERANCE * np.maximum(1.0, np.maximum(np.abs(lower), np.abs(upper)))
+        outside = np.maximum(lower - h, h - upper) - slack
+        if np.any(outside > 0):
+            i = int(np.argmax(outside))
+            return (f"hedge of {self._instrument(i)!r} ({h[i]:.12g}) is outside its CS01 limits "
+                    f"[{lower[i]:g}, {upper[i]:g}] beyond tolerance")
+        projected = np.clip(h, lower, upper)
+        data = getattr(self, "data_", {})
+        for constraint in self.constraints_:
+            if constraint is box:
+                continue
+            try:
+                violation = float(constraint.violation(projected, data))
+            except NotImplementedError:
+                continue
+            limit = max((abs(float(v)) for k, v in vars(constraint).items()
+                         if not k.startswith("_") and not k.endswith("_") and isinstance(v, (int, float))
+                         and not isinstance(v, bool)), default=1.0)
+            if violation > FEASIBILITY_TOLERANCE * max(1.0, limit):
+                return f"hedge breaks {constraint!r} by {violation:.3g} (beyond tolerance)"
+        return None
+
+    def _limits_can_hold(self) -> bool:
+        """Second opinion on a solver's infeasibility verdict (OSQP's detection misfires on badly scaled QPs):
+        a box alone always holds (``update`` checked it); otherwise Clarabel solves the feasibility problem."""
+        if self.box_only_:
+            return True
+        trial = cp.Problem(cp.Minimize(0), self.problem_.constraints)
+        try:
+            trial.solve(solver="CLARABEL")
+        except cp.error.SolverError:
+            return False
+        return trial.status == cp.OPTIMAL
 
     def _infeasibility_culprits(self) -> str:
+        """Name the limits that contradict the CS01 box, the instruments the box forces away from 0, and a fix."""
+        box = self._box()
+        lower, upper = box.lower_.value, box.upper_.value
+        forced = [f"{self._instrument(i)} (cs01_min {lower[i]:g})" if lower[i] > 0 else
+                  f"{self._instrument(i)} (cs01_max {upper[i]:g})" for i in np.flatnonzero((lower > 0) | (upper < 0))]
+        forced_text = (f"; the box forces {', '.join(forced[:5])}{' …' if len(forced) > 5 else ''} away from zero"
+                       if forced else "")
         extra = [c for c in self.constraints_ if not isinstance(c, BoxLimits)]
         if not extra:
-            return "CS01 box limits"
+            return "CS01 box limits" + forced_text
         culprits = []
         for c in extra:
-            trial = cp.Problem(cp.Minimize(0), self.constraints_[0]._built + c._built)
+            trial = cp.Problem(cp.Minimize(0), box._built + c._built)
             try:
-                trial.solve(solver="CLARABEL")
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", UserWarning)
+                    trial.solve(solver="CLARABEL")
             except cp.error.SolverError:
                 continue
             if trial.status in (cp.INFEASIBLE, cp.INFEASIBLE_INACCURATE):
                 culprits.append(f"{c!r} with the CS01 box limits")
         if culprits:
-            return "; ".join(culprits)
-        return "the combination of " + ", ".join(repr(c) for c in self.constraints_)
+            return "; ".join(culprits) + forced_text + "; relax that limit or the instruments' cs01_min/cs01_max"
+        return ("the combination of " + ", ".join(repr(c) for c in self.constraints_) + forced_text
+                + "; relax one of them")
 
     def _solution(self, period: str, h: np.ndarray, status: str, solver: str, path: str,
                   failures: list[str], duals: dict[str, Any]) -> PeriodSolution:
@@ -418,5 +513,7 @@ class HedgeProblem:
 
     # numpy twin -----------------------------------------------------------------------------
     def twin_objective(self, h: np.ndarray, data: Mapping[str, Any]) -> float:
-        """The objective from the terms' numpy twins (no CVXPY involved)."""
-        return float(sum(w * t.value(h, data) for w, t in self.entries_))
+        """The objective from the terms' numpy twins (no CVXPY involved); errors name the term and period."""
+        from .reference import twin_value
+
+        return float(sum(w * twin_value(t, h, data) for w, t in self.entries_))

@@ -352,8 +352,13 @@ class VariancePenalty(Term):
 
     def update(self, data: Mapping[str, Any]) -> None:
         cov = self._covariance(data)
-        eigenvalues, eigenvectors = np.linalg.eigh(cov)
-        root = np.sqrt(np.clip(eigenvalues, 0.0, None))[:, None] * eigenvectors.T  # R with Σ = RᵀR
+        # R with Σ = RᵀR. A PSD Σ is zero in the row and column of a zero diagonal entry, so only
+        # the block of series that move is factored (thousands of flat instruments stay cheap).
+        root = np.zeros_like(cov)
+        active = np.flatnonzero(np.diag(cov) > 0)
+        if active.size:
+            eigenvalues, eigenvectors = np.linalg.eigh(cov[np.ix_(active, active)])
+            root[np.ix_(active, active)] = np.sqrt(np.clip(eigenvalues, 0.0, None))[:, None] * eigenvectors.T
         scale = np.sqrt(self.gamma * data["horizon_rows"])
         self.A_.value = scale * root[:, 1:]
         self.b_.value = scale * root[:, 0]

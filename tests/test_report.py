@@ -273,4 +273,8 @@ def test_failed_runs_write_nothing(tmp_path):
     assert done.returncode == 2 and "unknown format 'gif'" in done.stderr
     done = cdshedge("run", "--quiet", "--report", "nowhere/r.html", "--out", "h.csv", cwd=tmp_path)
     assert done.returncode == 2 and "--report 'nowhere/r.html': folder 'nowhere' does not exist" in done.stderr
+    (tmp_path / "s.csv").write_text("date,CDX IG\n2024-01-02,50\n2024-01-03,51\n")
+    done = cdshedge("run", "--quiet", "--spreads", "s.csv", "--plot", "s.csv", cwd=tmp_path)
+    assert done.returncode == 2 and "--plot 's.csv' is also an input file" in done.stderr
+    (tmp_path / "s.csv").unlink()
     assert list(tmp_path.iterdir()) == []
