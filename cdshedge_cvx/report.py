@@ -305,8 +305,10 @@ def _headline(result: Any, currency: str) -> str:
     binding = _box_binding(result)
     cards = []
     if np.isfinite(effectiveness):
-        cards.append(_card("Hedge effectiveness", f"{effectiveness:.0%}",
-                           f"variance of {adjective} PnL cut by {effectiveness:.0%} (1 − Var hedged / Var desk)",
+        change = (f"cut by {effectiveness:.0%}" if effectiveness >= 0 else
+                  f"raised by {-effectiveness:.0%}: the hedge added risk")
+        cards.append(_card("Hedge effectiveness", f"{effectiveness:.0%}".replace("-", "−"),
+                           f"variance of {adjective} PnL {change} (1 − Var hedged / Var desk)",
                            warn=effectiveness < 0))
     if np.isfinite(desk_std):
         cards.append(_card(f"Volatility per {noun}", [_money_text(desk_std, currency),
@@ -352,8 +354,11 @@ def _headline(result: Any, currency: str) -> str:
     if mostly:
         sentences.append("The hedge often sits on its CS01 limits: the limits, not the model, decide its size "
                          "there (see the shadow prices below).")
+    from .plots import amount_notes
+
+    notes = "".join(f"<p class=\"summary\"><b>Note:</b> {_e(note)}.</p>" for note in amount_notes(result))
     return (f"<div class=\"cards\">{''.join(cards)}</div>"
-            f"<p class=\"summary\">{_e(' '.join(sentences))}</p>")
+            f"<p class=\"summary\">{_e(' '.join(sentences))}</p>{notes}")
 
 
 def _term_formula(term: Any, conventions: Any) -> str:

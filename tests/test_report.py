@@ -265,6 +265,21 @@ def test_frontier_plot_is_written_and_identical_in_process(tmp_path):
     assert (tmp_path / "frontier.png").read_bytes() == (tmp_path / "again.png").read_bytes()
 
 
+def test_report_of_a_run_on_files_hashes_each_file(tmp_path):
+    from cdshedge_cvx.cli import main
+
+    data = Path(__file__).parent / "data" / "valid"
+    files = [data / "spreads.csv", data / "desk_pnl.csv", data / "instruments.csv"]
+    out = tmp_path / "report.html"
+    assert main(["run", "--spreads", str(files[0]), "--desk-pnl", str(files[1]), "--instruments", str(files[2]),
+                 "--quiet", "--report", str(out)]) == 0
+    text = out.read_text(encoding="utf-8")
+    for path in files:
+        assert hashlib.sha256(path.read_bytes()).hexdigest() in text, path.name
+        assert f"file {path.name}" in text
+    assert "market conventions" in text
+
+
 def test_failed_runs_write_nothing(tmp_path):
     done = cdshedge("run", "--quiet", "--spreads", "missing.csv", "--plot", "hedge.png", "--report", "r.html",
                     cwd=tmp_path)
