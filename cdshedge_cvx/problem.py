@@ -26,8 +26,8 @@ from .errors import CdsHedgeError, DataError, InfeasibleError, SolverError, Spec
 from .instruments import Universe
 from .terms import Objective, Term, as_objective
 
-__all__ = ["DEFAULT_SOLVER_OPTIONS", "DPP_TENSOR_BYTES", "FALLBACK_SOLVERS", "FEASIBILITY_TOLERANCE", "HedgeProblem",
-           "PeriodSolution"]
+__all__ = ["BOX_PROJECTION_TOLERANCE", "DEFAULT_SOLVER_OPTIONS", "DPP_TENSOR_BYTES", "FALLBACK_SOLVERS",
+           "FEASIBILITY_TOLERANCE", "HedgeProblem", "PeriodSolution"]
 
 #: Options giving answers on the bounds to ~1e-9 (OSQP polishes the active set).
 DEFAULT_SOLVER_OPTIONS: dict[str, dict[str, Any]] = {
@@ -44,6 +44,9 @@ FALLBACK_SOLVERS = ("CLARABEL", "SCS")
 #: A solver's answer is accepted only if every limit holds to this relative tolerance
 #: (violation ≤ tol · max(1, |limit|)); the box is met exactly by projection (see ``solve``).
 FEASIBILITY_TOLERANCE = 1e-9
+#: A solver answer at most this far outside the CS01 box (relative to max(1, |bound|)) is within
+#: the solver's own tolerance and is projected exactly onto the box; further out it is refused.
+BOX_PROJECTION_TOLERANCE = 1e-6
 #: Above this many bytes of DPP coefficient tensor (CVXPY densifies it for quadratic
 #: objectives), Parameters are folded in per solve instead (``ignore_dpp``): thousands of
 #: instruments with a variance penalty stay solvable.
@@ -430,14 +433,14 @@ class HedgeProblem:
         """Why ``h`` is not an acceptable answer (non-finite, or a limit broken beyond tolerance), or ``None``.
 
         The box is checked before projection: a solver answer further than
-        ``FEASIBILITY_TOLERANCE · max(1, |bound|)`` outside it is refused, a closer one is
+        ``BOX_PROJECTION_TOLERANCE · max(1, |bound|)`` outside it is refused, a closer one is
         projected onto it. The other limits are checked with their numpy twins after projection.
         """
         if h.shape != (self.n,) or not np.all(np.isfinite(h)):
             return "returned a non-finite hedge"
         box = self._box()
         lower, upper = box.lower_.value, box.upper_.value
-        slack = FEASIBILITY_TOLERANCE * np.maximum(1.0, np.maximum(np.abs(lower), np.abs(upper)))
+        slack = BOX_PROJECTION_TOLERANCE * np.maximum(1.0, np.maximum(np.abs(lower), np.abs(upper)))
         outside = np.maximum(lower - h, h - upper) - slack
         if np.any(outside > 0):
             i = int(np.argmax(outside))

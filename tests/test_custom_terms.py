@@ -312,5 +312,5 @@ def test_a_true_infeasibility_is_still_reported_with_its_culprit():
     problem = ch.HedgeProblem(3, -ch.VariancePenalty(), [ch.NetLimit(lower=5.0)]).build()
     problem.update(data)
     with pytest.raises(ch.InfeasibleError, match=r"period case 0: the limits cannot all hold \(NetLimit\(lower=5.0, "
-                                                 r"upper=None\) with the CS01 box limits\)"):
+                                                 r"upper=None\) with the CS01 box limits"):
         problem.solve()
