@@ -298,11 +298,11 @@ def _report_inputs(args: argparse.Namespace, market: Any) -> Any:
 def check_output_paths(args: argparse.Namespace) -> None:
     """Refuse, before any work, an output (``--out``, ``--plot``, ``--report``) whose folder does not
     exist, that is a folder or an input file, or a figure format matplotlib cannot write."""
-    from .io import check_output_path
-
     for flag in ("out", "plot", "report"):
         value = getattr(args, flag, None)
         if value:
+            from .io import check_output_path
+
             check_output_path(value, flag=f"--{flag}", inputs=input_paths(args))
     if getattr(args, "plot", None):
         from .plots import figure_format

@@ -505,17 +505,17 @@ def _limits_section(result: Any, currency: str) -> str:
         for column in others:
             values = prices[column].astype(float)
             scale = max(1.0, float(values.abs().max()))
-            rows[column] = {"limit": described.get(column, column),
+            rows[column] = {"definition": described.get(column, column),
                             "% periods binding": 100 * float((values.abs() > 1e-7 * scale).mean()),
                             f"mean shadow price, {unit} per unit": float(values.mean()),
                             f"largest |shadow price|, {unit} per unit": float(values.abs().max())}
         frame = pd.DataFrame(rows).T
-        frame.index.name = "limit"
+        frame.index.name = "name"
         for column in frame.columns[1:]:
             frame[column] = frame[column].astype(float)
         parts.append(_table(frame, {c: (".0f" if c.startswith("%") else ".3g") for c in frame.columns},
-                            caption="Other limits (units: $mm/bp for gross, net and turnover limits; $mm for "
-                                    "jump-to-default)"))
+                            caption=f"Other limits (a unit of limit is 1 mm/bp for gross, net and turnover limits, "
+                                    f"{unit} for jump-to-default)"))
     else:
         parts.append("<p>No other limit (gross, net, jump-to-default, turnover) was set.</p>")
     return "".join(parts)
