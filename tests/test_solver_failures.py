@@ -234,3 +234,17 @@ def test_an_answer_within_the_solver_tolerance_of_the_box_is_projected_onto_it(m
     result = ch.backtest(market, universe, VARIANCE, horizon="W-FRI")
     assert set(result.solver_info["solver"]) == {"OSQP"}
     assert ((result.allocations >= universe.lower) & (result.allocations <= universe.upper)).all().all()
+
+
+def test_an_unbounded_verdict_is_a_solver_failure_not_an_answer(market, universe, monkeypatch) -> None:
+    """HiGHS once called a boxed LP unbounded (found by the docs' check_term example): the CS01 box is
+    finite, so the verdict is recorded as a failure and the fallback solver answers."""
+    def misfire(problem, solver):
+        if solver == "HIGHS":
+            problem._status = cp.UNBOUNDED
+
+    _patched_solve(monkeypatch, misfire)
+    result = ch.backtest(market, universe, ch.HedgePnL() - ch.Carry(), constraints=[ch.GrossLimit(10.0)],
+                         horizon="W-FRI", cross_check=False)  # a linear program: HiGHS first
+    assert set(result.solver_info["solver"]) == {"CLARABEL"}
+    assert all("HIGHS: status unbounded" in text for text in result.solver_info["fallback"])
