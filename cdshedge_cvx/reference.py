@@ -19,8 +19,8 @@ from .constraints import BoxLimits, Constraint
 from .errors import CdsHedgeError, CrossCheckError, CrossCheckWarning, SpecificationError
 from .terms import Term
 
-__all__ = ["DEFAULT_TOLERANCES", "CrossCheck", "cross_check", "scipy_solve", "twin_gradient", "twin_value",
-           "twin_violation"]
+__all__ = ["DEFAULT_TOLERANCES", "SLSQP_POLISH_MAX_INSTRUMENTS", "CrossCheck", "cross_check", "scipy_solve",
+           "twin_gradient", "twin_value", "twin_violation"]
 
 #: objective: |gap| ≤ abs + rel·|objective| ($mm); allocation: max |Δh| ≤ alloc · max(1, limit range)
 DEFAULT_TOLERANCES = {"objective_abs": 1e-7, "objective_rel": 1e-6, "allocation": 1e-4}
