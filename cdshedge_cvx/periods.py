@@ -27,7 +27,8 @@ decision (:attr:`HedgeResult.pnl`) is then measured on the period's own data, ou
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+import functools
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -153,7 +154,10 @@ class PeriodData(Mapping[str, Any]):
     mode, conventions    ``hindsight``/``walk-forward`` and the conventions' name
     ===================  =================================================================
 
-    Reading a key that is not there raises :class:`~cdshedge_cvx.errors.DataError`.
+    Reading a key that is not there raises :class:`~cdshedge_cvx.errors.DataError`. Values
+    that need the holiday calendars (``maturity_years``, ``rpv01``, ``roll_count`` and, under
+    market conventions, ``carry_annuity``) are computed on first read, so a backtest whose
+    terms and limits never read them does not pay for them.
     """
 
     def __init__(self, values: Mapping[str, Any]) -> None:
@@ -161,11 +165,25 @@ class PeriodData(Mapping[str, Any]):
 
     def __getitem__(self, key: str) -> Any:
         try:
-            return self._values[key]
+            value = self._values[key]
         except KeyError:
             period = self._values.get("period", "?")
             available = ", ".join(sorted(self._values))
             raise DataError(f"period {period}: no data key {key!r}; available: {available}") from None
+        if isinstance(value, _Deferred):
+            value = value.compute()
+            self._values[key] = value
+        return value
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._values
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """The value of ``key``, or ``default`` when the period has no such key."""
+        return self[key] if key in self._values else default
+
+    def __reduce__(self) -> tuple[Any, ...]:  # pickled (Dask, process pools) with every value computed
+        return (PeriodData, ({key: self[key] for key in self._values},))
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._values)
@@ -179,6 +197,15 @@ class PeriodData(Mapping[str, Any]):
 
     def __repr__(self) -> str:
         return f"PeriodData(period={self._values.get('period')!r}, keys={len(self._values)})"
+
+
+class _Deferred:
+    """A :class:`PeriodData` value computed when it is first read."""
+
+    __slots__ = ("compute",)
+
+    def __init__(self, compute: Callable[[], Any]) -> None:
+        self.compute = compute
 
 
 class PeriodBuilder:
@@ -251,10 +278,6 @@ class PeriodBuilder:
         self.reporting_currency = str(reporting_currency).upper()
         self.has_fx = fx is not None
         self._fx = self._fx_rates(fx)
-        bases = pd.DatetimeIndex([p.base for p in periods])
-        ends = pd.DatetimeIndex([p.end for p in periods])
-        self._maturities = np.column_stack([remaining_maturity(i, bases) for i in universe])
-        self._roll_counts = np.column_stack([roll_counts(i, bases, ends) for i in universe]).astype(float)
         self._row = {p.end: k for k, p in enumerate(periods)}
         self._static = {
             "instruments": universe.names, "n": len(universe),
@@ -291,6 +314,19 @@ class PeriodBuilder:
                                 f"(instrument {instrument.name!r})")
             factors[:, j] = column
         return factors
+
+    @functools.cached_property
+    def _maturities(self) -> np.ndarray:
+        """Remaining maturity of every instrument at every period's base date (periods × n)."""
+        bases = pd.DatetimeIndex([p.base for p in self.periods])
+        return np.column_stack([remaining_maturity(i, bases) for i in self.universe])
+
+    @functools.cached_property
+    def _roll_counts(self) -> np.ndarray:
+        """Roll dates of every instrument inside every period (periods × n)."""
+        bases = pd.DatetimeIndex([p.base for p in self.periods])
+        ends = pd.DatetimeIndex([p.end for p in self.periods])
+        return np.column_stack([roll_counts(i, bases, ends) for i in self.universe]).astype(float)
 
     @property
     def unconverted(self) -> list[str]:
@@ -337,22 +373,35 @@ class PeriodBuilder:
             if self.forecast is not None and period.end in self.forecast.index:
                 expected = self.forecast.loc[period.end, self.universe.names].to_numpy(dtype=float)
         k = self._row.get(period.end)
-        if k is None or self.periods[k] != period:  # a period the builder did not make itself
-            maturity = np.array([remaining_maturity(i, [period.base])[0] for i in self.universe])
-            rolls = np.array([roll_counts(i, pd.DatetimeIndex([period.base]), pd.DatetimeIndex([period.end]))[0]
-                              for i in self.universe], dtype=float)
-        else:
-            maturity, rolls = self._maturities[k], self._roll_counts[k].copy()
-        annuity_value = rpv01(spread_start, maturity, static["recovery"])
-        annuity = annuity_value if conv.carry_annuity else np.ones_like(spread_start)
+        own = k is not None and self.periods[k] == period
+        recovery = static["recovery"]
+
+        @functools.cache
+        def maturity() -> np.ndarray:
+            if own:
+                return self._maturities[k]
+            # a period the builder did not make itself
+            return np.array([remaining_maturity(i, [period.base])[0] for i in self.universe])
+
+        def rolls() -> np.ndarray:
+            if own:
+                return self._roll_counts[k].copy()
+            return np.array([roll_counts(i, pd.DatetimeIndex([period.base]), pd.DatetimeIndex([period.end]))[0]
+                             for i in self.universe], dtype=float)
+
+        @functools.cache
+        def annuity_value() -> np.ndarray:
+            return rpv01(spread_start, maturity(), recovery)
+
+        annuity = _Deferred(annuity_value) if conv.carry_annuity else np.ones_like(spread_start)
         values: dict[str, Any] = dict(static)
         values.update(
             period_end=period.end, base=period.base, period=str(period.end.date()),
             rows=period.rows, calendar_days=period.calendar_days,
             spread_changes=changes, desk_pnl=desk, expected_change=expected,
             risk_changes=risk_changes, risk_desk_pnl=risk_desk, horizon_rows=period.rows,
-            spread_start=spread_start, maturity_years=maturity, rpv01=annuity_value,
-            fx_rate=self._fx[period.first - 1].copy(), roll_count=rolls,
+            spread_start=spread_start, maturity_years=_Deferred(maturity), rpv01=_Deferred(annuity_value),
+            fx_rate=self._fx[period.first - 1].copy(), roll_count=_Deferred(rolls),
             carry_rate_bp=static["coupon_bp"] if conv.carry_rate == "coupon" else spread_start,
             carry_annuity=annuity,
             carry_accrual=year_fraction(conv.carry_day_count, rows=period.rows, calendar_days=period.calendar_days),

@@ -26,6 +26,7 @@ import numpy as np
 from .errors import SpecificationError
 from .estimators import CovarianceEstimator, get_estimator
 from .lifting import ScipyForm
+from .values import set_value
 
 __all__ = [
     "Carry",
@@ -38,6 +39,7 @@ __all__ = [
     "TransactionCost",
     "VariancePenalty",
     "as_objective",
+    "covariance_root",
 ]
 
 
@@ -74,6 +76,17 @@ class Term:
 
     def gradient(self, h: np.ndarray, data: Mapping[str, Any]) -> np.ndarray | None:
         """Gradient of :meth:`value` at ``h``, or ``None`` to let scipy use finite differences."""
+        return None
+
+    def sum_squares_form(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """Optional: (A, b) such that, at the current Parameter values, the term is ‖A h + b‖².
+
+        A term whose :meth:`expr` is ``cp.sum_squares(A_ @ h + b_)`` returns the values of
+        ``A_`` and ``b_``. With only such terms (subtracted), linear terms and box limits, the
+        problem is solved by OSQP directly on the condensed QP (see :mod:`cdshedge_cvx.direct_qp`);
+        the answer is checked against the CVXPY expression each period. ``None`` (default): no
+        such form.
+        """
         return None
 
     def scipy_form(self, data: Mapping[str, Any]) -> ScipyForm | None:
@@ -240,7 +253,7 @@ class LinearTerm(Term):
         self.c_ = cp.Parameter(n, name=f"{self.name}.c")
 
     def update(self, data: Mapping[str, Any]) -> None:
-        self.c_.value = np.asarray(self.coefficients(data), dtype=float)
+        set_value(self.c_, self.coefficients(data))
 
     def expr(self, h: cp.Variable) -> cp.Expression:
         return self.c_ @ h
@@ -306,14 +319,33 @@ class Roll(LinearTerm):
                 * np.asarray(data["spread_start"], dtype=float) * data["roll_accrual"])
 
 
+def covariance_root(covariance: np.ndarray) -> np.ndarray:
+    """A square factor R with RᵀR = Σ.
+
+    The Cholesky factor (Σ = LLᵀ, R = Lᵀ, upper triangular) when Σ is positive definite;
+    otherwise (a window shorter than the number of variables, a constant series) the
+    eigen-root R = diag(√max(λ, 0)) Vᵀ of Σ = V diag(λ) Vᵀ, which clips the tiny negative
+    eigenvalues rounding leaves in a singular covariance.
+    """
+    try:
+        return np.linalg.cholesky(covariance).T
+    except np.linalg.LinAlgError:
+        eigenvalues, eigenvectors = np.linalg.eigh(covariance)
+        return np.sqrt(np.clip(eigenvalues, 0.0, None))[:, None] * eigenvectors.T
+
+
 class VariancePenalty(Term):
     """Variance of the hedged book over the period (convex: subtract it).
 
     Var(h) = γ · T · [1, hᵀ] Σ [1, hᵀ]ᵀ, with Σ the daily covariance of
     (desk PnL, pnl_scale · fx · Δs) from ``estimator`` on ``risk_desk_pnl``/``risk_changes``
-    and T = ``horizon_rows``. DPP-safe: the Parameters are the factor R (Σ = RᵀR) and the expression
+    and T = ``horizon_rows``. DPP-safe: the Parameters are the factor R (Σ = RᵀR, from
+    :func:`covariance_root`: Cholesky, or the eigen-root when Σ is singular) and the expression
     is ``sum_squares(A h + b)`` with A = √(γT)·R[:, 1:], b = √(γT)·R[:, 0]; γ enters through
-    the Parameter values, so changing it never recompiles.
+    the Parameter values, so changing it never recompiles. In a walk-forward backtest the
+    trailing-window covariance of the sample and EWMA estimators is updated from the previous
+    period's (:class:`~cdshedge_cvx.estimators.RollingCovariance`); :meth:`value` (the numpy
+    twin the scipy cross-check uses) always estimates from scratch.
 
     Parameters
     ----------
@@ -339,24 +371,42 @@ class VariancePenalty(Term):
         self.estimator = estimator
 
     def _covariance(self, data: Mapping[str, Any]) -> np.ndarray:
+        """Σ of (desk, pnl_scale·fx·Δs) from the estimator, computed from scratch (numpy twin)."""
         scale = data["pnl_scale"] * np.asarray(data["fx_rate"], dtype=float)
         observations = np.column_stack([np.asarray(data["risk_desk_pnl"], dtype=float),
                                         scale * np.asarray(data["risk_changes"], dtype=float)])
         return get_estimator(self.estimator).covariance(observations)
+
+    def _tracked_covariance(self, data: Mapping[str, Any]) -> np.ndarray:
+        """The same Σ, updated from the previous period's window when the estimator allows it.
+
+        The running sums are kept on the unscaled (desk PnL, Δs) rows, which do not change
+        from one period to the next, and scaled afterwards: Σ = D Σ_raw D with
+        D = diag(1, pnl_scale·fx) (the sample and EWMA covariances are equivariant under it).
+        """
+        if self.rolling_ is None:
+            return self._covariance(data)
+        raw = np.column_stack([np.asarray(data["risk_desk_pnl"], dtype=float),
+                               np.asarray(data["risk_changes"], dtype=float)])
+        scale = np.concatenate([[1.0], data["pnl_scale"] * np.asarray(data["fx_rate"], dtype=float)])
+        return self.rolling_.covariance(raw) * np.outer(scale, scale)
 
     def setup(self, n: int) -> None:
         if self.gamma < 0 or not np.isfinite(self.gamma):
             raise SpecificationError(f"VariancePenalty: gamma must be finite and >= 0, got {self.gamma}")
         self.A_ = cp.Parameter((n + 1, n), name="VariancePenalty.A")
         self.b_ = cp.Parameter(n + 1, name="VariancePenalty.b")
+        self.rolling_ = get_estimator(self.estimator).rolling()
 
     def update(self, data: Mapping[str, Any]) -> None:
-        cov = self._covariance(data)
-        eigenvalues, eigenvectors = np.linalg.eigh(cov)
-        root = np.sqrt(np.clip(eigenvalues, 0.0, None))[:, None] * eigenvectors.T  # R with Σ = RᵀR
+        root = covariance_root(self._tracked_covariance(data))
         scale = np.sqrt(self.gamma * data["horizon_rows"])
-        self.A_.value = scale * root[:, 1:]
-        self.b_.value = scale * root[:, 0]
+        set_value(self.A_, scale * root[:, 1:])
+        set_value(self.b_, scale * root[:, 0])
+
+    def sum_squares_form(self) -> tuple[np.ndarray, np.ndarray]:
+        """(A, b) with the term equal to ‖A h + b‖²: the values of the Parameters ``A_``, ``b_``."""
+        return self.A_.value, self.b_.value
 
     def expr(self, h: cp.Variable) -> cp.Expression:
         return cp.sum_squares(self.A_ @ h + self.b_)
