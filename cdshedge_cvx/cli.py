@@ -134,7 +134,8 @@ def initial_holdings(args: argparse.Namespace, universe: Any) -> list[float] | N
 def _add_output_flags(parser: argparse.ArgumentParser) -> None:
     out = parser.add_argument_group("output")
     out.add_argument("--out", metavar="CSV", help="write the allocations table (period_end × instrument)")
-    out.add_argument("--quiet", action="store_true", help="no progress bar")
+    out.add_argument("--quiet", action="store_true",
+                     help="no progress bar (shown only on a terminal, for runs longer than half a second)")
     out.add_argument("--debug", action="store_true", help="show tracebacks")
 
 
@@ -238,7 +239,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
                       cross_check=args.cross_check, solver=args.solver, window=args.window,
                       min_history=args.min_history, strict=args.strict, constraints=build_constraints(args),
                       initial_holdings=initial_holdings(args, universe),
-                      progress=not args.quiet)
+                      progress=False if args.quiet else None)
     if args.out:
         write_frame_csv(args.out, result.allocations)
     print_run_report(result, notice)

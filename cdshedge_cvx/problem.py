@@ -263,6 +263,19 @@ class HedgeProblem:
                                      f"a - sign (weight {weight:g}); add it instead")
         return expression
 
+    def reset(self) -> None:
+        """Forget what earlier solves left behind: the terms' and limits' carried state (the
+        rolling covariance sums) and OSQP's warm start. A backtest starts with it, so its answers
+        depend on its own periods only, also when the problem is reused."""
+        self.build()
+        for _, term in self.entries_:
+            term.reset()
+        for constraint in self.constraints_:
+            reset = getattr(constraint, "reset", None)
+            if callable(reset):
+                reset()
+        self._direct = None
+
     # update -------------------------------------------------------------------------------
     def update(self, data: Mapping[str, Any]) -> None:
         """Write one period's data into every Parameter (no recompilation)."""

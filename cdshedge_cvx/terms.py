@@ -52,7 +52,9 @@ class Term:
     * ``update(data)`` -- fill them from a :class:`~cdshedge_cvx.periods.PeriodData`;
     * ``expr(h)`` -- the CVXPY expression (must be DPP);
     * ``value(h, data)`` -- the same formula in numpy (the scipy cross-check uses it);
-    * optionally ``gradient(h, data)`` and ``requires`` (the data keys read).
+    * optionally ``gradient(h, data)`` and ``requires`` (the data keys read), ``reset()``
+      (forget state carried between periods) and ``sum_squares_form()`` (enables the direct
+      OSQP path for a subtracted ‖A h + b‖² term).
     """
 
     #: Data keys the term reads; checked before ``update`` so a missing key names the term.
@@ -65,6 +67,9 @@ class Term:
 
     def update(self, data: Mapping[str, Any]) -> None:
         """Write the period's values into the Parameters."""
+
+    def reset(self) -> None:
+        """Forget state carried from one period to the next (called when a backtest starts)."""
 
     def expr(self, h: cp.Variable) -> cp.Expression:
         """The CVXPY expression of the term (scalar, DPP)."""
@@ -397,6 +402,10 @@ class VariancePenalty(Term):
         self.A_ = cp.Parameter((n + 1, n), name="VariancePenalty.A")
         self.b_ = cp.Parameter(n + 1, name="VariancePenalty.b")
         self.rolling_ = get_estimator(self.estimator).rolling()
+
+    def reset(self) -> None:
+        if self.rolling_ is not None:
+            self.rolling_.reset()
 
     def update(self, data: Mapping[str, Any]) -> None:
         root = covariance_root(self._tracked_covariance(data))
