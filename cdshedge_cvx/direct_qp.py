@@ -19,6 +19,7 @@ symbolic factorisation is reused (the data change, so OSQP refactorises numerica
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import sys
 import threading
@@ -33,6 +34,14 @@ import scipy.sparse as sp
 __all__ = ["DirectQP", "DirectQPResult", "condense", "silenced_stdout"]
 
 _STDOUT_LOCK = threading.RLock()
+
+
+@functools.cache
+def _algebra() -> str:
+    """OSQP's linear-algebra backend (looked up once: OSQP() otherwise probes imports each time)."""
+    import osqp
+
+    return str(osqp.default_algebra())
 
 
 @contextlib.contextmanager
@@ -143,7 +152,7 @@ class DirectQP:
 
         upper_triangle = sp.csc_matrix((P[self._rows, self._columns], self._rows, self._indptr),
                                        shape=(self.n, self.n))
-        solver = osqp.OSQP()
+        solver = osqp.OSQP(algebra=_algebra())
         settings = {"verbose": False, **dict(self.settings), "warm_starting": bool(self.warm_start)}
         solver.setup(upper_triangle, q, sp.identity(self.n, format="csc"), lower, upper, **settings)
         self._solver = solver

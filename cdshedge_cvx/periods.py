@@ -182,8 +182,11 @@ class PeriodData(Mapping[str, Any]):
         """The value of ``key``, or ``default`` when the period has no such key."""
         return self[key] if key in self._values else default
 
-    def __reduce__(self) -> tuple[Any, ...]:  # pickled (Dask, process pools) with every value computed
-        return (PeriodData, ({key: self[key] for key in self._values},))
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickled (Dask, process pools) with every value computed; values that are windows into
+        the builder's whole-series arrays stay views of them, so a result's periods share one copy
+        of each series instead of carrying a copy of their trailing window each."""
+        return (PeriodData, ({key: _shared_view(self[key]) for key in self._values},))
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._values)
@@ -197,6 +200,41 @@ class PeriodData(Mapping[str, Any]):
 
     def __repr__(self) -> str:
         return f"PeriodData(period={self._values.get('period')!r}, keys={len(self._values)})"
+
+
+class _View:
+    """Pickles a view of a larger array as (that array, offset, shape, strides): pickle's memo
+    writes the larger array once however many views of it are pickled together."""
+
+    def __init__(self, view: np.ndarray) -> None:
+        self.view = view
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        view = self.view
+        base = view.base
+        offset = view.__array_interface__["data"][0] - base.__array_interface__["data"][0]
+        return (_rebuild_view, (base, offset, view.shape, view.strides, view.dtype.str))
+
+
+def _rebuild_view(base: np.ndarray, offset: int, shape: tuple[int, ...], strides: tuple[int, ...],
+                  dtype: str) -> np.ndarray:
+    flat = base.reshape(-1, order="A")  # a view: ``base`` is C- or F-contiguous
+    start = flat[offset // flat.itemsize:]
+    return np.lib.stride_tricks.as_strided(start, shape=shape, strides=strides).view(np.dtype(dtype))
+
+
+def _shared_view(value: Any) -> Any:
+    """``value`` wrapped in :class:`_View` when it is a view into a contiguous array that owns its data."""
+    if not isinstance(value, np.ndarray) or not isinstance(value.base, np.ndarray):
+        return value
+    base = value.base
+    contiguous = base.flags.c_contiguous or base.flags.f_contiguous
+    if base.base is not None or not contiguous or base.dtype != value.dtype or value.dtype.hasobject:
+        return value
+    offset = value.__array_interface__["data"][0] - base.__array_interface__["data"][0]
+    if not 0 <= offset < base.nbytes:
+        return value
+    return _View(value)
 
 
 class _Deferred:

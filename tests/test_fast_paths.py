@@ -277,3 +277,19 @@ def test_a_reused_problem_answers_exactly_as_a_fresh_one():
     fresh = ch.backtest(market, universe, objective, **kwargs)
     np.testing.assert_array_equal(again.allocations.to_numpy(), fresh.allocations.to_numpy())
     np.testing.assert_array_equal(again.term_values.to_numpy(), fresh.term_values.to_numpy())
+
+
+def test_a_pickled_walk_forward_result_shares_its_series():
+    """Trailing windows pickle as views of the whole series: written once, equal after loading."""
+    market = generated_market(seed=2, days=400)
+    universe = wide_universe()
+    result = ch.backtest(market, universe, -ch.VariancePenalty(), horizon="W-FRI", mode="walk-forward", window=200,
+                         min_history=100, cross_check=False).detach()
+    windows = sum(r.data["risk_changes"].nbytes for r in result.records)
+    payload = pickle.dumps(result)
+    assert len(payload) < windows / 3  # a copy of every window would be far larger
+    loaded = pickle.loads(payload)
+    for before, after in zip(result.records, loaded.records):
+        for key in ("risk_changes", "risk_desk_pnl", "spread_changes", "spread_start", "rpv01"):
+            np.testing.assert_array_equal(after.data[key], before.data[key])
+    assert np.shares_memory(loaded.records[0].data["risk_changes"], loaded.records[-1].data["risk_changes"])
