@@ -1,17 +1,17 @@
 """Box-constrained QPs handed to OSQP directly, with the solver workspace kept between periods.
 
-A hedge objective made of linear terms and subtracted least-squares terms (‖A_k h + b_k‖²,
-such as :class:`~cdshedge_cvx.terms.VariancePenalty`), with only the CS01 box as limits, is the
-QP::
+A hedge objective made of linear terms and subtracted quadratic terms (hᵀG_k h + 2g_kᵀh + β_k,
+such as :class:`~cdshedge_cvx.terms.VariancePenalty`, whose G_k = γT·Σ_hh), with only the CS01
+box as limits, is the QP::
 
     minimise ½ hᵀ P h + qᵀ h   subject to  l ≤ h ≤ u
-    P = 2 Σ_k |w_k| A_kᵀ A_k,   q = 2 Σ_k |w_k| A_kᵀ b_k − c
+    P = 2 Σ_k |w_k| G_k,   q = 2 Σ_k |w_k| g_k − c
 
-(w_k < 0 the weights of the least-squares terms, c the coefficients of the linear part of the
-maximised objective). CVXPY would lift every least-squares term with n + 1 auxiliary variables
-and as many equality constraints, which OSQP then factorises as a KKT system twice the size with
-a dense block; eliminating them leaves the n-variable QP with a dense P that a hand-written OSQP
-call would solve. :class:`DirectQP` sets OSQP up once with the full upper-triangle pattern of P
+(w_k < 0 the weights of the quadratic terms, c the coefficients of the linear part of the
+maximised objective). CVXPY writes the variance penalty as ‖A h + b‖² and lifts it with n + 1
+auxiliary variables and as many equality constraints, which OSQP then factorises as a KKT system
+twice the size with a dense block; eliminating them leaves the n-variable QP with a dense P that
+a hand-written OSQP call would solve. :class:`DirectQP` sets OSQP up once with the full upper-triangle pattern of P
 and the identity as constraint matrix, then only updates P, q, l and u each period, so the
 symbolic factorisation is reused (the data change, so OSQP refactorises numerically).
 """
@@ -98,28 +98,26 @@ class DirectQPResult:
     solve_time: float
 
 
-def condense(c: np.ndarray, squares: list[tuple[float, np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
-    """P and q of the QP that minimises −(c·h + Σ_k w_k ‖A_k h + b_k‖²).
+def condense(c: np.ndarray, quadratics: list[tuple[float, np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
+    """P and q of the QP that minimises −(c·h + Σ_k w_k (hᵀG_k h + 2g_kᵀh + β_k)).
 
     Parameters
     ----------
     c : ndarray
         Linear coefficients of the maximised objective (n).
-    squares : list of (w, A, b)
-        Weight (< 0) and least-squares data of each quadratic term (A: m × n, b: m).
+    quadratics : list of (w, G, g)
+        Weight (< 0), matrix (n × n, symmetric) and vector (n) of each quadratic term.
 
     Returns
     -------
     (P, q)
-        P = 2 Σ_k |w_k| A_kᵀA_k (dense, symmetric) and q = 2 Σ_k |w_k| A_kᵀb_k − c.
+        P = 2 Σ_k |w_k| G_k and q = 2 Σ_k |w_k| g_k − c.
     """
-    n = c.shape[0]
-    P = np.zeros((n, n))
+    P = np.zeros((c.shape[0], c.shape[0]))
     q = -np.asarray(c, dtype=float)
-    for weight, A, b in squares:
-        scale = -2.0 * weight
-        P += scale * (A.T @ A)
-        q = q + scale * (A.T @ b)
+    for weight, G, g in quadratics:
+        P += (-2.0 * weight) * G
+        q = q + (-2.0 * weight) * g
     return P, q
 
 

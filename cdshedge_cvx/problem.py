@@ -5,7 +5,7 @@ Three ways to solve a period, all returning the same answer (tests compare them)
 
 * ``closed-form``: linear objectives with only box limits (bang-bang: each h_i sits on the
   bound its coefficient points to);
-* ``direct-qp``: linear terms and subtracted least-squares terms (the variance penalty) with
+* ``direct-qp``: linear terms and subtracted quadratic terms (the variance penalty) with
   only box limits: the condensed QP handed to OSQP directly, its workspace kept between periods
   (:mod:`cdshedge_cvx.direct_qp`);
 * ``solver``: everything else, through CVXPY (``problem_.solve``) with a recorded fallback.
@@ -122,7 +122,7 @@ class HedgeProblem:
         Use the exact bang-bang answer for linear objectives with box limits only.
     direct_qp : bool
         Hand OSQP the condensed QP directly (keeping its workspace between periods) when the
-        objective is linear terms minus least-squares terms (:meth:`Term.sum_squares_form`),
+        objective is linear terms minus quadratic terms (:meth:`Term.quadratic_form`),
         the limits are the box only and the solver is OSQP.
     """
 
@@ -212,7 +212,7 @@ class HedgeProblem:
         return self
 
     def _plan_direct_qp(self) -> None:
-        """Split the objective into its affine part and least-squares terms, if it has that form."""
+        """Split the objective into its affine part and quadratic terms, if it has that form."""
         self.direct_qp_ = False
         self.affine_expr_: cp.Expression | None = None
         self.square_entries_: list[int] = []
@@ -223,7 +223,7 @@ class HedgeProblem:
         for k, ((weight, term), expression) in enumerate(zip(self.entries_, self.term_exprs_)):
             if expression.is_affine():
                 affine.append(weight * expression)
-            elif type(term).sum_squares_form is not Term.sum_squares_form and weight < 0:
+            elif type(term).quadratic_form is not Term.quadratic_form and weight < 0:
                 squares.append(k)
             else:
                 return
@@ -427,12 +427,12 @@ class HedgeProblem:
             if self._coefficient_reader is None:
                 self._coefficient_reader = self._compile_coefficient_reader(self.affine_expr_, cp.OSQP)
             c = self._coefficient_reader()
-        squares = []
+        quadratics = []
         for k in self.square_entries_:
             weight, term = self.entries_[k]
-            A, b = term.sum_squares_form()
-            squares.append((weight, np.asarray(A, dtype=float), np.asarray(b, dtype=float)))
-        P, q = condense(c, squares)
+            G, g, beta = term.quadratic_form()
+            quadratics.append((weight, np.asarray(G, dtype=float), np.asarray(g, dtype=float), float(beta)))
+        P, q = condense(c, [(weight, G, g) for weight, G, g, _ in quadratics])
         if self._direct is None:
             options = self._solver_options("OSQP")
             warm_start = bool(options.pop("warm_start", True))
@@ -447,11 +447,13 @@ class HedgeProblem:
             return self._solve_with_solver(period, [f"OSQP (direct QP): {failure}"])
         h = np.clip(result.x, lower, upper)  # OSQP may overshoot a bound by its tolerance
         solution = self._solution(period, h, cp.OPTIMAL, "OSQP", "direct-qp", [], {box.name: result.y.copy()})
-        for k, (weight, A, b) in zip(self.square_entries_, squares):
+        for k, (weight, G, g, beta) in zip(self.square_entries_, quadratics):
             label = self.labels_[k]
-            direct = weight * float(np.sum((A @ h + b) ** 2))
-            if not abs(direct - solution.terms[label]) <= 1e-9 * max(abs(direct), abs(weight) * float(b @ b), 1e-12):
-                raise SpecificationError(f"term {label}: sum_squares_form() gives {direct!r} at the optimum but its "
+            parts = (float(h @ G @ h), 2.0 * float(g @ h), beta)
+            direct = weight * sum(parts)
+            tolerance = 1e-9 * abs(weight) * (sum(abs(x) for x in parts) + 1e-12)
+            if not abs(direct - solution.terms[label]) <= tolerance:
+                raise SpecificationError(f"term {label}: quadratic_form() gives {direct!r} at the optimum but its "
                                          f"CVXPY expression {solution.terms[label]!r}; they must be the same function")
         return solution
 

@@ -53,8 +53,8 @@ class Term:
     * ``expr(h)`` -- the CVXPY expression (must be DPP);
     * ``value(h, data)`` -- the same formula in numpy (the scipy cross-check uses it);
     * optionally ``gradient(h, data)`` and ``requires`` (the data keys read), ``reset()``
-      (forget state carried between periods) and ``sum_squares_form()`` (enables the direct
-      OSQP path for a subtracted ‖A h + b‖² term).
+      (forget state carried between periods) and ``quadratic_form()`` (enables the direct
+      OSQP path for a subtracted convex quadratic term).
     """
 
     #: Data keys the term reads; checked before ``update`` so a missing key names the term.
@@ -83,14 +83,14 @@ class Term:
         """Gradient of :meth:`value` at ``h``, or ``None`` to let scipy use finite differences."""
         return None
 
-    def sum_squares_form(self) -> tuple[np.ndarray, np.ndarray] | None:
-        """Optional: (A, b) such that, at the current Parameter values, the term is ‖A h + b‖².
+    def quadratic_form(self) -> tuple[np.ndarray, np.ndarray, float] | None:
+        """Optional: (G, g, β) such that, at the current Parameter values, the term equals
+        hᵀ G h + 2 gᵀ h + β (G symmetric positive semidefinite).
 
-        A term whose :meth:`expr` is ``cp.sum_squares(A_ @ h + b_)`` returns the values of
-        ``A_`` and ``b_``. With only such terms (subtracted), linear terms and box limits, the
-        problem is solved by OSQP directly on the condensed QP (see :mod:`cdshedge_cvx.direct_qp`);
-        the answer is checked against the CVXPY expression each period. ``None`` (default): no
-        such form.
+        With only such terms (subtracted), linear terms and box limits, the problem is solved by
+        OSQP directly on the condensed QP (see :mod:`cdshedge_cvx.direct_qp`); each period the
+        form is checked against the CVXPY expression at the answer. ``None`` (default): no such
+        form.
         """
         return None
 
@@ -408,14 +408,19 @@ class VariancePenalty(Term):
             self.rolling_.reset()
 
     def update(self, data: Mapping[str, Any]) -> None:
-        root = covariance_root(self._tracked_covariance(data))
-        scale = np.sqrt(self.gamma * data["horizon_rows"])
+        covariance = self._tracked_covariance(data)
+        root = covariance_root(covariance)
+        weight = self.gamma * data["horizon_rows"]
+        scale = np.sqrt(weight)
         set_value(self.A_, scale * root[:, 1:])
         set_value(self.b_, scale * root[:, 0])
+        self.gram_ = weight * covariance
 
-    def sum_squares_form(self) -> tuple[np.ndarray, np.ndarray]:
-        """(A, b) with the term equal to ‖A h + b‖²: the values of the Parameters ``A_``, ``b_``."""
-        return self.A_.value, self.b_.value
+    def quadratic_form(self) -> tuple[np.ndarray, np.ndarray, float]:
+        """(G, g, β) = γT·(Σ_hh, Σ_h0, Σ_00) from the covariance whose factor fills ``A_``, ``b_``
+        (so hᵀGh + 2gᵀh + β = ‖A h + b‖² up to rounding; no matrix product needed)."""
+        gram = self.gram_
+        return gram[1:, 1:], gram[1:, 0], float(gram[0, 0])
 
     def expr(self, h: cp.Variable) -> cp.Expression:
         return cp.sum_squares(self.A_ @ h + self.b_)

@@ -114,17 +114,17 @@ def test_a_failed_direct_solve_falls_back_and_is_recorded():
 
 
 class _WrongForm(ch.VariancePenalty):
-    def sum_squares_form(self):
-        A, b = super().sum_squares_form()
-        return 2.0 * A, b
+    def quadratic_form(self):
+        G, g, beta = super().quadratic_form()
+        return 1.01 * G, g, beta
 
 
-def test_a_sum_squares_form_that_is_not_the_expression_is_refused():
+def test_a_quadratic_form_that_is_not_the_expression_is_refused():
     universe = wide_universe()
     data = _period(generated_market(seed=1), universe, 0)
     problem = ch.HedgeProblem(universe, ch.HedgePnL() - _WrongForm()).build()
     problem.update(data)
-    with pytest.raises(ch.SpecificationError, match="sum_squares_form"):
+    with pytest.raises(ch.SpecificationError, match="quadratic_form"):
         problem.solve()
 
 
@@ -192,10 +192,14 @@ def test_variance_penalty_factor_is_the_covariance_from_scratch_with_fx():
     fx_moves = set()
     for data in list(builder)[:40]:
         term.update(data)
-        A, b = term.sum_squares_form()
+        A, b = term.A_.value, term.b_.value
+        G, g, beta = term.quadratic_form()
         expected = 2.0 * data["horizon_rows"] * term._covariance(data)
-        np.testing.assert_allclose(A.T @ A, expected[1:, 1:], rtol=1e-9, atol=1e-12 * np.abs(expected).max())
-        np.testing.assert_allclose(A.T @ b, expected[1:, 0], rtol=1e-9, atol=1e-12 * np.abs(expected).max())
+        tolerance = {"rtol": 1e-9, "atol": 1e-12 * np.abs(expected).max()}
+        for factor_part, form_part, scratch in ((A.T @ A, G, expected[1:, 1:]), (A.T @ b, g, expected[1:, 0]),
+                                                (b @ b, beta, expected[0, 0])):
+            np.testing.assert_allclose(factor_part, scratch, **tolerance)
+            np.testing.assert_allclose(form_part, scratch, **tolerance)
         fx_moves.add(float(data["fx_rate"][2]))
     assert term.rolling_.updates_ > 20 and len(fx_moves) > 20  # updated while EURUSD moved
 
@@ -292,4 +296,4 @@ def test_a_pickled_walk_forward_result_shares_its_series():
     for before, after in zip(result.records, loaded.records):
         for key in ("risk_changes", "risk_desk_pnl", "spread_changes", "spread_start", "rpv01"):
             np.testing.assert_array_equal(after.data[key], before.data[key])
-    assert np.shares_memory(loaded.records[0].data["risk_changes"], loaded.records[-1].data["risk_changes"])
+    assert np.shares_memory(loaded.records[0].data["risk_changes"], loaded.records[1].data["risk_changes"])
