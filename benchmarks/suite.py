@@ -174,8 +174,9 @@ def osqp_floor(data: Sequence[tuple[Any, Any]], lower: Any, upper: Any) -> tuple
         start = time.perf_counter()
         solver = osqp.OSQP()
         P, q = data[0]
+        settings = {k: v for k, v in DEFAULT_SOLVER_OPTIONS["OSQP"].items() if k != "warm_start"}  # CVXPY's option
         solver.setup(sp.csc_matrix((P[rows, columns], rows, indptr), shape=(n, n)), q, sp.identity(n, format="csc"),
-                     lower, upper, verbose=False, **DEFAULT_SOLVER_OPTIONS["OSQP"])
+                     lower, upper, verbose=False, **settings)
         for k, (P, q) in enumerate(data):
             if k:
                 solver.update(Px=P[rows, columns], q=q)

@@ -40,6 +40,8 @@ _EXPORTS = {
     "backtest": "backtest", "default_objective": "backtest", "HedgeResult": "result",
     "scipy_solve": "reference", "cross_check": "reference",
     "run_many": "parallel", "local_dask_client": "parallel", "as_jobs": "parallel",
+    # figures and reports
+    "write_report": "report", "report_html": "report", "save_figure": "plots",
 }
 _SUBMODULES = ("examples", "testing", "analytics", "calendars", "io", "cli")
 

@@ -4,6 +4,10 @@ Exit codes: 0 success, 1 internal error, 2 usage or data error, 3 infeasible or 
 Errors are one line on standard error (``--debug`` shows the traceback). Outputs are written
 atomically: a failed run leaves no partial file. Heavy imports (CVXPY, pandas) happen only
 inside the sub-commands, so ``cdshedge --help`` starts fast.
+
+A sub-command that writes a file checks its path with :func:`cdshedge_cvx.io.check_output_path`
+before any work and writes it with :func:`cdshedge_cvx.io.atomic_path` after the run succeeded;
+a report states the missing-data policy with :func:`describe_missing`.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 __all__ = ["EXIT_INTERNAL", "EXIT_OK", "EXIT_SOLVER", "EXIT_USAGE", "build_constraints", "build_parser",
-           "initial_holdings", "main"]
+           "describe_missing", "initial_holdings", "input_paths", "load_inputs", "main", "print_run_report"]
 
 EXIT_OK, EXIT_INTERNAL, EXIT_USAGE, EXIT_SOLVER = 0, 1, 2, 3
 
@@ -22,6 +26,16 @@ EXIT_OK, EXIT_INTERNAL, EXIT_USAGE, EXIT_SOLVER = 0, 1, 2, 3
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # one line, exit 2
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} must be at least 1")
+    return value
 
 
 def _add_data_flags(parser: argparse.ArgumentParser) -> None:
@@ -41,7 +55,8 @@ def _add_data_flags(parser: argparse.ArgumentParser) -> None:
     data.add_argument("--example", choices=["seed", "market"], help="use an embedded example instead of files")
     data.add_argument("--missing", choices=["error", "ffill", "drop"], default="error",
                       help="missing spreads: refuse (default), forward-fill up to --max-gap rows, or drop the dates")
-    data.add_argument("--max-gap", type=int, default=5, metavar="N", help="longest gap --missing ffill fills (5)")
+    data.add_argument("--max-gap", type=_positive_int, default=5, metavar="N",
+                      help="longest run of missing rows --missing ffill fills (5)")
 
 
 def _add_model_flags(parser: argparse.ArgumentParser, *, objective_default: str | None) -> None:
@@ -53,7 +68,8 @@ def _add_model_flags(parser: argparse.ArgumentParser, *, objective_default: str 
                        help="decide with the period's own data or only with data before it")
     model.add_argument("--objective", default=objective_default, metavar="EXPR",
                        help="weighted term names, e.g. 'pnl - carry - roll - 5*variance' (default "
-                            f"{objective_default!r}); terms: pnl, carry, roll, variance, tcost, rollcost")
+                            f"{objective_default!r}); terms: pnl, carry, roll, variance, tcost, rollcost, and those "
+                            "of --term-module and installed plugins")
     model.add_argument("--term-module", action="append", default=[], metavar="MODULE",
                        help="import MODULE and make its Term subclasses usable in --objective (repeatable)")
     model.add_argument("--solver", default=None, help="CVXPY solver (default: HIGHS for LPs, OSQP for QPs)")
@@ -131,9 +147,14 @@ def initial_holdings(args: argparse.Namespace, universe: Any) -> list[float] | N
     return [float(v) for v in values if v is not None]
 
 
-def _add_output_flags(parser: argparse.ArgumentParser) -> None:
-    out = parser.add_argument_group("output")
+def _add_output_flags(parser: argparse.ArgumentParser, *, report: bool = False) -> None:
+    out = parser.add_argument_group("output (files are written atomically: a failed run leaves none)")
     out.add_argument("--out", metavar="CSV", help="write the allocations table (period_end × instrument)")
+    out.add_argument("--plot", metavar="FILE", help="write the figure (PNG, SVG or PDF, from the suffix; "
+                     "byte-identical on rerun)")
+    if report:
+        out.add_argument("--report", metavar="HTML", help="write a self-contained HTML report (figure embedded, "
+                         "inputs' checksums, allocations, attribution, shadow prices, cross-check, effectiveness)")
     out.add_argument("--quiet", action="store_true",
                      help="no progress bar (shown only on a terminal, for runs longer than half a second)")
     out.add_argument("--debug", action="store_true", help="show tracebacks")
@@ -150,7 +171,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_data_flags(run)
     _add_model_flags(run, objective_default="pnl - carry - roll")
     _add_limit_flags(run)
-    _add_output_flags(run)
+    _add_output_flags(run, report=True)
     run.set_defaults(handler=_cmd_run)
     for register in _EXTRA_COMMANDS:
         register(commands)
@@ -178,7 +199,7 @@ def _term_factories(modules: Sequence[str], args: argparse.Namespace | None = No
             raise SpecificationError("--half-life applies to --estimator ewma only")
         estimator = EWMACovariance(half_life) if half_life is not None else get_estimator(name)
         factories["variance"] = functools.partial(VariancePenalty, estimator=estimator)
-    factories.update(discover_terms(modules))
+    factories.update(discover_terms(modules, reserved=factories))
     return factories
 
 
@@ -214,6 +235,7 @@ def load_inputs(args: argparse.Namespace) -> tuple[Any, Any, str, str]:
                                      roll_jumps=getattr(args, "roll_jumps", None), fx=getattr(args, "fx", None),
                                      reporting_currency=getattr(args, "reporting_currency", "USD"))
         universe = Universe.from_csv(args.instruments) if args.instruments else standard_universe()
+        market.for_universe(universe)  # columns vs instruments, before any heavy import
         return market, universe, "market", ""
     market, universe = examples.seed()
     if args.instruments:
@@ -226,12 +248,20 @@ def _format_table(frame: Any, digits: int = 6) -> str:
     return frame.to_string(float_format=lambda v: f"{v:.{digits}f}")
 
 
+def input_paths(args: argparse.Namespace) -> list[str]:
+    """The input files named on the command line (for refusing an output that would overwrite one)."""
+    return [p for p in (getattr(args, name, None) for name in ("spreads", "desk_pnl", "instruments")) if p]
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
+    from .io import check_output_path, write_frame_csv
+
+    if args.out:
+        check_output_path(args.out, flag="--out", inputs=input_paths(args))
+    market, universe, default_conventions, notice = load_inputs(args)  # data errors before CVXPY is imported
     from .backtest import backtest
-    from .io import write_frame_csv
     from .objective_parser import parse_objective
 
-    market, universe, default_conventions, notice = load_inputs(args)
     conventions = args.conventions or default_conventions
     mode = args.mode or "hindsight"
     objective = parse_objective(args.objective, _term_factories(args.term_module, args))
@@ -240,10 +270,69 @@ def _cmd_run(args: argparse.Namespace) -> int:
                       min_history=args.min_history, strict=args.strict, constraints=build_constraints(args),
                       initial_holdings=initial_holdings(args, universe),
                       progress=False if args.quiet else None)
+    figure = render_plot(args.plot, result.plot) if args.plot else None
+    report = None
+    if getattr(args, "report", None):
+        from .report import command_line, report_html
+
+        report = report_html(result, inputs=_report_inputs(args, market), command=command_line(args.argv_))
+    # everything is rendered: now write (each file atomically)
     if args.out:
         write_frame_csv(args.out, result.allocations)
+    if figure is not None:
+        write_bytes_atomic(args.plot, figure)
+    if report is not None:
+        write_bytes_atomic(args.report, report.encode("utf-8"))
     print_run_report(result, notice)
     return EXIT_OK
+
+
+def _report_inputs(args: argparse.Namespace, market: Any) -> Any:
+    """Files given on the command line (hashed byte for byte), else the embedded example's frames."""
+    if not args.spreads:
+        return market
+    files = {"spreads": args.spreads, "desk PnL": args.desk_pnl, "instruments": args.instruments,
+             "roll jumps": getattr(args, "roll_jumps", None), "FX rates": getattr(args, "fx", None)}
+    return {name: path for name, path in files.items() if path}
+
+
+def check_output_paths(args: argparse.Namespace) -> None:
+    """Refuse, before any work, an output (``--out``, ``--plot``, ``--report``) whose folder does not
+    exist, that is a folder or an input file, or a figure format matplotlib cannot write."""
+    for flag in ("out", "plot", "report"):
+        value = getattr(args, flag, None)
+        if value:
+            from .io import check_output_path
+
+            check_output_path(value, flag=f"--{flag}", inputs=input_paths(args))
+    if getattr(args, "plot", None):
+        from .plots import figure_format
+
+        figure_format(args.plot)
+
+
+def render_plot(path: str, make_figure: Callable[[], Any]) -> bytes:
+    """Draw ``make_figure()`` off-screen and encode it for ``path`` (format from the suffix)."""
+    import matplotlib
+
+    matplotlib.use("Agg")  # a command draws off-screen, whatever the environment's default backend
+    import matplotlib.pyplot as plt
+
+    from .plots import SAVE_DPI, figure_bytes, figure_format
+
+    figure = make_figure()
+    try:
+        return figure_bytes(figure, figure_format(path), dpi=SAVE_DPI)
+    finally:
+        plt.close(figure)
+
+
+def write_bytes_atomic(path: str, content: bytes) -> None:
+    """Write ``content`` to ``path`` through a temporary file and a rename."""
+    from .io import atomic_path
+
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(content)
 
 
 def print_run_report(result: Any, notice: str = "") -> None:
@@ -286,6 +375,33 @@ def print_run_report(result: Any, notice: str = "") -> None:
               f"{summary['cross_check_warnings']} period(s) out of tolerance")
     if summary["fallbacks"]:
         print(f"fallback solver used in {summary['fallbacks']} period(s): see result.solver_info")
+    print(f"missing data: {describe_missing(result.missing)}")
+
+
+def describe_missing(report: Any) -> str:
+    """One line on the missing-data policy used and what it did (``result.missing``)."""
+    policy = report.get("policy", "error")
+    text = f"policy {policy!r}"
+    if policy == "ffill":
+        text += f" (max gap {report.get('max_gap')} rows)"
+    if report.get("filled"):
+        text += f", {report['filled']} value(s) forward-filled"
+    if report.get("dropped_rows"):
+        text += f", {report['dropped_rows']} date(s) dropped"
+    if report.get("first"):
+        text += f", first missing at {report['first']}"
+    if not report.get("filled") and not report.get("dropped_rows"):
+        text += ", nothing missing"
+    if report.get("desk_dates_ignored"):
+        text += f"; {report['desk_dates_ignored']} desk PnL date(s) without spreads ignored"
+    return text
+
+
+def _show_warning_one_line(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+                           file: Any = None, line: str | None = None) -> None:
+    """Warnings as one line on standard error (``--debug`` keeps Python's format)."""
+    text = " ".join(str(message).split())
+    print(f"cdshedge: warning: {text} ({category.__name__})", file=sys.stderr)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -301,6 +417,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return EXIT_USAGE
     debug = getattr(args, "debug", False)
+    args.argv_ = list(sys.argv[1:] if argv is None else argv)
     try:
         import warnings
 
@@ -308,6 +425,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", CrossCheckWarning)  # reported in the summary instead
+            if not debug:
+                warnings.showwarning = _show_warning_one_line
+            check_output_paths(args)
             return int(args.handler(args))
     except Exception as exc:
         from .errors import DataError, SolverError, SpecificationError

@@ -78,8 +78,17 @@ def _cmd_frontier(args: argparse.Namespace) -> int:
                       constraints=build_constraints(args), initial_holdings=initial_holdings(args, universe),
                       roll_jumps=roll_jumps, progress=False if args.quiet else None)
     table = result.table.set_index("gamma")
+    figure = None
+    if args.plot:
+        from .cli import render_plot
+
+        figure = render_plot(args.plot, result.plot)
     if args.out:
         write_frame_csv(args.out, table)
+    if figure is not None:
+        from .cli import write_bytes_atomic
+
+        write_bytes_atomic(args.plot, figure)
     if notice:
         print(notice)
     print(f"Efficient frontier [{args.mode or 'walk-forward'}, horizon {args.horizon}, objective: {objective!r}, "

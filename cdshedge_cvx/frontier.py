@@ -67,11 +67,26 @@ class Frontier:
     problem : HedgeProblem or None
         The problem compiled once and re-solved for every γ (serial runs; ``None`` when the
         sweep ran on Dask, where each worker compiles its own).
+    reporting_currency : str
+        Currency of the amounts in ``table`` (the market's reporting currency).
     """
 
     table: pd.DataFrame
     timings: pd.DataFrame
     problem: Any = None
+    reporting_currency: str = "USD"
+
+    def plot(self, *, realised: bool = True, title: str | None = None) -> Any:
+        """Variance against cost, one point per γ labelled with its γ (matplotlib Figure).
+
+        The model panel plots ``model_variance_mm2`` against ``expected_cost_mm``; with
+        ``realised`` a second panel plots ``realised_variance_mm2`` against
+        ``realised_cost_mm``. See :func:`cdshedge_cvx.plots.plot_frontier`.
+        """
+        from .plots import _money, plot_frontier
+
+        return plot_frontier(self.table, realised=("realised_cost_mm", "realised_variance_mm2") if realised else None,
+                             money=_money(self.reporting_currency), title=title)
 
 
 def _variance_entry(problem: Any) -> int:
@@ -254,7 +269,8 @@ def frontier(market: Any, universe: Any, objective: Any, gammas: Sequence[float]
     trailing = ["expected_cost_mm", "realised_cost_mm", "hedge_effectiveness", "mean_gross_cs01", "mean_turnover"]
     middle = [c for c in table.columns if c not in leading + trailing]
     table = table[leading + middle + trailing]
-    return Frontier(table=table, timings=pd.DataFrame(timings).set_index("gamma"), problem=problem)
+    return Frontier(table=table, timings=pd.DataFrame(timings).set_index("gamma"), problem=problem,
+                    reporting_currency=str(getattr(market, "reporting_currency", "USD")))
 
 
 def example_market() -> tuple[Any, Any, pd.DataFrame | None]:

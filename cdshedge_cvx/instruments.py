@@ -135,8 +135,9 @@ class Instrument:
         if self.maturity_years is not None and not 0 < self.maturity_years <= 100:
             raise DataError(f"instrument {self.name!r}{at}: maturity_years must be in (0, 100] years, "
                             f"got {self.maturity_years}")
-        if self.bid_ask_bp < 0 or self.roll_fraction < 0:
-            raise DataError(f"instrument {self.name!r}{at}: bid_ask_bp and roll_fraction must be >= 0")
+        for column in ("bid_ask_bp", "roll_fraction"):
+            if getattr(self, column) < 0:
+                raise DataError(f"instrument {self.name!r}{at}: {column} must be >= 0, got {getattr(self, column)}")
         for column in _WHOLE:
             value = getattr(self, column)
             if value != int(value) or (column != "n_names" and value < 0):
@@ -184,7 +185,8 @@ class Universe(Sequence[Instrument]):
     Parameters
     ----------
     instruments : sequence of Instrument
-        At least one; names must be unique.
+        At least one; names must be unique and a ticker may not repeat another instrument's name
+        or ticker.
     """
 
     def __init__(self, instruments: Sequence[Instrument]) -> None:
@@ -198,6 +200,16 @@ class Universe(Sequence[Instrument]):
             if instrument.name in seen:
                 raise DataError(f"duplicate instrument {instrument.name!r} in the universe")
             seen[instrument.name] = position
+        labels: dict[str, str] = {i.name: i.name for i in instruments}
+        for instrument in instruments:
+            if not instrument.ticker:
+                continue
+            owner = labels.get(instrument.ticker)
+            if owner is not None and owner != instrument.name:
+                at = f" ({instrument.where})" if instrument.where else ""
+                raise DataError(f"instrument {instrument.name!r}{at}: ticker {instrument.ticker!r} is already the "
+                                f"name or ticker of instrument {owner!r}; data columns would be ambiguous")
+            labels[instrument.ticker] = instrument.name
         self._instruments = instruments
 
     # Sequence protocol ---------------------------------------------------------------

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import functools
 import time
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -33,17 +34,34 @@ from .instruments import Universe
 from .terms import Objective, Term, as_objective
 from .values import set_value
 
-__all__ = ["DEFAULT_SOLVER_OPTIONS", "FALLBACK_SOLVERS", "HedgeProblem", "PeriodSolution", "installed_solvers"]
+__all__ = ["BOX_PROJECTION_TOLERANCE", "DEFAULT_SOLVER_OPTIONS", "DIRECT_QP_MAX_INSTRUMENTS", "DPP_TENSOR_BYTES",
+           "FALLBACK_SOLVERS", "FEASIBILITY_TOLERANCE", "HedgeProblem", "PeriodSolution", "installed_solvers"]
 
 #: Options giving answers on the bounds to ~1e-9 (OSQP polishes the active set).
 DEFAULT_SOLVER_OPTIONS: dict[str, dict[str, Any]] = {
     "HIGHS": {},
-    "OSQP": {"eps_abs": 1e-10, "eps_rel": 1e-10, "max_iter": 200_000, "polishing": True},
+    # warm_start=False: with it, cvxpy updates only the changed bound vector of the cached OSQP workspace,
+    # which OSQP can refuse ("osqp_update_data_vec: Problem data validation") and then solve the stale
+    # problem: an answer outside the new CS01 box reported as optimal (cvxpy issue 2235).
+    "OSQP": {"eps_abs": 1e-10, "eps_rel": 1e-10, "max_iter": 200_000, "polishing": True, "warm_start": False},
     "CLARABEL": {"tol_gap_abs": 1e-10, "tol_gap_rel": 1e-10, "tol_feas": 1e-10},
     "SCS": {"eps": 1e-9, "max_iters": 200_000},
 }
 #: Tried in order, and recorded, when the primary solver fails numerically.
 FALLBACK_SOLVERS = ("CLARABEL", "SCS")
+#: A solver's answer is accepted only if every limit holds to this relative tolerance
+#: (violation ≤ tol · max(1, |limit|)); the box is met exactly by projection (see ``solve``).
+FEASIBILITY_TOLERANCE = 1e-9
+#: A solver answer at most this far outside the CS01 box (relative to max(1, |bound|)) is within
+#: the solver's own tolerance and is projected exactly onto the box; further out it is refused.
+BOX_PROJECTION_TOLERANCE = 1e-6
+#: Above this many bytes of DPP coefficient tensor (CVXPY densifies it for quadratic
+#: objectives), Parameters are folded in per solve instead (``ignore_dpp``): thousands of
+#: instruments with a variance penalty stay solvable.
+DPP_TENSOR_BYTES = 2e8
+#: The direct QP path factorises a dense n × n matrix each period (O(n³)); above this many
+#: instruments CVXPY's sparse form of the variance penalty is used instead.
+DIRECT_QP_MAX_INSTRUMENTS = 1000
 _HIGHS_BANNER_SHOWN = False
 
 
@@ -196,6 +214,8 @@ class HedgeProblem:
         self.closed_form_ = self.closed_form and self.is_linear_ and self.box_only_
         self._coefficient_reader = None
         installed = installed_solvers()
+        parameter_size = sum(int(p.size) for p in self.problem_.parameters())
+        self.dpp_ = self.is_linear_ or (n + 1) * (parameter_size + 1) * 8 <= DPP_TENSOR_BYTES
         if self.solver is not None:
             self.solver_ = str(self.solver).upper()
             if self.solver_ not in installed:
@@ -217,7 +237,8 @@ class HedgeProblem:
         self.affine_expr_: cp.Expression | None = None
         self.square_entries_: list[int] = []
         self._direct: DirectQP | None = None
-        if not (self.direct_qp and self.box_only_ and not self.is_linear_ and self.solver_ == "OSQP"):
+        if not (self.direct_qp and self.box_only_ and not self.is_linear_ and self.solver_ == "OSQP"
+                and self.n <= DIRECT_QP_MAX_INSTRUMENTS):
             return
         affine, squares = [], []
         for k, ((weight, term), expression) in enumerate(zip(self.entries_, self.term_exprs_)):
@@ -308,14 +329,13 @@ class HedgeProblem:
             except Exception as exc:
                 raise SpecificationError(f"constraint {constraint.name}, period {period}: update() failed: "
                                          f"{type(exc).__name__}: {exc}") from exc
-        box = self.constraints_[0] if isinstance(self.constraints_[0], BoxLimits) else None
-        if box is not None:
-            lower, upper = box.lower_.value, box.upper_.value
-            bad = np.flatnonzero(lower > upper)
-            if bad.size:
-                i = int(bad[0])
-                raise InfeasibleError(f"period {period}: CS01 limits of instrument {self._instrument(i)!r} are "
-                                      f"contradictory (cs01_min {lower[i]} > cs01_max {upper[i]})")
+        box = self._box()
+        lower, upper = box.lower_.value, box.upper_.value
+        bad = np.flatnonzero(lower > upper)
+        if bad.size:
+            i = int(bad[0])
+            raise InfeasibleError(f"period {period}: CS01 limits of instrument {self._instrument(i)!r} are "
+                                  f"contradictory (cs01_min {lower[i]} > cs01_max {upper[i]})")
 
     def _instrument(self, i: int) -> str:
         return self.universe.names[i] if isinstance(self.universe, Universe) else f"#{i}"
@@ -332,7 +352,7 @@ class HedgeProblem:
         if not self.is_linear_:
             raise SpecificationError("linear_coefficients() needs a linear objective")
         if self._coefficient_reader is None:
-            self._coefficient_reader = self._compile_coefficient_reader(self.objective_expr_, cp.CLARABEL)
+            self._coefficient_reader = self._compile_coefficient_reader(self.objective_expr_, self.problem_)
         return self._coefficient_reader()
 
     def _symbolic_coefficients(self, expression: cp.Expression) -> np.ndarray:
@@ -362,12 +382,11 @@ class HedgeProblem:
         finally:
             self.h_.value = saved
 
-    def _compile_coefficient_reader(self, expression: cp.Expression, solver: str):
-        """A function returning the h-coefficients of the affine ``expression`` (a part of the
-        maximised objective whose other parts enter CVXPY's objective through auxiliary
-        variables only), read from the objective tensor of ``solver``'s compiled problem."""
+    def _compile_coefficient_reader(self, expression: cp.Expression, problem: cp.Problem):
+        """A function returning the h-coefficients of the affine ``expression``, the objective of
+        the compiled ``problem`` (its parameter → data tensor, read for the rows of h)."""
         try:
-            data, _, _ = self.problem_.get_problem_data(solver=solver)
+            data, _, _ = problem.get_problem_data(solver=cp.CLARABEL)
             program = data[cp.settings.PARAM_PROB]
             start = program.var_id_to_col[self.h_.id]
             n = self.n
@@ -404,7 +423,7 @@ class HedgeProblem:
         return solution
 
     def _solve_closed_form(self, period: str) -> PeriodSolution:
-        box = self.constraints_[0]
+        box = self._box()
         lower, upper = box.lower_.value, box.upper_.value
         c = self.linear_coefficients()
         h = np.where(c > 0, upper, np.where(c < 0, lower, np.clip(0.0, lower, upper)))
@@ -418,14 +437,21 @@ class HedgeProblem:
         return options
 
     def _solve_direct_qp(self, period: str) -> PeriodSolution:
-        """OSQP on the condensed QP; on any failure, the CVXPY path (the failure recorded)."""
-        box = self.constraints_[0]
+        """OSQP on the condensed QP; an answer that fails a check goes to the CVXPY path (recorded).
+
+        The linear part c is read from the compiled linear part of the objective (a small
+        problem: its Parameters only); the answer must be optimal for the current data (KKT:
+        P h + q + y = 0 with the duals y only on binding limits), inside the box, and each
+        quadratic form must equal its term's CVXPY expression at it.
+        """
+        box = self._box()
         lower, upper = box.lower_.value, box.upper_.value
         if self.affine_expr_ is None:
             c = np.zeros(self.n)
         else:
             if self._coefficient_reader is None:
-                self._coefficient_reader = self._compile_coefficient_reader(self.affine_expr_, cp.OSQP)
+                self.affine_problem_ = cp.Problem(cp.Maximize(self.affine_expr_))
+                self._coefficient_reader = self._compile_coefficient_reader(self.affine_expr_, self.affine_problem_)
             c = self._coefficient_reader()
         quadratics = []
         for k in self.square_entries_:
@@ -434,18 +460,23 @@ class HedgeProblem:
             quadratics.append((weight, np.asarray(G, dtype=float), np.asarray(g, dtype=float), float(beta)))
         P, q = condense(c, [(weight, G, g) for weight, G, g, _ in quadratics])
         if self._direct is None:
-            options = self._solver_options("OSQP")
-            warm_start = bool(options.pop("warm_start", True))
-            self._direct = DirectQP(self.n, options, warm_start=warm_start)
+            given = dict(self.solver_options or {}) if self.solver_ == "OSQP" else {}
+            settings = {**DEFAULT_SOLVER_OPTIONS["OSQP"], **given}
+            warm_start = bool(given.get("warm_start", True))  # the workspace is ours: no stale CVXPY cache
+            for key in ("warm_start", "ignore_dpp"):
+                settings.pop(key, None)
+            self._direct = DirectQP(self.n, settings, warm_start=warm_start)
         try:
             result = self._direct.solve(P, q, lower, upper)
             failure = None if result.solved else f"status {result.status}"
+            if failure is None:
+                failure = self._feasibility_problem(result.x) or self._kkt_problem(P, q, result, lower, upper)
         except Exception as exc:  # an OSQP error: the CVXPY path decides (and records it)
-            self._direct = None
             failure = f"{type(exc).__name__}: {exc}"
         if failure is not None:
+            self._direct = None  # set up afresh next time
             return self._solve_with_solver(period, [f"OSQP (direct QP): {failure}"])
-        h = np.clip(result.x, lower, upper)  # OSQP may overshoot a bound by its tolerance
+        h = np.clip(result.x, lower, upper)
         solution = self._solution(period, h, cp.OPTIMAL, "OSQP", "direct-qp", [], {box.name: result.y.copy()})
         for k, (weight, G, g, beta) in zip(self.square_entries_, quadratics):
             label = self.labels_[k]
@@ -457,54 +488,159 @@ class HedgeProblem:
                                          f"CVXPY expression {solution.terms[label]!r}; they must be the same function")
         return solution
 
+    def _kkt_problem(self, P: np.ndarray, q: np.ndarray, result: Any, lower: np.ndarray,
+                     upper: np.ndarray) -> str | None:
+        """Why OSQP's answer is not optimal for (P, q, l, u), or ``None``: stationarity
+        P h + q + y = 0 and duals y > 0 only where h = u, y < 0 only where h = l, to 1000 times
+        OSQP's tolerance (at least 1e-6), relative to the size of the terms."""
+        settings = self._direct.settings if self._direct is not None else {}
+        tol = max(1e-6, 1e3 * max(float(settings.get("eps_abs", 1e-3)), float(settings.get("eps_rel", 1e-3))))
+        h, y = np.clip(result.x, lower, upper), result.y
+        gradient = P @ h + q
+        scale = max(float(np.max(np.abs(gradient), initial=0.0)), float(np.max(np.abs(q), initial=0.0)),
+                    float(np.max(np.abs(y), initial=0.0)), 1e-12)
+        residual = float(np.max(np.abs(gradient + y), initial=0.0))
+        if residual > tol * scale:
+            return f"not optimal for this period's data (stationarity residual {residual:.3g})"
+        width = tol * np.maximum(1.0, np.maximum(np.abs(lower), np.abs(upper)))
+        loose = ((y > tol * scale) & (h < upper - width)) | ((y < -tol * scale) & (h > lower + width))
+        if np.any(loose):
+            return f"a dual on the limit of {self._instrument(int(np.argmax(loose)))!r}, which does not bind"
+        return None
+
     def _solve_with_solver(self, period: str, failures: list[str] | None = None) -> PeriodSolution:
+        """Try the solver, then each fallback; accept only an optimal, finite, feasible answer.
+
+        A solver that raises, returns a non-optimal status (``optimal_inaccurate``,
+        ``user_limit`` …), a non-finite hedge, or a hedge that breaks a limit by more than
+        :data:`FEASIBILITY_TOLERANCE` counts as a failure and the next solver is tried; the
+        failures are recorded in :attr:`PeriodSolution.fallback_from`. Infeasible and unbounded
+        problems stop at once (another solver will not change the data). If every solver fails,
+        :class:`SolverError` names the period and each failure: never a zero hedge.
+        """
         global _HIGHS_BANNER_SHOWN
         failures = list(failures or [])
         installed = installed_solvers()
         solvers = [self.solver_] + [s for s in self.fallback_solvers if s != self.solver_ and s in installed]
         for solver in solvers:
             options = self._solver_options(solver)
+            if not self.dpp_:
+                options["ignore_dpp"] = True
             try:
-                if solver == "HIGHS" and not _HIGHS_BANNER_SHOWN:
-                    with silenced_stdout():
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", UserWarning)  # CVXPY's "may be inaccurate": status decides
+                    if solver == "HIGHS" and not _HIGHS_BANNER_SHOWN:
+                        with silenced_stdout():
+                            self.problem_.solve(solver=solver, **options)
+                        _HIGHS_BANNER_SHOWN = True
+                    else:
                         self.problem_.solve(solver=solver, **options)
-                    _HIGHS_BANNER_SHOWN = True
-                else:
-                    self.problem_.solve(solver=solver, **options)
             except cp.error.SolverError as exc:
                 failures.append(f"{solver}: {str(exc).splitlines()[0] if str(exc) else 'failed'}")
                 continue
+            except (ValueError, TypeError, ArithmeticError) as exc:
+                failures.append(f"{solver}: {type(exc).__name__}: {' '.join(str(exc).split())[:120]}")
+                continue
             status = self.problem_.status
+            if status in (cp.INFEASIBLE, cp.INFEASIBLE_INACCURATE) and self._limits_can_hold():
+                failures.append(f"{solver}: status {status} although the limits can hold")
+                continue
             if status in (cp.INFEASIBLE, cp.INFEASIBLE_INACCURATE):
                 raise InfeasibleError(f"period {period}: the limits cannot all hold ({self._infeasibility_culprits()})")
             if status in (cp.UNBOUNDED, cp.UNBOUNDED_INACCURATE):
-                raise SolverError(f"period {period}: the objective is unbounded under the limits; add finite limits")
-            if status == cp.OPTIMAL and self.h_.value is not None:
-                duals = {c.name: c.shadow_price() for c in self.constraints_}
-                h = np.asarray(self.h_.value, dtype=float)
-                box = self.constraints_[0]
-                if isinstance(box, BoxLimits):  # iterative solvers may overshoot a bound by their tolerance
-                    h = np.clip(h, box.lower_.value, box.upper_.value)
-                return self._solution(period, h, status, solver, "solver", failures, duals)
-            failures.append(f"{solver}: status {status}")
-        raise SolverError(f"period {period}: no solver found an optimal hedge ({'; '.join(failures)})")
+                # h always sits in a finite CS01 box, so a concave objective is bounded above: an
+                # "unbounded" verdict is a numerical misfire of this solver, not a property of the data
+                failures.append(f"{solver}: status {status} although the CS01 box is finite")
+                continue
+            if status != cp.OPTIMAL or self.h_.value is None:
+                failures.append(f"{solver}: status {status}")
+                continue
+            h = np.asarray(self.h_.value, dtype=float)
+            problem = self._feasibility_problem(h)
+            if problem:
+                failures.append(f"{solver}: {problem}")
+                continue
+            box = self._box()
+            h = np.clip(h, box.lower_.value, box.upper_.value)
+            duals = {c.name: c.shadow_price() for c in self.constraints_}
+            return self._solution(period, h, status, solver, "solver", failures, duals)
+        raise SolverError(f"period {period}: no solver found an optimal hedge ({'; '.join(failures)}); "
+                          "check the data of the period, or try another --solver")
+
+    def _box(self) -> BoxLimits:
+        return next(c for c in self.constraints_ if isinstance(c, BoxLimits))
+
+    def _feasibility_problem(self, h: np.ndarray) -> str | None:
+        """Why ``h`` is not an acceptable answer (non-finite, or a limit broken beyond tolerance), or ``None``.
+
+        The box is checked before projection: a solver answer further than
+        ``BOX_PROJECTION_TOLERANCE · max(1, |bound|)`` outside it is refused, a closer one is
+        projected onto it. The other limits are checked with their numpy twins after projection.
+        """
+        if h.shape != (self.n,) or not np.all(np.isfinite(h)):
+            return "returned a non-finite hedge"
+        box = self._box()
+        lower, upper = box.lower_.value, box.upper_.value
+        slack = BOX_PROJECTION_TOLERANCE * np.maximum(1.0, np.maximum(np.abs(lower), np.abs(upper)))
+        outside = np.maximum(lower - h, h - upper) - slack
+        if np.any(outside > 0):
+            i = int(np.argmax(outside))
+            return (f"hedge of {self._instrument(i)!r} ({h[i]:.12g}) is outside its CS01 limits "
+                    f"[{lower[i]:g}, {upper[i]:g}] beyond tolerance")
+        projected = np.clip(h, lower, upper)
+        data = getattr(self, "data_", {})
+        for constraint in self.constraints_:
+            if constraint is box:
+                continue
+            try:
+                violation = float(constraint.violation(projected, data))
+            except NotImplementedError:
+                continue
+            limit = max((abs(float(v)) for k, v in vars(constraint).items()
+                         if not k.startswith("_") and not k.endswith("_") and isinstance(v, (int, float))
+                         and not isinstance(v, bool)), default=1.0)
+            if violation > FEASIBILITY_TOLERANCE * max(1.0, limit):
+                return f"hedge breaks {constraint!r} by {violation:.3g} (beyond tolerance)"
+        return None
+
+    def _limits_can_hold(self) -> bool:
+        """Second opinion on a solver's infeasibility verdict (OSQP's detection misfires on badly scaled QPs):
+        a box alone always holds (``update`` checked it); otherwise Clarabel solves the feasibility problem."""
+        if self.box_only_:
+            return True
+        trial = cp.Problem(cp.Minimize(0), self.problem_.constraints)
+        try:
+            trial.solve(solver="CLARABEL")
+        except cp.error.SolverError:
+            return False
+        return trial.status == cp.OPTIMAL
 
     def _infeasibility_culprits(self) -> str:
+        """Name the limits that contradict the CS01 box, the instruments the box forces away from 0, and a fix."""
+        box = self._box()
+        lower, upper = box.lower_.value, box.upper_.value
+        forced = [f"{self._instrument(i)} (cs01_min {lower[i]:g})" if lower[i] > 0 else
+                  f"{self._instrument(i)} (cs01_max {upper[i]:g})" for i in np.flatnonzero((lower > 0) | (upper < 0))]
+        forced_text = (f"; the box forces {', '.join(forced[:5])}{' …' if len(forced) > 5 else ''} away from zero"
+                       if forced else "")
         extra = [c for c in self.constraints_ if not isinstance(c, BoxLimits)]
         if not extra:
-            return "CS01 box limits"
+            return "CS01 box limits" + forced_text
         culprits = []
         for c in extra:
-            trial = cp.Problem(cp.Minimize(0), self.constraints_[0]._built + c._built)
+            trial = cp.Problem(cp.Minimize(0), box._built + c._built)
             try:
-                trial.solve(solver="CLARABEL")
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", UserWarning)
+                    trial.solve(solver="CLARABEL")
             except cp.error.SolverError:
                 continue
             if trial.status in (cp.INFEASIBLE, cp.INFEASIBLE_INACCURATE):
                 culprits.append(f"{c!r} with the CS01 box limits")
         if culprits:
-            return "; ".join(culprits)
-        return "the combination of " + ", ".join(repr(c) for c in self.constraints_)
+            return "; ".join(culprits) + forced_text + "; relax that limit or the instruments' cs01_min/cs01_max"
+        return ("the combination of " + ", ".join(repr(c) for c in self.constraints_) + forced_text
+                + "; relax one of them")
 
     def _solution(self, period: str, h: np.ndarray, status: str, solver: str, path: str,
                   failures: list[str], duals: dict[str, Any]) -> PeriodSolution:
@@ -521,5 +657,7 @@ class HedgeProblem:
 
     # numpy twin -----------------------------------------------------------------------------
     def twin_objective(self, h: np.ndarray, data: Mapping[str, Any]) -> float:
-        """The objective from the terms' numpy twins (no CVXPY involved)."""
-        return float(sum(w * t.value(h, data) for w, t in self.entries_))
+        """The objective from the terms' numpy twins (no CVXPY involved); errors name the term and period."""
+        from .reference import twin_value
+
+        return float(sum(w * twin_value(t, h, data) for w, t in self.entries_))

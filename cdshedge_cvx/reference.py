@@ -16,10 +16,11 @@ import numpy as np
 from scipy.optimize import minimize
 
 from .constraints import BoxLimits, Constraint
-from .errors import CrossCheckError, CrossCheckWarning
+from .errors import CdsHedgeError, CrossCheckError, CrossCheckWarning, SpecificationError
 from .terms import Term
 
-__all__ = ["DEFAULT_TOLERANCES", "CrossCheck", "cross_check", "scipy_solve"]
+__all__ = ["DEFAULT_TOLERANCES", "CrossCheck", "cross_check", "scipy_solve", "twin_gradient", "twin_value",
+           "twin_violation"]
 
 #: objective: |gap| ≤ abs + rel·|objective| ($mm); allocation: max |Δh| ≤ alloc · max(1, limit range)
 DEFAULT_TOLERANCES = {"objective_abs": 1e-7, "objective_rel": 1e-6, "allocation": 1e-4}
@@ -57,17 +58,50 @@ class CrossCheck:
     message: str
 
 
+def _naming(kind: str, name: str, method: str, data: Mapping[str, Any], exc: Exception) -> CdsHedgeError:
+    """The error to re-raise: the package's own errors keep their type, anything else is a bug of the user's code."""
+    where = f"{kind} {name}, period {data.get('period', '?')}"
+    if isinstance(exc, CdsHedgeError):
+        return type(exc)(f"{where}: {exc}")
+    return SpecificationError(f"{where}: {method}() failed: {type(exc).__name__}: {exc}")
+
+
+def twin_value(term: Term, h: np.ndarray, data: Mapping[str, Any]) -> float:
+    """``term.value(h, data)`` as a float; an exception in it is re-raised naming the term and the period."""
+    try:
+        return float(term.value(h, data))
+    except Exception as exc:
+        raise _naming("term", term.name, "value", data, exc) from exc
+
+
+def twin_gradient(term: Term, h: np.ndarray, data: Mapping[str, Any]) -> np.ndarray | None:
+    """``term.gradient(h, data)`` (``None`` when not given), naming the term and the period on error."""
+    try:
+        gradient = term.gradient(h, data)
+        return None if gradient is None else np.asarray(gradient, dtype=float)
+    except Exception as exc:
+        raise _naming("term", term.name, "gradient", data, exc) from exc
+
+
+def twin_violation(constraint: Constraint, h: np.ndarray, data: Mapping[str, Any]) -> float:
+    """``constraint.violation(h, data)`` as a float, naming the constraint and the period on error."""
+    try:
+        return float(constraint.violation(h, data))
+    except Exception as exc:
+        raise _naming("constraint", constraint.name, "violation", data, exc) from exc
+
+
 def _objective_and_gradient(entries: Sequence[tuple[float, Term]], data: Mapping[str, Any]):
     def f(h: np.ndarray) -> float:
-        return -float(sum(w * t.value(h, data) for w, t in entries))
+        return -float(sum(w * twin_value(t, h, data) for w, t in entries))
 
     probe = np.zeros(len(data["cs01_min"])) if "cs01_min" in data else None
-    has_gradient = probe is not None and all(t.gradient(probe, data) is not None for _, t in entries)
+    has_gradient = probe is not None and all(twin_gradient(t, probe, data) is not None for _, t in entries)
     if not has_gradient:
         return f, None
 
     def grad(h: np.ndarray) -> np.ndarray:
-        return -np.sum([w * np.asarray(t.gradient(h, data), dtype=float) for w, t in entries], axis=0)
+        return -np.sum([w * twin_gradient(t, h, data) for w, t in entries], axis=0)
 
     return f, grad
 
@@ -131,7 +165,7 @@ def _lifted_problem(entries: Sequence[tuple[float, Term]], extra: Sequence[Const
     if bound.size:
         constraints.append({"type": "ineq", "fun": lambda x: bound - matrix @ x, "jac": lambda x: -matrix})
     for c in nonsmooth:
-        constraints.append({"type": "ineq", "fun": (lambda x, c=c: -c.violation(x[:n], data))})
+        constraints.append({"type": "ineq", "fun": (lambda x, c=c: -twin_violation(c, x[:n], data))})
 
     def lift(h: np.ndarray) -> np.ndarray:
         t = [np.abs(form.A @ h - form.b) for form in forms]
@@ -202,7 +236,7 @@ def scipy_solve(entries: Sequence[tuple[float, Term]], constraints: Sequence[Con
                 if f_twin(candidate) < f_twin(h):
                     h = candidate
         value = f_twin(h)
-        if extra and any(c.violation(h, data) > 1e-8 for c in extra):
+        if extra and any(twin_violation(c, h, data) > 1e-8 for c in extra):
             continue
         if value < best_value:
             best_h, best_value = h, value
@@ -224,8 +258,15 @@ def cross_check(problem: Any, data: Mapping[str, Any], h_cvxpy: np.ndarray, cvxp
     starts = [np.clip(0.0, data["cs01_min"], data["cs01_max"])]
     if "h_prev" in data:
         starts.append(np.asarray(data["h_prev"], dtype=float))
-    h_scipy, scipy_value = scipy_solve(entries, problem.constraints_, data, starts)
-    twin_at_cvxpy = float(sum(w * t.value(h_cvxpy, data) for w, t in entries))
+    period = data.get("period", "?")
+    try:
+        h_scipy, scipy_value = scipy_solve(entries, problem.constraints_, data, starts)
+    except CdsHedgeError:
+        raise
+    except Exception as exc:
+        raise SpecificationError(f"period {period}: the scipy cross-check failed ({type(exc).__name__}: {exc}); "
+                                 "check the terms' value()/gradient() and the constraints' violation()") from exc
+    twin_at_cvxpy = float(sum(w * twin_value(t, h_cvxpy, data) for w, t in entries))
     scale = max(abs(twin_at_cvxpy), abs(scipy_value))
     objective_tol = tol["objective_abs"] + tol["objective_rel"] * scale
     objective_gap = scipy_value - twin_at_cvxpy
@@ -233,6 +274,8 @@ def cross_check(problem: Any, data: Mapping[str, Any], h_cvxpy: np.ndarray, cvxp
     box_range = float(np.max(np.asarray(data["cs01_max"]) - np.asarray(data["cs01_min"]), initial=0.0))
     allocation_gap = float(np.max(np.abs(h_cvxpy - h_scipy), initial=0.0))
     problems = []
+    if not (np.isfinite(twin_at_cvxpy) and np.isfinite(scipy_value)):
+        problems.append(f"a term's numpy value is not finite ({twin_at_cvxpy} at CVXPY's hedge)")
     if objective_gap > objective_tol:
         problems.append(f"scipy's objective is better by {objective_gap:.3g} $mm")
     if abs(twin_gap) > objective_tol:

@@ -227,6 +227,16 @@ class HedgeResult:
 
         return plot_result(self, title=title)
 
+    def to_html(self, *, inputs: Any = None, title: str | None = None, command: str | None = None) -> str:
+        """A self-contained HTML report (figure embedded, no network needed) as a string.
+
+        See :func:`cdshedge_cvx.report.report_html`; :func:`cdshedge_cvx.report.write_report`
+        writes it to a file atomically.
+        """
+        from .report import report_html
+
+        return report_html(self, inputs=inputs, title=title, command=command)
+
     def detach(self) -> HedgeResult:
         """A copy without the compiled CVXPY problem (small, picklable: for other processes)."""
         return HedgeResult(records=self.records, universe=self.universe, objective=self.objective,

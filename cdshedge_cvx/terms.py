@@ -327,16 +327,27 @@ class Roll(LinearTerm):
 def covariance_root(covariance: np.ndarray) -> np.ndarray:
     """A square factor R with RᵀR = Σ.
 
-    The Cholesky factor (Σ = LLᵀ, R = Lᵀ, upper triangular) when Σ is positive definite;
-    otherwise (a window shorter than the number of variables, a constant series) the
-    eigen-root R = diag(√max(λ, 0)) Vᵀ of Σ = V diag(λ) Vᵀ, which clips the tiny negative
-    eigenvalues rounding leaves in a singular covariance.
+    A PSD Σ is zero in the row and column of a zero diagonal entry (a series that does not
+    move), so only the block of the series that move is factored (thousands of flat instruments
+    stay cheap): by Cholesky (Σ = LLᵀ, R = Lᵀ) when that block is positive definite, otherwise
+    (a window shorter than the number of variables, collinear series) by the eigen-root
+    R = diag(√max(λ, 0)) Vᵀ of Σ = V diag(λ) Vᵀ, which clips the tiny negative eigenvalues
+    rounding leaves in a singular covariance.
     """
+    root = np.zeros_like(covariance)
+    active = np.flatnonzero(np.diag(covariance) > 0)
+    if not active.size:
+        return root
+    block = covariance[np.ix_(active, active)]
     try:
-        return np.linalg.cholesky(covariance).T
+        factor = np.linalg.cholesky(block).T
     except np.linalg.LinAlgError:
-        eigenvalues, eigenvectors = np.linalg.eigh(covariance)
-        return np.sqrt(np.clip(eigenvalues, 0.0, None))[:, None] * eigenvectors.T
+        eigenvalues, eigenvectors = np.linalg.eigh(block)
+        factor = np.sqrt(np.clip(eigenvalues, 0.0, None))[:, None] * eigenvectors.T
+    if active.size == covariance.shape[0]:
+        return factor
+    root[np.ix_(active, active)] = factor
+    return root
 
 
 class VariancePenalty(Term):

@@ -3,57 +3,59 @@
 Import it from your own test suite::
 
     from hypothesis import given
-    from cdshedge_cvx.testing import universes, period_data
+    from cdshedge_cvx.testing import check_term, period_data, universes
+
+    def test_my_term():
+        check_term(MyTerm())          # DCP/DPP, sign, expr == value, gradient, optimum, missing keys
 
 Strategies generate valid objects only (lower ≤ upper, positive spreads, finite PnL) and
-shrink towards small, simple examples.
+shrink towards small, simple examples. :func:`check_term` and :func:`check_constraint` work as
+plain calls (they run their own hypothesis search) and inside ``@given`` tests (they then draw
+their examples from a seeded generator instead, since ``@given`` cannot be nested).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
+try:
+    from hypothesis import strategies as st
+except ImportError as exc:  # the checks and strategies are built on hypothesis
+    raise ImportError("cdshedge_cvx.testing needs hypothesis: pip install 'cdshedge_cvx[testing]'") from exc
+
 import numpy as np
-import pandas as pd
-from hypothesis import strategies as st
 
-from .conventions import MARKET, Conventions
-from .instruments import Instrument, Universe
+from ._generation import HypothesisSource, make_cs01_vector, make_limits, make_market, make_period_data, make_universe
+from .checks import CheckReport, ContractViolation, check_constraint, check_term
+from .conventions import MARKET, Conventions, get_conventions
+from .instruments import Universe
 from .market import MarketData
-from .periods import PeriodBuilder, PeriodData
+from .periods import PeriodData
 
-__all__ = ["cs01_vectors", "limits", "markets", "period_data", "universes"]
-
-_FLOAT = {"allow_nan": False, "allow_infinity": False}
+__all__ = [
+    "CheckReport",
+    "ContractViolation",
+    "check_constraint",
+    "check_term",
+    "cs01_vectors",
+    "limits",
+    "markets",
+    "period_data",
+    "universes",
+]
 
 
 @st.composite
 def limits(draw: st.DrawFn, allow_short: bool = True) -> tuple[float, float]:
-    """A CS01 box (lower, upper) in $mm/bp with lower ≤ upper."""
-    upper = draw(st.floats(min_value=0.0, max_value=2.0, **_FLOAT))
-    if allow_short and draw(st.booleans()):
-        lower = -draw(st.floats(min_value=0.0, max_value=2.0, **_FLOAT))
-    else:
-        lower = draw(st.floats(min_value=0.0, max_value=1.0, **_FLOAT)) * upper
-    return float(lower), float(upper)
+    """A CS01 box (lower, upper) in $mm/bp with lower ≤ upper (upper in [0, 2])."""
+    return make_limits(HypothesisSource(draw), allow_short=allow_short)
 
 
 @st.composite
 def universes(draw: st.DrawFn, min_size: int = 1, max_size: int = 6, allow_short: bool = True) -> Universe:
     """Universes of ``min_size`` … ``max_size`` instruments with valid fields and limits."""
-    n = draw(st.integers(min_value=min_size, max_value=max_size))
-    instruments = []
-    for i in range(n):
-        lower, upper = draw(limits(allow_short=allow_short))
-        instruments.append(Instrument(
-            name=f"IDX{i}",
-            coupon_bp=draw(st.sampled_from([100.0, 500.0, 25.0, 0.0])),
-            cs01_min=lower, cs01_max=upper,
-            recovery=draw(st.sampled_from([0.4, 0.3, 0.25])),
-            n_names=draw(st.sampled_from([125, 100, 75])),
-            maturity_years=draw(st.floats(min_value=1.0, max_value=10.0, **_FLOAT)),
-            roll_fraction=draw(st.floats(min_value=0.0, max_value=0.5, **_FLOAT)),
-            bid_ask_bp=draw(st.floats(min_value=0.0, max_value=5.0, **_FLOAT)),
-        ))
-    return Universe(instruments)
+    return make_universe(HypothesisSource(draw), min_size, max_size, allow_short)
 
 
 @st.composite
@@ -61,48 +63,28 @@ def markets(draw: st.DrawFn, universe: Universe | None = None, min_days: int = 2
             start: str = "2022-01-03") -> MarketData:
     """Business-day markets: log-normal random-walk spreads (5–1500 bp) and a desk PnL that
     loads on the spread changes plus noise."""
+    source = HypothesisSource(draw)
     if universe is None:
-        universe = draw(universes())
-    n = len(universe)
-    days = draw(st.integers(min_value=min_days, max_value=max_days))
-    seed = draw(st.integers(min_value=0, max_value=2**32 - 1))
-    rng = np.random.default_rng(seed)
-    levels = np.array([draw(st.floats(min_value=5.0, max_value=1500.0, **_FLOAT)) for _ in range(n)])
-    vol = draw(st.floats(min_value=0.001, max_value=0.05, **_FLOAT))
-    log_paths = np.log(levels) + np.vstack([np.zeros(n), np.cumsum(rng.normal(0, vol, (days - 1, n)), axis=0)])
-    spreads = np.exp(log_paths)
-    dates = pd.bdate_range(start, periods=days)
-    exposure = rng.normal(0, 0.5, n)
-    changes = np.vstack([np.zeros(n), np.diff(spreads, axis=0)])
-    desk = -changes @ exposure + rng.normal(0, draw(st.floats(min_value=0.0, max_value=2.0, **_FLOAT)), days)
-    desk[0] = 0.0
-    frame = pd.DataFrame(spreads, index=dates, columns=universe.names)
-    return MarketData(frame, pd.Series(desk, index=dates), source="generated market")
+        universe = make_universe(source)
+    return make_market(source, universe, min_days, max_days, start)
 
 
 @st.composite
-def period_data(draw: st.DrawFn, universe: Universe | None = None, conventions: Conventions = MARKET,
-                mode: str = "hindsight") -> PeriodData:
+def period_data(draw: st.DrawFn, universe: Universe | None = None, conventions: str | Conventions = MARKET,
+                mode: str = "hindsight", extra: Mapping[str, Any] | None = None) -> PeriodData:
     """One period's :class:`PeriodData` built by the package's own builder on a generated market
     (so every key a built-in term reads is there), with a random ``h_prev`` inside the box.
-    Hindsight periods have at least two observations (so a variance can be estimated)."""
+
+    ``extra`` adds keys for your own terms: a constant, a callable ``f(data) -> value`` or a
+    hypothesis strategy per key.
+    """
+    source = HypothesisSource(draw)
     if universe is None:
-        universe = draw(universes())
-    market = draw(markets(universe=universe, min_days=45 if mode == "walk-forward" else 25))
-    builder = PeriodBuilder(market.for_universe(universe), market.desk_pnl, universe, conventions,
-                            horizon="ME", mode=mode)  # type: ignore[arg-type]
-    # a variance needs two observations: hindsight periods of a single day are not drawn
-    candidates = [p for p in builder.periods if mode == "walk-forward" or p.rows >= 2]
-    period = draw(st.sampled_from(candidates))
-    data = builder.build(period)
-    return data.replace(h_prev=draw(cs01_vectors(universe)))
+        universe = make_universe(source)
+    return make_period_data(source, universe, get_conventions(conventions), mode, extra)
 
 
 @st.composite
 def cs01_vectors(draw: st.DrawFn, universe: Universe) -> np.ndarray:
     """CS01 vectors inside the universe's box, corners included."""
-    values = []
-    for instrument in universe:
-        lo, hi = instrument.cs01_min, instrument.cs01_max
-        values.append(draw(st.one_of(st.just(lo), st.just(hi), st.floats(min_value=lo, max_value=hi, **_FLOAT))))
-    return np.array(values, dtype=float)
+    return make_cs01_vector(HypothesisSource(draw), universe.lower, universe.upper)

@@ -11,7 +11,7 @@ from typing import Any
 
 from .conventions import Conventions
 
-__all__ = ["amount_currencies", "units_lines"]
+__all__ = ["amount_currencies", "horizon_words", "units_lines"]
 
 
 def amount_currencies(currencies: Sequence[str], reporting_currency: str, has_fx: bool) -> list[str]:
@@ -76,3 +76,21 @@ def units_lines(data: Mapping[str, Any], conventions: Conventions) -> list[str]:
                 if conventions.carry_annuity else "")
     lines.append(f"Conventions '{conventions.name}': {conventions.formulas()}{maturity}.")
     return lines
+
+
+def horizon_words(horizon: str) -> tuple[str, str]:
+    """(noun, adjective) naming a rebalancing horizon alias in words.
+
+    Examples
+    --------
+    >>> horizon_words("ME")
+    ('month', 'monthly')
+    >>> horizon_words("2W")
+    ('period', 'per-period')
+    """
+    alias = str(horizon).upper()
+    words = {"M": ("month", "monthly"), "Q": ("quarter", "quarterly"), "Y": ("year", "annual"),
+             "A": ("year", "annual"), "W": ("week", "weekly"), "B": ("day", "daily"), "D": ("day", "daily")}
+    if alias[:1] in words and (len(alias) == 1 or alias[1] in "ESF-"):
+        return words[alias[:1]]
+    return "period", "per-period"

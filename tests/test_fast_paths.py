@@ -5,6 +5,7 @@ formulas."""
 
 from __future__ import annotations
 
+import dataclasses
 import pickle
 
 import cvxpy as cp
@@ -18,6 +19,7 @@ import cdshedge_cvx as ch
 from cdshedge_cvx import calendars
 from cdshedge_cvx.analytics import rpv01
 from cdshedge_cvx.conventions import get_conventions
+from cdshedge_cvx.direct_qp import DirectQP
 from cdshedge_cvx.estimators import EWMACovariance, RollingCovariance, SampleCovariance
 from cdshedge_cvx.periods import PeriodBuilder
 from cdshedge_cvx.reference import _stationary
@@ -250,6 +252,7 @@ def test_calendar_values_are_computed_on_demand_and_equal_the_formulas():
 
 def test_a_seed_backtest_never_builds_holiday_calendars():
     calendars._holidays.cache_clear()
+    calendars._business_days_cached.cache_clear()
     market, universe = ch.examples.seed()
     ch.backtest(market, universe, conventions="seed", cross_check=False)
     assert calendars._holidays.cache_info().currsize == 0
@@ -297,3 +300,25 @@ def test_a_pickled_walk_forward_result_shares_its_series():
         for key in ("risk_changes", "risk_desk_pnl", "spread_changes", "spread_start", "rpv01"):
             np.testing.assert_array_equal(after.data[key], before.data[key])
     assert np.shares_memory(loaded.records[0].data["risk_changes"], loaded.records[1].data["risk_changes"])
+
+
+@pytest.mark.parametrize(("corruption", "recorded"), [
+    (lambda r: dataclasses.replace(r, x=r.x + 1.0), "outside its CS01 limits"),
+    (lambda r: dataclasses.replace(r, x=r.x * np.nan), "non-finite hedge"),
+    (lambda r: dataclasses.replace(r, x=0.999 * r.x), "not optimal for this period's data"),  # e.g. stale data
+    (lambda r: dataclasses.replace(r, y=r.y + 1.0), "not optimal for this period's data"),
+], ids=["outside", "nan", "not-optimal", "wrong-duals"])
+def test_a_wrong_direct_answer_is_refused_and_recorded(monkeypatch, corruption, recorded):
+    original = DirectQP.solve
+    monkeypatch.setattr(DirectQP, "solve", lambda self, *args: corruption(original(self, *args)))
+    market = generated_market(seed=4, days=120)
+    universe = wide_universe(0.3)
+    objective = ch.HedgePnL() - ch.Carry() - ch.VariancePenalty()
+    kwargs = {"horizon": "M", "cross_check": False}
+    result = ch.backtest(market, universe, objective, **kwargs)
+    assert set(result.solver_info["path"]) == {"solver"}
+    assert all(text.startswith("OSQP (direct QP): ") and recorded in text for text in result.solver_info["fallback"])
+    monkeypatch.setattr(DirectQP, "solve", original)
+    clean = ch.backtest(market, universe, objective, **kwargs)
+    assert set(clean.solver_info["path"]) == {"direct-qp"}
+    np.testing.assert_allclose(result.allocations, clean.allocations, atol=1e-7)
