@@ -537,11 +537,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run every benchmark and print the report (see ``python -m benchmarks --help``)."""
     import argparse
 
-    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks",
+        description="Time cdshedge_cvx against baselines measured in the same run (the prototype's scipy loop, "
+                    "a bare OSQP solve, serial runs, python -c pass) and print the ratios, then the details.")
     parser.add_argument("--only", nargs="+", choices=["prototype", "scale", "frontier", "startup", "memory"],
                         help="run these benchmarks only")
     parser.add_argument("--no-profile", action="store_true", help="skip the profile of the scale case")
     parser.add_argument("--json", metavar="FILE", help="also write the raw results as JSON")
+    parser.add_argument("--blas-threads", metavar="N", help="BLAS threads: a number or 'default' (the library's); "
+                        "default 1 unless OPENBLAS/OMP/MKL_NUM_THREADS is set (applied before numpy loads)")
     args = parser.parse_args(argv)
     chosen = args.only or ["prototype", "scale", "frontier", "startup", "memory"]
     start = time.perf_counter()
