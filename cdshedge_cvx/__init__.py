@@ -35,6 +35,7 @@ _EXPORTS = {
     "JumpToDefaultLimit": "constraints", "TurnoverLimit": "constraints",
     "CovarianceEstimator": "estimators", "SampleCovariance": "estimators",
     "EWMACovariance": "estimators", "LedoitWolfCovariance": "estimators", "get_estimator": "estimators",
+    "RollingCovariance": "estimators",
     "ScipyForm": "lifting", "frontier": "frontier", "Frontier": "frontier",
     "HedgeProblem": "problem", "PeriodSolution": "problem",
     "backtest": "backtest", "default_objective": "backtest", "HedgeResult": "result",

@@ -17,6 +17,7 @@ from .instruments import Universe
 from .market import MarketData
 from .periods import Mode, PeriodBuilder, normalise_horizon
 from .problem import HedgeProblem
+from .progress import progress_bar
 from .reference import cross_check as run_cross_check
 from .result import HedgeResult, PeriodRecord
 from .terms import Carry, HedgePnL, Objective, Roll, Term, as_objective
@@ -36,8 +37,8 @@ def backtest(market: MarketData, universe: Universe, objective: Term | Objective
              window: int = 252, min_history: int = 20, forecast: pd.DataFrame | None = None,
              roll_jumps: pd.DataFrame | None = None, extra_data: Mapping[str, Any] | None = None,
              solver_options: Mapping[str, Any] | None = None, tolerances: Mapping[str, float] | None = None,
-             strict: bool = False, closed_form: bool = True, progress: bool = False,
-             problem: HedgeProblem | None = None) -> HedgeResult:
+             strict: bool = False, closed_form: bool = True, direct_qp: bool = True,
+             progress: bool | None = None, problem: HedgeProblem | None = None) -> HedgeResult:
     """Choose the CS01 hedge of every period and report it.
 
     Parameters
@@ -78,8 +79,12 @@ def backtest(market: MarketData, universe: Universe, objective: Term | Objective
         A cross-check disagreement raises :class:`~cdshedge_cvx.errors.CrossCheckError`.
     closed_form : bool
         Allow the exact bang-bang path for linear objectives with box limits.
-    progress : bool
-        Show a progress bar (tqdm; silent when not on a terminal).
+    direct_qp : bool
+        Allow OSQP on the condensed QP for linear terms minus variance penalties with box limits
+        (see :class:`~cdshedge_cvx.problem.HedgeProblem`).
+    progress : bool, optional
+        Progress bar over the periods (tqdm): ``None`` shows it on a terminal or in a notebook
+        once the run has taken half a second, ``True`` always, ``False`` never.
     problem : HedgeProblem, optional
         A problem already built for ``universe`` (e.g. ``previous_result.problem``, with a term's
         hyperparameter such as ``gamma`` changed) to re-solve without recompiling. Its
@@ -113,7 +118,7 @@ def backtest(market: MarketData, universe: Universe, objective: Term | Objective
     if problem is None:
         objective = as_objective(default_objective() if objective is None else objective)
         problem = HedgeProblem(universe, objective, constraints, solver=solver, solver_options=solver_options,
-                               closed_form=closed_form).build()
+                               closed_form=closed_form, direct_qp=direct_qp).build()
     else:
         if not isinstance(problem, HedgeProblem):
             raise SpecificationError(f"problem must be a HedgeProblem, got {type(problem).__name__}")
@@ -133,13 +138,8 @@ def backtest(market: MarketData, universe: Universe, objective: Term | Objective
     if holdings.shape != (len(universe),) or not np.all(np.isfinite(holdings)):
         raise SpecificationError(f"initial_holdings needs {len(universe)} finite values, one per instrument")
     records: list[PeriodRecord] = []
-    periods = builder.periods
-    iterator = periods
-    if progress:
-        from .progress import progress_bar
-
-        iterator = progress_bar(periods, desc="periods", unit="period")
-    for period in iterator:
+    problem.reset()  # nothing left over from an earlier backtest of the same problem
+    for period in progress_bar(builder.periods, desc="periods", unit="period", enabled=progress):
         data = builder.build(period).replace(h_prev=holdings.copy())
         problem.update(data)
         solution = problem.solve()

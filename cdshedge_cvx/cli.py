@@ -155,7 +155,8 @@ def _add_output_flags(parser: argparse.ArgumentParser, *, report: bool = False) 
     if report:
         out.add_argument("--report", metavar="HTML", help="write a self-contained HTML report (figure embedded, "
                          "inputs' checksums, allocations, attribution, shadow prices, cross-check, effectiveness)")
-    out.add_argument("--quiet", action="store_true", help="no progress bar")
+    out.add_argument("--quiet", action="store_true",
+                     help="no progress bar (shown only on a terminal, for runs longer than half a second)")
     out.add_argument("--debug", action="store_true", help="show tracebacks")
 
 
@@ -268,7 +269,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
                       cross_check=args.cross_check, solver=args.solver, window=args.window,
                       min_history=args.min_history, strict=args.strict, constraints=build_constraints(args),
                       initial_holdings=initial_holdings(args, universe),
-                      progress=not args.quiet)
+                      progress=False if args.quiet else None)
     figure = render_plot(args.plot, result.plot) if args.plot else None
     report = None
     if getattr(args, "report", None):

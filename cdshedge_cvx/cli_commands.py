@@ -76,7 +76,7 @@ def _cmd_frontier(args: argparse.Namespace) -> int:
                       mode=args.mode or "walk-forward", cross_check=args.cross_check, solver=args.solver,
                       window=args.window, min_history=args.min_history, strict=args.strict,
                       constraints=build_constraints(args), initial_holdings=initial_holdings(args, universe),
-                      roll_jumps=roll_jumps)
+                      roll_jumps=roll_jumps, progress=False if args.quiet else None)
     table = result.table.set_index("gamma")
     figure = None
     if args.plot:

@@ -17,6 +17,7 @@ import numpy as np
 
 from .errors import SpecificationError
 from .lifting import ScipyForm
+from .values import set_value
 
 __all__ = [
     "BoxLimits",
@@ -101,8 +102,8 @@ class BoxLimits(Constraint):
         self.upper_ = cp.Parameter(n, name="cs01_max")
 
     def update(self, data: Mapping[str, Any]) -> None:
-        self.lower_.value = np.asarray(data["cs01_min"], dtype=float)
-        self.upper_.value = np.asarray(data["cs01_max"], dtype=float)
+        set_value(self.lower_, data["cs01_min"])
+        set_value(self.upper_, data["cs01_max"])
 
     def constraints(self, h: cp.Variable) -> list[cp.Constraint]:
         self.lower_con_ = h >= self.lower_

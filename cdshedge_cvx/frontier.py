@@ -51,7 +51,7 @@ from .errors import SpecificationError
 __all__ = ["Frontier", "example_market", "frontier", "run_on_dask"]
 
 #: Keyword arguments of :func:`~cdshedge_cvx.backtest.backtest` that a frontier sets itself.
-_RESERVED = ("problem", "objective", "progress")
+_RESERVED = ("problem", "objective")
 
 
 @dataclass(frozen=True)
@@ -141,13 +141,15 @@ def _row(gamma: float, result: Any, variance_index: int) -> dict[str, Any]:
 
 
 def _sweep(market: Any, universe: Any, objective: Any, gammas: Sequence[float],
-          backtest_kwargs: Mapping[str, Any]) -> tuple[list[dict[str, Any]], list[dict[str, float]], Any]:
+          backtest_kwargs: Mapping[str, Any], progress: bool | None = False,
+          ) -> tuple[list[dict[str, Any]], list[dict[str, float]], Any]:
     """Build the problem once and back-test it for each γ in turn (one worker's share).
 
     Returns the frontier rows, the timings and the compiled :class:`~cdshedge_cvx.problem.HedgeProblem`.
     """
     from .backtest import backtest, default_objective
     from .problem import HedgeProblem
+    from .progress import progress_bar
 
     kwargs = dict(backtest_kwargs)
     options = {"warm_start": False, **dict(kwargs.pop("solver_options", None) or {})}
@@ -159,9 +161,9 @@ def _sweep(market: Any, universe: Any, objective: Any, gammas: Sequence[float],
     index = _variance_entry(problem)
     term = problem.entries_[index][1]
     rows, timings = [], []
-    for gamma in gammas:
+    for gamma in progress_bar(gammas, desc="gammas", unit="gamma", enabled=progress):
         term.gamma = gamma  # enters through the Parameter values at the next update: no recompilation
-        result = backtest(market, universe, problem=problem, **kwargs)
+        result = backtest(market, universe, problem=problem, progress=False, **kwargs)
         rows.append(_row(gamma, result, index))
         timings.append({"gamma": gamma, "build_time_s": build_time,
                         "solve_time_s": float(result.solver_info["solve_time"].sum())})
@@ -176,29 +178,23 @@ def _sweep_job(market: Any, universe: Any, objective: Any, gammas: Sequence[floa
 
 
 def run_on_dask(function: Callable[..., Any], jobs: Sequence[Mapping[str, Any]], *, workers: int | None = None,
-                scheduler: str | None = None) -> list[Any]:
+                scheduler: str | None = None, progress: bool | None = None) -> list[Any]:
     """Run ``function(**job)`` for every job on Dask and return the results in job order.
 
     ``scheduler`` connects to an existing cluster (``dask.distributed.Client(address)``);
     otherwise a local cluster of ``workers`` processes (one thread each) is started and closed.
-    ``function`` must be importable by the workers.
+    ``function`` must be importable by the workers. The jobs go through
+    :func:`~cdshedge_cvx.parallel.run_many`.
     """
+    from .parallel import local_dask_client, run_many
+
+    if not scheduler and (workers is None or workers < 1):
+        raise SpecificationError(f"workers must be >= 1, got {workers!r}")
+    client = local_dask_client(workers=workers, scheduler=scheduler)
     try:
-        from dask.distributed import Client, LocalCluster
-    except ImportError as exc:  # pragma: no cover - depends on the optional extra
-        raise SpecificationError("Dask is not installed: pip install 'cdshedge_cvx[dask]'") from exc
-    if scheduler:
-        client = Client(scheduler)
-        cluster = None
-    else:
-        if workers is None or workers < 1:
-            raise SpecificationError(f"workers must be >= 1, got {workers!r}")
-        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
-        client = Client(cluster)
-    try:
-        futures = [client.submit(function, **job, pure=False) for job in jobs]
-        return client.gather(futures)
+        return run_many(jobs, client, function=function, progress=progress)
     finally:
+        cluster = None if scheduler else client.cluster
         client.close()
         if cluster is not None:
             cluster.close()
@@ -211,7 +207,7 @@ def _chunks(values: list[float], parts: int) -> list[list[float]]:
 
 
 def frontier(market: Any, universe: Any, objective: Any, gammas: Sequence[float], *, workers: int | None = None,
-             scheduler: str | None = None, **backtest_kwargs: Any) -> Frontier:
+             scheduler: str | None = None, progress: bool | None = None, **backtest_kwargs: Any) -> Frontier:
     """Back-test ``objective`` for every variance weight γ and tabulate risk against cost.
 
     Parameters
@@ -228,6 +224,9 @@ def frontier(market: Any, universe: Any, objective: Any, gammas: Sequence[float]
         Run the sweep on a local Dask cluster of this many processes.
     scheduler : str, optional
         Address of an existing Dask scheduler to run the sweep on.
+    progress : bool, optional
+        Progress bar over the γ values (serial) or the Dask tasks: ``None`` on a terminal or in
+        a notebook once the sweep has taken half a second, ``True`` always, ``False`` never.
     **backtest_kwargs
         Passed to :func:`~cdshedge_cvx.backtest.backtest` (``horizon``, ``conventions``,
         ``mode``, ``constraints``, ``window``, ``roll_jumps``, ``cross_check`` …).
@@ -253,7 +252,7 @@ def frontier(market: Any, universe: Any, objective: Any, gammas: Sequence[float]
     if workers is not None and scheduler is not None:
         raise SpecificationError("give either workers or scheduler, not both")
     if workers is None and scheduler is None:
-        rows, timings, problem = _sweep(market, universe, objective, values, backtest_kwargs)
+        rows, timings, problem = _sweep(market, universe, objective, values, backtest_kwargs, progress)
     else:
         if scheduler is not None:
             parts = len(values)
@@ -261,7 +260,7 @@ def frontier(market: Any, universe: Any, objective: Any, gammas: Sequence[float]
             parts = int(workers) if workers else 1
         jobs = [{"market": market, "universe": universe, "objective": objective, "gammas": chunk,
                  "backtest_kwargs": dict(backtest_kwargs)} for chunk in _chunks(values, parts)]
-        pieces = run_on_dask(_sweep_job, jobs, workers=workers, scheduler=scheduler)
+        pieces = run_on_dask(_sweep_job, jobs, workers=workers, scheduler=scheduler, progress=progress)
         rows = [row for piece_rows, _ in pieces for row in piece_rows]
         timings = [t for _, piece_timings in pieces for t in piece_timings]
         problem = None

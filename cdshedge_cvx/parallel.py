@@ -36,7 +36,8 @@ def run_many(jobs: Iterable[Mapping[str, Any]], executor: Any = None, *,
         Defaults to :func:`cdshedge_cvx.backtest`. Must be importable (picklable) for process
         executors and Dask.
     progress : bool, optional
-        Progress bar over finished jobs (default: only on a terminal).
+        Progress bar over finished jobs: ``None`` on a terminal or in a notebook once the run
+        has taken half a second, ``True`` always, ``False`` never.
 
     Returns
     -------
@@ -62,7 +63,23 @@ def run_many(jobs: Iterable[Mapping[str, Any]], executor: Any = None, *,
         futures = [executor.submit(_call, function, job, pure=False) for job in jobs]
     else:
         futures = [submit(_call, function, job) for job in jobs]
-    return [future.result() for future in progress_bar(futures, desc="jobs", unit="job", enabled=progress)]
+    for _ in progress_bar(_as_completed(executor, futures), desc="jobs", unit="job", total=len(futures),
+                          enabled=progress):
+        pass
+    return [future.result() for future in futures]
+
+
+def _as_completed(executor: Any, futures: list[Any]) -> Iterable[Any]:
+    """The futures as they finish (in submission order when the executor's kind is unknown)."""
+    if _is_dask_client(executor):
+        from dask.distributed import as_completed
+
+        return as_completed(futures)
+    import concurrent.futures
+
+    if all(isinstance(future, concurrent.futures.Future) for future in futures):
+        return concurrent.futures.as_completed(futures)
+    return futures
 
 
 def _is_dask_client(executor: Any) -> bool:

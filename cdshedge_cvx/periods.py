@@ -27,7 +27,8 @@ decision (:attr:`HedgeResult.pnl`) is then measured on the period's own data, ou
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+import functools
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -153,7 +154,10 @@ class PeriodData(Mapping[str, Any]):
     mode, conventions    ``hindsight``/``walk-forward`` and the conventions' name
     ===================  =================================================================
 
-    Reading a key that is not there raises :class:`~cdshedge_cvx.errors.DataError`.
+    Reading a key that is not there raises :class:`~cdshedge_cvx.errors.DataError`. Values
+    that need the holiday calendars (``maturity_years``, ``rpv01``, ``roll_count`` and, under
+    market conventions, ``carry_annuity``) are computed on first read, so a backtest whose
+    terms and limits never read them does not pay for them.
     """
 
     def __init__(self, values: Mapping[str, Any]) -> None:
@@ -161,18 +165,28 @@ class PeriodData(Mapping[str, Any]):
 
     def __getitem__(self, key: str) -> Any:
         try:
-            return self._values[key]
+            value = self._values[key]
         except KeyError:
             period = self._values.get("period", "?")
             available = ", ".join(sorted(self._values))
             raise DataError(f"period {period}: no data key {key!r}; available: {available}") from None
+        if isinstance(value, _Deferred):
+            value = value.compute()
+            self._values[key] = value
+        return value
 
     def __contains__(self, key: object) -> bool:
         return key in self._values
 
     def get(self, key: str, default: Any = None) -> Any:
         """The value of ``key``, or ``default`` when the period has no such key."""
-        return self._values.get(key, default)
+        return self[key] if key in self._values else default
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickled (Dask, process pools) with every value computed; values that are windows into
+        the builder's whole-series arrays stay views of them, so a result's periods share one copy
+        of each series instead of carrying a copy of their trailing window each."""
+        return (PeriodData, ({key: _shared_view(self[key]) for key in self._values},))
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._values)
@@ -186,6 +200,50 @@ class PeriodData(Mapping[str, Any]):
 
     def __repr__(self) -> str:
         return f"PeriodData(period={self._values.get('period')!r}, keys={len(self._values)})"
+
+
+class _View:
+    """Pickles a view of a larger array as (that array, offset, shape, strides): pickle's memo
+    writes the larger array once however many views of it are pickled together."""
+
+    def __init__(self, view: np.ndarray) -> None:
+        self.view = view
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        view = self.view
+        base = view.base
+        offset = view.__array_interface__["data"][0] - base.__array_interface__["data"][0]
+        return (_rebuild_view, (base, offset, view.shape, view.strides, view.dtype.str))
+
+
+def _rebuild_view(base: np.ndarray, offset: int, shape: tuple[int, ...], strides: tuple[int, ...],
+                  dtype: str) -> np.ndarray:
+    flat = base.reshape(-1, order="A")  # a view: ``base`` is C- or F-contiguous
+    start = flat[offset // flat.itemsize:]
+    return np.lib.stride_tricks.as_strided(start, shape=shape, strides=strides).view(np.dtype(dtype))
+
+
+def _shared_view(value: Any) -> Any:
+    """``value`` wrapped in :class:`_View` when it is a view into a contiguous array that owns its data."""
+    if not isinstance(value, np.ndarray) or not isinstance(value.base, np.ndarray):
+        return value
+    base = value.base
+    contiguous = base.flags.c_contiguous or base.flags.f_contiguous
+    if base.base is not None or not contiguous or base.dtype != value.dtype or value.dtype.hasobject:
+        return value
+    offset = value.__array_interface__["data"][0] - base.__array_interface__["data"][0]
+    if not 0 <= offset < base.nbytes:
+        return value
+    return _View(value)
+
+
+class _Deferred:
+    """A :class:`PeriodData` value computed when it is first read."""
+
+    __slots__ = ("compute",)
+
+    def __init__(self, compute: Callable[[], Any]) -> None:
+        self.compute = compute
 
 
 class PeriodBuilder:
@@ -258,10 +316,6 @@ class PeriodBuilder:
         self.reporting_currency = str(reporting_currency).upper()
         self.has_fx = fx is not None
         self._fx = self._fx_rates(fx)
-        bases = pd.DatetimeIndex([p.base for p in periods])
-        ends = pd.DatetimeIndex([p.end for p in periods])
-        self._maturities = np.column_stack([remaining_maturity(i, bases) for i in universe])
-        self._roll_counts = np.column_stack([roll_counts(i, bases, ends) for i in universe]).astype(float)
         self._row = {p.end: k for k, p in enumerate(periods)}
         self._static = {
             "instruments": universe.names, "n": len(universe),
@@ -298,6 +352,19 @@ class PeriodBuilder:
                                 f"(instrument {instrument.name!r})")
             factors[:, j] = column
         return factors
+
+    @functools.cached_property
+    def _maturities(self) -> np.ndarray:
+        """Remaining maturity of every instrument at every period's base date (periods × n)."""
+        bases = pd.DatetimeIndex([p.base for p in self.periods])
+        return np.column_stack([remaining_maturity(i, bases) for i in self.universe])
+
+    @functools.cached_property
+    def _roll_counts(self) -> np.ndarray:
+        """Roll dates of every instrument inside every period (periods × n)."""
+        bases = pd.DatetimeIndex([p.base for p in self.periods])
+        ends = pd.DatetimeIndex([p.end for p in self.periods])
+        return np.column_stack([roll_counts(i, bases, ends) for i in self.universe]).astype(float)
 
     @property
     def unconverted(self) -> list[str]:
@@ -344,22 +411,35 @@ class PeriodBuilder:
             if self.forecast is not None and period.end in self.forecast.index:
                 expected = self.forecast.loc[period.end, self.universe.names].to_numpy(dtype=float)
         k = self._row.get(period.end)
-        if k is None or self.periods[k] != period:  # a period the builder did not make itself
-            maturity = np.array([remaining_maturity(i, [period.base])[0] for i in self.universe])
-            rolls = np.array([roll_counts(i, pd.DatetimeIndex([period.base]), pd.DatetimeIndex([period.end]))[0]
-                              for i in self.universe], dtype=float)
-        else:
-            maturity, rolls = self._maturities[k], self._roll_counts[k].copy()
-        annuity_value = rpv01(spread_start, maturity, static["recovery"])
-        annuity = annuity_value if conv.carry_annuity else np.ones_like(spread_start)
+        own = k is not None and self.periods[k] == period
+        recovery = static["recovery"]
+
+        @functools.cache
+        def maturity() -> np.ndarray:
+            if own:
+                return self._maturities[k]
+            # a period the builder did not make itself
+            return np.array([remaining_maturity(i, [period.base])[0] for i in self.universe])
+
+        def rolls() -> np.ndarray:
+            if own:
+                return self._roll_counts[k].copy()
+            return np.array([roll_counts(i, pd.DatetimeIndex([period.base]), pd.DatetimeIndex([period.end]))[0]
+                             for i in self.universe], dtype=float)
+
+        @functools.cache
+        def annuity_value() -> np.ndarray:
+            return rpv01(spread_start, maturity(), recovery)
+
+        annuity = _Deferred(annuity_value) if conv.carry_annuity else np.ones_like(spread_start)
         values: dict[str, Any] = dict(static)
         values.update(
             period_end=period.end, base=period.base, period=str(period.end.date()),
             rows=period.rows, calendar_days=period.calendar_days,
             spread_changes=changes, desk_pnl=desk, expected_change=expected,
             risk_changes=risk_changes, risk_desk_pnl=risk_desk, horizon_rows=period.rows,
-            spread_start=spread_start, maturity_years=maturity, rpv01=annuity_value,
-            fx_rate=self._fx[period.first - 1].copy(), roll_count=rolls,
+            spread_start=spread_start, maturity_years=_Deferred(maturity), rpv01=_Deferred(annuity_value),
+            fx_rate=self._fx[period.first - 1].copy(), roll_count=_Deferred(rolls),
             carry_rate_bp=static["coupon_bp"] if conv.carry_rate == "coupon" else spread_start,
             carry_annuity=annuity,
             carry_accrual=year_fraction(conv.carry_day_count, rows=period.rows, calendar_days=period.calendar_days),

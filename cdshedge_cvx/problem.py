@@ -1,20 +1,26 @@
 """HedgePnL problem: compile an objective and limits ONCE into a DPP CVXPY problem, then
 update Parameters and re-solve period after period.
 
-Linear objectives with only box limits are solved in closed form (bang-bang: each h_i sits on
-the bound its coefficient points to), with the coefficient read from the compiled CVXPY
-objective, not from the numpy twins, so the scipy cross-check stays independent. Tests compare
-that path with the LP solver.
+Three ways to solve a period, all returning the same answer (tests compare them):
+
+* ``closed-form``: linear objectives with only box limits (bang-bang: each h_i sits on the
+  bound its coefficient points to);
+* ``direct-qp``: linear terms and subtracted quadratic terms (the variance penalty) with
+  only box limits: the condensed QP handed to OSQP directly, its workspace kept between periods
+  (:mod:`cdshedge_cvx.direct_qp`);
+* ``solver``: everything else, through CVXPY (``problem_.solve``) with a recorded fallback.
+
+The fast paths read the linear coefficients from CVXPY's compiled objective (the parameter →
+data tensor), not from the numpy twins, so the scipy cross-check stays independent; the reading
+is verified once against CVXPY's own evaluation of the expression.
 """
 
 from __future__ import annotations
 
-import contextlib
-import os
-import sys
+import functools
 import time
 import warnings
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,12 +28,14 @@ import cvxpy as cp
 import numpy as np
 
 from .constraints import BoxLimits, Constraint
+from .direct_qp import DirectQP, condense, silenced_stdout
 from .errors import CdsHedgeError, DataError, InfeasibleError, SolverError, SpecificationError
 from .instruments import Universe
 from .terms import Objective, Term, as_objective
+from .values import set_value
 
-__all__ = ["BOX_PROJECTION_TOLERANCE", "DEFAULT_SOLVER_OPTIONS", "DPP_TENSOR_BYTES", "FALLBACK_SOLVERS",
-           "FEASIBILITY_TOLERANCE", "HedgeProblem", "PeriodSolution"]
+__all__ = ["BOX_PROJECTION_TOLERANCE", "DEFAULT_SOLVER_OPTIONS", "DIRECT_QP_MAX_INSTRUMENTS", "DPP_TENSOR_BYTES",
+           "FALLBACK_SOLVERS", "FEASIBILITY_TOLERANCE", "HedgeProblem", "PeriodSolution", "installed_solvers"]
 
 #: Options giving answers on the bounds to ~1e-9 (OSQP polishes the active set).
 DEFAULT_SOLVER_OPTIONS: dict[str, dict[str, Any]] = {
@@ -51,26 +59,16 @@ BOX_PROJECTION_TOLERANCE = 1e-6
 #: objectives), Parameters are folded in per solve instead (``ignore_dpp``): thousands of
 #: instruments with a variance penalty stay solvable.
 DPP_TENSOR_BYTES = 2e8
+#: The direct QP path factorises a dense n × n matrix each period (O(n³)); above this many
+#: instruments CVXPY's sparse form of the variance penalty is used instead.
+DIRECT_QP_MAX_INSTRUMENTS = 1000
 _HIGHS_BANNER_SHOWN = False
 
 
-@contextlib.contextmanager
-def _silenced_stdout() -> Iterator[None]:
-    """Silence C-level stdout (HiGHS prints a banner once per process)."""
-    try:
-        sys.stdout.flush()
-        fd = sys.__stdout__.fileno() if sys.__stdout__ is not None else 1
-        saved = os.dup(fd)
-    except (OSError, ValueError, AttributeError):
-        yield
-        return
-    try:
-        with open(os.devnull, "w") as devnull:
-            os.dup2(devnull.fileno(), fd)
-            yield
-    finally:
-        os.dup2(saved, fd)
-        os.close(saved)
+@functools.cache
+def installed_solvers() -> frozenset[str]:
+    """CVXPY's installed solvers (cached: ``cp.installed_solvers()`` tries imports each call)."""
+    return frozenset(cp.installed_solvers())
 
 
 @dataclass
@@ -90,7 +88,8 @@ class PeriodSolution:
     shadow_prices : dict
         Per constraint: dual values (d optimum / d limit).
     status, solver, path : str
-        Solver status, the solver that produced the answer, and ``closed-form`` or ``solver``.
+        Solver status, the solver that produced the answer, and the path: ``closed-form``,
+        ``direct-qp`` (OSQP on the condensed QP) or ``solver`` (through CVXPY).
     solve_time : float
         Seconds spent in the solve.
     fallback_from : list of str
@@ -139,12 +138,17 @@ class HedgeProblem:
         Tried, and recorded, when the solver fails numerically.
     closed_form : bool
         Use the exact bang-bang answer for linear objectives with box limits only.
+    direct_qp : bool
+        Hand OSQP the condensed QP directly (keeping its workspace between periods) when the
+        objective is linear terms minus quadratic terms (:meth:`Term.quadratic_form`),
+        the limits are the box only and the solver is OSQP.
     """
 
     def __init__(self, universe: Universe | int, objective: Term | Objective,
                  constraints: Sequence[Constraint] = (), *, solver: str | None = None,
                  solver_options: Mapping[str, Any] | None = None,
-                 fallback_solvers: Sequence[str] = FALLBACK_SOLVERS, closed_form: bool = True) -> None:
+                 fallback_solvers: Sequence[str] = FALLBACK_SOLVERS, closed_form: bool = True,
+                 direct_qp: bool = True) -> None:
         self.universe = universe
         self.objective = objective
         self.constraints = constraints
@@ -152,6 +156,7 @@ class HedgeProblem:
         self.solver_options = solver_options
         self.fallback_solvers = fallback_solvers
         self.closed_form = closed_form
+        self.direct_qp = direct_qp
         self._built = False
 
     # build --------------------------------------------------------------------------------
@@ -208,21 +213,44 @@ class HedgeProblem:
         self.box_only_ = all(type(c) is BoxLimits for c in constraints)
         self.closed_form_ = self.closed_form and self.is_linear_ and self.box_only_
         self._coefficient_reader = None
+        installed = installed_solvers()
         parameter_size = sum(int(p.size) for p in self.problem_.parameters())
         self.dpp_ = self.is_linear_ or (n + 1) * (parameter_size + 1) * 8 <= DPP_TENSOR_BYTES
         if self.solver is not None:
             self.solver_ = str(self.solver).upper()
-            if self.solver_ not in cp.installed_solvers():
+            if self.solver_ not in installed:
                 raise SpecificationError(f"solver {self.solver!r} is not installed; installed: "
-                                         f"{', '.join(cp.installed_solvers())}")
+                                         f"{', '.join(sorted(installed))}")
         elif self.is_linear_ and self.problem_.is_qp():
-            self.solver_ = "HIGHS" if "HIGHS" in cp.installed_solvers() else "CLARABEL"
+            self.solver_ = "HIGHS" if "HIGHS" in installed else "CLARABEL"
         elif self.problem_.is_qp():
             self.solver_ = "OSQP"
         else:
             self.solver_ = "CLARABEL"
+        self._plan_direct_qp()
         self._built = True
         return self
+
+    def _plan_direct_qp(self) -> None:
+        """Split the objective into its affine part and quadratic terms, if it has that form."""
+        self.direct_qp_ = False
+        self.affine_expr_: cp.Expression | None = None
+        self.square_entries_: list[int] = []
+        self._direct: DirectQP | None = None
+        if not (self.direct_qp and self.box_only_ and not self.is_linear_ and self.solver_ == "OSQP"
+                and self.n <= DIRECT_QP_MAX_INSTRUMENTS):
+            return
+        affine, squares = [], []
+        for k, ((weight, term), expression) in enumerate(zip(self.entries_, self.term_exprs_)):
+            if expression.is_affine():
+                affine.append(weight * expression)
+            elif type(term).quadratic_form is not Term.quadratic_form and weight < 0:
+                squares.append(k)
+            else:
+                return
+        self.affine_expr_ = sum(affine) if affine else None
+        self.square_entries_ = squares
+        self.direct_qp_ = True
 
     def _build_term(self, label: str, weight: float, term: Term) -> cp.Expression:
         try:
@@ -255,6 +283,19 @@ class HedgeProblem:
             raise SpecificationError(f"term {label} is concave, not convex, and enters the maximised objective with "
                                      f"a - sign (weight {weight:g}); add it instead")
         return expression
+
+    def reset(self) -> None:
+        """Forget what earlier solves left behind: the terms' and limits' carried state (the
+        rolling covariance sums) and OSQP's warm start. A backtest starts with it, so its answers
+        depend on its own periods only, also when the problem is reused."""
+        self.build()
+        for _, term in self.entries_:
+            term.reset()
+        for constraint in self.constraints_:
+            reset = getattr(constraint, "reset", None)
+            if callable(reset):
+                reset()
+        self._direct = None
 
     # update -------------------------------------------------------------------------------
     def update(self, data: Mapping[str, Any]) -> None:
@@ -304,28 +345,48 @@ class HedgeProblem:
         """Coefficient c of a linear objective c·h + const at the current Parameter values.
 
         Read from CVXPY's canonicalised objective (the parameter → data tensor compiled once),
-        which costs one sparse product per period; the first call is verified against CVXPY's
-        symbolic gradient, which is also the fallback if the fast reading is unavailable.
+        which costs one sparse product per period; the reading is verified once against CVXPY's
+        evaluation of the objective, and CVXPY's symbolic gradient is the fallback if the fast
+        reading is unavailable.
         """
         if not self.is_linear_:
             raise SpecificationError("linear_coefficients() needs a linear objective")
         if self._coefficient_reader is None:
-            self._coefficient_reader = self._compile_coefficient_reader()
+            self._coefficient_reader = self._compile_coefficient_reader(self.objective_expr_, self.problem_)
         return self._coefficient_reader()
 
-    def _symbolic_coefficients(self) -> np.ndarray:
+    def _symbolic_coefficients(self, expression: cp.Expression) -> np.ndarray:
         if self.h_.value is None:
-            self.h_.value = np.zeros(self.n)
-        grad = self.objective_expr_.grad[self.h_]
+            set_value(self.h_, np.zeros(self.n))
+        grad = expression.grad[self.h_]
         if grad is None:
             return np.zeros(self.n)
         dense = grad.toarray() if hasattr(grad, "toarray") else np.asarray(grad)
         return np.asarray(dense, dtype=float).reshape(-1)
 
-    def _compile_coefficient_reader(self):
-        symbolic = self._symbolic_coefficients()
+    def _evaluates_as(self, expression: cp.Expression, c: np.ndarray) -> bool:
+        """Whether the affine ``expression`` changes by c·x from h = 0 to two points x (CVXPY evaluates it)."""
+        rng = np.random.default_rng(20240611)
+        saved = self.h_.value
         try:
-            data, _, _ = self.problem_.get_problem_data(solver=cp.CLARABEL)
+            set_value(self.h_, np.zeros(self.n))
+            base = float(expression.value)
+            for _ in range(2):
+                x = rng.uniform(-1.0, 1.0, self.n)
+                set_value(self.h_, x)
+                change = float(expression.value) - base
+                scale = abs(base) + float(np.abs(c) @ np.abs(x)) + abs(change)
+                if not abs(change - float(c @ x)) <= 1e-10 * scale + 1e-300:
+                    return False
+            return True
+        finally:
+            self.h_.value = saved
+
+    def _compile_coefficient_reader(self, expression: cp.Expression, problem: cp.Problem):
+        """A function returning the h-coefficients of the affine ``expression``, the objective of
+        the compiled ``problem`` (its parameter → data tensor, read for the rows of h)."""
+        try:
+            data, _, _ = problem.get_problem_data(solver=cp.CLARABEL)
             program = data[cp.settings.PARAM_PROB]
             start = program.var_id_to_col[self.h_.id]
             n = self.n
@@ -343,9 +404,9 @@ class HedgeProblem:
 
             fast = read()
         except Exception:  # internal API unavailable: keep the symbolic gradient
-            return self._symbolic_coefficients
-        if fast.shape != symbolic.shape or not np.allclose(fast, symbolic, rtol=1e-12, atol=1e-15):
-            return self._symbolic_coefficients
+            return functools.partial(self._symbolic_coefficients, expression)
+        if fast.shape != (self.n,) or not self._evaluates_as(expression, fast):
+            return functools.partial(self._symbolic_coefficients, expression)
         return read
 
     def solve(self) -> PeriodSolution:
@@ -354,6 +415,8 @@ class HedgeProblem:
         start = time.perf_counter()
         if self.closed_form_:
             solution = self._solve_closed_form(period)
+        elif self.direct_qp_:
+            solution = self._solve_direct_qp(period)
         else:
             solution = self._solve_with_solver(period)
         solution.solve_time = time.perf_counter() - start
@@ -364,11 +427,88 @@ class HedgeProblem:
         lower, upper = box.lower_.value, box.upper_.value
         c = self.linear_coefficients()
         h = np.where(c > 0, upper, np.where(c < 0, lower, np.clip(0.0, lower, upper)))
-        self.h_.value = h
         duals = {box.name: c.copy()}  # the binding side's dual equals the coefficient
         return self._solution(period, h, "optimal", "closed-form", "closed-form", [], duals)
 
-    def _solve_with_solver(self, period: str) -> PeriodSolution:
+    def _solver_options(self, solver: str) -> dict[str, Any]:
+        options = dict(DEFAULT_SOLVER_OPTIONS.get(solver, {}))
+        if solver == self.solver_ and self.solver_options:
+            options.update(self.solver_options)
+        return options
+
+    def _solve_direct_qp(self, period: str) -> PeriodSolution:
+        """OSQP on the condensed QP; an answer that fails a check goes to the CVXPY path (recorded).
+
+        The linear part c is read from the compiled linear part of the objective (a small
+        problem: its Parameters only); the answer must be optimal for the current data (KKT:
+        P h + q + y = 0 with the duals y only on binding limits), inside the box, and each
+        quadratic form must equal its term's CVXPY expression at it.
+        """
+        box = self._box()
+        lower, upper = box.lower_.value, box.upper_.value
+        if self.affine_expr_ is None:
+            c = np.zeros(self.n)
+        else:
+            if self._coefficient_reader is None:
+                self.affine_problem_ = cp.Problem(cp.Maximize(self.affine_expr_))
+                self._coefficient_reader = self._compile_coefficient_reader(self.affine_expr_, self.affine_problem_)
+            c = self._coefficient_reader()
+        quadratics = []
+        for k in self.square_entries_:
+            weight, term = self.entries_[k]
+            G, g, beta = term.quadratic_form()
+            quadratics.append((weight, np.asarray(G, dtype=float), np.asarray(g, dtype=float), float(beta)))
+        P, q = condense(c, [(weight, G, g) for weight, G, g, _ in quadratics])
+        if self._direct is None:
+            given = dict(self.solver_options or {}) if self.solver_ == "OSQP" else {}
+            settings = {**DEFAULT_SOLVER_OPTIONS["OSQP"], **given}
+            warm_start = bool(given.get("warm_start", True))  # the workspace is ours: no stale CVXPY cache
+            for key in ("warm_start", "ignore_dpp"):
+                settings.pop(key, None)
+            self._direct = DirectQP(self.n, settings, warm_start=warm_start)
+        try:
+            result = self._direct.solve(P, q, lower, upper)
+            failure = None if result.solved else f"status {result.status}"
+            if failure is None:
+                failure = self._feasibility_problem(result.x) or self._kkt_problem(P, q, result, lower, upper)
+        except Exception as exc:  # an OSQP error: the CVXPY path decides (and records it)
+            failure = f"{type(exc).__name__}: {exc}"
+        if failure is not None:
+            self._direct = None  # set up afresh next time
+            return self._solve_with_solver(period, [f"OSQP (direct QP): {failure}"])
+        h = np.clip(result.x, lower, upper)
+        solution = self._solution(period, h, cp.OPTIMAL, "OSQP", "direct-qp", [], {box.name: result.y.copy()})
+        for k, (weight, G, g, beta) in zip(self.square_entries_, quadratics):
+            label = self.labels_[k]
+            parts = (float(h @ G @ h), 2.0 * float(g @ h), beta)
+            direct = weight * sum(parts)
+            tolerance = 1e-9 * abs(weight) * (sum(abs(x) for x in parts) + 1e-12)
+            if not abs(direct - solution.terms[label]) <= tolerance:
+                raise SpecificationError(f"term {label}: quadratic_form() gives {direct!r} at the optimum but its "
+                                         f"CVXPY expression {solution.terms[label]!r}; they must be the same function")
+        return solution
+
+    def _kkt_problem(self, P: np.ndarray, q: np.ndarray, result: Any, lower: np.ndarray,
+                     upper: np.ndarray) -> str | None:
+        """Why OSQP's answer is not optimal for (P, q, l, u), or ``None``: stationarity
+        P h + q + y = 0 and duals y > 0 only where h = u, y < 0 only where h = l, to 1000 times
+        OSQP's tolerance (at least 1e-6), relative to the size of the terms."""
+        settings = self._direct.settings if self._direct is not None else {}
+        tol = max(1e-6, 1e3 * max(float(settings.get("eps_abs", 1e-3)), float(settings.get("eps_rel", 1e-3))))
+        h, y = np.clip(result.x, lower, upper), result.y
+        gradient = P @ h + q
+        scale = max(float(np.max(np.abs(gradient), initial=0.0)), float(np.max(np.abs(q), initial=0.0)),
+                    float(np.max(np.abs(y), initial=0.0)), 1e-12)
+        residual = float(np.max(np.abs(gradient + y), initial=0.0))
+        if residual > tol * scale:
+            return f"not optimal for this period's data (stationarity residual {residual:.3g})"
+        width = tol * np.maximum(1.0, np.maximum(np.abs(lower), np.abs(upper)))
+        loose = ((y > tol * scale) & (h < upper - width)) | ((y < -tol * scale) & (h > lower + width))
+        if np.any(loose):
+            return f"a dual on the limit of {self._instrument(int(np.argmax(loose)))!r}, which does not bind"
+        return None
+
+    def _solve_with_solver(self, period: str, failures: list[str] | None = None) -> PeriodSolution:
         """Try the solver, then each fallback; accept only an optimal, finite, feasible answer.
 
         A solver that raises, returns a non-optimal status (``optimal_inaccurate``,
@@ -379,20 +519,18 @@ class HedgeProblem:
         :class:`SolverError` names the period and each failure: never a zero hedge.
         """
         global _HIGHS_BANNER_SHOWN
-        failures: list[str] = []
-        solvers = [self.solver_] + [s for s in self.fallback_solvers
-                                    if s != self.solver_ and s in cp.installed_solvers()]
+        failures = list(failures or [])
+        installed = installed_solvers()
+        solvers = [self.solver_] + [s for s in self.fallback_solvers if s != self.solver_ and s in installed]
         for solver in solvers:
-            options = dict(DEFAULT_SOLVER_OPTIONS.get(solver, {}))
-            if solver == self.solver_ and self.solver_options:
-                options.update(self.solver_options)
+            options = self._solver_options(solver)
             if not self.dpp_:
                 options["ignore_dpp"] = True
             try:
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore", UserWarning)  # CVXPY's "may be inaccurate": status decides
                     if solver == "HIGHS" and not _HIGHS_BANNER_SHOWN:
-                        with _silenced_stdout():
+                        with silenced_stdout():
                             self.problem_.solve(solver=solver, **options)
                         _HIGHS_BANNER_SHOWN = True
                     else:
@@ -506,7 +644,7 @@ class HedgeProblem:
 
     def _solution(self, period: str, h: np.ndarray, status: str, solver: str, path: str,
                   failures: list[str], duals: dict[str, Any]) -> PeriodSolution:
-        self.h_.value = h
+        set_value(self.h_, h)
         terms = {label: float(w * e.value) for label, (w, _), e in zip(self.labels_, self.entries_, self.term_exprs_)}
         return PeriodSolution(period=period, h=h.copy(), objective=float(sum(terms.values())), terms=terms,
                               shadow_prices=duals, status=status, solver=solver, path=path, solve_time=0.0,

@@ -177,6 +177,15 @@ def _lifted_problem(entries: Sequence[tuple[float, Term]], extra: Sequence[Const
     return f, grad, constraints, m, lift
 
 
+def _stationary(h: np.ndarray, grad: Any, lower: np.ndarray, upper: np.ndarray, gtol: float) -> bool:
+    """Whether the projected gradient of the minimised objective vanishes at ``h`` (to ``gtol``):
+    max_i |clip(h_i − g_i, l_i, u_i) − h_i| ≤ gtol, L-BFGS-B's own stopping test."""
+    if grad is None:
+        return False
+    step = np.clip(h - np.asarray(grad(h), dtype=float), lower, upper) - h
+    return bool(np.max(np.abs(step), initial=0.0) <= gtol)
+
+
 def scipy_solve(entries: Sequence[tuple[float, Term]], constraints: Sequence[Constraint],
                 data: Mapping[str, Any], starts: Sequence[np.ndarray] | None = None) -> tuple[np.ndarray, float]:
     """Maximise Σ w·term.value(h) over the box and the constraints' twins with scipy.
@@ -205,9 +214,13 @@ def scipy_solve(entries: Sequence[tuple[float, Term]], constraints: Sequence[Con
         bounds = list(zip(lower, upper)) + [(0.0, None)] * m
     if starts is None:
         starts = [np.clip(0.0, lower, upper)]
-    best_h, best_value = None, np.inf
-    for x0 in starts:
+    clipped: list[np.ndarray] = []
+    for x0 in starts:  # the same start twice gives the same answer twice
         x0 = np.clip(np.asarray(x0, dtype=float), lower, upper)
+        if not any(np.array_equal(x0, seen) for seen in clipped):
+            clipped.append(x0)
+    best_h, best_value = None, np.inf
+    for x0 in clipped:
         if lifted:
             result = minimize(f, lift(x0), jac=grad, bounds=bounds, constraints=cons, method="SLSQP",
                               options={"ftol": 1e-14, "maxiter": 2000})
@@ -217,17 +230,17 @@ def scipy_solve(entries: Sequence[tuple[float, Term]], constraints: Sequence[Con
                               options={"ftol": 1e-15, "gtol": 1e-12, "maxiter": 15000})
             h = np.clip(result.x, lower, upper)
             # L-BFGS-B can stop early on ill-conditioned quadratics (its relative-reduction test):
-            # polish from its answer and keep the better point — SLSQP (dense, O(n³)) for small
-            # problems, L-BFGS-B restarted (fresh curvature memory) for large ones
-            if n <= SLSQP_POLISH_MAX_INSTRUMENTS:
-                polished = minimize(f_twin, h, jac=grad_twin, bounds=list(zip(lower, upper)), method="SLSQP",
-                                    options={"ftol": 1e-15, "maxiter": 1000})
-            else:
-                polished = minimize(f_twin, h, jac=grad_twin, bounds=list(zip(lower, upper)), method="L-BFGS-B",
-                                    options={"ftol": 1e-15, "gtol": 1e-12, "maxiter": 15000})
-            candidate = np.clip(polished.x, lower, upper)
-            if f_twin(candidate) < f_twin(h):
-                h = candidate
+            # unless its answer is stationary (projected gradient 0 to L-BFGS-B's own gtol), polish from
+            # it and keep the better point — SLSQP (dense, O(n³)) for small problems, L-BFGS-B restarted
+            # (fresh curvature memory) for large ones
+            if not _stationary(h, grad_twin, lower, upper, gtol=1e-12):
+                method, options = (("SLSQP", {"ftol": 1e-15, "maxiter": 1000}) if n <= SLSQP_POLISH_MAX_INSTRUMENTS
+                                   else ("L-BFGS-B", {"ftol": 1e-15, "gtol": 1e-12, "maxiter": 15000}))
+                polished = minimize(f_twin, h, jac=grad_twin, bounds=list(zip(lower, upper)), method=method,
+                                    options=options)
+                candidate = np.clip(polished.x, lower, upper)
+                if f_twin(candidate) < f_twin(h):
+                    h = candidate
         value = f_twin(h)
         if extra and any(twin_violation(c, h, data) > 1e-8 for c in extra):
             continue

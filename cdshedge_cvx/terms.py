@@ -26,6 +26,7 @@ import numpy as np
 from .errors import SpecificationError
 from .estimators import CovarianceEstimator, get_estimator
 from .lifting import ScipyForm
+from .values import set_value
 
 __all__ = [
     "Carry",
@@ -38,6 +39,7 @@ __all__ = [
     "TransactionCost",
     "VariancePenalty",
     "as_objective",
+    "covariance_root",
 ]
 
 
@@ -50,7 +52,9 @@ class Term:
     * ``update(data)`` -- fill them from a :class:`~cdshedge_cvx.periods.PeriodData`;
     * ``expr(h)`` -- the CVXPY expression (must be DPP);
     * ``value(h, data)`` -- the same formula in numpy (the scipy cross-check uses it);
-    * optionally ``gradient(h, data)`` and ``requires`` (the data keys read).
+    * optionally ``gradient(h, data)`` and ``requires`` (the data keys read), ``reset()``
+      (forget state carried between periods) and ``quadratic_form()`` (enables the direct
+      OSQP path for a subtracted convex quadratic term).
     """
 
     #: Data keys the term reads; checked before ``update`` so a missing key names the term.
@@ -64,6 +68,9 @@ class Term:
     def update(self, data: Mapping[str, Any]) -> None:
         """Write the period's values into the Parameters."""
 
+    def reset(self) -> None:
+        """Forget state carried from one period to the next (called when a backtest starts)."""
+
     def expr(self, h: cp.Variable) -> cp.Expression:
         """The CVXPY expression of the term (scalar, DPP)."""
         raise NotImplementedError(f"{type(self).__name__}.expr is not implemented")
@@ -74,6 +81,17 @@ class Term:
 
     def gradient(self, h: np.ndarray, data: Mapping[str, Any]) -> np.ndarray | None:
         """Gradient of :meth:`value` at ``h``, or ``None`` to let scipy use finite differences."""
+        return None
+
+    def quadratic_form(self) -> tuple[np.ndarray, np.ndarray, float] | None:
+        """Optional: (G, g, β) such that, at the current Parameter values, the term equals
+        hᵀ G h + 2 gᵀ h + β (G symmetric positive semidefinite).
+
+        With only such terms (subtracted), linear terms and box limits, the problem is solved by
+        OSQP directly on the condensed QP (see :mod:`cdshedge_cvx.direct_qp`); each period the
+        form is checked against the CVXPY expression at the answer. ``None`` (default): no such
+        form.
+        """
         return None
 
     def scipy_form(self, data: Mapping[str, Any]) -> ScipyForm | None:
@@ -240,7 +258,7 @@ class LinearTerm(Term):
         self.c_ = cp.Parameter(n, name=f"{self.name}.c")
 
     def update(self, data: Mapping[str, Any]) -> None:
-        self.c_.value = np.asarray(self.coefficients(data), dtype=float)
+        set_value(self.c_, self.coefficients(data))
 
     def expr(self, h: cp.Variable) -> cp.Expression:
         return self.c_ @ h
@@ -306,14 +324,44 @@ class Roll(LinearTerm):
                 * np.asarray(data["spread_start"], dtype=float) * data["roll_accrual"])
 
 
+def covariance_root(covariance: np.ndarray) -> np.ndarray:
+    """A square factor R with RᵀR = Σ.
+
+    A PSD Σ is zero in the row and column of a zero diagonal entry (a series that does not
+    move), so only the block of the series that move is factored (thousands of flat instruments
+    stay cheap): by Cholesky (Σ = LLᵀ, R = Lᵀ) when that block is positive definite, otherwise
+    (a window shorter than the number of variables, collinear series) by the eigen-root
+    R = diag(√max(λ, 0)) Vᵀ of Σ = V diag(λ) Vᵀ, which clips the tiny negative eigenvalues
+    rounding leaves in a singular covariance.
+    """
+    root = np.zeros_like(covariance)
+    active = np.flatnonzero(np.diag(covariance) > 0)
+    if not active.size:
+        return root
+    block = covariance[np.ix_(active, active)]
+    try:
+        factor = np.linalg.cholesky(block).T
+    except np.linalg.LinAlgError:
+        eigenvalues, eigenvectors = np.linalg.eigh(block)
+        factor = np.sqrt(np.clip(eigenvalues, 0.0, None))[:, None] * eigenvectors.T
+    if active.size == covariance.shape[0]:
+        return factor
+    root[np.ix_(active, active)] = factor
+    return root
+
+
 class VariancePenalty(Term):
     """Variance of the hedged book over the period (convex: subtract it).
 
     Var(h) = γ · T · [1, hᵀ] Σ [1, hᵀ]ᵀ, with Σ the daily covariance of
     (desk PnL, pnl_scale · fx · Δs) from ``estimator`` on ``risk_desk_pnl``/``risk_changes``
-    and T = ``horizon_rows``. DPP-safe: the Parameters are the factor R (Σ = RᵀR) and the expression
+    and T = ``horizon_rows``. DPP-safe: the Parameters are the factor R (Σ = RᵀR, from
+    :func:`covariance_root`: Cholesky, or the eigen-root when Σ is singular) and the expression
     is ``sum_squares(A h + b)`` with A = √(γT)·R[:, 1:], b = √(γT)·R[:, 0]; γ enters through
-    the Parameter values, so changing it never recompiles.
+    the Parameter values, so changing it never recompiles. In a walk-forward backtest the
+    trailing-window covariance of the sample and EWMA estimators is updated from the previous
+    period's (:class:`~cdshedge_cvx.estimators.RollingCovariance`); :meth:`value` (the numpy
+    twin the scipy cross-check uses) always estimates from scratch.
 
     Parameters
     ----------
@@ -339,29 +387,51 @@ class VariancePenalty(Term):
         self.estimator = estimator
 
     def _covariance(self, data: Mapping[str, Any]) -> np.ndarray:
+        """Σ of (desk, pnl_scale·fx·Δs) from the estimator, computed from scratch (numpy twin)."""
         scale = data["pnl_scale"] * np.asarray(data["fx_rate"], dtype=float)
         observations = np.column_stack([np.asarray(data["risk_desk_pnl"], dtype=float),
                                         scale * np.asarray(data["risk_changes"], dtype=float)])
         return get_estimator(self.estimator).covariance(observations)
+
+    def _tracked_covariance(self, data: Mapping[str, Any]) -> np.ndarray:
+        """The same Σ, updated from the previous period's window when the estimator allows it.
+
+        The running sums are kept on the unscaled (desk PnL, Δs) rows, which do not change
+        from one period to the next, and scaled afterwards: Σ = D Σ_raw D with
+        D = diag(1, pnl_scale·fx) (the sample and EWMA covariances are equivariant under it).
+        """
+        if self.rolling_ is None:
+            return self._covariance(data)
+        raw = np.column_stack([np.asarray(data["risk_desk_pnl"], dtype=float),
+                               np.asarray(data["risk_changes"], dtype=float)])
+        scale = np.concatenate([[1.0], data["pnl_scale"] * np.asarray(data["fx_rate"], dtype=float)])
+        return self.rolling_.covariance(raw) * np.outer(scale, scale)
 
     def setup(self, n: int) -> None:
         if self.gamma < 0 or not np.isfinite(self.gamma):
             raise SpecificationError(f"VariancePenalty: gamma must be finite and >= 0, got {self.gamma}")
         self.A_ = cp.Parameter((n + 1, n), name="VariancePenalty.A")
         self.b_ = cp.Parameter(n + 1, name="VariancePenalty.b")
+        self.rolling_ = get_estimator(self.estimator).rolling()
+
+    def reset(self) -> None:
+        if self.rolling_ is not None:
+            self.rolling_.reset()
 
     def update(self, data: Mapping[str, Any]) -> None:
-        cov = self._covariance(data)
-        # R with Σ = RᵀR. A PSD Σ is zero in the row and column of a zero diagonal entry, so only
-        # the block of series that move is factored (thousands of flat instruments stay cheap).
-        root = np.zeros_like(cov)
-        active = np.flatnonzero(np.diag(cov) > 0)
-        if active.size:
-            eigenvalues, eigenvectors = np.linalg.eigh(cov[np.ix_(active, active)])
-            root[np.ix_(active, active)] = np.sqrt(np.clip(eigenvalues, 0.0, None))[:, None] * eigenvectors.T
-        scale = np.sqrt(self.gamma * data["horizon_rows"])
-        self.A_.value = scale * root[:, 1:]
-        self.b_.value = scale * root[:, 0]
+        covariance = self._tracked_covariance(data)
+        root = covariance_root(covariance)
+        weight = self.gamma * data["horizon_rows"]
+        scale = np.sqrt(weight)
+        set_value(self.A_, scale * root[:, 1:])
+        set_value(self.b_, scale * root[:, 0])
+        self.gram_ = weight * covariance
+
+    def quadratic_form(self) -> tuple[np.ndarray, np.ndarray, float]:
+        """(G, g, β) = γT·(Σ_hh, Σ_h0, Σ_00) from the covariance whose factor fills ``A_``, ``b_``
+        (so hᵀGh + 2gᵀh + β = ‖A h + b‖² up to rounding; no matrix product needed)."""
+        gram = self.gram_
+        return gram[1:, 1:], gram[1:, 0], float(gram[0, 0])
 
     def expr(self, h: cp.Variable) -> cp.Expression:
         return cp.sum_squares(self.A_ @ h + self.b_)

@@ -7,9 +7,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from prototype_reference import run_prototype
 
 import cdshedge_cvx as ch
+from benchmarks.prototype import run_prototype
 from cdshedge_cvx.cli import main
 
 SEED_REFERENCE = Path(__file__).resolve().parents[1] / "tests" / "data" / "seed_reference_monthly.csv"

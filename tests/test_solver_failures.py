@@ -19,6 +19,7 @@ import cdshedge_cvx as ch
 DATA = Path(__file__).parent / "data" / "valid"
 FIRST_PERIOD = "2021-01-08"  # W-FRI periods of the valid files end 2021-01-08 and 2021-01-13
 VARIANCE = ch.HedgePnL() - ch.Carry() - 5.0 * ch.VariancePenalty()
+CVXPY_PATH = {"direct_qp": False}  # these tests are about CVXPY's solve (the direct QP's: test_fast_paths)
 
 
 @pytest.fixture(scope="module")
@@ -76,7 +77,7 @@ def test_a_failing_solver_falls_back_and_says_so(market, universe) -> None:
     reference = ch.backtest(market, universe, VARIANCE, horizon="W-FRI")
     assert set(reference.solver_info["solver"]) == {"OSQP"}
     # one OSQP iteration cannot converge: the documented fallback (CLARABEL) answers
-    result = ch.backtest(market, universe, VARIANCE, horizon="W-FRI", solver_options={"max_iter": 1})
+    result = ch.backtest(market, universe, VARIANCE, horizon="W-FRI", solver_options={"max_iter": 1}, **CVXPY_PATH)
     info = result.solver_info
     assert set(info["solver"]) == {"CLARABEL"}
     assert all(text.startswith("OSQP: status") for text in info["fallback"])
@@ -110,7 +111,7 @@ def test_an_answer_that_breaks_the_limits_is_refused(market, universe, monkeypat
             variable.save_value(corruption(np.asarray(variable.value)))  # bypasses CVXPY's own checks
 
     _patched_solve(monkeypatch, corrupt)
-    result = ch.backtest(market, universe, VARIANCE, horizon="W-FRI")
+    result = ch.backtest(market, universe, VARIANCE, horizon="W-FRI", **CVXPY_PATH)
     assert set(result.solver_info["solver"]) == {"CLARABEL"}
     assert all(recorded in text for text in result.solver_info["fallback"])
     lower, upper = universe.lower, universe.upper
@@ -123,7 +124,7 @@ def test_when_every_solver_fails_the_error_names_the_period(market, universe, mo
 
     monkeypatch.setattr(cp.Problem, "solve", fail)
     with pytest.raises(ch.SolverError) as info:
-        ch.backtest(market, universe, VARIANCE, horizon="W-FRI")
+        ch.backtest(market, universe, VARIANCE, horizon="W-FRI", **CVXPY_PATH)
     message = str(info.value)
     assert f"period {FIRST_PERIOD}: no solver found an optimal hedge" in message
     for solver in ("OSQP", "CLARABEL", "SCS"):
@@ -136,7 +137,7 @@ def test_inaccurate_status_is_a_failure_not_an_answer(market, universe, monkeypa
 
     _patched_solve(monkeypatch, inaccurate)
     with pytest.raises(ch.SolverError, match=f"period {FIRST_PERIOD}: .*OSQP: status optimal_inaccurate"):
-        ch.backtest(market, universe, VARIANCE, horizon="W-FRI")
+        ch.backtest(market, universe, VARIANCE, horizon="W-FRI", **CVXPY_PATH)
 
 
 BROKEN_TERM = '''

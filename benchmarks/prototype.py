@@ -1,6 +1,7 @@
 """The prototype notebook cell, kept verbatim except that HORIZON is a parameter and pandas 3
 needs 'ME'/'QE'/'YE'. It regenerates its own data with ``np.random.seed(42)``: an independent
-reference for both the package's seed example data and its seed conventions."""
+reference for both the package's seed example data and its seed conventions (the seed
+reproduction tests), and the baseline the benchmarks time (``python -m benchmarks``)."""
 
 from __future__ import annotations
 

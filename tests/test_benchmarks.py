@@ -1,0 +1,26 @@
+"""Smoke test of the benchmarks (``python -m benchmarks``) at tiny sizes, so they cannot rot.
+No timing is asserted; the bare-OSQP floor must solve the same QP as the package."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from benchmarks import suite
+
+
+def test_the_smallest_cases_run_and_report():
+    results = {"machine": suite.machine()}
+    results["scale"] = suite.bench_scale(n=6, periods=5, window=30)
+    scale = results["scale"]
+    assert scale["periods"] == 5 and scale["paths"] == {"direct-qp": 5}
+    assert scale["max_gap_to_floor"] < 1e-6  # numpy's np.cov QP solved by bare OSQP = the package's answer
+    assert set(scale["profile"]) == {label for label, _, _ in suite._PROFILE_ROWS}
+    results["frontier"] = suite.bench_frontier(gammas=3, dask=False)
+    results["startup"] = suite.bench_startup(repeats=1)
+    results["memory"] = suite.run_child("memory", "--n", "5", "--periods", "4", "--window", "30")
+    assert results["memory"]["periods"] == 4 and results["memory"]["memory_peak_mb"] > 0
+    prototype = suite.prototype_child(cross_check=False, repeats=1)
+    assert prototype["periods"] == 48 and prototype["max_allocation_gap"] < 1e-6
+    text = suite.report(results, elapsed=1.0)
+    assert "RATIOS" in text and "scale, time per period" in text and "peak memory" in text
+    assert np.isfinite(scale["scale_ratio"])
