@@ -118,6 +118,20 @@ def _parameters_finite(parameters: Sequence[cp.Parameter]) -> str | None:
     return None
 
 
+def _update_part(what: str, part: Any, data: Mapping[str, Any], period: object) -> None:
+    """``part.update(data)`` for a term or constraint; every failure names ``what`` and the period."""
+    missing = [key for key in part.requires if key not in data]
+    if missing:
+        raise DataError(f"{what}, period {period}: needs data key(s) {missing} that the period data does not "
+                        "have; pass them with extra= or check its 'requires'")
+    try:
+        part.update(data)
+    except CdsHedgeError as exc:
+        raise type(exc)(f"{what}, period {period}: {exc}") from exc
+    except Exception as exc:
+        raise SpecificationError(f"{what}, period {period}: update() failed: {type(exc).__name__}: {exc}") from exc
+
+
 class HedgeProblem:
     """A hedge objective and its limits compiled once, solved per period.
 
@@ -304,31 +318,12 @@ class HedgeProblem:
         period = data.get("period", "?")
         self.data_ = data
         for label, (_, term), parameters in zip(self.labels_, self.entries_, self.term_parameters_):
-            missing = [key for key in term.requires if key not in data]
-            if missing:
-                raise DataError(f"term {label}, period {period}: needs data key(s) {missing} that the period "
-                                "data does not have; pass them with extra= or check the term's 'requires'")
-            try:
-                term.update(data)
-            except CdsHedgeError as exc:
-                raise type(exc)(f"term {label}, period {period}: {exc}") from exc
-            except Exception as exc:
-                raise SpecificationError(f"term {label}, period {period}: update() failed: "
-                                         f"{type(exc).__name__}: {exc}") from exc
+            _update_part(f"term {label}", term, data, period)
             problem = _parameters_finite(parameters)
             if problem:
                 raise DataError(f"term {label}, period {period}: {problem} after update(); check its data")
         for constraint in self.constraints_:
-            missing = [key for key in constraint.requires if key not in data]
-            if missing:
-                raise DataError(f"constraint {constraint.name}, period {period}: needs data key(s) {missing}")
-            try:
-                constraint.update(data)
-            except CdsHedgeError as exc:
-                raise type(exc)(f"constraint {constraint.name}, period {period}: {exc}") from exc
-            except Exception as exc:
-                raise SpecificationError(f"constraint {constraint.name}, period {period}: update() failed: "
-                                         f"{type(exc).__name__}: {exc}") from exc
+            _update_part(f"constraint {constraint.name}", constraint, data, period)
         box = self._box()
         lower, upper = box.lower_.value, box.upper_.value
         bad = np.flatnonzero(lower > upper)
