@@ -156,7 +156,8 @@ def _sweep(market: Any, universe: Any, objective: Any, gammas: Sequence[float],
     start = time.perf_counter()
     problem = HedgeProblem(universe, default_objective() if objective is None else objective,
                            kwargs.pop("constraints", ()), solver=kwargs.pop("solver", None), solver_options=options,
-                           closed_form=kwargs.pop("closed_form", True)).build()
+                           closed_form=kwargs.pop("closed_form", True),
+                           direct_qp=kwargs.pop("direct_qp", True)).build()
     build_time = time.perf_counter() - start
     index = _variance_entry(problem)
     term = problem.entries_[index][1]

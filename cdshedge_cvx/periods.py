@@ -290,6 +290,9 @@ class PeriodBuilder:
             raise SpecificationError(f"unknown mode {mode!r}; use 'hindsight' or 'walk-forward'")
         if window < 2 or min_history < 2:
             raise SpecificationError("window and min_history must be at least 2 observations")
+        if mode == "walk-forward" and window < min_history:
+            raise SpecificationError(f"window ({window}) is shorter than min_history ({min_history}): every risk "
+                                     "sample would have fewer observations than required; raise the window")
         self.universe = universe
         self.conventions = conventions
         self.mode = mode

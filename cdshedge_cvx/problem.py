@@ -477,7 +477,7 @@ class HedgeProblem:
             label = self.labels_[k]
             parts = (float(h @ G @ h), 2.0 * float(g @ h), beta)
             direct = weight * sum(parts)
-            tolerance = 1e-9 * abs(weight) * (sum(abs(x) for x in parts) + 1e-12)
+            tolerance = 1e-7 * abs(weight) * (sum(abs(x) for x in parts) + 1e-12)
             if not abs(direct - solution.terms[label]) <= tolerance:
                 raise SpecificationError(f"term {label}: quadratic_form() gives {direct!r} at the optimum but its "
                                          f"CVXPY expression {solution.terms[label]!r}; they must be the same function")
@@ -557,7 +557,12 @@ class HedgeProblem:
                 continue
             box = self._box()
             h = np.clip(h, box.lower_.value, box.upper_.value)
-            duals = {c.name: c.shadow_price() for c in self.constraints_}
+            duals: dict[str, Any] = {}
+            for constraint in self.constraints_:  # two limits of one type keep both prices (GrossLimit#2)
+                label, k = constraint.name, 2
+                while label in duals:
+                    label, k = f"{constraint.name}#{k}", k + 1
+                duals[label] = constraint.shadow_price()
             return self._solution(period, h, status, solver, "solver", failures, duals)
         raise SolverError(f"period {period}: no solver found an optimal hedge ({'; '.join(failures)}); "
                           "check the data of the period, or try another --solver")

@@ -69,7 +69,7 @@ class HedgeResult:
         Box limits' shadow price per instrument (d optimum / d shift of the box), then one
         column per other constraint.
     solver_info : DataFrame
-        status, solver, path (closed-form / solver), solve_time (s), fallback.
+        status, solver, path (closed-form / direct-qp / solver), solve_time (s), fallback.
     cross_check : DataFrame
         scipy objective, objective gap, twin gap, allocation gap, ok, message (empty if off).
     pnl : DataFrame

@@ -187,3 +187,16 @@ def test_cli_limit_flags(capsys, tmp_path):
 
 def _has_example_market() -> bool:
     return getattr(ch.examples, "market", None) is not None
+
+
+def test_two_limits_of_one_type_keep_both_shadow_prices():
+    market, universe = ch.examples.market()
+    result = ch.backtest(market, universe, ch.HedgePnL() - ch.Carry() - 0.05 * ch.VariancePenalty(),
+                         constraints=[ch.GrossLimit(0.5), ch.GrossLimit(0.4)], mode="walk-forward", horizon="Q",
+                         direct_qp=False, cross_check=False)
+    prices = result.shadow_prices
+    assert {"GrossLimit", "GrossLimit#2"} <= set(prices.columns)
+    binding = result.allocations.abs().sum(axis=1) > 0.4 - 1e-7  # the tighter cap binds in these periods
+    assert binding.any()
+    assert (prices.loc[binding, "GrossLimit#2"] > 1e-6).all()     # the 0.4 cap carries the price
+    np.testing.assert_allclose(prices["GrossLimit"], 0.0, atol=1e-6)  # the looser 0.5 cap never binds
