@@ -26,6 +26,7 @@ import numpy as np
 from .errors import SpecificationError
 from .estimators import CovarianceEstimator, get_estimator
 from .lifting import ScipyForm
+from .periods import PeriodData
 from .values import set_value
 
 __all__ = [
@@ -387,11 +388,22 @@ class VariancePenalty(Term):
         self.estimator = estimator
 
     def _covariance(self, data: Mapping[str, Any]) -> np.ndarray:
-        """Σ of (desk, pnl_scale·fx·Δs) from the estimator, computed from scratch (numpy twin)."""
+        """Σ of (desk, pnl_scale·fx·Δs) from the estimator, computed from scratch (numpy twin).
+
+        Remembered for the last :class:`~cdshedge_cvx.periods.PeriodData` seen (immutable), so the
+        scipy cross-check's many evaluations of :meth:`value`/:meth:`gradient` estimate it once
+        per period; any other mapping is estimated afresh on every call.
+        """
+        cached = getattr(self, "twin_cache_", None)
+        if cached is not None and cached[0] is data:
+            return cached[1]
         scale = data["pnl_scale"] * np.asarray(data["fx_rate"], dtype=float)
         observations = np.column_stack([np.asarray(data["risk_desk_pnl"], dtype=float),
                                         scale * np.asarray(data["risk_changes"], dtype=float)])
-        return get_estimator(self.estimator).covariance(observations)
+        covariance = get_estimator(self.estimator).covariance(observations)
+        if isinstance(data, PeriodData):
+            self.twin_cache_ = (data, covariance)
+        return covariance
 
     def _tracked_covariance(self, data: Mapping[str, Any]) -> np.ndarray:
         """The same Σ, updated from the previous period's window when the estimator allows it.

@@ -38,3 +38,19 @@ def test_hedge_effectiveness_and_turnover_by_hand(result):
     h = result.allocations.to_numpy()
     moves = np.abs(np.diff(np.vstack([np.zeros(h.shape[1]), h]), axis=0)).sum(axis=1)
     np.testing.assert_allclose(result.turnover().to_numpy(), moves)
+
+
+def test_variance_twin_cache_never_serves_another_periods_covariance(result):
+    """The numpy twin remembers Σ for the last PeriodData only; a replaced period or a plain dict
+    (mutable) is always estimated afresh."""
+    term = ch.VariancePenalty(gamma=2.0)
+    data = result.records[3].data
+    h = np.full(len(result.universe), 0.1)
+    first = term.value(h, data)
+    assert term.value(h, data) == first                        # same object: cached
+    doubled = data.replace(risk_changes=2.0 * np.asarray(data["risk_changes"]))
+    assert term.value(h, doubled) != pytest.approx(first)      # new object: recomputed
+    plain = dict(data)
+    before = term.value(h, plain)
+    plain["risk_desk_pnl"] = 3.0 * np.asarray(plain["risk_desk_pnl"])
+    assert term.value(h, plain) != pytest.approx(before)       # mutable mapping: never cached
