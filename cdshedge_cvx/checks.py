@@ -201,6 +201,15 @@ class _Subject:
         return ContractViolation(message, subject=self.name, check=check, period=period,
                                  h=None if h is None else np.asarray(h, dtype=float).copy())
 
+    def probe(self, n: int, what: str, build: Any) -> Any:
+        """``build(clone, h)`` on a freshly set-up clone of the subject; a failure is the 'build' check."""
+        clone = self.subject.clone()
+        try:
+            clone.setup(n)
+            return build(clone, cp.Variable(n, name="h"))
+        except Exception as exc:
+            raise self.fail("build", f"setup({n})/{what} raised {type(exc).__name__}: {exc}") from exc
+
     def refuses(self, problem: HedgeProblem, data: PeriodData) -> bool:
         """Write the period into ``problem``; True when the subject refuses it with a DataError of its own.
 
@@ -290,12 +299,7 @@ class _TermChecker(_Subject):
 
     # static: DCP, DPP, sign, build ---------------------------------------------------------
     def _curvature(self, n: int) -> str:
-        probe = self.subject.clone()
-        try:
-            probe.setup(n)
-            expression = probe.expr(cp.Variable(n, name="h"))
-        except Exception as exc:
-            raise self.fail("build", f"setup({n})/expr(h) raised {type(exc).__name__}: {exc}") from exc
+        expression = self.probe(n, "expr(h)", lambda term, h: term.expr(h))
         if isinstance(expression, (int, float, np.number)):
             expression = cp.Constant(float(expression))
         if not isinstance(expression, cp.Expression):
@@ -470,12 +474,7 @@ class _ConstraintChecker(_Subject):
         self.last_refusal = ""
 
     def _static(self, n: int) -> None:
-        probe = self.subject.clone()
-        try:
-            probe.setup(n)
-            built = list(probe.constraints(cp.Variable(n, name="h")))
-        except Exception as exc:
-            raise self.fail("build", f"setup({n})/constraints(h) raised {type(exc).__name__}: {exc}") from exc
+        built = self.probe(n, "constraints(h)", lambda constraint, h: list(constraint.constraints(h)))
         for item in built:
             if not isinstance(item, cp.constraints.constraint.Constraint):
                 raise self.fail("build", f"constraints(h) must return CVXPY constraints, got {item!r}")
