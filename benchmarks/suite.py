@@ -103,7 +103,7 @@ def prototype_child(cross_check: bool, repeats: int = 3) -> dict[str, Any]:
     from benchmarks.prototype import run_prototype
 
     # imports are timed apart: the prototype's baseline has its own (pandas, scipy) done too
-    importlib.import_module("cdshedge_cvx.backtest")  # CVXPY, scipy.optimize
+    importlib.import_module("cdshedge_cvx.engine._backtest")  # CVXPY, scipy.optimize
     imports = time.perf_counter() - start
     market, universe = ch.examples.seed()
     start = time.perf_counter()
@@ -140,8 +140,8 @@ def _floor_data(market: Any, universe: Any, window: int, gamma: float) -> list[t
     import numpy as np
 
     import cdshedge_cvx as ch
-    from cdshedge_cvx.conventions import get_conventions
-    from cdshedge_cvx.periods import PeriodBuilder
+    from cdshedge_cvx.credit._conventions import get_conventions
+    from cdshedge_cvx.periods._periods import PeriodBuilder
 
     builder = PeriodBuilder(market.for_universe(universe), market.desk_pnl, universe, get_conventions("market"),
                             "W-FRI", "walk-forward", window=window, min_history=window)
@@ -163,8 +163,8 @@ def osqp_floor(data: Sequence[tuple[Any, Any]], lower: Any, upper: Any) -> tuple
     import osqp
     import scipy.sparse as sp
 
-    from cdshedge_cvx.direct_qp import silenced_stdout
-    from cdshedge_cvx.problem import DEFAULT_SOLVER_OPTIONS
+    from cdshedge_cvx.solve._direct_qp import silenced_stdout
+    from cdshedge_cvx.solve._problem import DEFAULT_SOLVER_OPTIONS
 
     n = len(lower)
     columns, rows = np.tril_indices(n)
@@ -366,8 +366,8 @@ def _worker_cpu(client: Any) -> float:
 def _warm_worker() -> bool:
     import importlib
 
-    importlib.import_module("cdshedge_cvx.backtest")
-    importlib.import_module("cdshedge_cvx.frontier")
+    importlib.import_module("cdshedge_cvx.engine._backtest")
+    importlib.import_module("cdshedge_cvx.engine._frontier")
     return True
 
 
@@ -425,7 +425,7 @@ def memory_child(n: int, periods: int, window: int) -> dict[str, Any]:
     import cdshedge_cvx as ch
     from benchmarks.cases import scale_market, scale_objective
 
-    importlib.import_module("cdshedge_cvx.backtest")
+    importlib.import_module("cdshedge_cvx.engine._backtest")
     market, universe = scale_market(n, periods, window)
     kwargs = {"horizon": "W-FRI", "mode": "walk-forward", "window": window, "min_history": window,
               "cross_check": False, "progress": False}

@@ -11,8 +11,6 @@ Names are imported lazily (PEP 562) so ``cdshedge --help`` starts without import
 from __future__ import annotations
 
 import importlib
-import sys
-import types
 from typing import Any
 
 __version__ = "0.1.0"
@@ -22,27 +20,25 @@ _EXPORTS = {
     "CdsHedgeError": "errors", "DataError": "errors", "SpecificationError": "errors", "SolverError": "errors",
     "InfeasibleError": "errors", "CrossCheckError": "errors", "CrossCheckWarning": "errors",
     # instruments and data
-    "Instrument": "instruments", "Universe": "instruments", "standard_universe": "instruments",
-    "MarketData": "market", "Conventions": "conventions", "SEED": "conventions", "MARKET": "conventions",
-    "get_conventions": "conventions", "PeriodData": "periods", "normalise_horizon": "periods",
+    "Instrument": "market", "Universe": "market", "standard_universe": "market", "MarketData": "market",
+    "Conventions": "credit", "SEED": "credit", "MARKET": "credit", "get_conventions": "credit",
+    "PeriodData": "periods", "normalise_horizon": "periods",
     # analytics
-    "rpv01": "analytics", "cs01_to_notional": "analytics", "notional_to_cs01": "analytics",
-    "jump_to_default": "analytics", "premium_accrued": "analytics",
+    "rpv01": "credit", "cs01_to_notional": "credit", "notional_to_cs01": "credit",
+    "jump_to_default": "credit", "premium_accrued": "credit",
     # model
-    "Term": "terms", "Objective": "terms", "LinearTerm": "terms", "HedgePnL": "terms", "Carry": "terms",
-    "Roll": "terms", "VariancePenalty": "terms", "TransactionCost": "terms", "RollDateCost": "terms",
-    "Constraint": "constraints", "BoxLimits": "constraints", "GrossLimit": "constraints", "NetLimit": "constraints",
-    "JumpToDefaultLimit": "constraints", "TurnoverLimit": "constraints",
-    "CovarianceEstimator": "estimators", "SampleCovariance": "estimators",
-    "EWMACovariance": "estimators", "LedoitWolfCovariance": "estimators", "get_estimator": "estimators",
-    "RollingCovariance": "estimators",
-    "ScipyForm": "lifting", "frontier": "frontier", "Frontier": "frontier",
-    "HedgeProblem": "problem", "PeriodSolution": "problem",
-    "backtest": "backtest", "default_objective": "backtest", "HedgeResult": "result",
-    "scipy_solve": "reference", "cross_check": "reference",
-    "run_many": "parallel", "local_dask_client": "parallel", "as_jobs": "parallel",
+    "Term": "model", "Objective": "model", "LinearTerm": "model", "HedgePnL": "model", "Carry": "model",
+    "Roll": "model", "VariancePenalty": "model", "TransactionCost": "model", "RollDateCost": "model",
+    "Constraint": "model", "BoxLimits": "model", "GrossLimit": "model", "NetLimit": "model",
+    "JumpToDefaultLimit": "model", "TurnoverLimit": "model", "ScipyForm": "model",
+    "CovarianceEstimator": "risk", "SampleCovariance": "risk", "EWMACovariance": "risk",
+    "LedoitWolfCovariance": "risk", "get_estimator": "risk", "RollingCovariance": "risk",
+    "HedgeProblem": "solve", "PeriodSolution": "solve",
+    "scipy_solve": "crosscheck", "cross_check": "crosscheck",
+    "frontier": "engine", "Frontier": "engine", "backtest": "engine", "default_objective": "engine",
+    "HedgeResult": "engine", "run_many": "engine", "local_dask_client": "engine", "as_jobs": "engine",
     # figures and reports
-    "write_report": "report", "report_html": "report", "save_figure": "plots",
+    "write_report": "reporting", "report_html": "reporting", "save_figure": "reporting",
 }
 _SUBMODULES = ("examples", "testing", "analytics", "calendars", "io", "cli")
 
@@ -63,20 +59,3 @@ def __getattr__(name: str) -> Any:
 
 def __dir__() -> list[str]:
     return sorted(set(globals()) | set(__all__))
-
-
-class _Package(types.ModuleType):
-    """Keeps ``ch.backtest`` and ``ch.frontier`` the functions once their submodules are imported.
-
-    Importing a submodule sets it as an attribute of the package; for the names exported from a
-    submodule of the same name the function is stored instead of the module.
-    """
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        if (isinstance(value, types.ModuleType) and _EXPORTS.get(name) == name
-                and value.__name__ == f"{__name__}.{name}" and hasattr(value, name)):
-            value = getattr(value, name)
-        super().__setattr__(name, value)
-
-
-sys.modules[__name__].__class__ = _Package

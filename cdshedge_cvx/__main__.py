@@ -1,5 +1,5 @@
 """``python -m cdshedge_cvx`` is the ``cdshedge`` command."""
 
-from .cli import entry_point
+from cdshedge_cvx.cli._main import entry_point
 
 entry_point()

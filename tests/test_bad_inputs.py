@@ -201,7 +201,8 @@ def test_exit_code_by_error_kind(error: str, code: int, monkeypatch, capsys) -> 
     """The mapping of the error tree to exit codes; a multi-line message is printed as one line."""
     import builtins
 
-    from cdshedge_cvx import cli, errors
+    from cdshedge_cvx import errors
+    from cdshedge_cvx.cli import _main as cli
 
     kind = getattr(errors, error, None) or getattr(builtins, error)
 

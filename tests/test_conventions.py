@@ -17,8 +17,8 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import cdshedge_cvx as ch
-from cdshedge_cvx.periods import PeriodBuilder
-from cdshedge_cvx.rolls import remaining_maturity, roll_counts, roll_dates
+from cdshedge_cvx.credit._rolls import remaining_maturity, roll_counts, roll_dates
+from cdshedge_cvx.periods._periods import PeriodBuilder
 from cdshedge_cvx.testing import period_data, universes
 
 K_ACT360 = 365.25 / 360.0  # premium accrued per model year, ACT/360
@@ -162,7 +162,7 @@ def test_variance_is_in_reporting_currency():
 
 
 def test_jump_to_default_limit_is_in_reporting_currency():
-    from cdshedge_cvx.constraints import jump_to_default_per_cs01
+    from cdshedge_cvx.model._limits import jump_to_default_per_cs01
 
     data = _march()
     # 1 €mm/bp of MAIN at 55 bp, 5 y: notional 1/(RPV01·1e-4) € mm, one of 125 names at R = 0.4, in USD at 1.08
@@ -384,7 +384,7 @@ def test_rollcost_keeps_a_small_edge_out_of_the_hedge():
 
 
 def test_objective_parser_knows_rollcost():
-    from cdshedge_cvx.objective_parser import parse_objective
+    from cdshedge_cvx.model._parser import parse_objective
 
     objective = parse_objective("pnl - carry - roll - 2*rollcost")
     assert [t.name for t in objective.terms][-1] == "RollDateCost"
@@ -435,7 +435,7 @@ def test_period_builder_records_units_and_roll_counts_for_every_period():
 # the example market
 # ------------------------------------------------------------------------------------------
 def test_example_market_carries_roll_jumps_fx_and_the_standard_universe():
-    from cdshedge_cvx.data.synthetic import generate_market
+    from cdshedge_cvx.datasets._synthetic import generate_market
 
     market, universe = ch.examples.market(seed=0)
     synthetic = generate_market(0)
@@ -466,7 +466,7 @@ def test_remaining_maturity_agrees_with_calendars_years_to_maturity_away_from_ro
 
 
 def test_a_period_not_made_by_the_builder_gets_its_own_schedule():
-    from cdshedge_cvx.periods import Period
+    from cdshedge_cvx.periods._periods import Period
 
     market = ch.MarketData(SPREADS, DESK, fx=EURUSD)
     universe = _universe()

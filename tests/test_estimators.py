@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from sklearn.covariance import ledoit_wolf
 
 import cdshedge_cvx as ch
-from cdshedge_cvx.estimators import EWMACovariance, LedoitWolfCovariance, SampleCovariance, get_estimator
+from cdshedge_cvx.risk._estimators import EWMACovariance, LedoitWolfCovariance, SampleCovariance, get_estimator
 from cdshedge_cvx.testing import cs01_vectors, period_data, universes
 
 

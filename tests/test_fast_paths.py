@@ -16,17 +16,17 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import cdshedge_cvx as ch
-from cdshedge_cvx import calendars
 from cdshedge_cvx.analytics import rpv01
-from cdshedge_cvx.conventions import get_conventions
-from cdshedge_cvx.direct_qp import DirectQP
-from cdshedge_cvx.estimators import EWMACovariance, RollingCovariance, SampleCovariance
-from cdshedge_cvx.periods import PeriodBuilder
-from cdshedge_cvx.reference import _stationary
-from cdshedge_cvx.rolls import remaining_maturity, roll_counts
-from cdshedge_cvx.terms import covariance_root
+from cdshedge_cvx.credit import _calendars as calendars
+from cdshedge_cvx.credit._conventions import get_conventions
+from cdshedge_cvx.credit._rolls import remaining_maturity, roll_counts
+from cdshedge_cvx.crosscheck._reference import _stationary
+from cdshedge_cvx.model._terms import covariance_root
+from cdshedge_cvx.model._values import set_value
+from cdshedge_cvx.periods._periods import PeriodBuilder
+from cdshedge_cvx.risk._estimators import EWMACovariance, RollingCovariance, SampleCovariance
+from cdshedge_cvx.solve._direct_qp import DirectQP
 from cdshedge_cvx.testing import period_data, universes
-from cdshedge_cvx.values import set_value
 
 QUADRATIC = {
     "variance": lambda: ch.HedgePnL() - ch.Carry() - ch.Roll() - 3.0 * ch.VariancePenalty(),

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 import cdshedge_cvx as ch
 from cdshedge_cvx.cli import main
-from cdshedge_cvx.constraints import jump_to_default_per_cs01
+from cdshedge_cvx.model._limits import jump_to_default_per_cs01
 from cdshedge_cvx.testing import period_data, universes
 
 OBJECTIVE = ch.HedgePnL() - ch.Carry() - ch.Roll() - ch.VariancePenalty()
@@ -162,7 +162,7 @@ def test_cli_limit_flags(capsys, tmp_path):
                  "--objective=-variance", "--gross-limit", "1.2", "--net-limit", ",1.0", "--turnover-limit",
                  "0.5", "--jtd-limit", "12", "--out", str(out), "--quiet"]) if _has_example_market() else None
     if code is None:  # the example market is not available in this build: use the files route
-        from cdshedge_cvx.frontier import example_market
+        from cdshedge_cvx.engine._frontier import example_market
 
         market, _, _ = example_market()
         spreads, desk = tmp_path / "s.csv", tmp_path / "d.csv"

@@ -20,8 +20,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import cdshedge_cvx as ch
-from cdshedge_cvx.instruments import INSTRUMENT_COLUMNS
-from cdshedge_cvx.market import MAX_SPREAD_BP, MIN_COLUMN_MAX_BP
+from cdshedge_cvx.market._instruments import INSTRUMENT_COLUMNS
+from cdshedge_cvx.market._market_data import MAX_SPREAD_BP, MIN_COLUMN_MAX_BP
 
 FUZZ = settings(max_examples=150)
 

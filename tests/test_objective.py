@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import cdshedge_cvx as ch
-from cdshedge_cvx.objective_parser import parse_objective
+from cdshedge_cvx.model._parser import parse_objective
 
 
 class Convex(ch.Term):

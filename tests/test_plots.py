@@ -18,7 +18,7 @@ from matplotlib.text import Text
 
 import cdshedge_cvx as ch
 from cdshedge_cvx.errors import DataError, SpecificationError
-from cdshedge_cvx.plots import FONT, figure_bytes, plot_frontier, plot_result, save_figure
+from cdshedge_cvx.reporting._plots import FONT, figure_bytes, plot_frontier, plot_result, save_figure
 
 
 @pytest.fixture(scope="module")

@@ -16,10 +16,10 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 import cdshedge_cvx as ch
-from cdshedge_cvx import progress
+from cdshedge_cvx.engine import _progress as progress
 
 # a bar at once (no half-second delay), then the CLI: what a long run does on a terminal
-_CLI = ("import cdshedge_cvx.progress as p; p.DELAY_S = 0.0; from cdshedge_cvx.cli import main; "
+_CLI = ("import cdshedge_cvx.engine._progress as p; p.DELAY_S = 0.0; from cdshedge_cvx.cli import main; "
         "raise SystemExit(main({}))")
 RUN = ["run", "--no-cross-check"]
 FRONTIER = ["frontier", "--example", "seed", "--gammas", "0.1,1", "--no-cross-check", "--horizon", "Q"]

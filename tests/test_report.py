@@ -23,7 +23,7 @@ import pytest
 
 import cdshedge_cvx as ch
 from cdshedge_cvx.errors import DataError, SpecificationError
-from cdshedge_cvx.report import REPORT_SECTIONS, command_line, input_checksums, report_html, write_report
+from cdshedge_cvx.reporting._report import REPORT_SECTIONS, command_line, input_checksums, report_html, write_report
 
 VOID = {"meta", "img", "br", "hr", "link", "input", "col", "wbr"}
 
@@ -182,7 +182,7 @@ def test_report_is_byte_identical_on_rerun(result, market, tmp_path):
 def test_a_failed_report_leaves_no_file(result, tmp_path, monkeypatch):
     target = tmp_path / "report.html"
     target.write_text("previous report")
-    import cdshedge_cvx.report as report
+    import cdshedge_cvx.reporting._report as report
 
     def broken(*args, **kwargs):
         raise RuntimeError("figure failed")

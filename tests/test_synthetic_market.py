@@ -16,7 +16,7 @@ from cdshedge_cvx.calendars import (
     us_business_days,
     years_to_maturity,
 )
-from cdshedge_cvx.data.synthetic import INSTRUMENTS, SyntheticMarket, generate_market
+from cdshedge_cvx.datasets._synthetic import INSTRUMENTS, SyntheticMarket, generate_market
 
 COLUMNS = ["CDX IG", "CDX HY", "iTraxx Main", "iTraxx Xover"]
 US, EU = ["CDX IG", "CDX HY"], ["iTraxx Main", "iTraxx Xover"]

@@ -12,7 +12,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import cdshedge_cvx as ch
-from cdshedge_cvx._generation import RandomSource, make_period_data, make_universe
 from cdshedge_cvx.testing import (
     ContractViolation,
     check_constraint,
@@ -23,6 +22,7 @@ from cdshedge_cvx.testing import (
     period_data,
     universes,
 )
+from cdshedge_cvx.testing._generation import RandomSource, make_period_data, make_universe
 
 BUILTIN_TERMS = [ch.HedgePnL, ch.Carry, ch.Roll, ch.VariancePenalty, ch.TransactionCost]
 BUILTIN_CONSTRAINTS = [ch.BoxLimits, ch.GrossLimit, ch.NetLimit, ch.JumpToDefaultLimit, ch.TurnoverLimit]

@@ -11,8 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import cdshedge_cvx as ch
-from cdshedge_cvx.objective_parser import parse_objective
-from cdshedge_cvx.periods import PeriodBuilder
+from cdshedge_cvx.model._parser import parse_objective
+from cdshedge_cvx.periods._periods import PeriodBuilder
 
 
 # OLS contract ------------------------------------------------------------------------------------
@@ -157,7 +157,7 @@ def test_no_look_ahead(seed, cut, kind, conventions, change, on_a_base_date):
 def test_walk_forward_min_variance_on_the_synthetic_market_is_believable():
     """Realised, out-of-sample effectiveness of monthly minimum-variance hedging on the synthetic desk
     (R² of daily desk PnL on spread changes about 0.6–0.8) with limits wide enough for its exposures."""
-    from cdshedge_cvx.data.synthetic import generate_market
+    from cdshedge_cvx.datasets._synthetic import generate_market
 
     simulated = generate_market(seed=0)
     market = ch.MarketData(simulated.spreads, simulated.desk_pnl)

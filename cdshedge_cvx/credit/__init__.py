@@ -1,0 +1,65 @@
+"""CDS analytics and market conventions: RPV01, CS01 ↔ notional, calendars, roll dates, conventions."""
+
+from __future__ import annotations
+
+from cdshedge_cvx.credit._analytics import (
+    ACCRUAL_DAYS_PER_YEAR,
+    MAX_MATURITY_YEARS,
+    cs01_to_notional,
+    jump_to_default,
+    notional_to_cs01,
+    premium_accrued,
+    rpv01,
+)
+from cdshedge_cvx.credit._calendars import (
+    CalendarName,
+    EUTargetHolidayCalendar,
+    USCreditHolidayCalendar,
+    combined_business_days,
+    eu_business_days,
+    index_roll_dates,
+    standard_maturity,
+    us_business_days,
+    years_to_maturity,
+)
+from cdshedge_cvx.credit._conventions import (
+    MARKET,
+    SEED,
+    Conventions,
+    get_conventions,
+    year_fraction,
+)
+from cdshedge_cvx.credit._rolls import (
+    DAYS_PER_YEAR,
+    remaining_maturity,
+    roll_counts,
+    roll_dates,
+)
+
+__all__ = [
+    "ACCRUAL_DAYS_PER_YEAR",
+    "DAYS_PER_YEAR",
+    "MARKET",
+    "MAX_MATURITY_YEARS",
+    "SEED",
+    "CalendarName",
+    "Conventions",
+    "EUTargetHolidayCalendar",
+    "USCreditHolidayCalendar",
+    "combined_business_days",
+    "cs01_to_notional",
+    "eu_business_days",
+    "get_conventions",
+    "index_roll_dates",
+    "jump_to_default",
+    "notional_to_cs01",
+    "premium_accrued",
+    "remaining_maturity",
+    "roll_counts",
+    "roll_dates",
+    "rpv01",
+    "standard_maturity",
+    "us_business_days",
+    "year_fraction",
+    "years_to_maturity",
+]

@@ -1,0 +1,299 @@
+"""The independent scipy cross-check.
+
+Each period is solved again with :func:`scipy.optimize.minimize` from the terms' numpy twins
+(:meth:`Term.value`, with analytic gradients where the terms give them) and the constraints'
+numpy twins (:meth:`Constraint.violation`). The CVXPY expressions are never evaluated here.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from scipy.optimize import minimize
+
+from cdshedge_cvx.errors import CdsHedgeError, CrossCheckError, CrossCheckWarning, SpecificationError
+from cdshedge_cvx.model._limits import BoxLimits, Constraint
+from cdshedge_cvx.model._terms import Term
+
+__all__ = ["DEFAULT_TOLERANCES", "SLSQP_POLISH_MAX_INSTRUMENTS", "CrossCheck", "cross_check", "scipy_solve",
+           "twin_gradient", "twin_value", "twin_violation"]
+
+#: objective: |gap| ≤ abs + rel·|objective| ($mm); allocation: max |Δh| ≤ alloc · max(1, limit range)
+DEFAULT_TOLERANCES = {"objective_abs": 1e-7, "objective_rel": 1e-6, "allocation": 1e-4}
+#: Above this many instruments the dense SLSQP polish of the box-only scipy solve is replaced by a
+#: restarted L-BFGS-B (SLSQP is O(n³) per iteration: 75 s for 2000 instruments).
+SLSQP_POLISH_MAX_INSTRUMENTS = 200
+
+
+@dataclass(frozen=True)
+class CrossCheck:
+    """Result of the scipy cross-check of one period.
+
+    Attributes
+    ----------
+    scipy_h : ndarray
+        scipy's optimum.
+    scipy_objective, cvxpy_objective : float
+        Both optima evaluated with the numpy twins ($mm).
+    objective_gap : float
+        ``scipy_objective − cvxpy_objective``: positive means scipy found a better hedge.
+    twin_gap : float
+        CVXPY's own objective minus the twins' value at CVXPY's hedge (term consistency).
+    allocation_gap : float
+        max_i |h_cvxpy − h_scipy| ($mm/bp).
+    ok : bool
+        Every gap within tolerance.
+    message : str
+        What was out of tolerance, empty when ``ok``.
+    """
+
+    scipy_h: np.ndarray
+    scipy_objective: float
+    cvxpy_objective: float
+    objective_gap: float
+    twin_gap: float
+    allocation_gap: float
+    ok: bool
+    message: str
+
+
+def _naming(kind: str, name: str, method: str, data: Mapping[str, Any], exc: Exception) -> CdsHedgeError:
+    """The error to re-raise: the package's own errors keep their type, anything else is a bug of the user's code."""
+    where = f"{kind} {name}, period {data.get('period', '?')}"
+    if isinstance(exc, CdsHedgeError):
+        return type(exc)(f"{where}: {exc}")
+    return SpecificationError(f"{where}: {method}() failed: {type(exc).__name__}: {exc}")
+
+
+def twin_value(term: Term, h: np.ndarray, data: Mapping[str, Any]) -> float:
+    """``term.value(h, data)`` as a float; an exception in it is re-raised naming the term and the period."""
+    try:
+        return float(term.value(h, data))
+    except Exception as exc:
+        raise _naming("term", term.name, "value", data, exc) from exc
+
+
+def twin_gradient(term: Term, h: np.ndarray, data: Mapping[str, Any]) -> np.ndarray | None:
+    """``term.gradient(h, data)`` (``None`` when not given), naming the term and the period on error."""
+    try:
+        gradient = term.gradient(h, data)
+        return None if gradient is None else np.asarray(gradient, dtype=float)
+    except Exception as exc:
+        raise _naming("term", term.name, "gradient", data, exc) from exc
+
+
+def twin_violation(constraint: Constraint, h: np.ndarray, data: Mapping[str, Any]) -> float:
+    """``constraint.violation(h, data)`` as a float, naming the constraint and the period on error."""
+    try:
+        return float(constraint.violation(h, data))
+    except Exception as exc:
+        raise _naming("constraint", constraint.name, "violation", data, exc) from exc
+
+
+def _objective_and_gradient(entries: Sequence[tuple[float, Term]], data: Mapping[str, Any]):
+    def f(h: np.ndarray) -> float:
+        return -float(sum(w * twin_value(t, h, data) for w, t in entries))
+
+    probe = np.zeros(len(data["cs01_min"])) if "cs01_min" in data else None
+    has_gradient = probe is not None and all(twin_gradient(t, probe, data) is not None for _, t in entries)
+    if not has_gradient:
+        return f, None
+
+    def grad(h: np.ndarray) -> np.ndarray:
+        return -np.sum([w * twin_gradient(t, h, data) for w, t in entries], axis=0)
+
+    return f, grad
+
+
+def _lifted_problem(entries: Sequence[tuple[float, Term]], extra: Sequence[Constraint], data: Mapping[str, Any],
+                    n: int):
+    """Objective, gradient and linear constraints in x = (h, t) from the terms' and limits' forms."""
+    smooth, lifted_terms, forms = [], [], []
+    for weight, term in entries:
+        form = term.scipy_form(data) if weight < 0 else None  # a lifted term is exact only when subtracted
+        if form is None:
+            smooth.append((weight, term))
+        else:
+            lifted_terms.append((weight, form))
+            forms.append(form)
+    limits, nonsmooth = [], []
+    for c in extra:
+        form = c.scipy_form(data)
+        if form is None:
+            nonsmooth.append(c)
+        else:
+            limits.append(form)
+            forms.append(form)
+    offsets, m = [], 0
+    for form in forms:
+        offsets.append(m)
+        m += form.m
+    position = {id(form): offset for form, offset in zip(forms, offsets)}
+    f_h, grad_h = _objective_and_gradient(smooth, data) if smooth else (lambda h: 0.0, lambda h: np.zeros(n))
+    cost = np.zeros(m)
+    for weight, form in lifted_terms:
+        k = position[id(form)]
+        cost[k:k + form.m] -= weight * form.weights  # minimised: −w · weights · t with w < 0
+
+    def f(x: np.ndarray) -> float:
+        return f_h(x[:n]) + float(cost @ x[n:])
+
+    grad = None
+    if grad_h is not None:
+        def grad(x: np.ndarray) -> np.ndarray:
+            return np.concatenate([grad_h(x[:n]), cost])
+
+    rows_h, rows_t, rhs = [], [], []
+    for form in forms:
+        k = position[id(form)]
+        if form.m:
+            lift_t = np.zeros((form.m, m))
+            lift_t[:, k:k + form.m] = np.eye(form.m)
+            rows_h += [form.A, -form.A]
+            rows_t += [-lift_t, -lift_t]
+            rhs += [form.b, -form.b]
+        if form.g is not None:
+            block = np.zeros((form.g.size, m))
+            block[:, k:k + form.m] = form.G_t
+            rows_h.append(form.G_h)
+            rows_t.append(block)
+            rhs.append(form.g)
+    matrix = np.hstack([np.vstack(rows_h), np.vstack(rows_t)]) if rows_h else np.zeros((0, n + m))
+    bound = np.concatenate(rhs) if rhs else np.zeros(0)
+    constraints = []
+    if bound.size:
+        constraints.append({"type": "ineq", "fun": lambda x: bound - matrix @ x, "jac": lambda x: -matrix})
+    for c in nonsmooth:
+        constraints.append({"type": "ineq", "fun": (lambda x, c=c: -twin_violation(c, x[:n], data))})
+
+    def lift(h: np.ndarray) -> np.ndarray:
+        t = [np.abs(form.A @ h - form.b) for form in forms]
+        return np.concatenate([h, *t]) if t else h
+
+    return f, grad, constraints, m, lift
+
+
+def _stationary(h: np.ndarray, grad: Any, lower: np.ndarray, upper: np.ndarray, gtol: float) -> bool:
+    """Whether the projected gradient of the minimised objective vanishes at ``h`` (to ``gtol``):
+    max_i |clip(h_i − g_i, l_i, u_i) − h_i| ≤ gtol, L-BFGS-B's own stopping test."""
+    if grad is None:
+        return False
+    step = np.clip(h - np.asarray(grad(h), dtype=float), lower, upper) - h
+    return bool(np.max(np.abs(step), initial=0.0) <= gtol)
+
+
+def scipy_solve(entries: Sequence[tuple[float, Term]], constraints: Sequence[Constraint],
+                data: Mapping[str, Any], starts: Sequence[np.ndarray] | None = None) -> tuple[np.ndarray, float]:
+    """Maximise Σ w·term.value(h) over the box and the constraints' twins with scipy.
+
+    Box only and smooth terms: L-BFGS-B (projected gradient, lands exactly on bounds), polished
+    by SLSQP.
+    Otherwise SLSQP on x = (h, t): terms and limits that give a
+    :class:`~cdshedge_cvx.model.ScipyForm` (transaction costs, gross, net, jump-to-default
+    and turnover limits) enter as smooth linear pieces in auxiliary variables t ≥ |A h − b|;
+    other limits as ``−violation(h) ≥ 0``. Several starting points may be given; the best
+    feasible answer is kept.
+
+    Returns
+    -------
+    h, objective : ndarray, float
+        The objective is evaluated with the terms' own :meth:`~Term.value`.
+    """
+    lower = np.asarray(data["cs01_min"], dtype=float)
+    upper = np.asarray(data["cs01_max"], dtype=float)
+    n = lower.size
+    f_twin, grad_twin = _objective_and_gradient(entries, data)
+    extra = [c for c in constraints if not isinstance(c, BoxLimits)]
+    lifted = bool(extra) or any(w < 0 and t.scipy_form(data) is not None for w, t in entries)
+    if lifted:
+        f, grad, cons, m, lift = _lifted_problem(entries, extra, data, n)
+        bounds = list(zip(lower, upper)) + [(0.0, None)] * m
+    if starts is None:
+        starts = [np.clip(0.0, lower, upper)]
+    clipped: list[np.ndarray] = []
+    for x0 in starts:  # the same start twice gives the same answer twice
+        x0 = np.clip(np.asarray(x0, dtype=float), lower, upper)
+        if not any(np.array_equal(x0, seen) for seen in clipped):
+            clipped.append(x0)
+    best_h, best_value = None, np.inf
+    for x0 in clipped:
+        if lifted:
+            result = minimize(f, lift(x0), jac=grad, bounds=bounds, constraints=cons, method="SLSQP",
+                              options={"ftol": 1e-14, "maxiter": 2000})
+            h = np.clip(result.x[:n], lower, upper)
+        else:
+            result = minimize(f_twin, x0, jac=grad_twin, bounds=list(zip(lower, upper)), method="L-BFGS-B",
+                              options={"ftol": 1e-15, "gtol": 1e-12, "maxiter": 15000})
+            h = np.clip(result.x, lower, upper)
+            # L-BFGS-B can stop early on ill-conditioned quadratics (its relative-reduction test):
+            # unless its answer is stationary (projected gradient 0 to L-BFGS-B's own gtol), polish from
+            # it and keep the better point — SLSQP (dense, O(n³)) for small problems, L-BFGS-B restarted
+            # (fresh curvature memory) for large ones
+            if not _stationary(h, grad_twin, lower, upper, gtol=1e-12):
+                method, options = (("SLSQP", {"ftol": 1e-15, "maxiter": 1000}) if n <= SLSQP_POLISH_MAX_INSTRUMENTS
+                                   else ("L-BFGS-B", {"ftol": 1e-15, "gtol": 1e-12, "maxiter": 15000}))
+                polished = minimize(f_twin, h, jac=grad_twin, bounds=list(zip(lower, upper)), method=method,
+                                    options=options)
+                candidate = np.clip(polished.x, lower, upper)
+                if f_twin(candidate) < f_twin(h):
+                    h = candidate
+        value = f_twin(h)
+        if extra and any(twin_violation(c, h, data) > 1e-8 for c in extra):
+            continue
+        if value < best_value:
+            best_h, best_value = h, value
+    if best_h is None:
+        best_h = np.clip(starts[0], lower, upper)
+        best_value = f_twin(best_h)
+    return best_h, -best_value
+
+
+def cross_check(problem: Any, data: Mapping[str, Any], h_cvxpy: np.ndarray, cvxpy_objective: float,
+                tolerances: Mapping[str, float] | None = None, *, strict: bool = False) -> CrossCheck:
+    """Solve the period with scipy from the numpy twins and compare with CVXPY's answer.
+
+    Emits :class:`CrossCheckWarning` (or raises :class:`CrossCheckError` when ``strict``) if
+    a gap exceeds its tolerance.
+    """
+    tol = {**DEFAULT_TOLERANCES, **(tolerances or {})}
+    entries = problem.entries_
+    starts = [np.clip(0.0, data["cs01_min"], data["cs01_max"])]
+    if "h_prev" in data:
+        starts.append(np.asarray(data["h_prev"], dtype=float))
+    period = data.get("period", "?")
+    try:
+        h_scipy, scipy_value = scipy_solve(entries, problem.constraints_, data, starts)
+    except CdsHedgeError:
+        raise
+    except Exception as exc:
+        raise SpecificationError(f"period {period}: the scipy cross-check failed ({type(exc).__name__}: {exc}); "
+                                 "check the terms' value()/gradient() and the constraints' violation()") from exc
+    twin_at_cvxpy = float(sum(w * twin_value(t, h_cvxpy, data) for w, t in entries))
+    scale = max(abs(twin_at_cvxpy), abs(scipy_value))
+    objective_tol = tol["objective_abs"] + tol["objective_rel"] * scale
+    objective_gap = scipy_value - twin_at_cvxpy
+    twin_gap = cvxpy_objective - twin_at_cvxpy
+    box_range = float(np.max(np.asarray(data["cs01_max"]) - np.asarray(data["cs01_min"]), initial=0.0))
+    allocation_gap = float(np.max(np.abs(h_cvxpy - h_scipy), initial=0.0))
+    problems = []
+    if not (np.isfinite(twin_at_cvxpy) and np.isfinite(scipy_value)):
+        problems.append(f"a term's numpy value is not finite ({twin_at_cvxpy} at CVXPY's hedge)")
+    if objective_gap > objective_tol:
+        problems.append(f"scipy's objective is better by {objective_gap:.3g} $mm")
+    if abs(twin_gap) > objective_tol:
+        problems.append(f"a term's numpy value differs from its CVXPY expression by {twin_gap:.3g} $mm")
+    if allocation_gap > tol["allocation"] * max(1.0, box_range):
+        problems.append(f"allocations differ by up to {allocation_gap:.3g} $mm/bp")
+    message = "; ".join(problems)
+    check = CrossCheck(h_scipy, scipy_value, twin_at_cvxpy, objective_gap, twin_gap, allocation_gap,
+                       not problems, message)
+    if problems:
+        text = f"period {data.get('period', '?')}: scipy cross-check: {message}"
+        if strict:
+            raise CrossCheckError(text)
+        warnings.warn(text, CrossCheckWarning, stacklevel=3)
+    return check

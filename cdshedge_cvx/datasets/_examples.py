@@ -1,0 +1,87 @@
+"""Embedded examples: the prototype's exact random data, and a realistic synthetic market."""
+
+from __future__ import annotations
+
+from importlib import resources
+
+import numpy as np
+import pandas as pd
+
+from cdshedge_cvx.market._instruments import Universe, standard_universe
+from cdshedge_cvx.market._market_data import MarketData
+
+__all__ = ["PROTOTYPE_TICKERS", "market", "seed", "seed_frames", "seed_reference"]
+
+PROTOTYPE_TICKERS = ["CDX IG", "CDX HY", "iTraxx Main", "iTraxx Xover"]
+
+
+def seed_frames() -> tuple[pd.DataFrame, pd.Series]:
+    """The prototype's data, draw for draw: ``np.random.seed(42)``, daily 2021-01-01 … 2025-01-01,
+    desk PnL ~ N(0, 0.01) then spreads ~ N(100, 10) per index in ticker order."""
+    rng = np.random.RandomState(42)  # the same stream as np.random.seed(42) + np.random.normal
+    dates = pd.date_range("2021-01-01", "2025-01-01", freq="D")
+    desk = pd.Series(rng.normal(0, 0.01, len(dates)), index=dates, name="desk_pnl")
+    spreads = pd.DataFrame({t: rng.normal(100, 10, len(dates)) for t in PROTOTYPE_TICKERS}, index=dates)
+    spreads.index.name = "date"
+    desk.index.name = "date"
+    return spreads, desk
+
+
+def market(seed: int = 0) -> tuple[MarketData, Universe]:
+    """A realistic example: the synthetic CDS-index market and the four standard indices.
+
+    Generic on-the-run 5Y spreads of CDX IG, CDX HY, iTraxx Main and iTraxx Xover on the US-or-EU
+    business days of 2019-01-02 … 2024-12-31 (with the March 2020 stress), the generic-series
+    roll jumps (removed from hedge PnL by a backtest), EURUSD to convert iTraxx amounts into USD,
+    and the daily PnL ($mm) of a desk that is long credit risk in the four indices plus
+    idiosyncratic noise (see ``docs/example_market.md`` for the calibration).
+
+    Units: CS01 in $mm/bp for CDX and €mm/bp for iTraxx; every amount in $mm.
+
+    Parameters
+    ----------
+    seed : int, default 0
+        Seed of :func:`~cdshedge_cvx.datasets.generate_market` and
+        :func:`~cdshedge_cvx.datasets.generate_fx`.
+
+    Returns
+    -------
+    (MarketData, Universe)
+
+    Examples
+    --------
+    >>> import cdshedge_cvx as ch
+    >>> market, universe = ch.examples.market()
+    >>> result = ch.backtest(market, universe, horizon="M")                 # doctest: +SKIP
+    """
+    from cdshedge_cvx.datasets._synthetic import generate_fx, generate_market
+
+    synthetic = generate_market(seed)
+    fx = generate_fx(synthetic.spreads.index, seed)
+    data = MarketData(synthetic.spreads, synthetic.desk_pnl, roll_jumps=synthetic.roll_jumps, fx=fx,
+                      reporting_currency="USD", source=f"example market (synthetic, seed {seed})")
+    return data, standard_universe()
+
+
+def seed() -> tuple[MarketData, Universe]:
+    """The prototype's example: its random market and its four indices, limits and coupons.
+
+    Examples
+    --------
+    >>> import cdshedge_cvx as ch
+    >>> market, universe = ch.examples.seed()
+    >>> result = ch.backtest(market, universe, horizon="M", conventions="seed")  # doctest: +SKIP
+    """
+    spreads, desk = seed_frames()
+    return MarketData(spreads, desk, source="prototype example"), standard_universe()
+
+
+def seed_reference() -> pd.DataFrame:
+    """The prototype's measured monthly output (48 month ends, 2021-01-31 … 2024-12-31), as
+    printed by the original notebook cell with ``HORIZON = 'ME'``: the table the package's
+    ``conventions="seed"`` run must reproduce."""
+    with resources.files("cdshedge_cvx.datasets").joinpath("seed_reference_monthly.csv").open("r") as handle:
+        frame = pd.read_csv(handle, index_col=0, parse_dates=True)
+    frame.index.name = "period_end"
+    frame.columns.name = "instrument"
+    return frame

@@ -1,0 +1,47 @@
+"""Running the model over periods: backtest, result, frontier, parallel runs, progress."""
+
+from __future__ import annotations
+
+from cdshedge_cvx.engine._backtest import (
+    backtest,
+    default_objective,
+)
+from cdshedge_cvx.engine._frontier import (
+    Frontier,
+    example_market,
+    frontier,
+    run_on_dask,
+)
+from cdshedge_cvx.engine._parallel import (
+    as_jobs,
+    local_dask_client,
+    run_many,
+)
+from cdshedge_cvx.engine._progress import (
+    DELAY_S,
+    interactive,
+    progress_bar,
+)
+from cdshedge_cvx.engine._result import (
+    HedgeResult,
+    PeriodRecord,
+    realised_attribution,
+)
+
+__all__ = [
+    "DELAY_S",
+    "Frontier",
+    "HedgeResult",
+    "PeriodRecord",
+    "as_jobs",
+    "backtest",
+    "default_objective",
+    "example_market",
+    "frontier",
+    "interactive",
+    "local_dask_client",
+    "progress_bar",
+    "realised_attribution",
+    "run_many",
+    "run_on_dask",
+]

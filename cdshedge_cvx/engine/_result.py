@@ -1,0 +1,248 @@
+"""HedgeResult: allocations, per-term breakdown, shadow prices, cross-check gaps, realised PnL."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from cdshedge_cvx.credit._conventions import Conventions
+from cdshedge_cvx.crosscheck._reference import CrossCheck
+from cdshedge_cvx.market._instruments import Universe
+from cdshedge_cvx.model._terms import Carry, Objective, Roll, RollDateCost
+from cdshedge_cvx.periods._periods import PeriodData
+from cdshedge_cvx.solve._problem import HedgeProblem, PeriodSolution
+
+__all__ = ["HedgeResult", "PeriodRecord", "realised_attribution"]
+
+
+@dataclass(frozen=True)
+class PeriodRecord:
+    """One period: its data, the solution and the cross-check (``None`` when off)."""
+
+    data: PeriodData
+    solution: PeriodSolution
+    check: CrossCheck | None
+
+
+def realised_attribution(data: PeriodData, h: np.ndarray, *, roll_cost: bool = False) -> pd.DataFrame:
+    """Realised PnL of holding ``h`` over the period, by instrument (mm of the reporting currency).
+
+    hedge = pnl_scale · fx · Σ_t Δs_t · h (realised changes), carry and roll as the terms
+    :class:`~cdshedge_cvx.model.Carry` and :class:`~cdshedge_cvx.model.Roll` price them,
+    tcost = ½ · fx · bid/ask · |h − h_prev|, rollcost = fx · bid/ask · roll_count · |h| when
+    ``roll_cost`` (the hedge is rolled on the index roll dates; otherwise 0: the old series is
+    kept); net = hedge − carry − tcost − rollcost.
+
+    ``roll`` is the model's roll-down estimate and is reported but **not** subtracted from
+    ``net``: the realised spread changes of the contract held already contain its roll-down
+    (subtracting it again would count it twice). Roll-down matters in the *objective*, where
+    the expected spread change (zero by default in walk-forward) does not contain it.
+    """
+    h = np.asarray(h, dtype=float)
+    fx = np.asarray(data["fx_rate"], dtype=float)
+    hedge = data["pnl_scale"] * fx * np.asarray(data["spread_changes"]).sum(axis=0) * h
+    carry = Carry().coefficients(data) * h
+    roll = Roll().coefficients(data) * h
+    tcost = 0.5 * fx * np.asarray(data["bid_ask_bp"]) * np.abs(h - np.asarray(data["h_prev"]))
+    rollcost = RollDateCost().cost_per_cs01(data) * np.abs(h) if roll_cost else np.zeros_like(h)
+    frame = pd.DataFrame({"cs01": h, "hedge_pnl": hedge, "carry": carry, "roll": roll, "tcost": tcost,
+                          "rollcost": rollcost}, index=pd.Index(data["instruments"], name="instrument"))
+    frame["net"] = frame["hedge_pnl"] - frame["carry"] - frame["tcost"] - frame["rollcost"]
+    return frame
+
+
+class HedgeResult:
+    """Everything a backtest produced, as DataFrames indexed by ``period_end``.
+
+    Attributes
+    ----------
+    allocations : DataFrame
+        Optimal CS01 per bp in mm of each instrument's currency ($mm/bp for CDX, €mm/bp for
+        iTraxx), one column per instrument in input order.
+    term_values : DataFrame
+        Signed contribution of each objective entry to the optimum ($mm).
+    shadow_prices : DataFrame
+        Box limits' shadow price per instrument (d optimum / d shift of the box), then one
+        column per other constraint.
+    solver_info : DataFrame
+        status, solver, path (closed-form / direct-qp / solver), solve_time (s), fallback.
+    cross_check : DataFrame
+        scipy objective, objective gap, twin gap, allocation gap, ok, message (empty if off).
+    pnl : DataFrame
+        Realised desk PnL, hedge PnL, carry, roll, tcost, rollcost, net hedge and hedged PnL
+        (mm of the reporting currency). ``rollcost`` is charged only when the objective has a
+        :class:`~cdshedge_cvx.model.RollDateCost` (the hedge is then rolled on roll dates).
+    attribution : DataFrame
+        The same per instrument (long format: period_end, instrument).
+    """
+
+    def __init__(self, records: list[PeriodRecord], universe: Universe, objective: Objective,
+                 conventions: Conventions, horizon: str, mode: str, problem: HedgeProblem | None,
+                 build_time: float, missing: dict[str, Any]) -> None:
+        self.records = records
+        self.universe = universe
+        self.objective = objective
+        self.conventions = conventions
+        self.horizon = horizon
+        self.mode = mode
+        self.problem = problem
+        self.build_time = build_time
+        self.missing = missing
+
+    @property
+    def _index(self) -> pd.DatetimeIndex:
+        return pd.DatetimeIndex([r.data["period_end"] for r in self.records], name="period_end")
+
+    @cached_property
+    def allocations(self) -> pd.DataFrame:
+        return pd.DataFrame(np.array([r.solution.h for r in self.records]).reshape(-1, len(self.universe)),
+                            index=self._index, columns=pd.Index(self.universe.names, name="instrument"))
+
+    @cached_property
+    def term_values(self) -> pd.DataFrame:
+        return pd.DataFrame([r.solution.terms for r in self.records], index=self._index)
+
+    @cached_property
+    def shadow_prices(self) -> pd.DataFrame:
+        rows = []
+        for r in self.records:
+            row: dict[str, float] = {}
+            for name, value in r.solution.shadow_prices.items():
+                if np.ndim(value) == 1 and len(value) == len(self.universe):
+                    row.update(dict(zip(self.universe.names, np.asarray(value, dtype=float))))
+                else:
+                    row[name] = float(np.sum(value))
+            rows.append(row)
+        return pd.DataFrame(rows, index=self._index)
+
+    @cached_property
+    def solver_info(self) -> pd.DataFrame:
+        return pd.DataFrame([{"status": r.solution.status, "solver": r.solution.solver, "path": r.solution.path,
+                              "solve_time": r.solution.solve_time, "fallback": "; ".join(r.solution.fallback_from)}
+                             for r in self.records], index=self._index)
+
+    @cached_property
+    def cross_check(self) -> pd.DataFrame:
+        columns = ["scipy_objective", "cvxpy_objective", "objective_gap", "twin_gap", "allocation_gap", "ok", "message"]
+        rows = [{c: getattr(r.check, c) for c in columns} for r in self.records if r.check is not None]
+        index = pd.DatetimeIndex([r.data["period_end"] for r in self.records if r.check is not None], name="period_end")
+        return pd.DataFrame(rows, index=index, columns=columns)
+
+    @property
+    def _rolls_hedge(self) -> bool:
+        """The objective prices the roll-date cost, so the hedge is taken to be rolled."""
+        return any(isinstance(term, RollDateCost) for term in self.objective.terms)
+
+    @cached_property
+    def attribution(self) -> pd.DataFrame:
+        frames = []
+        for r in self.records:
+            frame = realised_attribution(r.data, r.solution.h, roll_cost=self._rolls_hedge).reset_index()
+            frame.insert(0, "period_end", r.data["period_end"])
+            frames.append(frame)
+        return pd.concat(frames, ignore_index=True)
+
+    @cached_property
+    def pnl(self) -> pd.DataFrame:
+        components = ["hedge_pnl", "carry", "roll", "tcost", "rollcost", "net"]
+        by_period = self.attribution.groupby("period_end", sort=True)[components].sum()
+        desk = pd.Series([float(np.sum(r.data["desk_pnl"])) for r in self.records], index=self._index)
+        frame = pd.DataFrame({"desk_pnl": desk.to_numpy()}, index=self._index)
+        frame[["hedge_pnl", "carry", "roll", "tcost", "rollcost", "net_hedge"]] = by_period.to_numpy()
+        frame["hedged_pnl"] = frame["desk_pnl"] + frame["net_hedge"]
+        return frame
+
+    # metrics --------------------------------------------------------------------------------
+    def hedge_effectiveness(self) -> float:
+        """1 − Var(hedged PnL) / Var(desk PnL) over the periods (NaN with < 2 periods or a flat desk)."""
+        pnl = self.pnl
+        if len(pnl) < 2:
+            return float("nan")
+        unhedged = float(np.var(pnl["desk_pnl"], ddof=1))
+        if unhedged <= 0:
+            return float("nan")
+        return 1.0 - float(np.var(pnl["hedged_pnl"], ddof=1)) / unhedged
+
+    def turnover(self) -> pd.Series:
+        """Σ_i |h_t − h_{t−1}| per period ($mm/bp), from the holdings carried in."""
+        return pd.Series([float(np.sum(np.abs(r.solution.h - r.data["h_prev"]))) for r in self.records],
+                         index=self._index, name="turnover")
+
+    def summary(self) -> pd.Series:
+        """Key figures: periods, objective, PnL by component, effectiveness, costs, gaps, timings.
+
+        ``desk_pnl_mm`` … ``hedged_pnl_mm`` are realised (carry, roll and tcost as positive costs);
+        ``hedge_effectiveness`` is 1 − Var(hedged) / Var(desk) of the realised per-period PnL;
+        ``objective_terms_mm`` maps each objective entry to its signed model contribution to the
+        optima, summed over periods (a cost shows as negative).
+        """
+        pnl = self.pnl
+        info = self.solver_info
+        check = self.cross_check
+        values: dict[str, Any] = {
+            "periods": len(self.records),
+            "horizon": self.horizon,
+            "conventions": self.conventions.name,
+            "mode": self.mode,
+            "objective": repr(self.objective),
+            "solver": ", ".join(sorted(set(info["solver"]))) if len(info) else "",
+            "desk_pnl_mm": float(pnl["desk_pnl"].sum()),
+            "hedge_pnl_mm": float(pnl["hedge_pnl"].sum()),
+            "carry_mm": float(pnl["carry"].sum()),
+            "roll_mm": float(pnl["roll"].sum()),
+            "tcost_mm": float(pnl["tcost"].sum()),
+            "rollcost_mm": float(pnl["rollcost"].sum()),
+            "hedged_pnl_mm": float(pnl["hedged_pnl"].sum()),
+            "hedge_effectiveness": self.hedge_effectiveness(),
+            "mean_gross_cs01": float(self.allocations.abs().sum(axis=1).mean()),
+            "mean_turnover": float(self.turnover().mean()),
+            "total_turnover": float(self.turnover().sum()),
+            # ex-ante: each objective entry's signed contribution to the optimum, summed over periods
+            "objective_terms_mm": {label: float(self.term_values[label].sum()) for label in self.term_values.columns},
+            "fallbacks": int((info["fallback"] != "").sum()) if len(info) else 0,
+            "missing_policy": self.missing.get("policy", "error"),
+            "build_time_s": self.build_time,
+            "solve_time_s": float(info["solve_time"].sum()) if len(info) else 0.0,
+        }
+        if len(check):
+            values.update({
+                "cross_check_max_objective_gap": float(check["objective_gap"].max()),
+                "cross_check_max_allocation_gap": float(check["allocation_gap"].max()),
+                "cross_check_warnings": int((~check["ok"].astype(bool)).sum()),
+            })
+        else:
+            values["cross_check_warnings"] = "off"
+        return pd.Series(values, name="summary", dtype=object)
+
+    def plot(self, *, title: str | None = None):
+        """Allocations with limits, cumulative PnL hedged vs unhedged, costs by term (matplotlib Figure).
+
+        See :func:`cdshedge_cvx.reporting.plot_result`.
+        """
+        from cdshedge_cvx.reporting._plots import plot_result
+
+        return plot_result(self, title=title)
+
+    def to_html(self, *, inputs: Any = None, title: str | None = None, command: str | None = None) -> str:
+        """A self-contained HTML report (figure embedded, no network needed) as a string.
+
+        See :func:`cdshedge_cvx.reporting.report_html`; :func:`cdshedge_cvx.reporting.write_report`
+        writes it to a file atomically.
+        """
+        from cdshedge_cvx.reporting._report import report_html
+
+        return report_html(self, inputs=inputs, title=title, command=command)
+
+    def detach(self) -> HedgeResult:
+        """A copy without the compiled CVXPY problem (small, picklable: for other processes)."""
+        return HedgeResult(records=self.records, universe=self.universe, objective=self.objective,
+                           conventions=self.conventions, horizon=self.horizon, mode=self.mode, problem=None,
+                           build_time=self.build_time, missing=self.missing)
+
+    def __repr__(self) -> str:
+        return (f"HedgeResult({len(self.records)} periods, horizon={self.horizon}, "
+                f"conventions={self.conventions.name}, mode={self.mode})")

@@ -1,0 +1,205 @@
+"""File input and output: checked CSV reading and atomic writing.
+
+Reading turns every pandas/OS failure into a :class:`~cdshedge_cvx.errors.DataError` that names
+the file (and the line when the CSV is malformed); writing goes through a temporary file in the
+target's folder and a rename, so a failed run never leaves a partial output behind.
+
+Every file the package writes (``--out``, plots, reports) goes through :func:`atomic_path`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import os
+import re
+import tempfile
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+
+import pandas as pd
+
+from cdshedge_cvx.errors import DataError
+
+__all__ = ["atomic_path", "check_output_path", "read_csv_checked", "write_atomic_text", "write_frame_csv"]
+
+_FIELDS = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
+
+
+def _data_lines(text: str) -> list[int] | None:
+    """File line number of every data row as pandas reads it (blank lines skipped), or ``None``.
+
+    The first non-blank record is the header. Quoted fields spanning lines are handled by
+    :mod:`csv` (the number is the record's first line).
+    """
+    try:
+        reader = csv.reader(io.StringIO(text), skipinitialspace=True)
+        lines, start, header_seen = [], 1, False
+        for record in reader:
+            if len(record) > 1 or (record and record[0].strip()):
+                if header_seen:
+                    lines.append(start)
+                header_seen = True
+            start = reader.line_num + 1
+        return lines
+    except csv.Error:
+        return None
+
+
+def _header_problem(text: str) -> str | None:
+    """A duplicate or misplaced-delimiter problem in the header line, described, or ``None``."""
+    try:
+        header = next((r for r in csv.reader(io.StringIO(text), skipinitialspace=True)
+                       if r and any(c.strip() for c in r)), None)
+    except csv.Error:
+        return None
+    if header is None:
+        return None
+    names = [c.strip() for c in header]
+    seen: set[str] = set()
+    for name in names:
+        if name and name in seen:
+            return f"duplicate column {name!r} in the header; give every column its own name"
+        seen.add(name)
+    if len(names) == 1:
+        for delimiter, label in ((";", "semicolon"), ("\t", "tab")):
+            if delimiter in names[0]:
+                return f"the header is {label}-separated ({names[0][:40]!r}); save the file as comma-separated CSV"
+    return None
+
+
+def read_csv_checked(path: str | Path, *, what: str, index_col: int | None = 0) -> pd.DataFrame:
+    """Read a CSV into a DataFrame or raise :class:`DataError` naming ``path``.
+
+    Refused: a missing file or a folder, an unreadable file, an empty or blank file, binary or
+    non-UTF-8 content, a duplicate or ``;``/tab-separated header, rows with more fields than the
+    header, and a header with no data rows. The file line of every data row is stored in
+    ``frame.attrs["csv_lines"]`` so later messages can name the line even when the file has
+    blank lines.
+
+    Parameters
+    ----------
+    path : str or Path
+        The file.
+    what : str
+        What the file is ("spreads file", ...), used in messages.
+    index_col : int or None
+        Passed to :func:`pandas.read_csv`.
+    """
+    path = Path(path)
+    label = f"{what} {str(path)!r}"
+    if not path.exists():
+        raise DataError(f"{label} does not exist")
+    if path.is_dir():
+        raise DataError(f"{label} is a directory, not a CSV file")
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise DataError(f"{label} cannot be read: {exc.strerror or type(exc).__name__}") from None
+    if not raw.strip():
+        raise DataError(f"{label} is empty")
+    if b"\x00" in raw:
+        raise DataError(f"{label} is not a text CSV (binary content)")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise DataError(f"{label} is not UTF-8 text (byte {exc.start}); save it as UTF-8 CSV") from None
+    problem = _header_problem(text)
+    if problem:
+        raise DataError(f"{label}: {problem}")
+    try:
+        frame = pd.read_csv(io.StringIO(text), index_col=index_col, skipinitialspace=True)
+    except pd.errors.EmptyDataError:
+        raise DataError(f"{label} has no columns") from None
+    except (pd.errors.ParserError, ValueError, IndexError, OverflowError) as exc:
+        detail = str(exc).strip()
+        fields = _FIELDS.search(detail)
+        if fields:
+            expected, line, saw = fields.groups()
+            raise DataError(f"{label}, line {line}: {saw} fields where the header has {expected}; "
+                            "remove the extra cells or quote values that contain commas") from None
+        first_line = detail.splitlines()[0] if detail else type(exc).__name__
+        raise DataError(f"{label} is not a well-formed CSV: {first_line}") from None
+    if frame.shape[0] == 0:
+        raise DataError(f"{label} has a header but no data rows")
+    lines = _data_lines(text)
+    if lines is not None and len(lines) == len(frame):
+        frame.attrs["csv_lines"] = lines
+    return frame
+
+
+def check_output_path(target: str | Path, *, flag: str = "--out", inputs: Iterable[str | Path | None] = ()) -> Path:
+    """Refuse, before any work is done, an output path that cannot be written or would overwrite an input.
+
+    Raises :class:`DataError` when the folder does not exist, the target is a folder, or it is
+    one of ``inputs``.
+    """
+    target = Path(target)
+    folder = target.parent if str(target.parent) else Path(".")
+    if not folder.is_dir():
+        raise DataError(f"{flag} {str(target)!r}: folder {str(folder)!r} does not exist; create it first")
+    if target.is_dir():
+        raise DataError(f"{flag} {str(target)!r} is a directory; give a file name")
+    for source in inputs:
+        if source is not None and Path(source).exists() and target.exists() and target.samefile(source):
+            raise DataError(f"{flag} {str(target)!r} is also an input file; choose another output name")
+    return target
+
+
+def _default_mode() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+@contextlib.contextmanager
+def atomic_path(target: str | Path) -> Iterator[Path]:
+    """Yield a temporary path beside ``target``; rename it onto ``target`` only on success.
+
+    The temporary file is hidden (``.name.XXXX.ext``), keeps ``target``'s extension (so
+    ``savefig(tmp)`` infers the format), is flushed to disk before the rename, and is removed
+    if the block raises: ``target`` is then left as it was (absent, or its previous complete
+    content). The final file gets the permissions of the file it replaces, else the umask's.
+
+    Examples
+    --------
+    >>> with atomic_path("out.png") as tmp:        # doctest: +SKIP
+    ...     figure.savefig(tmp)
+    """
+    target = Path(target)
+    folder = target.parent if str(target.parent) else Path(".")
+    if not folder.is_dir():
+        raise DataError(f"cannot write {str(target)!r}: folder {str(folder)!r} does not exist")
+    try:
+        mode = target.stat().st_mode & 0o777 if target.exists() else _default_mode()
+        handle, name = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=target.suffix or ".tmp", dir=folder)
+    except OSError as exc:
+        raise DataError(f"cannot write {str(target)!r}: {exc.strerror or type(exc).__name__}") from None
+    os.close(handle)
+    tmp = Path(name)
+    try:
+        yield tmp
+        if not tmp.exists():
+            raise DataError(f"cannot write {str(target)!r}: the writer produced no file")
+        with open(tmp, "r+b") as written:
+            os.fsync(written.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, target)
+    except OSError as exc:
+        raise DataError(f"cannot write {str(target)!r}: {exc.strerror or type(exc).__name__}") from None
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def write_atomic_text(target: str | Path, text: str) -> None:
+    """Write ``text`` to ``target`` atomically (UTF-8, ``\\n`` line ends)."""
+    with atomic_path(target) as tmp:
+        tmp.write_text(text, encoding="utf-8", newline="\n")
+
+
+def write_frame_csv(target: str | Path, frame: pd.DataFrame,
+                    float_format: str | Callable[[float], str] | None = "%.10g") -> None:
+    """Write ``frame`` as CSV atomically with a fixed float format (byte-identical reruns)."""
+    write_atomic_text(target, frame.to_csv(float_format=float_format, lineterminator="\n"))

@@ -1,0 +1,568 @@
+"""MarketData: validated daily spreads and desk PnL, optional roll jumps and FX rates.
+
+Spreads are in bp (one column per instrument, dates as index); desk PnL in mm of the reporting
+currency per day ($mm by default). Generic-series roll jumps (bp) are removed from the daily
+changes; FX rates convert the amounts of instruments in other currencies (iTraxx: EUR) into the
+reporting currency. The constructor refuses anything a hedge should not be computed from, with a
+one-line message that names the source, the row (file line for CSV input), the date and the
+column.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from cdshedge_cvx.errors import DataError
+from cdshedge_cvx.market._instruments import Universe
+
+__all__ = ["MAX_SPREAD_BP", "MIN_COLUMN_MAX_BP", "MISSING_POLICIES", "MarketData"]
+
+MISSING_POLICIES = ("error", "ffill", "drop")
+MissingPolicy = Literal["error", "ffill", "drop"]
+#: A column whose largest spread is below this (bp) looks like decimals (0.0050 for 50 bp).
+MIN_COLUMN_MAX_BP = 0.5
+#: A spread above this (bp, i.e. 1000 % running) looks like the wrong unit.
+MAX_SPREAD_BP = 100_000.0
+#: Row positions in messages: ``True`` = CSV file lines (header on line 1), a sequence = the
+#: file line of each row, ``False`` = 0-based positions in a DataFrame.
+RowNumbers = bool | Sequence[int]
+_RELATIVE_DATES = {"now", "today", "tomorrow", "yesterday"}
+#: Numeric day/month orders tried, each for a whole column at once.
+_DAY_MONTH_FORMATS = ("%m/%d/%Y", "%d/%m/%Y", "%m.%d.%Y", "%d.%m.%Y", "%m-%d-%Y", "%d-%m-%Y",
+                      "%m/%d/%y", "%d/%m/%y", "%d.%m.%y")
+
+
+def _row_number(position: int, csv_rows: RowNumbers) -> str:
+    if not isinstance(csv_rows, bool) and position < len(csv_rows):
+        return f"row {csv_rows[position]}"
+    return f"row {position + 2}" if csv_rows else f"row {position}"
+
+
+def _row_label(source: str, position: int, date: object, csv_rows: RowNumbers) -> str:
+    return f"{source}, {_row_number(position, csv_rows)} ({date})"
+
+
+def _cell(value: object) -> str:
+    """A cell as the user wrote it (no numpy reprs in messages)."""
+    if isinstance(value, (float, np.floating)):
+        return f"{float(value):g}"
+    return repr(value) if isinstance(value, str) else str(value)
+
+
+def _date_hint(csv_rows: RowNumbers) -> str:
+    where = "the first column" if csv_rows is not False else "the index (e.g. frame.set_index('date'))"
+    return f"{where} must hold dates like 2021-01-31"
+
+
+def _parse_one(text: str, dayfirst: bool = False) -> pd.Timestamp:
+    try:
+        stamp = pd.to_datetime(text, dayfirst=dayfirst)
+    except (ValueError, TypeError, OverflowError):
+        return pd.NaT
+    if stamp is pd.NaT or not isinstance(stamp, pd.Timestamp):
+        return pd.NaT
+    return stamp.tz_localize(None) if stamp.tzinfo is not None else stamp
+
+
+def _parse_all(text: list[str], dayfirst: bool) -> pd.DatetimeIndex:
+    """Every string as a naive timestamp (NaT when unparseable); mixed time zones keep their wall time."""
+    try:
+        dates = pd.DatetimeIndex(pd.to_datetime(pd.Index(text), errors="coerce", format="mixed", dayfirst=dayfirst))
+        return dates.tz_localize(None) if dates.tz is not None else dates
+    except (ValueError, TypeError, OverflowError):
+        return pd.DatetimeIndex([_parse_one(t, dayfirst) for t in text])
+
+
+def _text_dates(index: pd.Index, source: str, csv_rows: RowNumbers) -> pd.DatetimeIndex:
+    text = [("" if (v is None or (isinstance(v, float) and np.isnan(v))) else str(v).strip()) for v in index]
+    for what, bad in (("missing date (empty cell)", [i for i, t in enumerate(text) if not t]),
+                      ("not a fixed date", [i for i, t in enumerate(text) if t.lower() in _RELATIVE_DATES])):
+        if bad:
+            raise DataError(f"{_row_label(source, bad[0], repr(text[bad[0]]), csv_rows)}: {what} "
+                            f"({len(bad)} such row(s)); {_date_hint(csv_rows)}")
+    dates = None
+    try:
+        dates = pd.DatetimeIndex(pd.to_datetime(pd.Index(text), format="ISO8601"))
+        if dates.tz is not None:
+            dates = dates.tz_localize(None)
+    except (ValueError, TypeError, OverflowError):
+        pass
+    if dates is not None:
+        _refuse_nat(dates, text, source, csv_rows)
+        return dates
+    dates = _numeric_day_month(text, source, csv_rows)
+    if dates is not None:
+        return dates
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # pandas' "could not infer format" / dayfirst notes
+        dates = _parse_all(text, dayfirst=False)
+        if any("/" in t or "." in t for t in text):
+            day_first = _parse_all(text, dayfirst=True)
+            both = ~(pd.isna(dates) | pd.isna(day_first))
+            differ = np.flatnonzero(both & (dates != day_first))
+            if both.all() and differ.size:
+                i = int(differ[0])
+                raise DataError(f"{_row_label(source, i, repr(text[i]), csv_rows)}: ambiguous date: it reads as "
+                                f"{dates[i].date()} (month first) and {day_first[i].date()} (day first); "
+                                "write dates as YYYY-MM-DD")
+    _refuse_nat(dates, text, source, csv_rows)
+    return dates
+
+
+def _numeric_day_month(text: list[str], source: str, csv_rows: RowNumbers) -> pd.DatetimeIndex | None:
+    """Dates written as numbers in day/month/year or month/day/year order, read with ONE format for
+    the whole column (never day-first on one row and month-first on the next); ``None`` if no
+    format fits every row. Two fitting formats that disagree are refused as ambiguous."""
+    readings = {}
+    for fmt in _DAY_MONTH_FORMATS:
+        parsed = pd.DatetimeIndex(pd.to_datetime(pd.Index(text), format=fmt, errors="coerce"))
+        if not pd.isna(parsed).any():
+            readings[fmt] = parsed
+    if not readings:
+        return None
+    (first_format, first), *others = readings.items()
+    for other_format, other in others:
+        differ = np.flatnonzero(first != other)
+        if differ.size:
+            i = int(differ[0])
+            order = {"%m": "month first", "%d": "day first"}
+            raise DataError(f"{_row_label(source, i, repr(text[i]), csv_rows)}: ambiguous date: it reads as "
+                            f"{first[i].date()} ({order[first_format[:2]]}) and {other[i].date()} "
+                            f"({order[other_format[:2]]}); write dates as YYYY-MM-DD")
+    return first
+
+
+def _refuse_nat(dates: pd.DatetimeIndex, text: list[str], source: str, csv_rows: RowNumbers) -> None:
+    bad = np.flatnonzero(pd.isna(dates))
+    if bad.size:
+        first = int(bad[0])
+        raise DataError(f"{_row_label(source, first, repr(text[first]), csv_rows)}: unparseable date "
+                        f"({bad.size} such row(s)); {_date_hint(csv_rows)}")
+
+
+def _parse_dates(index: pd.Index, source: str, csv_rows: RowNumbers) -> pd.DatetimeIndex:
+    """Dates of ``index`` as midnight timestamps; refuse missing, unparseable, duplicate or unsorted ones."""
+    if isinstance(index, pd.DatetimeIndex):
+        dates = index.tz_localize(None) if index.tz is not None else index
+        if pd.isna(dates).any():
+            first = int(np.flatnonzero(pd.isna(dates))[0])
+            raise DataError(f"{_row_label(source, first, 'NaT', csv_rows)}: missing date")
+    else:
+        dates = _text_dates(pd.Index(index), source, csv_rows)
+    dates = pd.DatetimeIndex(dates).normalize()  # daily data: a time of day is dropped
+    duplicated = np.flatnonzero(dates.duplicated())
+    if duplicated.size:
+        first = int(duplicated[0])
+        earlier = int(np.flatnonzero(dates == dates[first])[0])
+        raise DataError(f"{_row_label(source, first, dates[first].date(), csv_rows)}: duplicate date "
+                        f"(also at {_row_number(earlier, csv_rows)}); keep one row per date")
+    steps = np.flatnonzero(np.diff(dates.asi8) < 0)
+    if steps.size:
+        first = int(steps[0]) + 1
+        raise DataError(f"{_row_label(source, first, dates[first].date(), csv_rows)}: dates are not in "
+                        f"ascending order (comes after {dates[first - 1].date()}); sort the file by date "
+                        "(unsorted files are refused, not sorted silently)")
+    return pd.DatetimeIndex(dates)
+
+
+def _numeric_frame(frame: pd.DataFrame, source: str, csv_rows: RowNumbers, dates: pd.DatetimeIndex) -> pd.DataFrame:
+    out = {}
+    for column in frame.columns:
+        raw = frame[column]
+        if raw.dtype == bool:
+            raise DataError(f"{source}, column {column!r}: holds True/False, not numbers")
+        values = pd.to_numeric(raw, errors="coerce")
+        bad = np.flatnonzero(values.isna().to_numpy() & raw.notna().to_numpy())
+        if bad.size:
+            first = int(bad[0])
+            raise DataError(f"{_row_label(source, first, dates[first].date(), csv_rows)}, column {column!r}: "
+                            f"{_cell(raw.iloc[first])} is not a number ({bad.size} such cell(s)); write plain "
+                            "numbers (dot decimal, no units or thousands separators)")
+        out[column] = values.astype(float).to_numpy()
+    return pd.DataFrame(out, index=dates)
+
+
+class MarketData:
+    """Daily CDS index spreads (bp) and desk PnL ($mm), validated.
+
+    Parameters
+    ----------
+    spreads : DataFrame
+        Index: dates (ascending, unique; a time of day is dropped); one numeric column per
+        instrument, spreads in bp (0 < s ≤ :data:`MAX_SPREAD_BP`). A column whose values all
+        sit below :data:`MIN_COLUMN_MAX_BP` looks like decimals and is refused. Unsorted dates
+        are refused, not sorted.
+    desk_pnl : Series, optional
+        Daily desk PnL in mm of ``reporting_currency``. Must cover every spread date
+        (``missing="drop"`` drops the dates it lacks or leaves empty); its dates with no spreads are
+        ignored and counted in ``missing_report["desk_dates_ignored"]``. ``None`` means a flat book
+        (zero PnL).
+    missing : {"error", "ffill", "drop"}
+        What to do with missing spreads: refuse (default), carry the last value forward for at
+        most ``max_gap`` consecutive rows, or drop the dates with any missing value.
+    max_gap : int
+        Longest run of missing values ``ffill`` may fill.
+    roll_jumps : DataFrame, optional
+        Part of each daily spread change (bp) that is the generic series switching to a new
+        series on an index roll date, indexed by date, columns among the spreads' columns.
+        Dates left out and columns left out have no jump; every date must be a spreads date;
+        a jump on a date removed by the missing-data policy moves to the next date kept (the
+        change across the gap contains it). A backtest removes these jumps from the daily
+        changes, so the hedge PnL is that of the contract held the day before.
+    fx : DataFrame or Series, optional
+        FX rates, indexed by date: units of ``reporting_currency`` per unit of another
+        currency, one column per currency named by its code (``EUR``) or by the pair
+        (``EURUSD``: EUR in USD). A Series is one such column; unnamed, it is ``EUR``. On each
+        spreads date the latest rate on or before it is used (FX trades on days credit does
+        not); spreads dates before the first rate are refused.
+    reporting_currency : str
+        Currency of the desk PnL and of every amount the package reports ("USD").
+    source, desk_source, roll_jumps_source, fx_source : str
+        Names used in error messages (file paths when read from CSV).
+
+    Attributes
+    ----------
+    spreads : DataFrame
+        Clean spreads, float, ascending dates.
+    desk_pnl : Series
+        Desk PnL aligned on the spreads' dates.
+    missing_report : dict
+        ``policy``; ``filled`` values and ``dropped_rows``; ``max_gap`` (ffill); ``first``,
+        where the first missing spread was; ``desk_dates_ignored`` when some desk dates have
+        no spreads.
+    roll_jumps : DataFrame or None
+        Roll jumps on the spreads' dates and columns (0 where none), or ``None``.
+    fx : DataFrame or None
+        FX rates on the spreads' dates, one column per currency, or ``None``.
+    reporting_currency : str
+    """
+
+    def __init__(self, spreads: pd.DataFrame, desk_pnl: pd.Series | None = None, *,
+                 missing: MissingPolicy = "error", max_gap: int = 5, source: str = "spreads",
+                 desk_source: str = "desk PnL", roll_jumps: pd.DataFrame | None = None,
+                 fx: pd.DataFrame | pd.Series | None = None, reporting_currency: str = "USD",
+                 roll_jumps_source: str = "roll jumps", fx_source: str = "FX rates",
+                 _csv_rows: RowNumbers = False, _desk_rows: RowNumbers | None = None) -> None:
+        if missing not in MISSING_POLICIES:
+            raise DataError(f"unknown missing-data policy {missing!r}; use one of {', '.join(MISSING_POLICIES)}")
+        if isinstance(max_gap, bool) or not isinstance(max_gap, (int, np.integer)) or max_gap < 1:
+            raise DataError(f"max_gap must be a whole number of rows >= 1, got {max_gap!r}")
+        if not isinstance(spreads, pd.DataFrame):
+            raise DataError(f"{source}: expected a DataFrame of spreads, got {type(spreads).__name__}")
+        if spreads.shape[1] == 0:
+            raise DataError(f"{source}: no instrument columns; the header must be a date column, then one "
+                            "column per instrument")
+        if spreads.shape[0] < 2:
+            raise DataError(f"{source}: {spreads.shape[0]} row(s); at least two dates are needed "
+                            "(a base level and one daily change)")
+        columns = [str(c).strip() for c in spreads.columns]
+        unnamed = [i for i, c in enumerate(columns) if not c or c.startswith("Unnamed:")]
+        if unnamed:
+            raise DataError(f"{source}: instrument column {unnamed[0] + 1} (counting after the dates) has no name; "
+                            "the header must name every instrument")
+        if len(set(columns)) != len(columns):
+            dup = next(c for c in columns if columns.count(c) > 1)
+            raise DataError(f"{source}: duplicate column {dup!r}")
+        dates = _parse_dates(spreads.index, source, _csv_rows)
+        input_dates = dates
+        frame = _numeric_frame(spreads.set_axis(columns, axis=1), source, _csv_rows, dates)
+        self._check_values(frame, source, _csv_rows)
+        self.missing_report: dict[str, object] = {"policy": missing, "filled": 0, "dropped_rows": 0}
+        if missing == "ffill":
+            self.missing_report["max_gap"] = int(max_gap)
+        if frame.isna().to_numpy().any():
+            frame = self._apply_missing(frame, missing, int(max_gap), source, _csv_rows)
+        if len(frame) < 2:
+            raise DataError(f"{source}: fewer than two dates left after the missing-data policy "
+                            f"({self.missing_report['dropped_rows']} row(s) dropped)")
+        self.spreads = frame
+        self.source = source
+        self.desk_source = desk_source
+        self.has_desk = desk_pnl is not None
+        desk_rows = _csv_rows if _desk_rows is None else _desk_rows
+        self.desk_pnl = self._align_desk(desk_pnl, missing, desk_source, desk_rows)
+        if not isinstance(reporting_currency, str) or not re.fullmatch(r"[A-Za-z]{3}", reporting_currency.strip()):
+            raise DataError(f"reporting_currency must be a three-letter code such as USD, got {reporting_currency!r}")
+        self.reporting_currency = reporting_currency.strip().upper()
+        file_rows = _csv_rows is not False  # roll-jumps and FX files: row = file line when read from CSV
+        self.roll_jumps = (None if roll_jumps is None
+                           else self._align_jumps(roll_jumps, input_dates, roll_jumps_source, file_rows))
+        self.fx = None if fx is None else self._align_fx(fx, fx_source, file_rows)
+
+    # ------------------------------------------------------------------------------------
+    @staticmethod
+    def _check_values(frame: pd.DataFrame, source: str, csv_rows: RowNumbers) -> None:
+        """Refuse infinite, non-positive, decimal-looking and implausibly large spreads (NaN passes)."""
+        values = frame.to_numpy()
+        dates = frame.index
+        columns = list(frame.columns)
+        for mask, what in ((np.isinf(values), "infinite spread; give a finite number in bp"),
+                           (values <= 0, "spread {value} bp is not positive; CDS index spreads are > 0 bp"),
+                           (values > MAX_SPREAD_BP, f"spread {{value}} bp is above {MAX_SPREAD_BP:,.0f} bp; the "
+                                                   "unit looks wrong: give spreads in bp")):
+            cells = np.argwhere(mask)
+            if cells.size:
+                r, c = (int(x) for x in cells[0])
+                text = what.format(value=_cell(values[r, c]))
+                raise DataError(f"{_row_label(source, r, dates[r].date(), csv_rows)}, column {columns[c]!r}: "
+                                f"{text} ({len(cells)} such cell(s))")
+        maxima = frame.max(axis=0, skipna=True)
+        small = [c for c in columns if maxima[c] < MIN_COLUMN_MAX_BP]
+        if small:
+            column = small[0]
+            raise DataError(f"{source}, column {column!r}: every spread is below {MIN_COLUMN_MAX_BP:g} bp "
+                            f"(max {maxima[column]:.4g}; {len(small)} of {len(columns)} column(s) like this); "
+                            "spreads look like decimals: give them in bp (multiply by 10 000)")
+
+    def _apply_missing(self, frame: pd.DataFrame, missing: str, max_gap: int, source: str,
+                       csv_rows: RowNumbers) -> pd.DataFrame:
+        mask = frame.isna().to_numpy()
+        count = int(mask.sum())
+        r, c = (int(x) for x in np.argwhere(mask)[0])
+        where = f"{_row_number(r, csv_rows)} ({frame.index[r].date()}), column {frame.columns[c]!r}"
+        self.missing_report["first"] = where
+        if missing == "error":
+            raise DataError(f"{source}: {count} missing spread(s) in {int(mask.any(axis=1).sum())} row(s), first at "
+                            f"{where}; fill them, or rerun with --missing ffill (fills gaps of at most --max-gap "
+                            f"{max_gap} rows) or --missing drop (drops those dates)")
+        if missing == "drop":
+            keep = ~mask.any(axis=1)
+            self.missing_report.update(dropped_rows=int((~keep).sum()))
+            return frame.loc[keep]
+        first_row = np.flatnonzero(mask[0])
+        if first_row.size:
+            raise DataError(f"{source}, {_row_number(0, csv_rows)} ({frame.index[0].date()}), column "
+                            f"{frame.columns[int(first_row[0])]!r}: missing spread on the first date cannot be "
+                            "forward-filled; fill it or rerun with --missing drop")
+        run = np.zeros(mask.shape[1], dtype=int)
+        for i, row in enumerate(mask):
+            run = np.where(row, run + 1, 0)
+            if (run > max_gap).any():
+                col = int(np.argmax(run > max_gap))
+                raise DataError(f"{_row_label(source, i, frame.index[i].date(), csv_rows)}, column "
+                                f"{frame.columns[col]!r}: more than {max_gap} missing rows in a row (gap starts at "
+                                f"{_row_number(i - max_gap, csv_rows)}); raise --max-gap, use --missing drop or "
+                                "fix the data")
+        self.missing_report.update(filled=count)
+        return frame.ffill()
+
+    def _align_desk(self, desk_pnl: pd.Series | None, missing: str, desk_source: str,
+                    csv_rows: RowNumbers) -> pd.Series:
+        index = self.spreads.index
+        if desk_pnl is None:
+            return pd.Series(0.0, index=index, name="desk_pnl")
+        if isinstance(desk_pnl, pd.DataFrame):
+            if desk_pnl.shape[1] != 1:
+                raise DataError(f"{desk_source}: expected one PnL column, got {list(desk_pnl.columns)}")
+            desk_pnl = desk_pnl.iloc[:, 0]
+        if not isinstance(desk_pnl, pd.Series):
+            raise DataError(f"{desk_source}: expected a Series of daily PnL, got {type(desk_pnl).__name__}")
+        if desk_pnl.empty:
+            raise DataError(f"{desk_source}: no rows")
+        dates = _parse_dates(desk_pnl.index, desk_source, csv_rows)
+        values = _numeric_frame(pd.DataFrame({"pnl": desk_pnl.to_numpy()}), desk_source, csv_rows, dates)["pnl"]
+        infinite = np.flatnonzero(np.isinf(values.to_numpy()))
+        if infinite.size:
+            first = int(infinite[0])
+            raise DataError(f"{_row_label(desk_source, first, dates[first].date(), csv_rows)}: desk PnL is "
+                            f"{values.iloc[first]:g} ({infinite.size} infinite value(s)); give a finite number in $mm")
+        empty = np.flatnonzero(np.isnan(values.to_numpy()))
+        if empty.size and missing != "drop":
+            first = int(empty[0])
+            raise DataError(f"{_row_label(desk_source, first, dates[first].date(), csv_rows)}: desk PnL is missing "
+                            f"({empty.size} empty cell(s)); fill them or rerun with --missing drop")
+        overlap = index.intersection(dates)
+        if overlap.empty:
+            raise DataError(f"{desk_source}: desk PnL dates ({dates[0].date()} … {dates[-1].date()}) do not overlap "
+                            f"the spreads ({index[0].date()} … {index[-1].date()}); check both files cover the "
+                            "same period")
+        ignored = len(dates.difference(index))
+        if ignored:
+            self.missing_report["desk_dates_ignored"] = ignored
+        aligned = values.reindex(index)
+        lacking = np.flatnonzero(aligned.isna().to_numpy())
+        if lacking.size:
+            if missing != "drop":
+                raise DataError(f"{desk_source}: no desk PnL for {lacking.size} spread date(s), first "
+                                f"{index[lacking[0]].date()}; supply them or rerun with --missing drop")
+            keep = aligned.notna().to_numpy()
+            self.spreads = self.spreads.loc[keep]
+            self.missing_report["dropped_rows"] = int(self.missing_report["dropped_rows"]) + int(lacking.size)
+            aligned = aligned.loc[keep]
+            if len(aligned) < 2:
+                raise DataError(f"{desk_source}: fewer than two dates in common with the spreads")
+        return aligned.rename("desk_pnl")
+
+    def _align_jumps(self, jumps: pd.DataFrame, input_dates: pd.DatetimeIndex, jumps_source: str,
+                     csv_rows: bool) -> pd.DataFrame:
+        if not isinstance(jumps, pd.DataFrame):
+            raise DataError(f"{jumps_source}: expected a DataFrame of roll jumps (bp), got {type(jumps).__name__}")
+        columns = [str(c).strip() for c in jumps.columns]
+        if len(set(columns)) != len(columns):
+            dup = next(c for c in columns if columns.count(c) > 1)
+            raise DataError(f"{jumps_source}: duplicate column {dup!r}")
+        unknown = [c for c in columns if c not in self.spreads.columns]
+        if unknown:
+            raise DataError(f"{jumps_source}: column {unknown[0]!r} is not a spreads column "
+                            f"({', '.join(self.spreads.columns)})")
+        index = jumps.index
+        if len(index) == 0:
+            return pd.DataFrame(0.0, index=self.spreads.index, columns=self.spreads.columns)
+        dates = _parse_dates(index, jumps_source, csv_rows)
+        frame = _numeric_frame(jumps.set_axis(columns, axis=1), jumps_source, csv_rows, dates)
+        values = frame.to_numpy()
+        bad = np.argwhere(~np.isfinite(values))
+        if bad.size:
+            r, c = bad[0]
+            raise DataError(f"{_row_label(jumps_source, int(r), dates[r].date(), csv_rows)}, column {columns[c]!r}: "
+                            f"roll jump is {values[r, c]}; write 0 where there is no jump")
+        outside = np.flatnonzero(~dates.isin(input_dates))
+        if outside.size:
+            r = int(outside[0])
+            raise DataError(f"{_row_label(jumps_source, r, dates[r].date(), csv_rows)}: {dates[r].date()} is not a "
+                            f"date of the spreads ({self.source})")
+        kept = self.spreads.index
+        # a jump on a dropped date belongs to the change into the next kept date
+        target = kept.searchsorted(dates, side="left")
+        inside = target < len(kept)
+        frame = frame.loc[inside]
+        frame.index = kept[target[inside]]
+        aligned = frame.groupby(level=0).sum().reindex(index=kept, columns=self.spreads.columns, fill_value=0.0)
+        return aligned.fillna(0.0)
+
+    def _align_fx(self, fx: pd.DataFrame | pd.Series, fx_source: str, csv_rows: bool) -> pd.DataFrame:
+        if isinstance(fx, pd.Series):
+            fx = fx.to_frame(name="EUR" if fx.name is None else fx.name)
+        if not isinstance(fx, pd.DataFrame):
+            raise DataError(f"{fx_source}: expected a DataFrame or Series of FX rates, got {type(fx).__name__}")
+        if fx.shape[1] == 0 or fx.shape[0] == 0:
+            raise DataError(f"{fx_source}: no FX rates")
+        reporting = self.reporting_currency
+        columns = []
+        for raw in fx.columns:
+            name = str(raw).strip().upper().replace("/", "")
+            if re.fullmatch(r"[A-Z]{6}", name):
+                base, quote = name[:3], name[3:]
+                if base == reporting and quote != reporting:
+                    raise DataError(f"{fx_source}: column {raw!r} is {quote} per {base}; give {quote}{reporting} "
+                                    f"({reporting} per {quote}, i.e. 1/{base}{quote})")
+                if quote != reporting:
+                    raise DataError(f"{fx_source}: column {raw!r} quotes {base} in {quote}, not in the reporting "
+                                    f"currency {reporting}; give {base}{reporting} ({reporting} per {base})")
+                name = base
+            if not re.fullmatch(r"[A-Z]{3}", name):
+                raise DataError(f"{fx_source}: column {raw!r} is not a currency code (EUR) or pair (EUR{reporting})")
+            if name == reporting:
+                raise DataError(f"{fx_source}: column {raw!r} is the reporting currency itself")
+            if name in columns:
+                raise DataError(f"{fx_source}: two columns for currency {name}")
+            columns.append(name)
+        dates = _parse_dates(fx.index, fx_source, csv_rows)
+        frame = _numeric_frame(fx.set_axis(columns, axis=1), fx_source, csv_rows, dates)
+        values = frame.to_numpy()
+        bad = np.argwhere(~(np.isfinite(values) & (values > 0)))
+        if bad.size:
+            r, c = bad[0]
+            raise DataError(f"{_row_label(fx_source, int(r), dates[r].date(), csv_rows)}, column {columns[c]!r}: "
+                            f"FX rate {values[r, c]!r} is not a positive number")
+        kept = self.spreads.index
+        if kept[0] < dates[0]:
+            raise DataError(f"{fx_source}: first rate on {dates[0].date()}, after the first spreads date "
+                            f"{kept[0].date()}; FX must start on or before it")
+        self.missing_report["fx_as_of"] = int((~kept.isin(dates)).sum())
+        return frame.reindex(kept, method="ffill")
+
+    # ------------------------------------------------------------------------------------
+    @classmethod
+    def from_csv(cls, spreads: str | Path, desk_pnl: str | Path | None = None, *,
+                 missing: MissingPolicy = "error", max_gap: int = 5, roll_jumps: str | Path | None = None,
+                 fx: str | Path | None = None, reporting_currency: str = "USD") -> MarketData:
+        """Read spreads (first column dates, one column per instrument, bp) and desk PnL.
+
+        The desk PnL file has a date column (the first, or one named ``date``) and one value
+        column in mm of ``reporting_currency``. The optional roll-jumps file has the spreads'
+        layout (first column dates, bp); the optional FX file has dates then one column per
+        currency (``EUR`` or ``EURUSD``: USD per EUR).
+        """
+        from cdshedge_cvx.io._files import read_csv_checked
+
+        jumps_frame = None if roll_jumps is None else read_csv_checked(roll_jumps, what="roll jumps file")
+        fx_frame = None if fx is None else read_csv_checked(fx, what="FX file")
+        frame = read_csv_checked(spreads, what="spreads file")
+        desk = None
+        desk_frame = None
+        if desk_pnl is not None:
+            desk_frame = read_csv_checked(desk_pnl, what="desk PnL file", index_col=None)
+            lowered = [str(c).strip().lower() for c in desk_frame.columns]
+            date_col = lowered.index("date") if "date" in lowered else 0
+            value_cols = [c for i, c in enumerate(desk_frame.columns) if i != date_col]
+            if len(value_cols) != 1:
+                raise DataError(f"desk PnL file {str(desk_pnl)!r}: expected a date column and one PnL column, "
+                                f"got {list(desk_frame.columns)}")
+            desk = pd.Series(desk_frame[value_cols[0]].to_numpy(), index=desk_frame.iloc[:, date_col].to_numpy())
+        return cls(frame, desk, missing=missing, max_gap=max_gap, source=str(spreads),
+                   desk_source=str(desk_pnl) if desk_pnl is not None else "desk PnL", roll_jumps=jumps_frame,
+                   fx=fx_frame, reporting_currency=reporting_currency,
+                   roll_jumps_source=str(roll_jumps) if roll_jumps is not None else "roll jumps",
+                   fx_source=str(fx) if fx is not None else "FX rates",
+                   _csv_rows=frame.attrs.get("csv_lines", True),
+                   _desk_rows=desk_frame.attrs.get("csv_lines", True) if desk is not None else None)
+
+    # ------------------------------------------------------------------------------------
+    @property
+    def dates(self) -> pd.DatetimeIndex:
+        """The observation dates."""
+        return pd.DatetimeIndex(self.spreads.index)
+
+    def for_universe(self, universe: Universe) -> pd.DataFrame:
+        """The spreads with columns renamed to and ordered like ``universe``.
+
+        Columns may be named by the instrument or by its ``ticker`` alias. Raises
+        :class:`DataError` for an instrument with no column and for a column that matches no
+        instrument.
+        """
+        return self.spreads.rename(columns=self._universe_columns(universe))[universe.names]
+
+    def roll_jumps_for_universe(self, universe: Universe) -> pd.DataFrame | None:
+        """The roll jumps with columns renamed to and ordered like ``universe`` (``None`` if none)."""
+        if self.roll_jumps is None:
+            return None
+        return self.roll_jumps.rename(columns=self._universe_columns(universe))[universe.names]
+
+    def _universe_columns(self, universe: Universe) -> dict[str, str]:
+        """Map each spreads column to its instrument; refuse unmatched columns and instruments."""
+        aliases = universe.aliases()
+        renamed = {}
+        for column in self.spreads.columns:
+            if column not in aliases:
+                raise DataError(f"{self.source}: column {column!r} matches no instrument of the universe "
+                                f"({', '.join(universe.names)}); add it to the instruments file or drop the column")
+            target = aliases[column]
+            if target in renamed.values():
+                other = next(c for c, t in renamed.items() if t == target)
+                raise DataError(f"{self.source}: columns {other!r} and {column!r} both map to instrument {target!r} "
+                                "(its name and its ticker); keep one of them")
+            renamed[column] = target
+        present = set(renamed.values())
+        lacking = [i for i in universe if i.name not in present]
+        if lacking:
+            first = lacking[0]
+            alias = f" (or its ticker {first.ticker!r})" if first.ticker else ""
+            raise DataError(f"{self.source}: no column for instrument {first.name!r}{alias}; columns are "
+                            f"{list(self.spreads.columns)}")
+        return renamed
+
+    def __repr__(self) -> str:
+        d = self.dates
+        extras = ", roll jumps" if self.roll_jumps is not None else ""
+        if self.fx is not None:
+            extras += f", FX {'/'.join(self.fx.columns)} in {self.reporting_currency}"
+        return (f"MarketData({len(d)} dates {d[0].date()} … {d[-1].date()}, "
+                f"instruments={list(self.spreads.columns)}, desk={'yes' if self.has_desk else 'flat'}{extras})")
