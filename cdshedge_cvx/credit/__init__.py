@@ -1,0 +1,1 @@
+"""Credit analytics: ISDA CDS Standard Model pricing and ISDA rate curves."""
