@@ -51,6 +51,7 @@ _DAYS_PER_YEAR = 365.0
 _TAYLOR_THRESHOLD = 1e-4  # QuantLib IsdaCdsEngine NumericalFix::Taylor switch on f + h
 _HALF_DAY = 1.0 / 730.0  # AccrualBias::HalfDayBias
 _MAX_HAZARD = 100.0  # upper end of the hazard-rate bracket (per year)
+_EPS = float(np.finfo(np.float64).eps)
 _CASH_SETTLEMENT_DAYS = 3
 _MAX_YEARS = 100
 
@@ -179,19 +180,16 @@ class _Grid:
 
     t_break: FloatArray  # (B,) times of the accrual breakpoints
     seg_weight: FloatArray  # (n, B-1) 1 where the sub-period belongs to an active coupon of the contract
-    seg_p0: FloatArray  # (B-1,)
-    seg_p1: FloatArray
-    seg_fhat: FloatArray
-    seg_t0: FloatArray
+    p_break: FloatArray  # (B,) discount factors at the breakpoints
+    seg_fhat: FloatArray  # (B-1,) log P0 - log P1 of each sub-period
     seg_dt: FloatArray
     seg_t0_minus_tstart: FloatArray
     pay_break: IntArray  # (J,) breakpoint index of payment date - 1 for coupon j
     pay_df_tau: FloatArray  # (n, J) accrual fraction x P(payment), 0 for inactive/absent coupons
-    prot_t0: FloatArray  # (n, K) protection sub-periods per contract
-    prot_t1: FloatArray
-    prot_p0: FloatArray
-    prot_p1: FloatArray
-    prot_fhat: FloatArray
+    prot_t: FloatArray  # (n, K+1) protection breakpoints per contract (times)
+    prot_p: FloatArray  # (n, K+1) discount factors there
+    prot_fhat: FloatArray  # (n, K)
+    premium_zero: FloatArray  # (n,) premium annuity at zero hazard
     rebate: float  # accrued fraction (days/360) at step-in, per unit coupon and notional
     df_settle: float
 
@@ -261,19 +259,16 @@ def _build_grid(curve: YieldCurve, today: int, mat: IntArray) -> _Grid:
     return _Grid(
         t_break=t_break,
         seg_weight=seg_weight,
-        seg_p0=p_break[:-1],
-        seg_p1=p_break[1:],
+        p_break=p_break,
         seg_fhat=logp[:-1] - logp[1:],
-        seg_t0=t_break[:-1],
         seg_dt=t_break[1:] - t_break[:-1],
         seg_t0_minus_tstart=t_break[:-1] - np.asarray(seg_tstart),
         pay_break=pay_break,
         pay_df_tau=pay_df_tau,
-        prot_t0=pt[:, :-1],
-        prot_t1=pt[:, 1:],
-        prot_p0=np.exp(plog[:, :-1]),
-        prot_p1=np.exp(plog[:, 1:]),
+        prot_t=pt,
+        prot_p=np.exp(plog),
         prot_fhat=plog[:, :-1] - plog[:, 1:],
+        premium_zero=pay_df_tau.sum(axis=1),
         rebate=rebate_days / 360.0,
         df_settle=float(np.exp(curve.log_discount_days(settle - today))),
     )
@@ -299,98 +294,119 @@ def _legs(g: _Grid, lam: FloatArray, rows: IntArray | None = None) -> tuple[Floa
     """
     lam = np.asarray(lam, dtype=np.float64)
     if rows is None:
-        weight, pay_df_tau = g.seg_weight, g.pay_df_tau
-        pt0, pt1, pp0, pp1, pf = g.prot_t0, g.prot_t1, g.prot_p0, g.prot_p1, g.prot_fhat
+        weight, pay_df_tau, pt, pp, pf = g.seg_weight, g.pay_df_tau, g.prot_t, g.prot_p, g.prot_fhat
     else:
-        weight, pay_df_tau = g.seg_weight[rows], g.pay_df_tau[rows]
-        pt0, pt1, pp0, pp1, pf = g.prot_t0[rows], g.prot_t1[rows], g.prot_p0[rows], g.prot_p1[rows], g.prot_fhat[rows]
+        weight, pay_df_tau, pt, pp, pf = g.seg_weight[rows], g.pay_df_tau[rows], g.prot_t[rows], g.prot_p[rows], \
+            g.prot_fhat[rows]
     lam_c = lam[:, None]
 
     # protection leg
-    q0 = np.exp(-lam_c * pt0)
-    q1 = np.exp(-lam_c * pt1)
-    h = lam_c * (pt1 - pt0)
+    a = pp * np.exp(-lam_c * pt)
+    a0 = a[:, :-1]
+    a1 = a[:, 1:]
+    h = lam_c * (pt[:, 1:] - pt[:, :-1])
     x = pf + h
-    a0 = pp0 * q0
-    a1 = pp1 * q1
+    with np.errstate(divide="ignore", invalid="ignore"):
+        value = h / x * (a0 - a1)
     taylor = x < _TAYLOR_THRESHOLD
-    xs = np.where(taylor, x, 0.0)
-    series = a0 * h * (1.0 - xs / 2.0 + xs * xs / 6.0 - xs**3 / 24.0 + xs**4 / 120.0)
-    xe = np.where(taylor, 1.0, x)
-    exact = h / xe * (a0 - a1)
-    protection = np.sum(np.where(taylor, series, exact), axis=1)
+    if taylor.any():
+        xs, hs = x[taylor], h[taylor]
+        value[taylor] = a0[taylor] * hs * (1.0 - xs / 2.0 + xs * xs / 6.0 - xs**3 / 24.0 + xs**4 / 120.0)
+    protection = value.sum(axis=1)
 
     # premium leg: coupons paid on survival to the day before payment
     e = np.exp(-lam_c * g.t_break[None, :])
-    premium = np.sum(pay_df_tau * e[:, g.pay_break], axis=1)
+    premium = np.einsum("ij,ij->i", pay_df_tau, e[:, g.pay_break])
 
     # accrual on default
-    q0 = e[:, :-1]
-    q1 = e[:, 1:]
+    a = g.p_break[None, :] * e
+    a0 = a[:, :-1]
+    a1 = a[:, 1:]
+    d = a0 - a1
     h = lam_c * g.seg_dt[None, :]
     x = g.seg_fhat[None, :] + h
-    a0 = g.seg_p0[None, :] * q0
-    a1 = g.seg_p1[None, :] * q1
+    with np.errstate(divide="ignore", invalid="ignore"):
+        value = h / x * (g.seg_dt * (d / x - a1) + g.seg_t0_minus_tstart * d)
     taylor = x < _TAYLOR_THRESHOLD
-    xs = np.where(taylor, x, 0.0)
-    xs2 = xs * xs
-    series = h * a0 * (
-        g.seg_t0_minus_tstart[None, :] * (1.0 - xs / 2.0 + xs2 / 6.0 - xs2 * xs / 24.0)
-        + g.seg_dt[None, :] * (0.5 - xs / 3.0 + xs2 / 8.0 - xs2 * xs / 30.0)
-    )
-    xe = np.where(taylor, 1.0, x)
-    exact = h / xe * (g.seg_dt[None, :] * ((a0 - a1) / xe - a1) + g.seg_t0_minus_tstart[None, :] * (a0 - a1))
-    accrual = np.sum(weight * np.where(taylor, series, exact), axis=1) * (365.0 / 360.0)
+    if taylor.any():
+        cols = np.nonzero(taylor)[1]
+        xs, hs = x[taylor], h[taylor]
+        xs2 = xs * xs
+        value[taylor] = hs * a0[taylor] * (
+            g.seg_t0_minus_tstart[cols] * (1.0 - xs / 2.0 + xs2 / 6.0 - xs2 * xs / 24.0)
+            + g.seg_dt[cols] * (0.5 - xs / 3.0 + xs2 / 8.0 - xs2 * xs / 30.0)
+        )
+    accrual = np.einsum("ij,ij->i", weight, value) * (365.0 / 360.0)
     return protection, premium + accrual
 
 
 def _solve_hazard(g: _Grid, loss: FloatArray, k: FloatArray, target: FloatArray, guess: FloatArray,
-                  what: str, shown: FloatArray) -> FloatArray:
+                  what: str, shown: FloatArray, start: tuple[FloatArray, FloatArray] | None = None) -> FloatArray:
     r"""Solve :math:`F(\lambda) = (1-R)V(\lambda) - k\,(A_{full}(\lambda) - \alpha_0 P(T_{cs})) - b = 0`.
 
     :math:`F` increases with :math:`\lambda`; a secant step is taken inside the bracket
-    :math:`[\lambda_{lo}, \lambda_{hi}]` (started at :math:`[0, 100]`), a bisection when it falls outside.
+    :math:`[\lambda_{lo}, \lambda_{hi}]` (started at :math:`[0, 100]`), a bisection when it falls outside;
+    stops when the residual is at its rounding level or a step is below 4 ulp. ``start`` is a known
+    point :math:`(\lambda, F(\lambda))` to start the secant from (default :math:`(0, F(0))`).
     """
     n = loss.size
     rebate_pv = g.rebate * g.df_settle
 
-    def f(lam: FloatArray, rows: IntArray) -> FloatArray:
+    def f(lam: FloatArray, rows: IntArray) -> tuple[FloatArray, FloatArray]:
         prot, ann = _legs(g, lam, rows)
-        return loss[rows] * prot - k[rows] * (ann - rebate_pv) - target[rows]
+        a, b, c = loss[rows] * prot, k[rows] * (ann - rebate_pv), target[rows]
+        return a - b - c, np.abs(a) + np.abs(b) + np.abs(c)
 
-    every = np.arange(n)
     lo = np.zeros(n)
     hi = np.full(n, _MAX_HAZARD)
-    f_lo = f(lo, every)
-    f_hi = f(hi, every)
-    bad = ~((f_lo < 0.0) & (f_hi > 0.0))
-    if np.any(bad):
-        i = int(np.flatnonzero(bad)[0])
+    # at zero hazard the protection leg and the accrual on default vanish: F(0) = -k A(0) - target
+    f_lo = -k * (g.premium_zero - rebate_pv) - target
+    if np.any(f_lo >= 0.0):
+        i = int(np.flatnonzero(f_lo >= 0.0)[0])
         raise DataError(
-            f"{what} = {shown.ravel()[i]!r} cannot be matched by any hazard rate in [0, {_MAX_HAZARD:g}] "
-            f"(contract {i}): check the quote, the coupon and the recovery")
-    x_prev, f_prev = lo.copy(), f_lo.copy()
+            f"{what} = {shown.ravel()[i]!r} is worth more than a default-free contract (contract {i}): no hazard "
+            "rate reproduces it; check the quote and the coupon")
+    if start is None:
+        x_prev, f_prev = lo.copy(), f_lo
+    else:
+        x_prev, f_prev = start[0].copy(), start[1].copy()
     x = np.clip(guess, 1e-12, 0.5 * _MAX_HAZARD)
-    fx = f(x, every)
-    todo = every
+    todo = np.arange(n)
+    fx, scale = f(x, todo)
     for _ in range(200):
-        xs, fs, xp, fp = x[todo], fx[todo], x_prev[todo], f_prev[todo]
+        xs, fs, xp, fp, sc = x[todo], fx[todo], x_prev[todo], f_prev[todo], scale[todo]
         lo_t = np.where(fs < 0.0, np.maximum(lo[todo], xs), lo[todo])
         hi_t = np.where(fs > 0.0, np.minimum(hi[todo], xs), hi[todo])
         lo[todo], hi[todo] = lo_t, hi_t
         with np.errstate(divide="ignore", invalid="ignore"):
             secant = xs - fs * (xs - xp) / (fs - fp)
-        inside = np.isfinite(secant) & (secant > lo_t) & (secant < hi_t)
+        finite = np.isfinite(secant)
+        inside = finite & (secant > lo_t) & (secant < hi_t)
+        # converged: the residual is at its rounding level (8 eps of the legs' size), the bracket or the
+        # secant step is below 4 ulp, the secant lands (within 4 ulp) on a bracket end, or two residuals are equal
+        small = np.abs(fs) <= 8.0 * _EPS * sc
+        step = finite & (
+            (np.abs(secant - xs) <= 4.0 * _EPS * np.abs(xs))
+            | (np.abs(secant - lo_t) <= 4.0 * _EPS * lo_t)
+            | (np.abs(secant - hi_t) <= 4.0 * _EPS * hi_t))
+        done = small | step | (fs == fp) | (hi_t - lo_t <= 4.0 * _EPS * hi_t)
         x_new = np.where(inside, secant, 0.5 * (lo_t + hi_t))
-        done = (fs == 0.0) | (np.abs(x_new - xs) <= 2e-16 * np.abs(xs)) | (hi_t - lo_t <= 2e-16 * hi_t)
-        x_new = np.where(done, xs, x_new)
+        x_new = np.where(done, np.where(step & ~small, np.clip(secant, lo_t, hi_t), xs), x_new)
         x_prev[todo], f_prev[todo] = xs, fs
         x[todo] = x_new
         todo = todo[~done]
         if todo.size == 0:
-            return x
-        fx[todo] = f(x[todo], todo)
-    raise DataError(f"{what}: the hazard-rate solve did not converge")  # pragma: no cover
+            break
+        fx[todo], scale[todo] = f(x[todo], todo)
+    else:  # pragma: no cover - the bracket halves at worst, 200 halvings exhaust doubles
+        raise DataError(f"{what}: the hazard-rate solve did not converge")
+    stuck = x >= _MAX_HAZARD * (1.0 - 1e-9)
+    if np.any(stuck):
+        i = int(np.flatnonzero(stuck)[0])
+        raise DataError(
+            f"{what} = {shown.ravel()[i]!r} needs a hazard rate above {_MAX_HAZARD:g} per year (contract {i}): "
+            "check the quote, the coupon and the recovery")
+    return x
 
 
 # ---------------------------------------------------------------------------
@@ -545,7 +561,9 @@ def cds_quote(
 
     upfront_unit = (loss * prot - c * annuity) / dfs
     s_up = s + _BP
-    lam_up = _solve_hazard(grid, loss, s_up, np.zeros_like(s), lam * (s_up / s), "spread_bp + 1bp", q_b)
+    # F at the base hazard rate for the bumped spread is -1bp x A: a free first secant point
+    lam_up = _solve_hazard(grid, loss, s_up, np.zeros_like(s), lam * (s_up / s), "spread_bp + 1bp", q_b,
+                           start=(lam, -_BP * annuity))
     prot_up, ann_up = _legs(grid, lam_up)
     upfront_up = (loss * prot_up - c * (ann_up - rebate_pv)) / dfs
 
