@@ -41,7 +41,7 @@ from ._yield_curve import (
     to_day_numbers,
 )
 
-__all__ = ["CdsQuote", "cds_maturity", "cds_quote"]
+__all__ = ["CdsQuote", "cds_accrued", "cds_maturity", "cds_quote"]
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -190,11 +190,19 @@ class _Grid:
     prot_p: FloatArray  # (n, K+1) discount factors there
     prot_fhat: FloatArray  # (n, K)
     premium_zero: FloatArray  # (n,) premium annuity at zero hazard
-    rebate: float  # accrued fraction (days/360) at step-in, per unit coupon and notional
+    rebate: FloatArray  # (n,) accrued fraction (days/360) at step-in, per unit coupon and notional
     df_settle: float
 
 
-def _build_grid(curve: YieldCurve, today: int, mat: IntArray) -> _Grid:
+def _coupon_grid(today: int, mat: IntArray) -> tuple[IntArray, IntArray, IntArray]:
+    """Adjusted IMM accrual dates :math:`a_0..a_J` of the trade date, coupons per contract, accrued days.
+
+    :math:`a_0` is the 20 Mar/Jun/Sep/Dec on or before the trade date (one quarter earlier when that date
+    rolls to after the trade date), QuantLib's CDS2015 schedule. The accrued days run from :math:`a_0` to the
+    step-in date :math:`T+1` when it falls inside the first accrual period :math:`[a_0, a_1)` --
+    :math:`[a_0, M+1)` for a single-coupon contract, whose only period includes the maturity day -- and are 0
+    otherwise (:math:`T+1 = a_1`, the next period has just started).
+    """
     step_in = today + 1
     prev20 = _previous_imm_twentieth(today)
     first = int(add_months(prev20, -3)) if int(following(prev20)) > today else prev20
@@ -205,7 +213,16 @@ def _build_grid(curve: YieldCurve, today: int, mat: IntArray) -> _Grid:
     m = months_to_mat // 3  # number of coupons of each contract
     n_coupons = int(m.max())
     grid = add_months(np.full(n_coupons + 1, first, dtype=np.int64), 3 * np.arange(n_coupons + 1))
-    acc = following(grid)  # adjusted accrual dates a_0 .. a_J (a_j = payment date of coupon j)
+    acc = following(grid)
+    end_first = np.where(m > 1, acc[min(1, n_coupons)], mat + 1)
+    accrued_days = np.where(step_in < end_first, step_in - acc[0], 0)
+    return acc, m, accrued_days
+
+
+def _build_grid(curve: YieldCurve, today: int, mat: IntArray) -> _Grid:
+    step_in = today + 1
+    acc, m, accrued_days = _coupon_grid(today, mat)
+    n_coupons = acc.size - 1
     active = acc[1:] > step_in  # coupon j (1-based) still to pay / accrue after step-in
 
     def tof(days: ArrayLike) -> FloatArray:
@@ -255,7 +272,6 @@ def _build_grid(curve: YieldCurve, today: int, mat: IntArray) -> _Grid:
     plog = curve.log_discount_days(pb - today)
 
     settle = int(advance_business_days(today, _CASH_SETTLEMENT_DAYS))
-    rebate_days = (step_in - acc[0]) if acc[1] > step_in else 0
     return _Grid(
         t_break=t_break,
         seg_weight=seg_weight,
@@ -269,7 +285,7 @@ def _build_grid(curve: YieldCurve, today: int, mat: IntArray) -> _Grid:
         prot_p=np.exp(plog),
         prot_fhat=plog[:, :-1] - plog[:, 1:],
         premium_zero=pay_df_tau.sum(axis=1),
-        rebate=rebate_days / 360.0,
+        rebate=accrued_days / 360.0,
         df_settle=float(np.exp(curve.log_discount_days(settle - today))),
     )
 
@@ -354,7 +370,7 @@ def _solve_hazard(g: _Grid, loss: FloatArray, k: FloatArray, target: FloatArray,
 
     def f(lam: FloatArray, rows: IntArray) -> tuple[FloatArray, FloatArray]:
         prot, ann = _legs(g, lam, rows)
-        a, b, c = loss[rows] * prot, k[rows] * (ann - rebate_pv), target[rows]
+        a, b, c = loss[rows] * prot, k[rows] * (ann - rebate_pv[rows]), target[rows]
         return a - b - c, np.abs(a) + np.abs(b) + np.abs(c)
 
     lo = np.zeros(n)
@@ -420,6 +436,48 @@ def _float_array(name: str, value: ArrayLike) -> FloatArray:
     if not np.all(np.isfinite(arr)):
         raise DataError(f"{name} must be finite, got {arr[~np.isfinite(arr)].ravel()[0]!r}")
     return arr
+
+
+def _check_maturities(mat: IntArray, today: int, *, strict: bool) -> None:
+    if not np.all(_is_imm_twentieth(mat)):
+        bad = from_day_numbers(mat[~_is_imm_twentieth(mat)].ravel()[0])
+        raise DataError(f"maturity must be a CDS roll date (20 Mar/Jun/Sep/Dec), got {bad}")
+    early = mat <= today + 1 if strict else mat < today + 1
+    if np.any(early):
+        raise DataError(f"maturity must be {'after' if strict else 'on or after'} the step-in date "
+                        f"{from_day_numbers(today + 1)}, got {from_day_numbers(mat[early].ravel()[0])}")
+    if np.any(mat > int(add_months(today, 12 * _MAX_YEARS))):
+        raise DataError(f"maturity must be within {_MAX_YEARS} years of the trade date")
+
+
+def cds_accrued(trade_date: Any, maturity: Any, coupon_bp: ArrayLike = 100.0, notional: ArrayLike = 1.0) -> FloatArray:
+    r"""Accrued premium of standard CDS contracts at the step-in date (Markit / ISDA convention).
+
+    .. math:: \text{accrued} = N\,c\,\frac{(T+1) - a_0}{360}
+
+    with :math:`a_0` the (adjusted) IMM date starting the current accrual period; 0 when :math:`T+1` is
+    itself a coupon payment date, except for the final period, which includes the maturity day (a trade
+    the day before maturity accrues the whole period). This is :attr:`CdsQuote.accrued`; it also accepts a
+    maturity on the step-in date.
+
+    Raises
+    ------
+    DataError
+        Bad dates, non-IMM maturity, maturity before the step-in date, non-finite numbers.
+    """
+    if np.ndim(trade_date) != 0:
+        raise DataError(f"trade_date must be one date, got {trade_date!r}")
+    today = int(to_day_numbers(trade_date, "trade_date").reshape(-1)[0])
+    mat = _maturity_days(maturity, today)
+    _check_maturities(mat, today, strict=False)
+    coupon = _float_array("coupon_bp", coupon_bp)
+    nominal = _float_array("notional", notional)
+    try:
+        mat_b, c_b, n_b = np.broadcast_arrays(mat, coupon, nominal)
+    except ValueError as exc:
+        raise DataError(f"maturity, coupon_bp and notional do not broadcast: {exc}") from exc
+    _, _, days = _coupon_grid(today, mat_b.ravel())
+    return (n_b.ravel() * c_b.ravel() * _BP * days / 360.0).reshape(mat_b.shape)
 
 
 def cds_quote(
@@ -522,14 +580,7 @@ def cds_quote(
         raise DataError(f"coupon_bp must be >= 0, got {coupon[coupon < 0.0].ravel()[0]!r}")
     if np.any((rec < 0.0) | (rec >= 1.0)):
         raise DataError(f"recovery must be in [0, 1), got {rec[(rec < 0.0) | (rec >= 1.0)].ravel()[0]!r}")
-    if not np.all(_is_imm_twentieth(mat)):
-        bad = from_day_numbers(mat[~_is_imm_twentieth(mat)].ravel()[0])
-        raise DataError(f"maturity must be a CDS roll date (20 Mar/Jun/Sep/Dec), got {bad}")
-    if np.any(mat <= today + 1):
-        raise DataError(f"maturity must be after the step-in date {from_day_numbers(today + 1)}, got "
-                        f"{from_day_numbers(mat[mat <= today + 1].ravel()[0])}")
-    if np.any(mat > int(add_months(today, 12 * _MAX_YEARS))):
-        raise DataError(f"maturity must be within {_MAX_YEARS} years of the trade date")
+    _check_maturities(mat, today, strict=True)
 
     try:
         mat_b, q_b, c_b, r_b, n_b = np.broadcast_arrays(mat, quote, coupon, rec, notional_a)
