@@ -380,8 +380,8 @@ def _solve_hazard(g: _Grid, loss: FloatArray, k: FloatArray, target: FloatArray,
     if np.any(f_lo >= 0.0):
         i = int(np.flatnonzero(f_lo >= 0.0)[0])
         raise DataError(
-            f"{what} = {shown.ravel()[i]!r} is worth more than a default-free contract (contract {i}): no hazard "
-            "rate reproduces it; check the quote and the coupon")
+            f"{what} = {float(shown.ravel()[i])!r} is worth more than a default-free contract (contract {i}): "
+            "no hazard rate reproduces it; check the quote and the coupon")
     if start is None:
         x_prev, f_prev = lo.copy(), f_lo
     else:
@@ -420,7 +420,7 @@ def _solve_hazard(g: _Grid, loss: FloatArray, k: FloatArray, target: FloatArray,
     if np.any(stuck):
         i = int(np.flatnonzero(stuck)[0])
         raise DataError(
-            f"{what} = {shown.ravel()[i]!r} needs a hazard rate above {_MAX_HAZARD:g} per year (contract {i}): "
+            f"{what} = {float(shown.ravel()[i])!r} needs a hazard rate above {_MAX_HAZARD:g} per year (contract {i}): "
             "check the quote, the coupon and the recovery")
     return x
 
