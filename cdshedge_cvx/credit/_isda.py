@@ -53,6 +53,8 @@ _HALF_DAY = 1.0 / 730.0  # AccrualBias::HalfDayBias
 _MAX_HAZARD = 100.0  # upper end of the hazard-rate bracket (per year)
 _EPS = float(np.finfo(np.float64).eps)
 _CASH_SETTLEMENT_DAYS = 3
+_BANDS = 6  # groups of contracts by schedule length in the leg evaluation
+_BAND_MIN = 500  # contracts per group at least
 _MAX_YEARS = 100
 
 
@@ -191,6 +193,10 @@ class _Grid:
     prot_fhat: FloatArray  # (n, K)
     premium_zero: FloatArray  # (n,) premium annuity at zero hazard
     rebate: FloatArray  # (n,) accrued fraction (days/360) at step-in, per unit coupon and notional
+    n_coupons: IntArray  # (n,) coupons of each contract
+    n_break: IntArray  # (n,) accrual breakpoints each contract needs (a prefix of t_break)
+    n_prot: IntArray  # (n,) protection breakpoints each contract needs (a prefix of its row)
+    bands: list[IntArray]  # contracts grouped by n_break, so that each group computes only its prefix
     df_settle: float
 
 
@@ -272,6 +278,11 @@ def _build_grid(curve: YieldCurve, today: int, mat: IntArray) -> _Grid:
     plog = curve.log_discount_days(pb - today)
 
     settle = int(advance_business_days(today, _CASH_SETTLEMENT_DAYS))
+    n_break = pay_break[m - 1] + 1
+    n_prot = 2 + np.sum(pnodes[None, :] < mat[:, None], axis=1)
+    order = np.argsort(n_break, kind="stable")
+    n_bands = max(1, min(_BANDS, mat.size // _BAND_MIN))
+    bands = [band for band in np.array_split(order, n_bands) if band.size]
     return _Grid(
         t_break=t_break,
         seg_weight=seg_weight,
@@ -286,6 +297,10 @@ def _build_grid(curve: YieldCurve, today: int, mat: IntArray) -> _Grid:
         prot_fhat=plog[:, :-1] - plog[:, 1:],
         premium_zero=pay_df_tau.sum(axis=1),
         rebate=accrued_days / 360.0,
+        n_coupons=m,
+        n_break=n_break,
+        n_prot=n_prot,
+        bands=bands,
         df_settle=float(np.exp(curve.log_discount_days(settle - today))),
     )
 
@@ -310,20 +325,33 @@ def _legs(g: _Grid, lam: FloatArray, rows: IntArray | None = None) -> tuple[Floa
     """
     lam = np.asarray(lam, dtype=np.float64)
     if rows is None:
-        weight, pay_df_tau, pt, pp, pf = g.seg_weight, g.pay_df_tau, g.prot_t, g.prot_p, g.prot_fhat
-    else:
-        weight, pay_df_tau, pt, pp, pf = g.seg_weight[rows], g.pay_df_tau[rows], g.prot_t[rows], g.prot_p[rows], \
-            g.prot_fhat[rows]
+        protection = np.empty(lam.size)
+        annuity = np.empty(lam.size)
+        for band in g.bands:  # each group of contracts evaluates only the sub-periods it needs
+            protection[band], annuity[band] = _legs_block(g, lam[band], band)
+        return protection, annuity
+    return _legs_block(g, lam, rows)
+
+
+def _legs_block(g: _Grid, lam: FloatArray, rows: IntArray) -> tuple[FloatArray, FloatArray]:
+    nb = int(g.n_break[rows].max())
+    nc = int(g.n_coupons[rows].max())
+    npb = int(g.n_prot[rows].max())
+    weight = g.seg_weight[rows, : nb - 1]
+    pay_df_tau = g.pay_df_tau[rows, :nc]
+    pt, pp, pf = g.prot_t[rows, :npb], g.prot_p[rows, :npb], g.prot_fhat[rows, : npb - 1]
     lam_c = lam[:, None]
 
-    # protection leg
-    a = pp * np.exp(-lam_c * pt)
+    # protection leg: sum of h/x (P0 Q0 - P1 Q1)
+    a = np.exp(-lam_c * pt)
+    a *= pp
     a0 = a[:, :-1]
-    a1 = a[:, 1:]
     h = lam_c * (pt[:, 1:] - pt[:, :-1])
     x = pf + h
+    value = a0 - a[:, 1:]
     with np.errstate(divide="ignore", invalid="ignore"):
-        value = h / x * (a0 - a1)
+        value *= h
+        value /= x
     taylor = x < _TAYLOR_THRESHOLD
     if taylor.any():
         xs, hs = x[taylor], h[taylor]
@@ -331,33 +359,51 @@ def _legs(g: _Grid, lam: FloatArray, rows: IntArray | None = None) -> tuple[Floa
     protection = value.sum(axis=1)
 
     # premium leg: coupons paid on survival to the day before payment
-    e = np.exp(-lam_c * g.t_break[None, :])
-    premium = np.einsum("ij,ij->i", pay_df_tau, e[:, g.pay_break])
+    t_break = g.t_break[:nb]
+    a = np.exp(-lam_c * t_break)
+    premium = np.einsum("ij,ij->i", pay_df_tau, a[:, g.pay_break[:nc]])
 
-    # accrual on default
-    a = g.p_break[None, :] * e
+    # accrual on default: sum of h/x [dt ((P0Q0 - P1Q1)/x - P1Q1) + (t0 - ts)(P0Q0 - P1Q1)]
+    dt = g.seg_dt[: nb - 1]
+    t0s = g.seg_t0_minus_tstart[: nb - 1]
+    a *= g.p_break[:nb]
     a0 = a[:, :-1]
     a1 = a[:, 1:]
     d = a0 - a1
-    h = lam_c * g.seg_dt[None, :]
-    x = g.seg_fhat[None, :] + h
+    h = lam_c * dt
+    x = h + g.seg_fhat[: nb - 1]
     with np.errstate(divide="ignore", invalid="ignore"):
-        value = h / x * (g.seg_dt * (d / x - a1) + g.seg_t0_minus_tstart * d)
+        value = d / x
+        value -= a1
+        value *= dt
+        d *= t0s
+        value += d
+        h /= x
+        value *= h
     taylor = x < _TAYLOR_THRESHOLD
     if taylor.any():
         cols = np.nonzero(taylor)[1]
-        xs, hs = x[taylor], h[taylor]
+        xs = x[taylor]
+        hs = lam[np.nonzero(taylor)[0]] * dt[cols]
         xs2 = xs * xs
         value[taylor] = hs * a0[taylor] * (
-            g.seg_t0_minus_tstart[cols] * (1.0 - xs / 2.0 + xs2 / 6.0 - xs2 * xs / 24.0)
-            + g.seg_dt[cols] * (0.5 - xs / 3.0 + xs2 / 8.0 - xs2 * xs / 30.0)
+            t0s[cols] * (1.0 - xs / 2.0 + xs2 / 6.0 - xs2 * xs / 24.0)
+            + dt[cols] * (0.5 - xs / 3.0 + xs2 / 8.0 - xs2 * xs / 30.0)
         )
     accrual = np.einsum("ij,ij->i", weight, value) * (365.0 / 360.0)
     return protection, premium + accrual
 
 
+@dataclass
+class _Solution:
+    hazard: FloatArray
+    protection: FloatArray  # legs at the solution
+    annuity: FloatArray  # full annuity (before the accrued rebate)
+    slope: FloatArray  # dF/dlambda from the last secant step (nan when unknown)
+
+
 def _solve_hazard(g: _Grid, loss: FloatArray, k: FloatArray, target: FloatArray, guess: FloatArray,
-                  what: str, shown: FloatArray, start: tuple[FloatArray, FloatArray] | None = None) -> FloatArray:
+                  what: str, shown: FloatArray, start: tuple[FloatArray, FloatArray] | None = None) -> _Solution:
     r"""Solve :math:`F(\lambda) = (1-R)V(\lambda) - k\,(A_{full}(\lambda) - \alpha_0 P(T_{cs})) - b = 0`.
 
     :math:`F` increases with :math:`\lambda`; a secant step is taken inside the bracket
@@ -367,12 +413,6 @@ def _solve_hazard(g: _Grid, loss: FloatArray, k: FloatArray, target: FloatArray,
     """
     n = loss.size
     rebate_pv = g.rebate * g.df_settle
-
-    def f(lam: FloatArray, rows: IntArray) -> tuple[FloatArray, FloatArray]:
-        prot, ann = _legs(g, lam, rows)
-        a, b, c = loss[rows] * prot, k[rows] * (ann - rebate_pv[rows]), target[rows]
-        return a - b - c, np.abs(a) + np.abs(b) + np.abs(c)
-
     lo = np.zeros(n)
     hi = np.full(n, _MAX_HAZARD)
     # at zero hazard the protection leg and the accrual on default vanish: F(0) = -k A(0) - target
@@ -382,47 +422,70 @@ def _solve_hazard(g: _Grid, loss: FloatArray, k: FloatArray, target: FloatArray,
         raise DataError(
             f"{what} = {float(shown.ravel()[i])!r} is worth more than a default-free contract (contract {i}): "
             "no hazard rate reproduces it; check the quote and the coupon")
+    legs_lo = [np.zeros(n), g.premium_zero.copy()]
+    legs_hi = [np.full(n, np.nan), np.full(n, np.nan)]
     if start is None:
         x_prev, f_prev = lo.copy(), f_lo
     else:
         x_prev, f_prev = start[0].copy(), start[1].copy()
     x = np.clip(guess, 1e-12, 0.5 * _MAX_HAZARD)
+    fx = np.empty(n)
+    scale = np.empty(n)
+    legs = [np.empty(n), np.empty(n)]
+    final = [np.empty(n), np.empty(n), np.empty(n)]  # hazard, protection, annuity
+    slope = np.full(n, np.nan)
+
+    def evaluate(rows: IntArray) -> None:
+        prot, ann = _legs(g, x[rows], None if rows.size == n else rows)
+        a, b, c = loss[rows] * prot, k[rows] * (ann - rebate_pv[rows]), target[rows]
+        fx[rows], scale[rows] = a - b - c, np.abs(a) + np.abs(b) + np.abs(c)
+        legs[0][rows], legs[1][rows] = prot, ann
+
     todo = np.arange(n)
-    fx, scale = f(x, todo)
+    evaluate(todo)
     for _ in range(200):
         xs, fs, xp, fp, sc = x[todo], fx[todo], x_prev[todo], f_prev[todo], scale[todo]
-        lo_t = np.where(fs < 0.0, np.maximum(lo[todo], xs), lo[todo])
-        hi_t = np.where(fs > 0.0, np.minimum(hi[todo], xs), hi[todo])
+        below, above = fs < 0.0, fs > 0.0
+        lo_t = np.where(below, np.maximum(lo[todo], xs), lo[todo])
+        hi_t = np.where(above, np.minimum(hi[todo], xs), hi[todo])
+        for side, mask in ((legs_lo, below & (xs >= lo[todo])), (legs_hi, above & (xs <= hi[todo]))):
+            side[0][todo[mask]], side[1][todo[mask]] = legs[0][todo[mask]], legs[1][todo[mask]]
         lo[todo], hi[todo] = lo_t, hi_t
         with np.errstate(divide="ignore", invalid="ignore"):
-            secant = xs - fs * (xs - xp) / (fs - fp)
+            chord = (fs - fp) / (xs - xp)
+            secant = xs - fs / chord
         finite = np.isfinite(secant)
         inside = finite & (secant > lo_t) & (secant < hi_t)
         # converged: the residual is at its rounding level (8 eps of the legs' size), the bracket or the
         # secant step is below 4 ulp, the secant lands (within 4 ulp) on a bracket end, or two residuals are equal
         small = np.abs(fs) <= 8.0 * _EPS * sc
-        step = finite & (
-            (np.abs(secant - xs) <= 4.0 * _EPS * np.abs(xs))
-            | (np.abs(secant - lo_t) <= 4.0 * _EPS * lo_t)
-            | (np.abs(secant - hi_t) <= 4.0 * _EPS * hi_t))
-        done = small | step | (fs == fp) | (hi_t - lo_t <= 4.0 * _EPS * hi_t)
-        x_new = np.where(inside, secant, 0.5 * (lo_t + hi_t))
-        x_new = np.where(done, np.where(step & ~small, np.clip(secant, lo_t, hi_t), xs), x_new)
+        at_x = finite & (np.abs(secant - xs) <= 4.0 * _EPS * np.abs(xs))
+        at_lo = finite & ~at_x & (np.abs(secant - lo_t) <= 4.0 * _EPS * lo_t)
+        at_hi = finite & ~at_x & ~at_lo & (np.abs(secant - hi_t) <= 4.0 * _EPS * hi_t)
+        done = small | at_x | at_lo | at_hi | (fs == fp) | (hi_t - lo_t <= 4.0 * _EPS * hi_t)
+        pick_lo, pick_hi = done & ~small & at_lo, done & ~small & at_hi
+        rows = todo[done]
+        for out, at_x_value, lo_value, hi_value in (
+                (final[0], xs, lo_t, hi_t),
+                (final[1], legs[0][todo], legs_lo[0][todo], legs_hi[0][todo]),
+                (final[2], legs[1][todo], legs_lo[1][todo], legs_hi[1][todo])):
+            out[rows] = np.where(pick_lo, lo_value, np.where(pick_hi, hi_value, at_x_value))[done]
+        slope[rows] = chord[done]
         x_prev[todo], f_prev[todo] = xs, fs
-        x[todo] = x_new
+        x[todo] = np.where(inside, secant, 0.5 * (lo_t + hi_t))
         todo = todo[~done]
         if todo.size == 0:
             break
-        fx[todo], scale[todo] = f(x[todo], todo)
+        evaluate(todo)
     else:  # pragma: no cover - the bracket halves at worst, 200 halvings exhaust doubles
         raise DataError(f"{what}: the hazard-rate solve did not converge")
-    stuck = x >= _MAX_HAZARD * (1.0 - 1e-9)
+    stuck = final[0] >= _MAX_HAZARD * (1.0 - 1e-9)
     if np.any(stuck):
         i = int(np.flatnonzero(stuck)[0])
         raise DataError(
             f"{what} = {float(shown.ravel()[i])!r} needs a hazard rate above {_MAX_HAZARD:g} per year (contract {i}): "
             "check the quote, the coupon and the recovery")
-    return x
+    return _Solution(final[0], final[1], final[2], slope)
 
 
 # ---------------------------------------------------------------------------
@@ -597,26 +660,31 @@ def cds_quote(
     rebate_pv = grid.rebate * dfs
     if price is None:
         s = q_b.ravel() * _BP
-        lam = _solve_hazard(grid, loss, s, np.zeros_like(s), s / loss * 365.0 / 360.0, "spread_bp", q_b)
-        prot, ann = _legs(grid, lam)
-        annuity = ann - rebate_pv
+        sol = _solve_hazard(grid, loss, s, np.zeros_like(s), s / loss * 365.0 / 360.0, "spread_bp", q_b)
+        annuity = sol.annuity - rebate_pv
     else:
         points = (100.0 - q_b.ravel()) / 100.0
         lam0 = np.maximum(c, 1e-4) / loss
         _, ann0 = _legs(grid, lam0)
         s_guess = np.maximum(c + points * dfs / (ann0 - rebate_pv), 1e-5)
-        lam = _solve_hazard(grid, loss, c, points * dfs, s_guess / loss, "price", q_b)
-        prot, ann = _legs(grid, lam)
-        annuity = ann - rebate_pv
-        s = loss * prot / annuity
+        sol = _solve_hazard(grid, loss, c, points * dfs, s_guess / loss, "price", q_b)
+        annuity = sol.annuity - rebate_pv
+        s = loss * sol.protection / annuity
+    lam = sol.hazard
+    upfront_unit = (loss * sol.protection - c * annuity) / dfs
 
-    upfront_unit = (loss * prot - c * annuity) / dfs
+    # CS01: re-solve at spread + 1 bp. At the base hazard rate the bumped residual is -1bp x A (a free first
+    # secant point) and a Newton step with the base solve's last secant slope gives the second.
     s_up = s + _BP
-    # F at the base hazard rate for the bumped spread is -1bp x A: a free first secant point
-    lam_up = _solve_hazard(grid, loss, s_up, np.zeros_like(s), lam * (s_up / s), "spread_bp + 1bp", q_b,
-                           start=(lam, -_BP * annuity))
-    prot_up, ann_up = _legs(grid, lam_up)
-    upfront_up = (loss * prot_up - c * (ann_up - rebate_pv)) / dfs
+    if price is not None:
+        sol_slope = np.full_like(s, np.nan)  # the price solve's residual has another slope
+    else:
+        sol_slope = sol.slope
+    newton = lam + _BP * annuity / sol_slope
+    guess_up = np.where(np.isfinite(newton) & (newton > lam), newton, lam * (s_up / s))
+    up = _solve_hazard(grid, loss, s_up, np.zeros_like(s), guess_up, "spread_bp + 1bp", q_b,
+                       start=(lam, -_BP * annuity))
+    upfront_up = (loss * up.protection - c * (up.annuity - rebate_pv)) / dfs
 
     upfront = nominal * upfront_unit
     accrued = nominal * c * grid.rebate
