@@ -294,7 +294,9 @@ def _build_grid(curve: YieldCurve, today: int, mat: IntArray) -> _Grid:
         pay_df_tau=pay_df_tau,
         prot_t=pt,
         prot_p=np.exp(plog),
-        prot_fhat=plog[:, :-1] - plog[:, 1:],
+        # zero-length sub-periods past a contract's maturity contribute h = 0 exactly; a dummy f = 1 keeps them
+        # out of the Taylor branch (0 either way)
+        prot_fhat=np.where(pt[:, 1:] > pt[:, :-1], plog[:, :-1] - plog[:, 1:], 1.0),
         premium_zero=pay_df_tau.sum(axis=1),
         rebate=accrued_days / 360.0,
         n_coupons=m,
@@ -352,10 +354,11 @@ def _legs_block(g: _Grid, lam: FloatArray, rows: IntArray) -> tuple[FloatArray, 
     with np.errstate(divide="ignore", invalid="ignore"):
         value *= h
         value /= x
-    taylor = x < _TAYLOR_THRESHOLD
-    if taylor.any():
-        xs, hs = x[taylor], h[taylor]
-        value[taylor] = a0[taylor] * hs * (1.0 - xs / 2.0 + xs * xs / 6.0 - xs**3 / 24.0 + xs**4 / 120.0)
+    taylor = np.flatnonzero(x < _TAYLOR_THRESHOLD)
+    if taylor.size:
+        r, col = np.divmod(taylor, x.shape[1])
+        xs, hs = x[r, col], h[r, col]
+        value[r, col] = a0[r, col] * hs * (1.0 - xs / 2.0 + xs * xs / 6.0 - xs**3 / 24.0 + xs**4 / 120.0)
     protection = value.sum(axis=1)
 
     # premium leg: coupons paid on survival to the day before payment
@@ -380,13 +383,13 @@ def _legs_block(g: _Grid, lam: FloatArray, rows: IntArray) -> tuple[FloatArray, 
         value += d
         h /= x
         value *= h
-    taylor = x < _TAYLOR_THRESHOLD
-    if taylor.any():
-        cols = np.nonzero(taylor)[1]
-        xs = x[taylor]
-        hs = lam[np.nonzero(taylor)[0]] * dt[cols]
+    taylor = np.flatnonzero(x < _TAYLOR_THRESHOLD)
+    if taylor.size:
+        r, cols = np.divmod(taylor, x.shape[1])
+        xs = x[r, cols]
+        hs = lam[r] * dt[cols]
         xs2 = xs * xs
-        value[taylor] = hs * a0[taylor] * (
+        value[r, cols] = hs * a0[r, cols] * (
             t0s[cols] * (1.0 - xs / 2.0 + xs2 / 6.0 - xs2 * xs / 24.0)
             + dt[cols] * (0.5 - xs / 3.0 + xs2 / 8.0 - xs2 * xs / 30.0)
         )
@@ -680,7 +683,8 @@ def cds_quote(
         sol_slope = np.full_like(s, np.nan)  # the price solve's residual has another slope
     else:
         sol_slope = sol.slope
-    newton = lam + _BP * annuity / sol_slope
+    with np.errstate(divide="ignore", invalid="ignore"):
+        newton = lam + _BP * annuity / sol_slope
     guess_up = np.where(np.isfinite(newton) & (newton > lam), newton, lam * (s_up / s))
     up = _solve_hazard(grid, loss, s_up, np.zeros_like(s), guess_up, "spread_bp + 1bp", q_b,
                        start=(lam, -_BP * annuity))
