@@ -617,7 +617,7 @@ def cds_quote(
     >>> str(q.maturity)
     '2029-06-20'
     >>> round(float(q.price), 4), round(float(q.upfront))
-    (106.6722, -667218)
+    (106.0659, -606592)
     """
     if not isinstance(curve, YieldCurve):
         raise SpecificationError(f"curve must be a YieldCurve, got {type(curve).__name__}")
