@@ -29,8 +29,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ..errors import DataError, SpecificationError
-from ._yield_curve import (
+from cdshedge_cvx.credit._yield_curve import (
     YieldCurve,
     add_months,
     advance_business_days,
@@ -40,6 +39,7 @@ from ._yield_curve import (
     parse_tenor,
     to_day_numbers,
 )
+from cdshedge_cvx.errors import DataError, SpecificationError
 
 __all__ = ["CdsQuote", "cds_accrued", "cds_maturity", "cds_quote"]
 

@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ..errors import DataError, SpecificationError
+from cdshedge_cvx.errors import DataError, SpecificationError
 
 __all__ = ["ISDA_CURVE_CONVENTIONS", "IsdaCurveConvention", "YieldCurve"]
 
