@@ -26,6 +26,8 @@ _EXPORTS = {
     # analytics
     "rpv01": "credit", "cs01_to_notional": "credit", "notional_to_cs01": "credit",
     "jump_to_default": "credit", "premium_accrued": "credit",
+    "YieldCurve": "credit", "cds_quote": "credit", "CdsQuote": "credit", "cds_accrued": "credit",
+    "cds_maturity": "credit",
     # model
     "Term": "model", "Objective": "model", "LinearTerm": "model", "HedgePnL": "model", "Carry": "model",
     "Roll": "model", "VariancePenalty": "model", "TransactionCost": "model", "RollDateCost": "model",

@@ -31,23 +31,41 @@ from cdshedge_cvx.credit._conventions import (
     get_conventions,
     year_fraction,
 )
+from cdshedge_cvx.credit._isda import (
+    CdsQuote,
+    cds_accrued,
+    cds_maturity,
+    cds_quote,
+)
 from cdshedge_cvx.credit._rolls import (
     DAYS_PER_YEAR,
     remaining_maturity,
     roll_counts,
     roll_dates,
 )
+from cdshedge_cvx.credit._yield_curve import (
+    ISDA_CURVE_CONVENTIONS,
+    IsdaCurveConvention,
+    YieldCurve,
+)
 
 __all__ = [
     "ACCRUAL_DAYS_PER_YEAR",
     "DAYS_PER_YEAR",
+    "ISDA_CURVE_CONVENTIONS",
     "MARKET",
     "MAX_MATURITY_YEARS",
     "SEED",
     "CalendarName",
+    "CdsQuote",
     "Conventions",
     "EUTargetHolidayCalendar",
+    "IsdaCurveConvention",
     "USCreditHolidayCalendar",
+    "YieldCurve",
+    "cds_accrued",
+    "cds_maturity",
+    "cds_quote",
     "combined_business_days",
     "cs01_to_notional",
     "eu_business_days",
