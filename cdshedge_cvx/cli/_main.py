@@ -49,10 +49,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         print(__version__)
         return EXIT_OK
-    if not getattr(args, "command", None):
+    if not args.command:
         parser.print_help()
         return EXIT_USAGE
-    debug = getattr(args, "debug", False)
+    debug = args.debug
     args.argv_ = list(sys.argv[1:] if argv is None else argv)
     try:
         import warnings

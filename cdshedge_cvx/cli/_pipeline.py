@@ -76,7 +76,7 @@ def load_inputs(args: argparse.Namespace, *, default_example: str = "seed") -> t
         raise SpecificationError("--example cannot be combined with --spreads/--desk-pnl")
     if args.desk_pnl and not args.spreads:
         raise SpecificationError("--desk-pnl needs --spreads")
-    for flag, value in (("--fx", getattr(args, "fx", None)), ("--roll-jumps", getattr(args, "roll_jumps", None))):
+    for flag, value in (("--fx", args.fx), ("--roll-jumps", args.roll_jumps)):
         if value and not args.spreads:
             raise SpecificationError(f"{flag} needs --spreads")
     example = example_name(args, default_example)
@@ -84,8 +84,7 @@ def load_inputs(args: argparse.Namespace, *, default_example: str = "seed") -> t
         from cdshedge_cvx.market._market_data import MarketData
 
         market = MarketData.from_csv(args.spreads, args.desk_pnl, missing=args.missing, max_gap=args.max_gap,
-                                     roll_jumps=getattr(args, "roll_jumps", None), fx=getattr(args, "fx", None),
-                                     reporting_currency=getattr(args, "reporting_currency", "USD"))
+                                     roll_jumps=args.roll_jumps, fx=args.fx, reporting_currency=args.reporting_currency)
         universe = Universe.from_csv(args.instruments) if args.instruments else standard_universe()
         market.for_universe(universe)  # columns vs instruments, before any heavy import
         return market, universe, "market", ""
@@ -94,7 +93,7 @@ def load_inputs(args: argparse.Namespace, *, default_example: str = "seed") -> t
     if example == "market":
         market, universe = examples.market()
         conventions, notice = "market", _MARKET_NOTICE
-        if getattr(args, "mode", None) in (None, "hindsight"):
+        if args.mode in (None, "hindsight"):
             notice += _HINDSIGHT_NOTICE
     else:
         market, universe = examples.seed()
@@ -211,13 +210,14 @@ def write_bytes_atomic(path: str, content: bytes) -> None:
 
 def write_outputs(args: argparse.Namespace, table: Any, make_figure: Callable[[], Any],
                   make_report: Callable[[], str] | None = None) -> None:
-    """Render the outputs asked for (``--plot`` from ``make_figure``, ``--report`` from
-    ``make_report``), then write ``--out`` (``table`` as CSV), the figure and the report, each
-    atomically: nothing is written unless everything rendered."""
+    """Render the outputs asked for (``--plot`` from ``make_figure``; ``--report`` from
+    ``make_report``, given when the command was asked for a report), then write ``--out``
+    (``table`` as CSV), the figure and the report, each atomically: nothing is written unless
+    everything rendered."""
     from cdshedge_cvx.io._files import write_frame_csv
 
     figure = render_plot(args.plot, make_figure) if args.plot else None
-    report = make_report() if make_report is not None and getattr(args, "report", None) else None
+    report = make_report() if make_report is not None else None
     if args.out:
         write_frame_csv(args.out, table)
     if figure is not None:

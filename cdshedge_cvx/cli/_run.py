@@ -39,7 +39,7 @@ def run_command(args: argparse.Namespace) -> int:
 
         return report_html(result, inputs=_report_inputs(args, market), command=command_line(args.argv_))
 
-    write_outputs(args, result.allocations, result.plot, make_report)
+    write_outputs(args, result.allocations, result.plot, make_report if args.report else None)
     print_run_report(result, notice)
     return EXIT_OK
 
