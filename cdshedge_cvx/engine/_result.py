@@ -157,9 +157,10 @@ class HedgeResult:
         return frame
 
     # metrics --------------------------------------------------------------------------------
-    def hedge_effectiveness(self) -> float:
-        """1 − Var(hedged PnL) / Var(desk PnL) over the periods (NaN with < 2 periods or a flat desk)."""
-        pnl = self.pnl
+    def hedge_effectiveness(self, pnl: pd.DataFrame | None = None) -> float:
+        """1 − Var(hedged PnL) / Var(desk PnL) over the periods (NaN with < 2 periods or a flat desk);
+        over some rows of :attr:`pnl` (e.g. one year's) when ``pnl`` is given."""
+        pnl = self.pnl if pnl is None else pnl
         if len(pnl) < 2:
             return float("nan")
         unhedged = float(np.var(pnl["desk_pnl"], ddof=1))

@@ -13,11 +13,11 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol, TypeVar
 
 import numpy as np
-import pandas as pd
 from hypothesis import strategies as st
 from hypothesis.strategies import SearchStrategy
 
 from cdshedge_cvx.credit._conventions import Conventions
+from cdshedge_cvx.datasets._random_walk import make_market as random_walk_market
 from cdshedge_cvx.errors import SpecificationError
 from cdshedge_cvx.market._instruments import Instrument, Universe
 from cdshedge_cvx.market._market_data import MarketData
@@ -140,21 +140,16 @@ def make_universe(source: Source, min_size: int = 1, max_size: int = 6, allow_sh
 
 def make_market(source: Source, universe: Universe, min_days: int = 25, max_days: int = 90,
                 start: str = "2022-01-03") -> MarketData:
-    """Business-day log-normal random-walk spreads (5–1500 bp) and a desk PnL loading on their changes."""
+    """Business-day log-normal random-walk spreads (5–1500 bp) and a desk PnL loading on their
+    changes: :func:`cdshedge_cvx.datasets.make_market` with the source's choices."""
     n = len(universe)
     days = source.integer(min_days, max_days)
     rng = np.random.default_rng(source.integer(0, 2**32 - 1))
-    levels = np.array([source.real(5.0, 1500.0) for _ in range(n)])
-    vol = source.real(0.001, 0.05)
-    log_paths = np.log(levels) + np.vstack([np.zeros(n), np.cumsum(rng.normal(0, vol, (days - 1, n)), axis=0)])
-    spreads = np.exp(log_paths)
-    dates = pd.bdate_range(start, periods=days)
-    exposure = rng.normal(0, 0.5, n)
-    changes = np.vstack([np.zeros(n), np.diff(spreads, axis=0)])
-    desk = -changes @ exposure + rng.normal(0, source.real(0.0, 2.0), days)
-    desk[0] = 0.0
-    frame = pd.DataFrame(spreads, index=dates, columns=universe.names)
-    return MarketData(frame, pd.Series(desk, index=dates), source="generated market")
+    levels = [source.real(5.0, 1500.0) for _ in range(n)]
+    volatility = source.real(0.001, 0.05)
+    noise = source.real(0.0, 2.0)
+    return random_walk_market(universe, days, rng, levels=levels, volatility=volatility, log=True,
+                              exposure=rng.normal(0, 0.5, n), noise=noise, start=start)
 
 
 def make_cs01_vector(source: Source, lower: Sequence[float], upper: Sequence[float]) -> np.ndarray:
