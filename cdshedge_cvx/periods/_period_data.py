@@ -127,19 +127,27 @@ class PeriodData(Mapping[str, Any]):
     extra: Mapping[str, Any] = field(default_factory=lambda: _EMPTY)
     #: the calendar facts, given or :class:`Deferred` (computed and kept on first read)
     _lazy: dict[str, Any] = field(default_factory=dict)
+    #: derived keys left out of the mapping the data was built from (absent although computable)
+    _hidden: frozenset[str] = frozenset()
 
     def __init__(self, values: Mapping[str, Any] | None = None, /, **fields: Any) -> None:
         state: dict[str, Any] = dict.fromkeys(_FIELDS)
         lazy: dict[str, Any] = dict(fields.pop("_lazy", None) or {})
         extra: dict[str, Any] = dict(fields.pop("extra", None) or {})
+        hidden = set(fields.pop("_hidden", None) or ())
         unknown = [key for key in fields if key not in _FIELDS and key not in _LAZY]
         if unknown:
             raise TypeError(f"PeriodData() got unexpected keyword argument(s) {unknown}; users' keys go in extra=")
-        _route({**dict(values or {}), **fields}, state, lazy, extra)
+        if values is not None:  # exactly the mapping's keys: a derived key it leaves out is absent
+            values = dict(values)
+            _route(values, state, lazy, extra)
+            hidden |= {key for key in (*_DERIVED, "rpv01") if key not in values}
+        _route(fields, state, lazy, extra)
         for name, value in state.items():
             object.__setattr__(self, name, value)
         object.__setattr__(self, "extra", types.MappingProxyType(extra))
         object.__setattr__(self, "_lazy", lazy)
+        object.__setattr__(self, "_hidden", frozenset(hidden))
 
     # calendar facts --------------------------------------------------------------------------
     def _calendar(self, key: str) -> Any:
@@ -163,7 +171,7 @@ class PeriodData(Mapping[str, Any]):
     def rpv01(self) -> np.ndarray | None:
         """Risky annuity at ``spread_start`` and ``maturity_years`` (years), computed once."""
         if "rpv01" not in self._lazy:
-            if not self._has_rpv01_sources():
+            if "rpv01" in self._hidden or not self._has_rpv01_sources():
                 return None
             from cdshedge_cvx.credit._analytics import rpv01
 
@@ -177,8 +185,10 @@ class PeriodData(Mapping[str, Any]):
     # mapping ---------------------------------------------------------------------------------
     def _present(self, key: str) -> bool:
         """Whether ``key`` can be read (without computing anything)."""
+        if key in self._hidden:
+            return False
         if key in _FIELDS:
-            return getattr(self, key) is not None or key in self.extra
+            return getattr(self, key) is not None
         if key in _LAZY:
             return key in self._lazy or (key == "rpv01" and self._has_rpv01_sources())
         if key in _DERIVED:
@@ -187,7 +197,7 @@ class PeriodData(Mapping[str, Any]):
 
     def __getitem__(self, key: str) -> Any:
         getter = _GETTERS.get(key)
-        if getter is not None:
+        if getter is not None and key not in self._hidden:
             value = getter(self)
             if value is not None:
                 return value
@@ -227,10 +237,12 @@ class PeriodData(Mapping[str, Any]):
         A cached ``rpv01`` is dropped when ``spread_start``, ``recovery`` or ``maturity_years``
         change (it is computed again from the new values).
         """
-        lazy = dict(self._lazy)
+        state, lazy, extra = self._state(), dict(self._lazy), dict(self.extra)
         if {"spread_start", "recovery", "maturity_years"} & set(changes) and "rpv01" not in changes:
             lazy.pop("rpv01", None)
-        return PeriodData({**self._state(), **lazy, **dict(self.extra), **changes})
+        _route(changes, state, lazy, extra)
+        return PeriodData(**{name: value for name, value in state.items() if value is not None}, _lazy=lazy,
+                          extra=extra, _hidden=self._hidden - set(changes))
 
     def with_extra(self, extra: Mapping[str, Any] | None) -> PeriodData:
         """A copy with users' keys added: per key a constant or a callable ``f(data) -> value``.
@@ -256,14 +268,15 @@ class PeriodData(Mapping[str, Any]):
         copy of each series instead of carrying a copy of their trailing window each."""
         state = {name: _shared_view(value) for name, value in self._state().items() if value is not None}
         lazy = {key: _shared_view(self[key]) for key in _LAZY if self._present(key)}
-        return (_restore, (state, lazy, dict(self.extra)))
+        return (_restore, (state, lazy, dict(self.extra), self._hidden))
 
 
-def _restore(state: dict[str, Any], lazy: dict[str, Any], extra: dict[str, Any]) -> PeriodData:
-    return PeriodData(**state, _lazy=lazy, extra=extra)
+def _restore(state: dict[str, Any], lazy: dict[str, Any], extra: dict[str, Any], hidden: frozenset[str]
+             ) -> PeriodData:
+    return PeriodData(**state, _lazy=lazy, extra=extra, _hidden=hidden)
 
 
-_FIELDS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(PeriodData) if f.name not in ("extra", "_lazy"))
+_FIELDS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(PeriodData) if f.name not in ("extra", "_lazy", "_hidden"))
 _LAZY: tuple[str, ...] = ("maturity_years", "roll_count", "rpv01")
 #: mapping-only keys: (the field they come from, how)
 _DERIVED: dict[str, tuple[str, Callable[[Any], Any]]] = {
@@ -290,17 +303,16 @@ _GETTERS: dict[str, Callable[[PeriodData], Any]] = {
 
 
 def _route(values: Mapping[str, Any], state: dict[str, Any], lazy: dict[str, Any], extra: dict[str, Any]) -> None:
-    """Sort ``values`` into fields, calendar facts and users' keys (a derived key whose source
-    field is given is dropped: it is read from the field)."""
+    """Sort ``values`` into fields, calendar facts and users' keys (a derived key such as ``n`` whose
+    field is there is dropped: it is always read from the field)."""
     for key, value in values.items():
         if key in state:
             state[key] = value
         elif key in _LAZY:
             if value is not None:
                 lazy[key] = value
-        elif key in _DERIVED and values.get(_DERIVED[key][0]) is not None:
-            continue
-        else:
+    for key, value in values.items():
+        if key not in state and key not in _LAZY and not (key in _DERIVED and state[_DERIVED[key][0]] is not None):
             extra[key] = value
 
 
