@@ -26,16 +26,16 @@ class Funding(ch.LinearTerm):
         return 1e-3 * np.asarray(data["funding_bp"], dtype=float)
 
 
-def FUNDING(data):  # noqa: N802 - the extra= value
+def five_bp(data):
     return np.full(data["n"], 5.0)
 
 
 def test_an_extra_callable_that_passes_check_term_works_in_backtest():
     """Bug 6: backtest called f(period) with a Period, check_term f(data): a raw TypeError (CLI exit 1)."""
-    check_term(Funding(), extra={"funding_bp": FUNDING}, max_examples=3)
+    check_term(Funding(), extra={"funding_bp": five_bp}, max_examples=3)
     market, universe = ch.examples.seed()
     result = ch.backtest(market, universe, ch.HedgePnL() - Funding(), conventions="seed", horizon="Q",
-                         extra_data={"funding_bp": FUNDING})
+                         extra_data={"funding_bp": five_bp})
     for record in result.records:
         np.testing.assert_array_equal(record.data["funding_bp"], np.full(len(universe), 5.0))
 

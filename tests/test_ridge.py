@@ -87,14 +87,14 @@ def test_a_term_dropped_into_model_terms_needs_no_other_edit(tmp_path):
     copy = tmp_path / "cdshedge_cvx"
     shutil.copytree(PACKAGE, copy, ignore=shutil.ignore_patterns("__pycache__"))
     (copy / "model" / "terms" / "_probe.py").write_text(textwrap.dedent(PROBE), encoding="utf-8")
-    script = textwrap.dedent("""
+    script = textwrap.dedent(f"""
         import cdshedge_cvx as ch
         from cdshedge_cvx.model import builtin_term_factories, parse_objective
-        assert ch.__file__.startswith(%r), ch.__file__
+        assert ch.__file__.startswith({str(tmp_path)!r}), ch.__file__
         assert "ProbeTerm" in ch.__all__ and ch.ProbeTerm.keyword == "probe"
         assert builtin_term_factories()["probe"] is ch.ProbeTerm
         print(repr(parse_objective("pnl - 2*probe")), ch.ProbeTerm().formula(ch.MARKET))
-    """ % str(tmp_path))
+    """)
     run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=tmp_path,
                          env={"PYTHONPATH": str(tmp_path), "PATH": ""}, timeout=300)
     assert run.returncode == 0, run.stderr

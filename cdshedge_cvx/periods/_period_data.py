@@ -276,7 +276,8 @@ def _restore(state: dict[str, Any], lazy: dict[str, Any], extra: dict[str, Any],
     return PeriodData(**state, _lazy=lazy, extra=extra, _hidden=hidden)
 
 
-_FIELDS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(PeriodData) if f.name not in ("extra", "_lazy", "_hidden"))
+_FIELDS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(PeriodData)
+                                 if f.name not in ("extra", "_lazy", "_hidden"))
 _LAZY: tuple[str, ...] = ("maturity_years", "roll_count", "rpv01")
 #: mapping-only keys: (the field they come from, how)
 _DERIVED: dict[str, tuple[str, Callable[[Any], Any]]] = {
