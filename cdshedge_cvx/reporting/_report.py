@@ -53,17 +53,6 @@ __all__ = ["REPORT_SECTIONS", "command_line", "file_sha256", "frame_sha256", "in
 REPORT_SECTIONS = ("headline", "figure", "objective", "allocations", "attribution", "limits", "effectiveness",
                    "cross-check", "inputs", "glossary")
 
-#: Plain-language meaning of the built-in terms (a user's term shows its docstring's first line).
-_TERM_MEANING = {
-    "HedgePnL": "the PnL the hedge is expected to make from spread moves over the period (in walk-forward "
-                "without a forecast the expected move is zero, so this term is zero)",
-    "Carry": "the running premium paid on the protection bought",
-    "Roll": "roll-down: protection bought loses value as the contract ages and its spread rolls down the curve",
-    "VariancePenalty": "the risk: γ × the variance of the hedged book (desk + hedge) over the period, estimated "
-                       "from past daily data",
-    "TransactionCost": "half the bid/ask paid on every change of the hedge",
-    "RollDateCost": "the bid/ask paid to roll the hedge into the new series on the index roll dates",
-}
 
 _CSS = """
 :root { --ink: #1d2733; --muted: #5b6773; --line: #d9dee4; --band: #f3f5f8; --accent: #1f5f9e; }
@@ -345,22 +334,23 @@ def _headline(result: Any, currency: str) -> str:
             f"<p class=\"summary\">{_e(' '.join(sentences))}</p>{notes}")
 
 
+def _doc_paragraphs(term: Any) -> list[str]:
+    return (type(term).__doc__ or "").strip().split("\n\n")
+
+
 def _term_formula(term: Any, conventions: Any) -> str:
-    """A plain formula of a built-in term ($mm); a user's term: its docstring's first paragraph."""
-    parts = dict(part.split(" = ", 1) for part in conventions.formulas().split("; ") if " = " in part)
-    formulas = {
-        "HedgePnL": f"Σᵢ fxᵢ · ({parts.get('hedge PnL', 'Δs(bp)·h')}) with Δs the expected spread change",
-        "Carry": f"Σᵢ fxᵢ · {parts.get('carry', 'h·spread/RPV01·days/360')}",
-        "Roll": f"Σᵢ fxᵢ · {parts.get('roll-down', 'h·fraction·spread·days/365')}",
-        "VariancePenalty": "γ · T · variance of one day's (desk PnL + Σᵢ fxᵢ·Δsᵢ·hᵢ), T = observations in the period",
-        "TransactionCost": "multiplier · Σᵢ ½ · fxᵢ · bid/askᵢ(bp) · |hᵢ − previous hᵢ|",
-        "RollDateCost": "multiplier · Σᵢ fxᵢ · bid/askᵢ(bp) · roll datesᵢ in the period · |hᵢ|",
-    }
-    name = type(term).__name__
-    if name in formulas and type(term).__module__.startswith("cdshedge_cvx.model"):
-        return formulas[name]
-    doc = (type(term).__doc__ or "").strip().split("\n\n")
+    """The term's own ``formula(conventions)``; without one, its docstring's first two paragraphs."""
+    formula = term.formula(conventions) if callable(getattr(term, "formula", None)) else None
+    if formula:
+        return formula
+    doc = _doc_paragraphs(term)
     return " ".join(" ".join(part.split()) for part in doc[:2]).replace("``", "") if doc else ""
+
+
+def _term_meaning(term: Any) -> str:
+    """The term's own ``description``; without one, its docstring's first paragraph."""
+    doc = _doc_paragraphs(term)
+    return getattr(term, "description", None) or (" ".join(doc[0].split()).replace("``", "") if doc else "")
 
 
 def _objective_section(result: Any, currency: str) -> str:
@@ -371,10 +361,7 @@ def _objective_section(result: Any, currency: str) -> str:
     labels = result.objective.labels()
     unit = money_unit(currency)
     for label, (weight, term) in zip(labels, result.objective):
-        doc = (type(term).__doc__ or "").strip().split("\n\n")
-        builtin = type(term).__module__.startswith("cdshedge_cvx.model")
-        meaning = (_TERM_MEANING.get(type(term).__name__) if builtin else None) or \
-            (" ".join(doc[0].split()).replace("``", "") if doc else "")
+        meaning = _term_meaning(term)
         contribution = float(result.term_values[label].sum()) if label in result.term_values else float("nan")
         rows.append({"weight": f"{weight:+g}", "term": repr(term), "what it is": meaning,
                      f"formula, {unit} per period": _term_formula(term, result.conventions),

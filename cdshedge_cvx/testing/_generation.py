@@ -21,7 +21,8 @@ from cdshedge_cvx.datasets._random_walk import make_market as random_walk_market
 from cdshedge_cvx.errors import SpecificationError
 from cdshedge_cvx.market._instruments import Instrument, Universe
 from cdshedge_cvx.market._market_data import MarketData
-from cdshedge_cvx.periods._periods import PeriodBuilder, PeriodData
+from cdshedge_cvx.periods._builder import PeriodBuilder
+from cdshedge_cvx.periods._period_data import PeriodData
 
 __all__ = [
     "HypothesisSource",
@@ -162,18 +163,12 @@ def make_cs01_vector(source: Source, lower: Sequence[float], upper: Sequence[flo
 
 
 def apply_extra(source: Source, data: PeriodData, extra: Mapping[str, Any] | None) -> PeriodData:
-    """Add users' keys: a constant, a callable ``f(data) -> value`` or a hypothesis strategy."""
+    """Add users' keys: a constant, a callable ``f(data) -> value`` (called as the backtest calls
+    it, see :meth:`PeriodData.with_extra`) or a hypothesis strategy (drawn from ``source``)."""
     if not extra:
         return data
-    values: dict[str, Any] = {}
-    for key, spec in extra.items():
-        if isinstance(spec, SearchStrategy):
-            values[key] = source.strategy(spec)
-        elif callable(spec):
-            values[key] = spec(data)
-        else:
-            values[key] = spec
-    return data.replace(**values)
+    drawn = {key: source.strategy(spec) if isinstance(spec, SearchStrategy) else spec for key, spec in extra.items()}
+    return data.with_extra(drawn)
 
 
 def make_period_data(source: Source, universe: Universe, conventions: Conventions, mode: str = "hindsight",
@@ -185,6 +180,6 @@ def make_period_data(source: Source, universe: Universe, conventions: Convention
                             horizon="ME", mode=mode)  # type: ignore[arg-type]
     # a variance needs two observations: hindsight periods of a single day are not drawn
     candidates = [p for p in builder.periods if mode == "walk-forward" or p.rows >= 2]
-    data = builder.build(source.choice(candidates))
-    data = data.replace(h_prev=make_cs01_vector(source, universe.lower, universe.upper))
+    period = source.choice(candidates)
+    data = builder.build(period, h_prev=make_cs01_vector(source, universe.lower, universe.upper))
     return apply_extra(source, data, extra)
