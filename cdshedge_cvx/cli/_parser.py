@@ -54,6 +54,25 @@ def add_data_flags(parser: argparse.ArgumentParser) -> None:
                       help="longest run of missing rows --missing ffill fills (5)")
 
 
+def builtin_keywords() -> list[str]:
+    """The objective keywords of the built-in terms, read from the source of ``model/terms/`` without
+    importing it (``--help`` must not load CVXPY): each module's class-level ``keyword = "…"``."""
+    import ast
+    from pathlib import Path
+
+    keywords = []
+    for entry in sorted((Path(__file__).resolve().parent.parent / "model" / "terms").glob("_*.py")):
+        if entry.name.startswith("__"):
+            continue
+        for node in ast.walk(ast.parse(entry.read_text(encoding="utf-8"))):
+            if (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)
+                    and node.targets[0].id == "keyword" and isinstance(node.value, ast.Constant)
+                    and isinstance(node.value.value, str)):
+                keywords.append(node.value.value)
+    order = ["pnl", "carry", "roll", "variance", "tcost", "rollcost"]  # the prototype's terms first
+    return sorted(keywords, key=lambda k: (order.index(k) if k in order else len(order), k))
+
+
 def add_model_flags(parser: argparse.ArgumentParser, *, objective_default: str) -> None:
     """The ``model`` group: horizon, conventions, mode, objective, solver, risk window and cross-check."""
     model = parser.add_argument_group("model")
@@ -64,7 +83,7 @@ def add_model_flags(parser: argparse.ArgumentParser, *, objective_default: str) 
                        help="decide with the period's own data or only with data before it")
     model.add_argument("--objective", default=objective_default, metavar="EXPR",
                        help="weighted term names, e.g. 'pnl - carry - roll - 5*variance' (default "
-                            f"{objective_default!r}); terms: pnl, carry, roll, variance, tcost, rollcost, and those "
+                            f"{objective_default!r}); terms: {', '.join(builtin_keywords())}, and those "
                             "of --term-module and installed plugins")
     model.add_argument("--term-module", action="append", default=[], metavar="MODULE",
                        help="import MODULE and make its Term subclasses usable in --objective (repeatable)")
