@@ -235,7 +235,9 @@ class RateQuotes:
                 swaps = {tenor: value for kind, tenor, value, _ in entries if kind == "swap"}
                 first = entries[0][3].removeprefix(f"{source}, ")
                 last = entries[-1][3].removeprefix(f"{source}, ")
-                sets.append((deposits, swaps, first if first == last else f"{first} to {last}"))
+                kind_of_row, first_number = first.split(" ", 1)
+                span = first if first == last else f"{kind_of_row}s {first_number} to {last.split(' ', 1)[1]}"
+                sets.append((deposits, swaps, span))
             quotes[ccy] = (np.asarray(days, dtype=np.int64), sets)
         return cls(quotes, source=source, max_age_days=max_age_days)
 
