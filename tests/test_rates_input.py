@@ -137,3 +137,26 @@ def test_bad_tables_and_lookups(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setattr(YieldCurve, "isda", refuse)
     with pytest.raises(DataError, match=r"bad.csv'?, lines? 2 to 3: USD rates of 2024-05-15 for 2024-05-16"):
         RateQuotes.from_csv(bad).curve("2024-05-16", "USD")
+
+
+def test_generated_rate_paths_are_realistic_and_reproducible() -> None:
+    from cdshedge_cvx.datasets._synthetic import generate_market, generate_rates
+
+    dates = generate_market(0).spreads.index
+    rates = generate_rates(dates, seed=0)
+    assert rates.currencies == ["EUR", "USD"]
+    frame = rates.to_frame()
+    assert len(frame) == 2 * 10 * len(dates)
+    three = frame[frame.tenor == "3M"].pivot(index="date", columns="currency", values="rate")
+    usd, eur = three["USD"], three["EUR"]
+    assert 0.018 < usd.loc["2019"].mean() < 0.028
+    assert usd.loc["2020-06":"2021-12"].max() < 0.004
+    assert 0.050 < usd.loc["2023-07":"2023-12"].mean() < 0.055
+    assert eur.loc[:"2022-05"].max() < 0.0
+    assert 0.035 < eur.loc["2023-07":"2023-12"].mean() < 0.041
+    # every date gives a curve; the 2023 USD curve is inverted
+    c = rates.curve("2023-09-29", "USD")
+    assert float(c.zero_rate(0.25)) > float(c.zero_rate(10.0))
+    again = generate_rates(dates, seed=0).to_frame()
+    pd.testing.assert_frame_equal(frame, again)
+    assert not generate_rates(dates, seed=1).to_frame().equals(frame)

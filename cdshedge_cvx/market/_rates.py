@@ -188,13 +188,19 @@ class RateQuotes:
 
         rows: dict[tuple[str, int], list[tuple[str, str, float, str]]] = {}
         seen: dict[tuple[str, int, tuple[int, str]], str] = {}
+        try:
+            parsed = pd.to_datetime(frame["date"], errors="coerce", format="mixed")
+        except (TypeError, ValueError):
+            parsed = pd.Series([pd.NaT] * len(frame), index=frame.index)
+        day_numbers = parsed.to_numpy(dtype="datetime64[ns]").astype("datetime64[D]").astype(np.int64)
+        tenors: dict[tuple[str, str], tuple[str, str, tuple[int, str]]] = {}
         for position, (date, currency, tenor, rate) in enumerate(
                 frame[list(RATE_COLUMNS)].itertuples(index=False, name=None)):
             at = f"{source}, line {lines[position]}" if lines is not None else f"{source}, row {position + 2}"
-            day = pd.to_datetime(date, errors="coerce") if not isinstance(date, bool) else pd.NaT
-            if pd.isna(day):
+            if pd.isna(parsed.iloc[position]) or isinstance(date, bool):
                 raise DataError(f"{at}, column 'date': {date!r} is not a date (e.g. 2024-05-15)")
-            day_text = f"{day:%Y-%m-%d}"
+            day_number = int(day_numbers[position])
+            day_text = str(np.datetime64(day_number, "D"))
             if not isinstance(currency, str) or not currency.strip():
                 raise DataError(f"{at}, column 'currency': missing currency on {day_text}")
             ccy = currency.strip().upper()
@@ -204,7 +210,9 @@ class RateQuotes:
             where = f"{at}, column 'tenor', {ccy} {day_text}"
             if not isinstance(tenor, str) or not tenor.strip():
                 raise DataError(f"{where}: missing tenor")
-            kind, canonical, key = _tenor_kind(tenor, where)
+            if (tenor, ccy) not in tenors:
+                tenors[(tenor, ccy)] = _tenor_kind(tenor, where)
+            kind, canonical, key = tenors[(tenor, ccy)]
             where = f"{at}, column 'rate', {ccy} {canonical} {day_text}"
             if isinstance(rate, str):
                 text = rate.strip()
@@ -218,7 +226,6 @@ class RateQuotes:
             if not math.isfinite(float(rate)):
                 raise DataError(f"{where}: missing or non-finite rate ({rate!r})")
             value = _check_decimal(float(rate), where, unit)
-            day_number = int((np.datetime64(day.date(), "D") - np.datetime64("1970-01-01", "D")).astype(np.int64))
             duplicate = seen.get((ccy, day_number, key))
             if duplicate is not None:
                 raise DataError(f"{where}: a second {ccy} {canonical} quote on {day_text} (first at {duplicate})")
