@@ -13,6 +13,7 @@ from cdshedge_cvx.datasets._synthetic import (
     SyntheticMarket,
     generate_fx,
     generate_market,
+    generate_rates,
 )
 
 __all__ = [
@@ -21,6 +22,7 @@ __all__ = [
     "SyntheticMarket",
     "generate_fx",
     "generate_market",
+    "generate_rates",
     "market",
     "seed",
     "seed_frames",
