@@ -21,6 +21,7 @@ _EXPORTS = {
     "InfeasibleError": "errors", "CrossCheckError": "errors", "CrossCheckWarning": "errors",
     # instruments and data
     "Instrument": "market", "Universe": "market", "standard_universe": "market", "MarketData": "market",
+    "RateQuotes": "market", "prices_to_spreads": "market",
     "Conventions": "credit", "SEED": "credit", "MARKET": "credit", "get_conventions": "credit",
     "PeriodData": "periods", "normalise_horizon": "periods",
     # analytics
@@ -28,6 +29,7 @@ _EXPORTS = {
     "jump_to_default": "credit", "premium_accrued": "credit",
     "YieldCurve": "credit", "cds_quote": "credit", "CdsQuote": "credit", "cds_accrued": "credit",
     "cds_maturity": "credit",
+    "per_cs01_figures": "credit", "ContractFigures": "credit",
     # model
     "Term": "model", "Objective": "model", "LinearTerm": "model", "HedgePnL": "model", "Carry": "model",
     "Roll": "model", "VariancePenalty": "model", "TransactionCost": "model", "RollDateCost": "model",

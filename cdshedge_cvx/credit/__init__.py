@@ -24,6 +24,10 @@ from cdshedge_cvx.credit._calendars import (
     us_business_days,
     years_to_maturity,
 )
+from cdshedge_cvx.credit._contract import (
+    ContractFigures,
+    per_cs01_figures,
+)
 from cdshedge_cvx.credit._conventions import (
     MARKET,
     SEED,
@@ -58,6 +62,7 @@ __all__ = [
     "SEED",
     "CalendarName",
     "CdsQuote",
+    "ContractFigures",
     "Conventions",
     "EUTargetHolidayCalendar",
     "IsdaCurveConvention",
@@ -74,6 +79,7 @@ __all__ = [
     "jump_to_default",
     "notional_to_cs01",
     "on_the_run_maturities",
+    "per_cs01_figures",
     "premium_accrued",
     "remaining_maturity",
     "roll_counts",

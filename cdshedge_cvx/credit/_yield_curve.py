@@ -282,6 +282,8 @@ class YieldCurve:
         Currency of an ISDA curve.
     instruments : tuple
         ``(kind, tenor, rate, pillar date)`` of the bootstrap instruments, in pillar order.
+    convention : IsdaCurveConvention or None
+        Conventions of an ISDA curve (``None`` for a flat curve).
     """
 
     trade_date: np.datetime64
@@ -290,6 +292,7 @@ class YieldCurve:
     tail_rate: float
     currency: str | None = None
     instruments: tuple[tuple[str, str, float, np.datetime64], ...] = field(default=())
+    convention: IsdaCurveConvention | None = None
 
     # -- constructors ------------------------------------------------------
     @classmethod
@@ -442,7 +445,26 @@ class YieldCurve:
             currency=convention.currency,
             instruments=tuple(
                 (kind, tenor, rate, from_day_numbers(pillar)[()]) for pillar, kind, tenor, rate, _ in instruments),
+            convention=convention,
         )
+
+    def rebased(self, trade_date: Any) -> YieldCurve:
+        r"""The same quotes bootstrapped at another trade date (rates unchanged, the curve's anchor moved).
+
+        A flat curve keeps its rate; an ISDA curve is rebuilt by :meth:`isda` from its deposit and swap
+        quotes with its conventions, anchored at ``trade_date``. This is the curve of a "rates unchanged"
+        scenario, e.g. to reprice a contract a few days later with the spread unchanged (carry).
+
+        Examples
+        --------
+        >>> YieldCurve.flat(0.04, "2024-05-15").rebased("2024-06-14")
+        YieldCurve(flat 0.04, trade_date=2024-06-14)
+        """
+        if self.node_days.size == 0:
+            return YieldCurve.flat(self.tail_rate, trade_date)
+        deposits = {tenor: rate for kind, tenor, rate, _ in self.instruments if kind == "deposit"}
+        swaps = {tenor: rate for kind, tenor, rate, _ in self.instruments if kind == "swap"}
+        return YieldCurve.isda(trade_date, deposits, swaps, convention=self.convention)
 
     # -- evaluation ----------------------------------------------------------
     @property

@@ -24,6 +24,7 @@ from cdshedge_cvx.datasets._synthetic import (
     SyntheticMarket,
     generate_fx,
     generate_market,
+    generate_rates,
 )
 
 __all__ = [
@@ -32,6 +33,7 @@ __all__ = [
     "SyntheticMarket",
     "generate_fx",
     "generate_market",
+    "generate_rates",
     "make_market",
     "market",
     "prototype",
