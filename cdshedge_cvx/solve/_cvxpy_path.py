@@ -106,5 +106,5 @@ class CvxpySolverPath(SolvePath):
                 continue
             prices = {label: limit.shadow_price() for label, limit in zip(compiled.limit_labels, compiled.limits)}
             return PeriodSolution.at(compiled, data, project_onto_box(compiled, h), status=status, solver=solver,
-                                     path=self.name, shadow_prices=prices)
+                                     path=self.name, shadow_prices=prices, fallback_from=failures)
         raise PathFailed(failures)

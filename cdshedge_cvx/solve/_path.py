@@ -62,12 +62,12 @@ class PeriodSolution:
 
     @classmethod
     def at(cls, compiled: CompiledProblem, data: Mapping[str, Any], h: np.ndarray, *, status: str, solver: str,
-           path: str, shadow_prices: dict[str, Any]) -> PeriodSolution:
+           path: str, shadow_prices: dict[str, Any], fallback_from: list[str] | None = None) -> PeriodSolution:
         """The solution ``h`` of the period ``data``, with each term's value evaluated by CVXPY at ``h``."""
         terms = compiled.term_values(h)
         return cls(period=period_label(data), h=h.copy(), objective=float(sum(terms.values())), terms=terms,
                    shadow_prices=shadow_prices, status=status, solver=solver, path=path, solve_time=0.0,
-                   box=compiled.box_label)
+                   fallback_from=list(fallback_from or []), box=compiled.box_label)
 
 
 class PathFailed(Exception):
