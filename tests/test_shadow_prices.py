@@ -41,11 +41,11 @@ def capped():
     caps = universe.upper / 2
     result = ch.backtest(market, universe, OBJECTIVE, constraints=[NameCap(caps)], conventions="seed", horizon="Q",
                          cross_check=False)
-    return market, universe, caps, result
+    return universe, caps, result
 
 
 def test_a_per_name_cap_does_not_overwrite_the_box_prices(capped):
-    _, universe, caps, result = capped
+    universe, caps, result = capped
     names = universe.names
     prices = result.shadow_prices
     at_cap = np.isclose(result.allocations.to_numpy(), caps)  # h = cap < cs01_max: the box does not bind there
@@ -60,7 +60,7 @@ def test_a_per_name_cap_does_not_overwrite_the_box_prices(capped):
 
 
 def test_the_long_table_keeps_every_dual_under_its_limit(capped):
-    _, universe, _, result = capped
+    universe, _, result = capped
     long = result.shadow_prices_long
     assert list(long.columns) == ["period_end", "constraint", "instrument", "shadow_price"]
     assert len(long) == 2 * len(universe) * len(result.records)
@@ -74,7 +74,7 @@ def test_the_long_table_keeps_every_dual_under_its_limit(capped):
 
 
 def test_a_cap_price_is_the_change_of_the_optimum_per_unit_of_cap(capped):
-    market, universe, caps, result = capped
+    universe, caps, result = capped
     long = result.shadow_prices_long.set_index(["period_end", "constraint", "instrument"])["shadow_price"]
     record = result.records[0]
     step = 1e-4
