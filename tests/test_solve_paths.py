@@ -19,6 +19,7 @@ from cdshedge_cvx.solve import (
     PathFailed,
     _direct_qp,
     compile_problem,
+    limit_constraint_issue,
     term_expression_issue,
     validate_term_expression,
 )
@@ -188,3 +189,40 @@ def test_one_function_words_every_refusal():
         validate_term_expression("X", cp.sum_squares(h), 2.0)
     with pytest.raises(ch.SpecificationError, match=r"^term X is concave, not convex, .* a - sign"):
         validate_term_expression("X", -cp.sum_squares(h), -1.0)
+
+
+class Product(ch.Constraint):
+    """p · (q @ h) <= 1: not DPP."""
+
+    def setup(self, n):
+        self.p_, self.q_ = cp.Parameter(nonneg=True, value=1.0), cp.Parameter(n, value=np.ones(n))
+
+    def constraints(self, h):
+        return [self.p_ * (self.q_ @ h) <= 1.0]
+
+
+class Concave(ch.Constraint):
+    """Σ h² >= 1: not a convex set."""
+
+    def constraints(self, h):
+        return [cp.sum_squares(h) >= 1.0]
+
+
+class NotAConstraint(ch.Constraint):
+    def constraints(self, h):
+        return [h]
+
+
+def test_one_function_words_every_refused_limit():
+    h = cp.Variable(3)
+    assert limit_constraint_issue(h <= 1.0) is None
+    assert limit_constraint_issue(cp.sum_squares(h) >= 1.0)[0] == "DCP"
+    assert limit_constraint_issue("h <= 1")[0] == "build"
+    with pytest.raises(ch.SpecificationError, match=r"^constraint Product: .* is not DPP: a Parameter multiplies"):
+        ch.HedgeProblem(3, LINEAR, [Product()]).build()
+    with pytest.raises(ch.SpecificationError, match=r"^constraint Concave: .* is not DCP: the feasible set must be "
+                                                    r"convex"):
+        ch.HedgeProblem(3, LINEAR, [Concave()]).build()
+    with pytest.raises(ch.SpecificationError, match=r"^constraint NotAConstraint: constraints\(h\) must return CVXPY "
+                                                    r"constraints"):
+        ch.HedgeProblem(3, LINEAR, [NotAConstraint()]).build()

@@ -36,7 +36,12 @@ from cdshedge_cvx.solve._direct_qp import (
 )
 from cdshedge_cvx.solve._path import PathFailed, PeriodSolution, SolvePath
 from cdshedge_cvx.solve._problem import HedgeProblem
-from cdshedge_cvx.solve._validation import term_expression_issue, validate_term_expression
+from cdshedge_cvx.solve._validation import (
+    limit_constraint_issue,
+    term_expression_issue,
+    validate_limit_constraints,
+    validate_term_expression,
+)
 
 __all__ = [
     "BOX_PROJECTION_TOLERANCE",
@@ -61,8 +66,10 @@ __all__ = [
     "infeasibility_culprits",
     "installed_solvers",
     "kkt_issue",
+    "limit_constraint_issue",
     "limits_can_hold",
     "silenced_stdout",
     "term_expression_issue",
+    "validate_limit_constraints",
     "validate_term_expression",
 ]

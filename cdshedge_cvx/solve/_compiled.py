@@ -28,7 +28,7 @@ from cdshedge_cvx.market._instruments import Universe
 from cdshedge_cvx.model._limits import BoxLimits, Constraint
 from cdshedge_cvx.model._terms import Objective, Term, as_objective
 from cdshedge_cvx.model._values import set_value
-from cdshedge_cvx.solve._validation import validate_term_expression
+from cdshedge_cvx.solve._validation import validate_limit_constraints, validate_term_expression
 
 __all__ = ["DEFAULT_SOLVER_OPTIONS", "DPP_TENSOR_BYTES", "FALLBACK_SOLVERS", "CompiledProblem", "compile_problem",
            "installed_solvers"]
@@ -237,11 +237,7 @@ def compile_problem(universe: Universe | int, objective: Term | Objective, const
         with naming(f"constraint {c.name}", "setup()/constraints(h)"):
             c.setup(n)
             built = c.build(h)
-        for item in built:
-            if not item.is_dcp(dpp=True):
-                why = "not DPP" if item.is_dcp() else "not DCP (not convex)"
-                raise SpecificationError(f"constraint {c.name}: {why}: {item}")
-        cvx_constraints.extend(built)
+        cvx_constraints.extend(validate_limit_constraints(c.name, built))
     problem = cp.Problem(cp.Maximize(total), cvx_constraints)
     if not problem.is_dcp(dpp=True):
         raise SpecificationError("the problem is not DCP/DPP although every term and constraint is")

@@ -1,12 +1,14 @@
 """The one place that decides whether a term's CVXPY expression can enter the maximised objective,
-and the advice given when it cannot.
+or a limit's CVXPY constraints the problem, and the advice given when they cannot.
 
 A term's ``expr(h)`` must be a scalar CVXPY expression that is DCP (convex, concave or affine) and
 DPP (Parameters enter so that CVXPY can compile the problem once and only refresh the Parameter
 values each period); a concave term may be added, a convex one subtracted.
 :class:`~cdshedge_cvx.solve.HedgeProblem` refuses a term through
 :func:`validate_term_expression`; the contract checks (:func:`~cdshedge_cvx.testing.check_term`)
-can word each refusal as their own named check through :func:`term_expression_issue`.
+can word each refusal as their own named check through :func:`term_expression_issue`. The same
+holds for a limit's constraints (:func:`validate_limit_constraints`, :func:`limit_constraint_issue`):
+each must be DCP (a convex feasible set) and DPP.
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ import numpy as np
 
 from cdshedge_cvx.errors import SpecificationError
 
-__all__ = ["as_expression", "term_expression_issue", "validate_term_expression"]
+__all__ = ["as_expression", "limit_constraint_issue", "term_expression_issue", "validate_limit_constraints",
+           "validate_term_expression"]
 
 #: How :func:`validate_term_expression` words each check's reason after the term's label.
 _MESSAGES = {
@@ -88,3 +91,32 @@ def validate_term_expression(label: str, expression: Any, weight: float | None =
         check, reason = issue
         raise SpecificationError(_MESSAGES[check].format(label=label, reason=reason))
     return as_expression(expression)
+
+
+def limit_constraint_issue(item: Any) -> tuple[str, str] | None:
+    """Why ``item``, one of the constraints a limit's ``constraints(h)`` returned, cannot enter the problem.
+
+    Returns
+    -------
+    (check, reason) or None
+        ``check`` is ``"build"`` (not a CVXPY constraint), ``"DCP"`` or ``"DPP"``; ``reason``
+        names the constraint and the fix.
+    """
+    if not isinstance(item, cp.constraints.constraint.Constraint):
+        return "build", f"constraints(h) must return CVXPY constraints, got {item!r}"
+    if not item.is_dcp():
+        return "DCP", f"{item} is not DCP: the feasible set must be convex (affine == affine, convex <= concave)"
+    if not item.is_dcp(dpp=True):
+        return "DPP", (f"{item} is not DPP: a Parameter multiplies another Parameter-dependent expression; fold "
+                       "constants into one Parameter")
+    return None
+
+
+def validate_limit_constraints(name: str, built: Any) -> list[cp.Constraint]:
+    """The limit's constraints as a list, or :class:`SpecificationError` ``constraint {name}: {reason}``."""
+    built = list(built)
+    for item in built:
+        issue = limit_constraint_issue(item)
+        if issue is not None:
+            raise SpecificationError(f"constraint {name}: {issue[1]}")
+    return built
