@@ -2,8 +2,10 @@
 
 :func:`compile_problem` turns an objective and its limits into a :class:`CompiledProblem`; each
 solve path (:class:`ClosedFormPath`, :class:`DirectQPPath`, :class:`CvxpySolverPath`) says
-whether it ``accepts`` one and ``solve``\\ s a period of it; :class:`HedgeProblem` ties them
-together (update the Parameters, ask the paths in order, record fallbacks).
+whether it accepts one (``accepts``) and solves a period of it (``solve``);
+:class:`HedgeProblem` ties them together (update the Parameters, ask the paths in order, record
+fallbacks). Diagnostics (answer checks, infeasibility explanation) are in ``_diagnostics``, the
+validation of terms' and limits' CVXPY forms in ``_validation``.
 """
 
 from __future__ import annotations

@@ -88,6 +88,9 @@ class HedgeProblem:
         What :meth:`build` compiled (also :attr:`compiled`, which builds on first use).
     paths_ : list of SolvePath
         The paths that accept the compiled problem, in the order they are tried.
+    linear_path_ : ClosedFormPath
+        Reads the coefficients of a linear objective (:meth:`linear_coefficients`); the first
+        path when ``closed_form`` is on and it accepts the problem.
     data_ : mapping
         The period data last written by :meth:`update`.
     """
