@@ -126,12 +126,12 @@ class CompiledProblem:
         """Number of instruments."""
         return int(self.h.size)
 
-    @property
+    @functools.cached_property
     def box(self) -> BoxLimits:
         """The CS01 box (the first :class:`BoxLimits` among the limits)."""
         return next(c for c in self.limits if isinstance(c, BoxLimits))
 
-    @property
+    @functools.cached_property
     def box_label(self) -> str:
         """The label of the CS01 box among :attr:`limit_labels`."""
         return next(label for c, label in zip(self.limits, self.limit_labels) if isinstance(c, BoxLimits))

@@ -53,8 +53,11 @@ def _update_part(what: str, part: Any, data: Mapping[str, Any], period: object) 
     if missing:
         raise DataError(f"{what}, period {period}: needs data key(s) {missing} that the period data does not "
                         "have; pass them with extra= or check its 'requires'")
-    with naming(f"{what}, period {period}", "update()"):
+    try:
         part.update(data)
+    except Exception:  # named only on failure: a context manager per part and period costs more than some updates
+        with naming(f"{what}, period {period}", "update()"):
+            raise
 
 
 class HedgeProblem:
