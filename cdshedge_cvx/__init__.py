@@ -38,6 +38,7 @@ _EXPORTS = {
     "CovarianceEstimator": "risk", "SampleCovariance": "risk", "EWMACovariance": "risk",
     "LedoitWolfCovariance": "risk", "get_estimator": "risk", "RollingCovariance": "risk",
     "HedgeProblem": "solve", "PeriodSolution": "solve",
+    "CompiledProblem": "solve",
     "scipy_solve": "crosscheck", "cross_check": "crosscheck",
     "frontier": "engine", "Frontier": "engine", "backtest": "engine", "default_objective": "engine",
     "HedgeResult": "engine", "run_many": "engine", "local_dask_client": "engine", "as_jobs": "engine",

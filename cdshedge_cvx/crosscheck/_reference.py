@@ -10,14 +10,17 @@ from __future__ import annotations
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from scipy.optimize import minimize
 
-from cdshedge_cvx.errors import CdsHedgeError, CrossCheckError, CrossCheckWarning, SpecificationError
+from cdshedge_cvx.errors import CdsHedgeError, CrossCheckError, CrossCheckWarning, SpecificationError, naming
 from cdshedge_cvx.model._limits import BoxLimits, Constraint
 from cdshedge_cvx.model._terms import Term
+
+if TYPE_CHECKING:
+    from cdshedge_cvx.solve._problem import HedgeProblem
 
 __all__ = ["DEFAULT_TOLERANCES", "SLSQP_POLISH_MAX_INSTRUMENTS", "CrossCheck", "cross_check", "scipy_solve",
            "twin_gradient", "twin_value", "twin_violation"]
@@ -61,20 +64,19 @@ class CrossCheck:
     message: str
 
 
-def _naming(kind: str, name: str, method: str, data: Mapping[str, Any], exc: Exception) -> CdsHedgeError:
-    """The error to re-raise: the package's own errors keep their type, anything else is a bug of the user's code."""
-    where = f"{kind} {name}, period {data.get('period', '?')}"
-    if isinstance(exc, CdsHedgeError):
-        return type(exc)(f"{where}: {exc}")
-    return SpecificationError(f"{where}: {method}() failed: {type(exc).__name__}: {exc}")
+def _where(kind: str, name: str, data: Mapping[str, Any]) -> str:
+    return f"{kind} {name}, period {data.get('period', '?')}"
 
 
+# The twins run inside scipy's loops: they are called plainly, and only a failure goes through
+# errors.naming (a context manager per call would cost more than some twins).
 def twin_value(term: Term, h: np.ndarray, data: Mapping[str, Any]) -> float:
     """``term.value(h, data)`` as a float; an exception in it is re-raised naming the term and the period."""
     try:
         return float(term.value(h, data))
-    except Exception as exc:
-        raise _naming("term", term.name, "value", data, exc) from exc
+    except Exception:
+        with naming(_where("term", term.name, data), "value()"):
+            raise
 
 
 def twin_gradient(term: Term, h: np.ndarray, data: Mapping[str, Any]) -> np.ndarray | None:
@@ -82,16 +84,18 @@ def twin_gradient(term: Term, h: np.ndarray, data: Mapping[str, Any]) -> np.ndar
     try:
         gradient = term.gradient(h, data)
         return None if gradient is None else np.asarray(gradient, dtype=float)
-    except Exception as exc:
-        raise _naming("term", term.name, "gradient", data, exc) from exc
+    except Exception:
+        with naming(_where("term", term.name, data), "gradient()"):
+            raise
 
 
 def twin_violation(constraint: Constraint, h: np.ndarray, data: Mapping[str, Any]) -> float:
     """``constraint.violation(h, data)`` as a float, naming the constraint and the period on error."""
     try:
         return float(constraint.violation(h, data))
-    except Exception as exc:
-        raise _naming("constraint", constraint.name, "violation", data, exc) from exc
+    except Exception:
+        with naming(_where("constraint", constraint.name, data), "violation()"):
+            raise
 
 
 def _objective_and_gradient(entries: Sequence[tuple[float, Term]], data: Mapping[str, Any]):
@@ -252,7 +256,7 @@ def scipy_solve(entries: Sequence[tuple[float, Term]], constraints: Sequence[Con
     return best_h, -best_value
 
 
-def cross_check(problem: Any, data: Mapping[str, Any], h_cvxpy: np.ndarray, cvxpy_objective: float,
+def cross_check(problem: HedgeProblem, data: Mapping[str, Any], h_cvxpy: np.ndarray, cvxpy_objective: float,
                 tolerances: Mapping[str, float] | None = None, *, strict: bool = False) -> CrossCheck:
     """Solve the period with scipy from the numpy twins and compare with CVXPY's answer.
 
@@ -260,13 +264,14 @@ def cross_check(problem: Any, data: Mapping[str, Any], h_cvxpy: np.ndarray, cvxp
     a gap exceeds its tolerance.
     """
     tol = {**DEFAULT_TOLERANCES, **(tolerances or {})}
-    entries = problem.entries_
+    compiled = problem.compiled
+    entries = compiled.entries
     starts = [np.clip(0.0, data["cs01_min"], data["cs01_max"])]
     if "h_prev" in data:
         starts.append(np.asarray(data["h_prev"], dtype=float))
     period = data.get("period", "?")
     try:
-        h_scipy, scipy_value = scipy_solve(entries, problem.constraints_, data, starts)
+        h_scipy, scipy_value = scipy_solve(entries, compiled.limits, data, starts)
     except CdsHedgeError:
         raise
     except Exception as exc:

@@ -73,7 +73,13 @@ class HedgeResult:
         Signed contribution of each objective entry to the optimum ($mm).
     shadow_prices : DataFrame
         Box limits' shadow price per instrument (d optimum / d shift of the box), then one
-        column per other constraint.
+        column per other constraint, labelled by it: its shadow price, the sum of its duals for
+        a limit with several (d optimum / d raising every part of the limit by one unit). The
+        per-instrument duals of such a limit are in ``shadow_prices_long``.
+    shadow_prices_long : DataFrame
+        Every dual, one row per (period_end, constraint, instrument): columns ``period_end``,
+        ``constraint`` (the limit's label), ``instrument`` and ``shadow_price``; a limit without
+        one dual per instrument has one row, ``instrument`` ``None``, with the sum of its duals.
     solver_info : DataFrame
         status, solver, path (closed-form / direct-qp / solver), solve_time (s), fallback.
     cross_check : DataFrame
@@ -112,18 +118,35 @@ class HedgeResult:
     def term_values(self) -> pd.DataFrame:
         return pd.DataFrame([r.solution.terms for r in self.records], index=self._index)
 
+    def _per_instrument(self, value: Any) -> bool:
+        """Whether a shadow price has one dual per instrument."""
+        return np.ndim(value) == 1 and len(value) == len(self.universe)
+
     @cached_property
     def shadow_prices(self) -> pd.DataFrame:
         rows = []
         for r in self.records:
             row: dict[str, float] = {}
-            for name, value in r.solution.shadow_prices.items():
-                if np.ndim(value) == 1 and len(value) == len(self.universe):
+            for label, value in r.solution.shadow_prices.items():
+                if label == r.solution.box and self._per_instrument(value):
                     row.update(dict(zip(self.universe.names, np.asarray(value, dtype=float))))
-                else:
-                    row[name] = float(np.sum(value))
+                else:  # any other limit keeps its own column, never the instruments' (a per-name cap: its sum)
+                    row[label] = float(np.sum(value))
             rows.append(row)
         return pd.DataFrame(rows, index=self._index)
+
+    @cached_property
+    def shadow_prices_long(self) -> pd.DataFrame:
+        rows = []
+        for r in self.records:
+            end = r.data["period_end"]
+            for label, value in r.solution.shadow_prices.items():
+                if self._per_instrument(value):
+                    rows.extend((end, label, name, float(price))
+                                for name, price in zip(self.universe.names, np.asarray(value, dtype=float)))
+                else:
+                    rows.append((end, label, None, float(np.sum(value))))
+        return pd.DataFrame(rows, columns=["period_end", "constraint", "instrument", "shadow_price"])
 
     @cached_property
     def solver_info(self) -> pd.DataFrame:

@@ -14,6 +14,16 @@ twice the size with a dense block; eliminating them leaves the n-variable QP wit
 a hand-written OSQP call would solve. :class:`DirectQP` sets OSQP up once with the full upper-triangle pattern of P
 and the identity as constraint matrix, then only updates P, q, l and u each period, so the
 symbolic factorisation is reused (the data change, so OSQP refactorises numerically).
+
+:class:`DirectQPPath` is the solve path built on it: c is read from the compiled linear part of
+the objective (:mod:`cdshedge_cvx.solve._coefficients`), G_k, g_k, β_k from each term's
+:meth:`~cdshedge_cvx.model.Term.quadratic_form`. OSQP's answer is accepted only if it is optimal
+for the current data (the KKT check of :mod:`cdshedge_cvx.solve._diagnostics`: with a kept
+workspace a stale problem would otherwise pass), inside the box, and each quadratic form equals
+its term's CVXPY expression at it; otherwise the period goes to the CVXPY path, recorded.
+The workspace is ours, so OSQP's warm start is safe here (unlike through CVXPY, see
+:data:`~cdshedge_cvx.solve.DEFAULT_SOLVER_OPTIONS`); above :data:`DIRECT_QP_MAX_INSTRUMENTS`
+the dense n × n factorisation (O(n³) per period) loses to CVXPY's sparse form.
 """
 
 from __future__ import annotations
@@ -24,14 +34,26 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import cvxpy as cp
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["DirectQP", "DirectQPResult", "condense", "silenced_stdout"]
+from cdshedge_cvx.errors import SpecificationError, naming
+from cdshedge_cvx.model._terms import Term
+from cdshedge_cvx.solve._coefficients import coefficient_reader
+from cdshedge_cvx.solve._compiled import DEFAULT_SOLVER_OPTIONS, CompiledProblem
+from cdshedge_cvx.solve._diagnostics import feasibility_issue, kkt_issue
+from cdshedge_cvx.solve._path import PathFailed, PeriodSolution, SolvePath, period_label
+
+__all__ = ["DIRECT_QP_MAX_INSTRUMENTS", "DirectQP", "DirectQPPath", "DirectQPResult", "condense", "silenced_stdout"]
+
+#: The direct QP path factorises a dense n × n matrix each period (O(n³)); above this many
+#: instruments CVXPY's sparse form of the variance penalty is used instead.
+DIRECT_QP_MAX_INSTRUMENTS = 1000
 
 _STDOUT_LOCK = threading.RLock()
 
@@ -169,3 +191,113 @@ class DirectQP:
         return DirectQPResult(status=str(info.status), solved=int(info.status_val) == 1,
                               x=np.array(result.x, dtype=float), y=np.array(result.y, dtype=float),
                               iterations=int(info.iter), solve_time=time.perf_counter() - start)
+
+
+def _split(compiled: CompiledProblem) -> tuple[cp.Expression | None, tuple[int, ...]] | None:
+    """The objective as (its affine part, the entries that are subtracted quadratic forms), or ``None``."""
+    affine, squares = [], []
+    for k, ((weight, term), expression) in enumerate(zip(compiled.entries, compiled.expressions)):
+        if expression.is_affine():
+            affine.append(weight * expression)
+        elif type(term).quadratic_form is not Term.quadratic_form and weight < 0:
+            squares.append(k)
+        else:
+            return None
+    return (sum(affine) if affine else None), tuple(squares)
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """What the path derived from one compiled problem: the affine part's problem and reader, the quadratic entries."""
+
+    compiled: CompiledProblem
+    affine_problem: cp.Problem | None
+    read_linear: Callable[[], np.ndarray] | None
+    squares: tuple[int, ...]
+
+
+class DirectQPPath(SolvePath):
+    """OSQP on the condensed QP (:func:`condense`), its workspace kept between periods.
+
+    Accepts an objective of affine terms and subtracted terms with a
+    :meth:`~cdshedge_cvx.model.Term.quadratic_form`, the CS01 box as only limit, OSQP as the
+    solver and at most :data:`DIRECT_QP_MAX_INSTRUMENTS` instruments.
+    """
+
+    name = "direct-qp"
+
+    def __init__(self) -> None:
+        self._plan: _Plan | None = None
+        self._workspace: DirectQP | None = None
+
+    def accepts(self, compiled: CompiledProblem) -> bool:
+        return (compiled.box_only and not compiled.is_linear and compiled.solver == "OSQP"
+                and compiled.n <= DIRECT_QP_MAX_INSTRUMENTS and _split(compiled) is not None)
+
+    def reset(self) -> None:
+        self._workspace = None
+
+    def plan(self, compiled: CompiledProblem) -> _Plan:
+        """The split of ``compiled``'s objective, its linear part compiled once (a small problem: its Parameters)."""
+        if self._plan is None or self._plan.compiled is not compiled:
+            split = _split(compiled)
+            if split is None:
+                raise SpecificationError("the direct QP path needs affine terms and subtracted quadratic forms")
+            affine, squares = split
+            problem = None if affine is None else cp.Problem(cp.Maximize(affine))
+            reader = None if affine is None else coefficient_reader(compiled.h, affine, problem)
+            self._plan = _Plan(compiled, problem, reader, squares)
+            self._workspace = None
+        return self._plan
+
+    def _direct(self, compiled: CompiledProblem) -> DirectQP:
+        if self._workspace is None:
+            given = dict(compiled.solver_options)
+            settings = {**DEFAULT_SOLVER_OPTIONS["OSQP"], **given}
+            warm_start = bool(given.get("warm_start", True))  # the workspace is ours: no stale CVXPY cache
+            for key in ("warm_start", "ignore_dpp"):
+                settings.pop(key, None)
+            self._workspace = DirectQP(compiled.n, settings, warm_start=warm_start)
+        return self._workspace
+
+    def solve(self, compiled: CompiledProblem, data: Mapping[str, Any]) -> PeriodSolution:
+        """OSQP on the condensed QP; an answer that fails a check raises :class:`PathFailed` (the CVXPY path answers).
+
+        The answer must be optimal for the current data (KKT: P h + q + y = 0 with the duals y
+        only on binding limits), inside the box, and each quadratic form must equal its term's
+        CVXPY expression at it (:class:`SpecificationError` otherwise: the term is wrong).
+        """
+        plan = self.plan(compiled)
+        lower, upper = compiled.box_bounds()
+        c = np.zeros(compiled.n) if plan.read_linear is None else plan.read_linear()
+        quadratics = []
+        for k in plan.squares:
+            weight, term = compiled.entries[k]
+            with naming(f"term {compiled.labels[k]}, period {period_label(data)}", "quadratic_form()"):
+                G, g, beta = term.quadratic_form()
+            quadratics.append((weight, np.asarray(G, dtype=float), np.asarray(g, dtype=float), float(beta)))
+        P, q = condense(c, [(weight, G, g) for weight, G, g, _ in quadratics])
+        direct = self._direct(compiled)
+        try:
+            result = direct.solve(P, q, lower, upper)
+            failure = None if result.solved else f"status {result.status}"
+            if failure is None:
+                failure = (feasibility_issue(compiled, result.x, data)
+                           or kkt_issue(compiled, P, q, result.x, result.y, direct.settings))
+        except Exception as exc:  # an OSQP error: the CVXPY path decides (and records it)
+            failure = f"{type(exc).__name__}: {exc}"
+        if failure is not None:
+            self._workspace = None  # set up afresh next time
+            raise PathFailed([f"OSQP (direct QP): {failure}"])
+        h = np.clip(result.x, lower, upper)
+        solution = PeriodSolution.at(compiled, data, h, status=cp.OPTIMAL, solver="OSQP", path=self.name,
+                                     shadow_prices={compiled.box_label: result.y.copy()})
+        for k, (weight, G, g, beta) in zip(plan.squares, quadratics):
+            label = compiled.labels[k]
+            parts = (float(h @ G @ h), 2.0 * float(g @ h), beta)
+            value = weight * sum(parts)
+            tolerance = 1e-7 * abs(weight) * (sum(abs(x) for x in parts) + 1e-12)
+            if not abs(value - solution.terms[label]) <= tolerance:
+                raise SpecificationError(f"term {label}: quadratic_form() gives {value!r} at the optimum but its "
+                                         f"CVXPY expression {solution.terms[label]!r}; they must be the same function")
+        return solution
