@@ -141,7 +141,7 @@ def _floor_data(market: Any, universe: Any, window: int, gamma: float) -> list[t
 
     import cdshedge_cvx as ch
     from cdshedge_cvx.credit._conventions import get_conventions
-    from cdshedge_cvx.periods._periods import PeriodBuilder
+    from cdshedge_cvx.periods import PeriodBuilder
 
     builder = PeriodBuilder(market.for_universe(universe), market.desk_pnl, universe, get_conventions("market"),
                             "W-FRI", "walk-forward", window=window, min_history=window)
@@ -185,34 +185,44 @@ def osqp_floor(data: Sequence[tuple[Any, Any]], lower: Any, upper: Any) -> tuple
     return elapsed, np.array(solutions)
 
 
-#: (label, file suffix, function) of the scale profile's rows
+#: (label, "module:qualified.name") of the scale profile's rows; each is matched by its code object, so a
+#: function that moves or is renamed fails loudly instead of showing 0 ms
 _PROFILE_ROWS = [
-    ("period data (PeriodBuilder.build)", "periods.py", "build"),
-    ("parameter updates (all terms and limits)", "problem.py", "update"),
-    ("  covariance, rolling update", "estimators.py", "covariance"),
-    ("  factor (Cholesky)", "terms.py", "covariance_root"),
-    ("solve", "problem.py", "solve"),
-    ("  condense P, q", "direct_qp.py", "condense"),
-    ("  OSQP (update + solve)", "direct_qp.py", "solve"),
-    ("  term values through CVXPY", "problem.py", "_solution"),
+    ("period data (PeriodBuilder.build)", "cdshedge_cvx.periods._builder:PeriodBuilder.build"),
+    ("parameter updates (all terms and limits)", "cdshedge_cvx.solve._problem:HedgeProblem.update"),
+    ("  covariance, rolling update", "cdshedge_cvx.risk._estimators:RollingCovariance.covariance"),
+    ("  factor (Cholesky)", "cdshedge_cvx.model.terms._variance:covariance_root"),
+    ("solve", "cdshedge_cvx.solve._problem:HedgeProblem.solve"),
+    ("  condense P, q", "cdshedge_cvx.solve._direct_qp:condense"),
+    ("  OSQP (update + solve)", "cdshedge_cvx.solve._direct_qp:DirectQP.solve"),
+    ("  term values through CVXPY", "cdshedge_cvx.solve._compiled:CompiledProblem.term_values"),
 ]
+
+
+def _code_key(target: str) -> tuple[str, int, str]:
+    """The (file, first line, name) key pstats uses for the function named ``module:qualified.name``."""
+    import importlib
+
+    module_name, _, qualified = target.partition(":")
+    value: Any = importlib.import_module(module_name)
+    for part in qualified.split("."):
+        value = getattr(value, part)
+    code = value.__code__
+    return code.co_filename, code.co_firstlineno, code.co_name
 
 
 def _profile(function: Callable[[], Any]) -> tuple[float, dict[str, float]]:
     import cProfile
     import pstats
 
+    keys = {label: _code_key(target) for label, target in _PROFILE_ROWS}
     profiler = cProfile.Profile()
     profiler.enable()
     function()
     profiler.disable()
     stats = pstats.Stats(profiler).stats  # type: ignore[attr-defined]
     total = max(entry[3] for entry in stats.values())
-    rows = {}
-    for label, suffix, name in _PROFILE_ROWS:
-        rows[label] = sum(entry[3] for (path, _, func), entry in stats.items()
-                          if path.endswith(os.sep + suffix) and func == name)
-    return total, rows
+    return total, {label: stats[key][3] if key in stats else 0.0 for label, key in keys.items()}
 
 
 def bench_scale(n: int = 125, periods: int = 260, window: int = 252, gamma: float = 1.0,

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 import cdshedge_cvx as ch
 from cdshedge_cvx.credit._rolls import remaining_maturity, roll_counts, roll_dates
-from cdshedge_cvx.periods._periods import PeriodBuilder
+from cdshedge_cvx.periods import PeriodBuilder
 from cdshedge_cvx.testing import period_data, universes
 
 K_ACT360 = 365.25 / 360.0  # premium accrued per model year, ACT/360
@@ -162,7 +162,7 @@ def test_variance_is_in_reporting_currency():
 
 
 def test_jump_to_default_limit_is_in_reporting_currency():
-    from cdshedge_cvx.model._limits import jump_to_default_per_cs01
+    from cdshedge_cvx.model import jump_to_default_per_cs01
 
     data = _march()
     # 1 €mm/bp of MAIN at 55 bp, 5 y: notional 1/(RPV01·1e-4) € mm, one of 125 names at R = 0.4, in USD at 1.08
@@ -466,7 +466,7 @@ def test_remaining_maturity_agrees_with_calendars_years_to_maturity_away_from_ro
 
 
 def test_a_period_not_made_by_the_builder_gets_its_own_schedule():
-    from cdshedge_cvx.periods._periods import Period
+    from cdshedge_cvx.periods import Period
 
     market = ch.MarketData(SPREADS, DESK, fx=EURUSD)
     universe = _universe()

@@ -16,7 +16,7 @@ import pytest
 import cdshedge_cvx as ch
 from cdshedge_cvx.cli import main
 from cdshedge_cvx.model._registry import discover_terms
-from cdshedge_cvx.periods._periods import PeriodData
+from cdshedge_cvx.periods import PeriodData
 
 
 class Funding(ch.Term):

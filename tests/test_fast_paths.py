@@ -21,9 +21,9 @@ from cdshedge_cvx.credit import _calendars as calendars
 from cdshedge_cvx.credit._conventions import get_conventions
 from cdshedge_cvx.credit._rolls import remaining_maturity, roll_counts
 from cdshedge_cvx.crosscheck._reference import _stationary
-from cdshedge_cvx.model._terms import covariance_root
+from cdshedge_cvx.model import covariance_root
 from cdshedge_cvx.model._values import set_value
-from cdshedge_cvx.periods._periods import PeriodBuilder
+from cdshedge_cvx.periods import PeriodBuilder
 from cdshedge_cvx.risk._estimators import EWMACovariance, RollingCovariance, SampleCovariance
 from cdshedge_cvx.solve._direct_qp import DirectQP
 from cdshedge_cvx.testing import period_data, universes

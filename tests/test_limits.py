@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 import cdshedge_cvx as ch
 from cdshedge_cvx.cli import main
-from cdshedge_cvx.model._limits import jump_to_default_per_cs01
+from cdshedge_cvx.model import jump_to_default_per_cs01
 from cdshedge_cvx.testing import period_data, universes
 
 OBJECTIVE = ch.HedgePnL() - ch.Carry() - ch.Roll() - ch.VariancePenalty()

@@ -66,7 +66,7 @@ def test_contradictory_box_in_a_period_is_infeasible(market, universe) -> None:
 
 def _period_data(market, universe):
     from cdshedge_cvx.credit._conventions import get_conventions
-    from cdshedge_cvx.periods._periods import PeriodBuilder
+    from cdshedge_cvx.periods import PeriodBuilder
 
     builder = PeriodBuilder(market.for_universe(universe), market.desk_pnl, universe, get_conventions("market"),
                             "W-FRI")
@@ -141,7 +141,7 @@ def test_inaccurate_status_is_a_failure_not_an_answer(market, universe, monkeypa
 
 
 BROKEN_TERM = '''
-from cdshedge_cvx.model._terms import HedgePnL
+from cdshedge_cvx.model import HedgePnL
 
 
 class Liar(HedgePnL):
@@ -182,7 +182,7 @@ def test_without_strict_the_disagreement_is_reported(tmp_path: Path) -> None:
 
 
 def test_strict_api_raises_cross_check_error(market, universe) -> None:
-    from cdshedge_cvx.model._terms import HedgePnL
+    from cdshedge_cvx.model import HedgePnL
 
     class Liar(HedgePnL):
         def value(self, h, data):
@@ -193,7 +193,7 @@ def test_strict_api_raises_cross_check_error(market, universe) -> None:
 
 
 def test_a_twin_that_raises_names_the_term_and_the_period(market, universe) -> None:
-    from cdshedge_cvx.model._terms import HedgePnL
+    from cdshedge_cvx.model import HedgePnL
 
     class Crashing(HedgePnL):
         def value(self, h, data):
@@ -204,7 +204,7 @@ def test_a_twin_that_raises_names_the_term_and_the_period(market, universe) -> N
 
 
 def test_a_twin_that_returns_nan_is_a_disagreement(market, universe) -> None:
-    from cdshedge_cvx.model._terms import HedgePnL
+    from cdshedge_cvx.model import HedgePnL
 
     class NotANumber(HedgePnL):
         def value(self, h, data):

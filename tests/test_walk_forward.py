@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 import cdshedge_cvx as ch
 from cdshedge_cvx.model._parser import parse_objective
-from cdshedge_cvx.periods._periods import PeriodBuilder
+from cdshedge_cvx.periods import PeriodBuilder
 
 
 # OLS contract ------------------------------------------------------------------------------------

@@ -107,9 +107,9 @@ def build_objective(args: argparse.Namespace) -> Any:
     """The objective of ``--objective``: built-in terms (``variance`` with ``--estimator`` and
     ``--half-life``), those of ``--term-module`` and of installed plugins."""
     from cdshedge_cvx.errors import SpecificationError
+    from cdshedge_cvx.model import VariancePenalty
     from cdshedge_cvx.model._parser import builtin_term_factories, parse_objective
     from cdshedge_cvx.model._registry import discover_terms
-    from cdshedge_cvx.model._terms import VariancePenalty
     from cdshedge_cvx.risk._estimators import EWMACovariance, get_estimator
 
     if args.half_life is not None and args.estimator != "ewma":
@@ -124,7 +124,7 @@ def build_objective(args: argparse.Namespace) -> Any:
 def build_constraints(args: argparse.Namespace) -> list[Any]:
     """The optional limits asked for on the command line."""
     from cdshedge_cvx.errors import SpecificationError
-    from cdshedge_cvx.model._limits import GrossLimit, JumpToDefaultLimit, NetLimit, TurnoverLimit
+    from cdshedge_cvx.model import GrossLimit, JumpToDefaultLimit, NetLimit, TurnoverLimit
 
     constraints: list[Any] = []
     if args.gross_limit is not None:

@@ -16,8 +16,7 @@ import numpy as np
 from scipy.optimize import minimize
 
 from cdshedge_cvx.errors import CdsHedgeError, CrossCheckError, CrossCheckWarning, SpecificationError, naming
-from cdshedge_cvx.model._limits import BoxLimits, Constraint
-from cdshedge_cvx.model._terms import Term
+from cdshedge_cvx.model import BoxLimits, Constraint, Term
 
 if TYPE_CHECKING:
     from cdshedge_cvx.solve._problem import HedgeProblem

@@ -91,13 +91,13 @@ class Frontier:
 
 
 def _variance_entry(problem: Any) -> int:
-    from cdshedge_cvx.model._terms import VariancePenalty
+    from cdshedge_cvx.model import VariancePenalty
 
-    found = [k for k, (_, term) in enumerate(problem.entries_) if isinstance(term, VariancePenalty)]
+    found = [k for k, (_, term) in enumerate(problem.compiled.entries) if isinstance(term, VariancePenalty)]
     if len(found) != 1:
         raise SpecificationError(f"a frontier needs exactly one VariancePenalty term in the objective, found "
                                  f"{len(found)}: {problem.objective!r}")
-    weight = problem.entries_[found[0]][0]
+    weight = problem.compiled.entries[found[0]][0]
     if weight >= 0:
         raise SpecificationError("the frontier's VariancePenalty must be subtracted (e.g. 'pnl - carry - variance')")
     return found[0]
@@ -119,17 +119,17 @@ def _check_gammas(gammas: Sequence[float]) -> list[float]:
 
 
 def _row(gamma: float, result: Any, variance_index: int) -> dict[str, Any]:
-    from cdshedge_cvx.model._terms import VariancePenalty
+    from cdshedge_cvx.model import VariancePenalty
 
     problem = result.problem
-    term = problem.entries_[variance_index][1]
+    term = problem.compiled.entries[variance_index][1]
     unit = VariancePenalty(gamma=1.0, estimator=term.estimator)
     model = [unit.value(r.solution.h, r.data) for r in result.records]
     row: dict[str, Any] = {"gamma": gamma, "model_variance_mm2": float(np.mean(model))}
     pnl = result.pnl
     row["realised_variance_mm2"] = float(np.var(pnl["hedged_pnl"], ddof=1)) if len(pnl) > 1 else float("nan")
     costs = {}
-    for k, label in enumerate(problem.labels_):
+    for k, label in enumerate(problem.compiled.labels):
         if k != variance_index:
             costs[f"expected_cost_{label}_mm"] = 0.0 - float(result.term_values[label].sum())  # no "-0"
     row.update(costs)
@@ -161,7 +161,7 @@ def _sweep(market: Any, universe: Any, objective: Any, gammas: Sequence[float],
                            direct_qp=kwargs.pop("direct_qp", True)).build()
     build_time = time.perf_counter() - start
     index = _variance_entry(problem)
-    term = problem.entries_[index][1]
+    term = problem.compiled.entries[index][1]
     rows, timings = [], []
     for gamma in progress_bar(gammas, desc="gammas", unit="gamma", enabled=progress):
         term.gamma = gamma  # enters through the Parameter values at the next update: no recompilation

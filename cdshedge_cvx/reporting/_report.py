@@ -471,7 +471,7 @@ def _limits_section(result: Any, currency: str) -> str:
     if others:
         described = {}
         if result.problem is not None:
-            described = {c.name: repr(c) for c in getattr(result.problem, "constraints_", [])}
+            described = {c.name: repr(c) for c in result.problem.compiled.limits}
         rows = {}
         for column in others:
             values = prices[column].astype(float)

@@ -25,8 +25,7 @@ import numpy as np
 
 from cdshedge_cvx.errors import SpecificationError, naming
 from cdshedge_cvx.market._instruments import Universe
-from cdshedge_cvx.model._limits import BoxLimits, Constraint
-from cdshedge_cvx.model._terms import Objective, Term, as_objective
+from cdshedge_cvx.model import BoxLimits, Constraint, Objective, Term, as_objective
 from cdshedge_cvx.model._values import set_value
 from cdshedge_cvx.solve._validation import validate_limit_constraints, validate_term_expression
 

@@ -20,7 +20,7 @@ from typing import Any
 import cvxpy as cp
 import numpy as np
 
-from cdshedge_cvx.model._limits import BoxLimits
+from cdshedge_cvx.model import BoxLimits
 from cdshedge_cvx.solve._compiled import CompiledProblem
 
 __all__ = ["BOX_PROJECTION_TOLERANCE", "FEASIBILITY_TOLERANCE", "feasibility_issue", "infeasibility_culprits",

@@ -43,7 +43,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from cdshedge_cvx.errors import SpecificationError, naming
-from cdshedge_cvx.model._terms import Term
+from cdshedge_cvx.model import Term
 from cdshedge_cvx.solve._coefficients import coefficient_reader
 from cdshedge_cvx.solve._compiled import DEFAULT_SOLVER_OPTIONS, CompiledProblem
 from cdshedge_cvx.solve._diagnostics import feasibility_issue, kkt_issue

@@ -31,8 +31,7 @@ import numpy as np
 
 from cdshedge_cvx.errors import DataError, Hint, InfeasibleError, SolverError, SpecificationError, naming
 from cdshedge_cvx.market._instruments import Universe
-from cdshedge_cvx.model._limits import Constraint
-from cdshedge_cvx.model._terms import Objective, Term
+from cdshedge_cvx.model import Constraint, Objective, Term
 from cdshedge_cvx.solve._closed_form import ClosedFormPath
 from cdshedge_cvx.solve._compiled import (
     DEFAULT_SOLVER_OPTIONS,  # noqa: F401  (defined here before; still importable)
