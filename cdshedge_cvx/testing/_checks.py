@@ -64,7 +64,7 @@ ALWAYS_THERE = frozenset({"period", "cs01_min", "cs01_max"})
 CHECK_KEYS = frozenset({"check_direction", "check_anchor"})
 #: Options of the term checks and of the constraint checks, with their defaults.
 COMMON_OPTIONS: dict[str, Any] = {"universe": None, "max_examples": 20, "conventions": "market", "mode": "hindsight",
-                                  "extra": None, "data": None, "seed": 0}
+                                  "extra": None, "data": None, "seed": 0, "shrink": True}
 TERM_OPTIONS: dict[str, Any] = {**COMMON_OPTIONS, "sign": None, "rtol": 1e-6, "atol": 1e-9}
 CONSTRAINT_OPTIONS: dict[str, Any] = {**COMMON_OPTIONS, "tol": 1e-7}
 
@@ -552,7 +552,8 @@ class CheckRun:
             return
 
         @settings(max_examples=count, deadline=None, database=None, derandomize=False, print_blob=False,
-                  report_multiple_bugs=False, phases=(Phase.generate, Phase.shrink),
+                  report_multiple_bugs=False,
+                  phases=(Phase.generate, Phase.shrink) if options["shrink"] else (Phase.generate,),
                   suppress_health_check=list(HealthCheck))
         @hypothesis_seed(options["seed"])
         @given(st.data())

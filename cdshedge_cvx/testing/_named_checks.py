@@ -824,13 +824,13 @@ def check_hyperparameter_change_after_build(run: CheckRun) -> None:
 
 #: The checks of a term, in the order :func:`~cdshedge_cvx.testing.check_term` runs them.
 TERM_CHECKS: tuple[Check, ...] = (
-    check_dcp_dpp, check_sign, check_value_matches_expr, check_requires_complete, check_gradient,
-    check_quadratic_form, check_scipy_form, check_twin_independent, check_optimum_vs_scipy, check_clone_and_pickle,
+    check_dcp_dpp, check_sign, check_clone_and_pickle, check_value_matches_expr, check_requires_complete,
+    check_gradient, check_quadratic_form, check_scipy_form, check_twin_independent, check_optimum_vs_scipy,
     check_hyperparameter_change_after_build,
 )
 #: The checks of a constraint, in the order :func:`~cdshedge_cvx.testing.check_constraint` runs them.
 CONSTRAINT_CHECKS: tuple[Check, ...] = (
-    check_dcp_dpp, check_violation_matches_constraints, check_requires_complete, check_optimum_vs_scipy,
-    check_scipy_form, check_twin_independent, check_shadow_price_vs_bumped_resolve, check_clone_and_pickle,
+    check_dcp_dpp, check_clone_and_pickle, check_violation_matches_constraints, check_requires_complete,
+    check_optimum_vs_scipy, check_scipy_form, check_twin_independent, check_shadow_price_vs_bumped_resolve,
     check_hyperparameter_change_after_build,
 )

@@ -22,12 +22,28 @@ from cdshedge_cvx.testing._named_checks import CONSTRAINT_CHECKS, TERM_CHECKS, C
 __all__ = ["check_constraint", "check_term", "constraint_checks", "parametrize_with_checks", "term_checks"]
 
 
-def _run_all(run: CheckRun, checks: Sequence[Check]) -> CheckReport:
+def _run_all(run: CheckRun, checks: Sequence[Check], expected_failures: Mapping[str, str] | None) -> CheckReport:
+    """Run ``checks`` in turn; those in ``expected_failures`` must fail (and are then listed in ``skipped``)."""
+    expected = dict(expected_failures or {})
+    unknown = sorted(set(expected) - {check.__name__ for check in checks})
+    if unknown:
+        raise SpecificationError(f"expected_failures names {unknown}, which are not checks of the {run.kind} "
+                                 f"{run.name}")
     for check in checks:
+        name = check.__name__
         try:
             run_named(run, check)
         except SkipTest as skipped:
-            run.report.skipped += (f"{check.__name__}: {skipped}",)
+            run.report.skipped += (f"{name}: {skipped}",)
+            continue
+        except ContractViolation as failure:
+            if name not in expected:
+                raise
+            run.report.skipped += (f"{name}: failed as expected ({expected[name]}): {str(failure).splitlines()[0]}",)
+            continue
+        if name in expected:
+            raise run.fail("expected failure", f"{name} passed although expected_failures lists it "
+                           f"({expected[name]}); remove it from expected_failures")
     return run.report
 
 
@@ -35,7 +51,8 @@ def check_term(term: Term, *, universe: Universe | None = None, max_examples: in
                conventions: str | Conventions = "market", mode: str = "hindsight", sign: int | None = None,
                extra: Mapping[str, Any] | None = None,
                data: Mapping[str, Any] | Sequence[Mapping[str, Any]] | None = None, seed: int = 0,
-               rtol: float = 1e-6, atol: float = 1e-9) -> CheckReport:
+               rtol: float = 1e-6, atol: float = 1e-9, shrink: bool = True,
+               expected_failures: Mapping[str, str] | None = None) -> CheckReport:
     """Check a term's contract on generated periods; raise :class:`ContractViolation` on the first breach.
 
     Runs the named checks of :func:`term_checks` in turn (each is also a function of
@@ -98,6 +115,13 @@ def check_term(term: Term, *, universe: Universe | None = None, max_examples: in
         Seed of the search (the check is deterministic).
     rtol, atol : float
         Tolerance of ``expr == value``: atol + rtol · max |value| over the points of the example.
+    shrink : bool
+        Shrink a failure to a small example (plain calls; ``False`` fails faster, on the first
+        failing example).
+    expected_failures : mapping, optional
+        ``{"check_name": "reason"}``: named checks known to fail (scikit-learn's
+        ``expected_failed_checks``). Their failure is listed in ``CheckReport.skipped`` and the other
+        checks still run; one that passes fails ``expected failure`` (remove it from the mapping).
 
     Returns
     -------
@@ -118,15 +142,16 @@ def check_term(term: Term, *, universe: Universe | None = None, max_examples: in
     if not isinstance(term, Term):
         raise SpecificationError(f"check_term needs a Term, got {term!r}")
     options = {"universe": universe, "max_examples": max_examples, "conventions": conventions, "mode": mode,
-               "sign": sign, "extra": extra, "data": data, "seed": seed, "rtol": rtol, "atol": atol}
-    return _run_all(CheckRun(term, options, "check_term"), TERM_CHECKS)
+               "sign": sign, "extra": extra, "data": data, "seed": seed, "rtol": rtol, "atol": atol, "shrink": shrink}
+    return _run_all(CheckRun(term, options, "check_term"), TERM_CHECKS, expected_failures)
 
 
 def check_constraint(constraint: Constraint, *, universe: Universe | None = None, max_examples: int = 20,
                      conventions: str | Conventions = "market", mode: str = "hindsight",
                      extra: Mapping[str, Any] | None = None,
                      data: Mapping[str, Any] | Sequence[Mapping[str, Any]] | None = None, seed: int = 0,
-                     tol: float = 1e-7) -> CheckReport:
+                     tol: float = 1e-7, shrink: bool = True,
+                     expected_failures: Mapping[str, str] | None = None) -> CheckReport:
     """Check a constraint's contract on generated periods; raise :class:`ContractViolation` on the first breach.
 
     Runs the named checks of :func:`constraint_checks` in turn: ``check_dcp_dpp`` (``DCP``/``DPP``/
@@ -142,8 +167,8 @@ def check_constraint(constraint: Constraint, *, universe: Universe | None = None
     ``check_shadow_price_vs_bumped_resolve`` (``shadow price``: d(optimum)/d(limit) against a
     bumped re-solve); ``check_clone_and_pickle``; ``check_hyperparameter_change_after_build``.
 
-    Parameters are those of :func:`check_term`; ``tol`` is the violation counted as zero
-    (times max(1, |h|)).
+    Parameters are those of :func:`check_term` (``expected_failures`` included); ``tol`` is the
+    violation counted as zero (times max(1, |h|)).
 
     Returns
     -------
@@ -152,8 +177,8 @@ def check_constraint(constraint: Constraint, *, universe: Universe | None = None
     if not isinstance(constraint, Constraint):
         raise SpecificationError(f"check_constraint needs a Constraint, got {constraint!r}")
     options = {"universe": universe, "max_examples": max_examples, "conventions": conventions, "mode": mode,
-               "extra": extra, "data": data, "seed": seed, "tol": tol}
-    return _run_all(CheckRun(constraint, options, "check_constraint"), CONSTRAINT_CHECKS)
+               "extra": extra, "data": data, "seed": seed, "tol": tol, "shrink": shrink}
+    return _run_all(CheckRun(constraint, options, "check_constraint"), CONSTRAINT_CHECKS, expected_failures)
 
 
 def _bound(checks: Sequence[Check], options: Mapping[str, Any]) -> Iterator[tuple[str, Callable[..., CheckReport]]]:
@@ -199,7 +224,8 @@ def parametrize_with_checks(components: Sequence[Term | Constraint], *,
     expected_failures : mapping or callable, optional
         ``{"check_name": "reason"}`` (for every component) or a function ``component ->`` such a
         mapping: those items are marked ``xfail(strict=True, raises=ContractViolation)``, so an
-        item that starts passing fails until its mark is removed.
+        item that starts passing fails until its mark is removed (they run with ``shrink=False``:
+        an expected failure needs no small example).
     **options
         Options of :func:`check_term` / :func:`check_constraint`, for every check.
 
@@ -220,7 +246,9 @@ def parametrize_with_checks(components: Sequence[Term | Constraint], *,
             raise SpecificationError(f"parametrize_with_checks: expected_failures names {unknown}, which are not "
                                      f"checks of {component!r}")
         for name, check in checks:
-            marks = ([pytest.mark.xfail(reason=failures[name], strict=True, raises=ContractViolation)]
-                     if name in failures else [])
+            marks = []
+            if name in failures:
+                marks = [pytest.mark.xfail(reason=failures[name], strict=True, raises=ContractViolation)]
+                check = functools.partial(check, shrink=False)
             items.append(pytest.param(component, check, id=f"{type(component).__name__}-{name}", marks=marks))
     return pytest.mark.parametrize(("component", "check"), items)
