@@ -493,7 +493,8 @@ class CheckRun:
         drawn = make_cs01_vector(source, lower, upper)
         anchor = make_cs01_vector(source, lower, upper)
         data = data.replace(check_direction=direction, check_anchor=anchor)
-        points = [drawn, 2.0 * drawn, -drawn, 0.5 * drawn, lower, upper, h_prev]
+        # multiples a factor 2 apart: whatever the limit's size, some land between it and twice it
+        points = [drawn, 2.0 * drawn, -drawn, 0.5 * drawn, 0.25 * drawn, 0.125 * drawn, lower, upper, h_prev]
         return Example(data, n, lower, upper, h_prev, drawn, points)
 
     def for_each_example(self, check: Callable[[Example], None], *, cap: int | None = None) -> int:
