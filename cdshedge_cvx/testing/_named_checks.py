@@ -780,8 +780,9 @@ def _optimum(problem: cp.Problem) -> tuple[str, float]:
 @_named("term", "constraint")
 def check_hyperparameter_change_after_build(run: CheckRun) -> None:
     """Changing a numeric hyperparameter (halved) on a built and updated component, then ``update``,
-    takes effect without recompiling: at the example's points a term's ``expr(h).value`` and a limit's
-    constraint residuals equal a freshly built component's, and the limit's problem (max d·h in the
+    takes effect without recompiling: at the example's points and far outside the box (±10 per
+    instrument, where any limit binds) a term's ``expr(h).value`` and a limit's constraint residuals
+    equal a freshly built component's, and the limit's problem (max d·h in the
     box, set up before the change), solved, has the fresh problem's optimum (fails 'hyperparameter change').
     Every hyperparameter must be read at ``update`` (a CVXPY Parameter), never baked into the
     expression at build. Skipped without a non-zero numeric hyperparameter."""
@@ -804,7 +805,8 @@ def check_hyperparameter_change_after_build(run: CheckRun) -> None:
                                f"raised {type(exc).__name__}: {exc}", data) from exc
             fresh = run.updated(example, component=_with(run.subject, {key: new}))
             baked = (f"{key} is baked into the {run.kind} at build; make it a Parameter filled by update()")
-            for h in example.points:
+            far = [8.0 * example.drawn, np.full(example.n, 10.0), np.full(example.n, -10.0)]  # where any limit binds
+            for h in [*example.points, *far]:
                 if run.kind == "term":
                     changed, expected = built.expression_at(h), fresh.expression_at(h)
                 else:
