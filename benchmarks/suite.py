@@ -457,6 +457,13 @@ def _verdict(value: float, goal: float | None, kind: str | None) -> str:
     return f"goal {sign} {goal:g}×: {'MET' if met else 'NOT MET'}"
 
 
+def bench_isda() -> dict[str, Any]:
+    """ISDA CDS pricing of 10,000 contracts vs a loop of QuantLib objects (see :mod:`benchmarks.isda`)."""
+    from benchmarks import isda
+
+    return {"lines": isda.run()}
+
+
 def report(results: dict[str, Any], elapsed: float) -> str:
     """The text report: machine, ratios first, then the details."""
     m = results["machine"]
@@ -530,6 +537,8 @@ def report(results: dict[str, Any], elapsed: float) -> str:
         lines.append(f"  5  peak RSS {during} {r['memory_peak_mb']:.0f} MB (RSS after imports and data, before the "
                      f"backtest: {before}); Python allocations traced during the backtest peak at "
                      f"{r['traced_peak_mb']:.1f} MB")
+    if "isda" in results:
+        lines += ["", "ISDA PRICING"] + [f"  {line}" for line in results["isda"]["lines"]]
     return "\n".join(lines)
 
 
@@ -541,19 +550,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         prog="python -m benchmarks",
         description="Time cdshedge_cvx against baselines measured in the same run (the prototype's scipy loop, "
                     "a bare OSQP solve, serial runs, python -c pass) and print the ratios, then the details.")
-    parser.add_argument("--only", nargs="+", choices=["prototype", "scale", "frontier", "startup", "memory"],
+    parser.add_argument("--only", nargs="+", choices=["prototype", "scale", "frontier", "startup", "memory", "isda"],
                         help="run these benchmarks only")
     parser.add_argument("--no-profile", action="store_true", help="skip the profile of the scale case")
     parser.add_argument("--json", metavar="FILE", help="also write the raw results as JSON")
     parser.add_argument("--blas-threads", metavar="N", help="BLAS threads: a number or 'default' (the library's); "
                         "default 1 unless OPENBLAS/OMP/MKL_NUM_THREADS is set (applied before numpy loads)")
     args = parser.parse_args(argv)
-    chosen = args.only or ["prototype", "scale", "frontier", "startup", "memory"]
+    chosen = args.only or ["prototype", "scale", "frontier", "startup", "memory", "isda"]
     start = time.perf_counter()
     results: dict[str, Any] = {"machine": machine()}
     steps: dict[str, Callable[[], dict[str, Any]]] = {
         "prototype": bench_prototype, "scale": lambda: bench_scale(profile=not args.no_profile),
-        "frontier": bench_frontier, "startup": bench_startup, "memory": bench_memory}
+        "frontier": bench_frontier, "startup": bench_startup, "memory": bench_memory, "isda": bench_isda}
     for name in chosen:
         print(f"[{time.perf_counter() - start:5.0f} s] {name} ...", file=sys.stderr, flush=True)
         results[name] = steps[name]()

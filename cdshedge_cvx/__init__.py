@@ -21,11 +21,15 @@ _EXPORTS = {
     "InfeasibleError": "errors", "CrossCheckError": "errors", "CrossCheckWarning": "errors",
     # instruments and data
     "Instrument": "market", "Universe": "market", "standard_universe": "market", "MarketData": "market",
+    "RateQuotes": "market", "prices_to_spreads": "market",
     "Conventions": "credit", "SEED": "credit", "MARKET": "credit", "get_conventions": "credit",
     "PeriodData": "periods", "normalise_horizon": "periods",
     # analytics
     "rpv01": "credit", "cs01_to_notional": "credit", "notional_to_cs01": "credit",
     "jump_to_default": "credit", "premium_accrued": "credit",
+    "YieldCurve": "credit", "cds_quote": "credit", "CdsQuote": "credit", "cds_accrued": "credit",
+    "cds_maturity": "credit",
+    "per_cs01_figures": "credit", "ContractFigures": "credit",
     # model
     "Term": "model", "Objective": "model", "LinearTerm": "model", "HedgePnL": "model", "Carry": "model",
     "Roll": "model", "VariancePenalty": "model", "TransactionCost": "model", "RollDateCost": "model",
@@ -42,10 +46,15 @@ _EXPORTS = {
 }
 _SUBMODULES = ("examples", "testing", "analytics", "calendars", "io", "cli")
 
-__all__ = sorted(_EXPORTS) + list(_SUBMODULES) + ["__version__"]
+
+def _term_names() -> list[str]:
+    """Public names of :mod:`cdshedge_cvx.model.terms` (every built-in term, found there by module)."""
+    return list(importlib.import_module(".model.terms", __name__).__all__)
 
 
 def __getattr__(name: str) -> Any:
+    if name == "__all__":  # lazily: listing the built-in terms imports them (and CVXPY)
+        return sorted(set(_EXPORTS) | set(_term_names())) + list(_SUBMODULES) + ["__version__"]
     if name in _EXPORTS:
         value = getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
         globals()[name] = value
@@ -54,8 +63,12 @@ def __getattr__(name: str) -> Any:
         module = importlib.import_module(f".{name}", __name__)
         globals()[name] = module
         return module
+    if not name.startswith("_") and name in _term_names():  # a built-in term not listed above (RidgePenalty …)
+        value = getattr(importlib.import_module(".model.terms", __name__), name)
+        globals()[name] = value
+        return value
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+    return sorted(set(globals()) | set(__getattr__("__all__")))

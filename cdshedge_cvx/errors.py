@@ -42,12 +42,12 @@ class Hint:
     option : str
         Keyword argument of the Python API (``missing``, ``solver`` …); the command line's flag is
         the same name with dashes (``--missing``).
-    value : str, optional
+    value : str or int, optional
         The value to pass; ``None`` when any value of the user's choice fits (``solver``).
     """
 
     option: str
-    value: str | None = None
+    value: str | int | None = None
 
     def words(self, audience: Literal["python", "cli"] = "python") -> str:
         """The fix in the audience's words: ``missing='drop'`` or ``--missing drop``."""

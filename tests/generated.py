@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 
 import cdshedge_cvx as ch
+from cdshedge_cvx.datasets import make_market
 
 NAMES = ["CDX IG", "CDX HY", "iTraxx Main", "iTraxx Xover"]
 EXPOSURE = np.array([0.8, 0.15, 0.5, 0.08])  # $mm/bp long risk, as the synthetic desk
@@ -21,20 +22,12 @@ def generated_market(seed: int, days: int = 130, noise: float = 1.0, start: str 
 
     The data end on the last business day of a month, so every month has about 21 observations.
     """
-    rng = np.random.default_rng(seed)
     dates = pd.bdate_range(start, periods=days)
     dates = dates[dates <= (dates[-1] + pd.offsets.BMonthEnd(0) - pd.offsets.BMonthEnd(1))]
-    days = len(dates)
-    vols = np.array([1.2, 6.0, 1.1, 5.0])
     correlation = np.array([[1, .9, .7, .65], [.9, 1, .65, .7], [.7, .65, 1, .9], [.65, .7, .9, 1]])
-    steps = rng.multivariate_normal(np.zeros(4), correlation * np.outer(vols, vols), size=days)
-    steps[0] = 0.0
-    spreads = np.array([60.0, 350.0, 58.0, 280.0]) + np.cumsum(steps, axis=0)
-    spreads = np.maximum(spreads, 5.0)
-    changes = np.vstack([np.zeros(4), np.diff(spreads, axis=0)])
-    desk = -changes @ EXPOSURE + noise * rng.normal(size=days)
-    desk[0] = 0.0
-    return ch.MarketData(pd.DataFrame(spreads, index=dates, columns=NAMES), pd.Series(desk, index=dates))
+    return make_market(NAMES, len(dates), seed, levels=[60.0, 350.0, 58.0, 280.0], volatility=[1.2, 6.0, 1.1, 5.0],
+                       correlation=correlation, exposure=EXPOSURE, noise=noise, floor=5.0, start=start,
+                       source="spreads")
 
 
 def monthly_blocks(market: ch.MarketData):

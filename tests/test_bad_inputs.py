@@ -201,15 +201,15 @@ def test_exit_code_by_error_kind(error: str, code: int, monkeypatch, capsys) -> 
     """The mapping of the error tree to exit codes; a multi-line message is printed as one line."""
     import builtins
 
-    from cdshedge_cvx import errors
-    from cdshedge_cvx.cli import _main as cli
+    from cdshedge_cvx import cli, errors
+    from cdshedge_cvx.cli import _run
 
     kind = getattr(errors, error, None) or getattr(builtins, error)
 
     def fail(args):
         raise kind("first line\n  second line")
 
-    monkeypatch.setattr(cli, "load_inputs", fail)
+    monkeypatch.setattr(_run, "load_inputs", fail)
     assert cli.main(["run", "--quiet"]) == code
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err

@@ -160,17 +160,7 @@ def test_cli_limit_flags(capsys, tmp_path):
     ch.standard_universe().with_limits(lower=[0.0] * 4, upper=[2.0] * 4).to_frame().to_csv(instruments, index=False)
     code = main(["run", "--example", "market", "--instruments", str(instruments), "--mode", "walk-forward",
                  "--objective=-variance", "--gross-limit", "1.2", "--net-limit", ",1.0", "--turnover-limit",
-                 "0.5", "--jtd-limit", "12", "--out", str(out), "--quiet"]) if _has_example_market() else None
-    if code is None:  # the example market is not available in this build: use the files route
-        from cdshedge_cvx.engine._frontier import example_market
-
-        market, _, _ = example_market()
-        spreads, desk = tmp_path / "s.csv", tmp_path / "d.csv"
-        market.spreads.rename_axis("date").to_csv(spreads)
-        market.desk_pnl.rename("desk_pnl").rename_axis("date").to_csv(desk)
-        code = main(["run", "--spreads", str(spreads), "--desk-pnl", str(desk), "--instruments", str(instruments),
-                     "--mode", "walk-forward", "--objective=-variance", "--gross-limit", "1.2", "--net-limit",
-                     ",1.0", "--turnover-limit", "0.5", "--jtd-limit", "12", "--out", str(out), "--quiet"])
+                 "0.5", "--jtd-limit", "12", "--out", str(out), "--quiet"])
     assert code == 0
     allocations = pd.read_csv(out, index_col=0)
     assert (allocations.abs().sum(axis=1) <= 1.2 + 1e-6).all()
@@ -183,10 +173,6 @@ def test_cli_limit_flags(capsys, tmp_path):
     assert main(["run", "--example", "seed", "--net-limit", ",", "--quiet"]) == 2
     assert main(["run", "--example", "seed", "--gross-limit", "0.1", "--net-limit", "0.5,", "--quiet"]) == 3
     assert "cannot all hold" in capsys.readouterr().err
-
-
-def _has_example_market() -> bool:
-    return getattr(ch.examples, "market", None) is not None
 
 
 def test_two_limits_of_one_type_keep_both_shadow_prices():

@@ -31,7 +31,7 @@ def test_default_refuses_and_says_how_many_and_where() -> None:
     message = str(info.value)
     assert "2 missing spread(s) in 2 row(s)" in message
     assert "first at row 5 (2021-01-07), column 'CDX HY'" in message
-    assert "--missing ffill" in message and "--max-gap" in message and "--missing drop" in message
+    assert "missing='ffill'" in message and "at most 5 rows" in message and "missing='drop'" in message
 
 
 def test_ffill_carries_the_previous_value() -> None:
@@ -75,7 +75,7 @@ def test_drop_equals_deleting_the_row_by_hand(tmp_path: Path) -> None:
 
 
 def test_desk_gaps_follow_the_policy() -> None:
-    with pytest.raises(ch.DataError, match="--missing drop"):
+    with pytest.raises(ch.DataError, match="missing='drop'"):
         ch.MarketData.from_csv(VALID_SPREADS, DATA / "bad" / "desk_nan.csv", missing="ffill")
     market = ch.MarketData.from_csv(VALID_SPREADS, DATA / "bad" / "desk_nan.csv", missing="drop")
     assert pd.Timestamp("2021-01-07") not in market.dates and market.missing_report["dropped_rows"] == 1

@@ -188,13 +188,13 @@ def test_period_data_has_every_key_the_builtin_terms_require(conventions, mode, 
     data = draw.draw(period_data(universe, conventions=conventions, mode=mode))
     assert _required_keys() <= set(data)
     n = len(universe)
-    for key in ("expected_change", "carry_rate_bp", "carry_annuity", "spread_start", "bid_ask_bp", "h_prev",
-                "recovery", "n_names", "rpv01", "roll_fraction"):
+    for key in ("expected_change", "coupon_bp", "spread_start", "bid_ask_bp", "h_prev",
+                "recovery", "n_names", "rpv01", "roll_fraction", "maturity_years", "roll_count", "fx_rate"):
         value = np.asarray(data[key], dtype=float)
         assert value.shape == (n,) and np.all(np.isfinite(value)), key
     assert np.asarray(data["risk_changes"]).shape[1] == n
     assert np.all(universe.lower <= data["h_prev"]) and np.all(data["h_prev"] <= universe.upper)
-    assert data["mode"] == mode and data["conventions"] == conventions
+    assert data["mode"] == mode and data["conventions"].name == conventions
 
 
 @given(st.data())

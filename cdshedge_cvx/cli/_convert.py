@@ -14,10 +14,12 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-__all__ = ["convert_report", "register_convert"]
+from cdshedge_cvx.cli._common import EXIT_OK
+
+__all__ = ["add_convert_command", "convert_command", "convert_report"]
 
 
-def register_convert(subparsers: Any) -> None:
+def add_convert_command(subparsers: Any) -> None:
     """Add the ``convert`` sub-command to ``subparsers``."""
     parser = subparsers.add_parser(
         "convert", help="CS01 <-> notional of one index, with RPV01 and jump-to-default",
@@ -39,7 +41,7 @@ def register_convert(subparsers: Any) -> None:
                         help="flat continuously compounded discount rate, e.g. 0.03 (default 0)")
     parser.add_argument("--instruments", metavar="CSV", help="instruments file (default: the four standard indices)")
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
-    parser.set_defaults(handler=_cmd_convert)
+    parser.set_defaults(handler=convert_command)
 
 
 def _find_instrument(universe: Any, name: str) -> Any:
@@ -124,7 +126,8 @@ def convert_report(instrument: Any, *, spread_bp: float, cs01_mm: float | None =
             "maturity_years": float(maturity_years), "maturity_note": note}
 
 
-def _cmd_convert(args: argparse.Namespace) -> int:
+def convert_command(args: argparse.Namespace) -> int:
+    """Print the conversion of one index's CS01 or notional; the exit code."""
     from cdshedge_cvx.market._instruments import Universe, standard_universe
 
     universe = Universe.from_csv(args.instruments) if args.instruments else standard_universe()
@@ -142,4 +145,4 @@ def _cmd_convert(args: argparse.Namespace) -> int:
     print(f"notional         {numbers['notional']:.4f} {ccy} mm (= CS01 / (RPV01 x 1e-4))")
     print(f"jump-to-default  {numbers['jtd']:.4f} {ccy} mm per name defaulting (= notional x (1 - {recovery:g}) / "
           f"{names}; + = gain to protection bought)")
-    return 0
+    return EXIT_OK

@@ -18,9 +18,15 @@ from cdshedge_cvx.credit._calendars import (
     combined_business_days,
     eu_business_days,
     index_roll_dates,
+    on_the_run_maturities,
+    series_maturities,
     standard_maturity,
     us_business_days,
     years_to_maturity,
+)
+from cdshedge_cvx.credit._contract import (
+    ContractFigures,
+    per_cs01_figures,
 )
 from cdshedge_cvx.credit._conventions import (
     MARKET,
@@ -29,23 +35,42 @@ from cdshedge_cvx.credit._conventions import (
     get_conventions,
     year_fraction,
 )
+from cdshedge_cvx.credit._isda import (
+    CdsQuote,
+    cds_accrued,
+    cds_maturity,
+    cds_quote,
+)
 from cdshedge_cvx.credit._rolls import (
     DAYS_PER_YEAR,
     remaining_maturity,
     roll_counts,
     roll_dates,
 )
+from cdshedge_cvx.credit._yield_curve import (
+    ISDA_CURVE_CONVENTIONS,
+    IsdaCurveConvention,
+    YieldCurve,
+)
 
 __all__ = [
     "ACCRUAL_DAYS_PER_YEAR",
     "DAYS_PER_YEAR",
+    "ISDA_CURVE_CONVENTIONS",
     "MARKET",
     "MAX_MATURITY_YEARS",
     "SEED",
     "CalendarName",
+    "CdsQuote",
+    "ContractFigures",
     "Conventions",
     "EUTargetHolidayCalendar",
+    "IsdaCurveConvention",
     "USCreditHolidayCalendar",
+    "YieldCurve",
+    "cds_accrued",
+    "cds_maturity",
+    "cds_quote",
     "combined_business_days",
     "cs01_to_notional",
     "eu_business_days",
@@ -53,11 +78,14 @@ __all__ = [
     "index_roll_dates",
     "jump_to_default",
     "notional_to_cs01",
+    "on_the_run_maturities",
+    "per_cs01_figures",
     "premium_accrued",
     "remaining_maturity",
     "roll_counts",
     "roll_dates",
     "rpv01",
+    "series_maturities",
     "standard_maturity",
     "us_business_days",
     "year_fraction",

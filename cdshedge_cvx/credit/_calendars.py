@@ -58,6 +58,8 @@ __all__ = [
     "combined_business_days",
     "eu_business_days",
     "index_roll_dates",
+    "on_the_run_maturities",
+    "series_maturities",
     "standard_maturity",
     "us_business_days",
     "years_to_maturity",
@@ -266,7 +268,14 @@ def _roll_schedule(
     lag_business_days: int,
     calendar: CalendarName,
 ) -> tuple[pd.DatetimeIndex, pd.DatetimeIndex]:
-    """Nominal and adjusted roll dates whose *adjusted* date is in ``[start, end]``."""
+    """Nominal and adjusted roll dates whose *adjusted* date is in ``[start, end]``.
+
+    The nominal date is moved to the next business day of ``calendar`` (the investment-grade
+    roll), then ``lag_business_days`` weekdays later, then to the next business day of
+    ``calendar`` again if that day is a holiday: the lagged roll is the same weekday a week
+    after the IG roll for a lag of 5 (CDX HY rolled on 2016-03-28, a week after CDX IG's
+    2016-03-21 although Good Friday 2016-03-25 fell in between).
+    """
     months_arr = sorted({int(m) for m in months})
     # Nominal dates from one year before start (the lag can push an earlier
     # nominal date into range) up to end.
@@ -280,10 +289,16 @@ def _roll_schedule(
     # Business days wide enough to adjust and lag every nominal date.
     horizon = pd.Timedelta(days=14 + 3 * lag_business_days)
     bdays = _business_days(calendar, nominal[0], end + horizon)
-    pos = bdays.searchsorted(nominal, side="left") + lag_business_days
-    if np.any(pos >= len(bdays)):  # pragma: no cover - horizon is generous
-        raise RuntimeError("business-day horizon too short to lag roll dates")
-    adjusted = pd.DatetimeIndex(bdays[pos])
+    first = bdays.searchsorted(nominal, side="left")
+    if np.any(first >= len(bdays)):  # pragma: no cover - horizon is generous
+        raise RuntimeError("business-day horizon too short to adjust roll dates")
+    adjusted = pd.DatetimeIndex(bdays[first])
+    if lag_business_days:
+        lagged = pd.DatetimeIndex(adjusted + pd.offsets.BDay(lag_business_days))
+        pos = bdays.searchsorted(lagged, side="left")
+        if np.any(pos >= len(bdays)):  # pragma: no cover - horizon is generous
+            raise RuntimeError("business-day horizon too short to lag roll dates")
+        adjusted = pd.DatetimeIndex(bdays[pos])
     keep = (adjusted >= start) & (adjusted <= end)
     return nominal[keep], adjusted[keep]
 
@@ -319,9 +334,10 @@ def index_roll_dates(
     20 March and 20 September) is moved to the next business day of
     ``calendar`` when it is not one (with the default ``"weekday"`` calendar:
     the next weekday when it falls on a weekend), then moved a further
-    ``lag_business_days`` business days later.  CDX HY, for instance, is
-    commonly modelled as rolling about a week after the investment-grade
-    indices (``lag_business_days=5``).
+    ``lag_business_days`` weekdays later (and to the next business day of
+    ``calendar`` if that is a holiday).  CDX HY rolls a week after the
+    investment-grade indices (``lag_business_days=5``): 2016-03-28, a week
+    after CDX IG's 2016-03-21, Good Friday in between.
 
     Parameters
     ----------
@@ -332,8 +348,7 @@ def index_roll_dates(
     day : int, default 20
         Day of the month of the nominal roll (1..28).
     lag_business_days : int, default 0
-        Number of business days between the (adjusted) nominal date and the
-        roll.
+        Number of weekdays between the (adjusted) nominal date and the roll.
     calendar : {"weekday", "us", "eu", "combined"}, default "weekday"
         Business-day calendar used for the adjustment and the lag.
 
@@ -367,13 +382,88 @@ def _check_tenor(tenor_years: int) -> int:
     return int(tenor_years)
 
 
-def standard_maturity(trade_date: DateLike, tenor_years: int = 5) -> pd.Timestamp:
+def series_maturities(launch_dates: Sequence[DateLike] | pd.DatetimeIndex, tenor_years: int = 5) -> pd.DatetimeIndex:
+    """Maturity of the index series launched on each date (vectorised).
+
+    A series launched in March to August (the March roll, however late its lag) matures on
+    20 June, one launched in September to February on 20 December, ``tenor_years`` years after
+    the year of its nominal roll date. Maturities are unadjusted.
+
+    Parameters
+    ----------
+    launch_dates : sequence of date-like
+        Actual roll dates.
+    tenor_years : int, default 5
+        Index tenor in years.
+
+    Returns
+    -------
+    pandas.DatetimeIndex
+
+    Examples
+    --------
+    >>> [d.strftime("%Y-%m-%d") for d in series_maturities(["2024-03-27", "2024-09-20"])]
+    ['2029-06-20', '2029-12-20']
+    """
+    tenor = _check_tenor(tenor_years)
+    launches = pd.DatetimeIndex(pd.to_datetime(list(launch_dates)))
+    month = launches.month.to_numpy()
+    june = (month >= 3) & (month < 9)
+    year = launches.year.to_numpy() + tenor - (month < 3)
+    return pd.DatetimeIndex(pd.to_datetime({"year": year, "month": np.where(june, 6, 12), "day": _ROLL_DAY}))
+
+
+def on_the_run_maturities(
+    dates: Sequence[DateLike] | pd.DatetimeIndex,
+    tenor_years: int = 5,
+    *,
+    roll_lag_days: int = 0,
+    calendar: CalendarName = "weekday",
+) -> pd.DatetimeIndex:
+    """Maturity of the on-the-run index series on each date (vectorised): the series launched at
+    the last actual roll date on or before the date (:func:`index_roll_dates` with
+    ``roll_lag_days`` and ``calendar``; during CDX HY's lag the previous series stays on the run).
+
+    This is the one definition of the contract an on-the-run position holds: the remaining
+    maturities of a backtest, :func:`standard_maturity` and ``cdshedge convert`` all use it.
+
+    Parameters
+    ----------
+    dates : sequence of date-like
+    tenor_years : int, default 5
+    roll_lag_days : int, default 0
+        Weekdays between the investment-grade roll and this index's (CDX HY: 5).
+    calendar : {"weekday", "us", "eu", "combined"}, default "weekday"
+
+    Returns
+    -------
+    pandas.DatetimeIndex
+        One unadjusted 20 June / 20 December maturity per date.
+
+    Examples
+    --------
+    >>> [d.strftime("%Y-%m-%d") for d in on_the_run_maturities(["2024-03-20"], roll_lag_days=5, calendar="us")]
+    ['2028-12-20']
+    """
+    index = pd.DatetimeIndex(pd.to_datetime(list(dates))).normalize()
+    if len(index) == 0:
+        return pd.DatetimeIndex([])
+    # a roll at least every six months: one year back always holds the roll of the earliest date
+    rolls = index_roll_dates(index.min() - pd.DateOffset(years=1), index.max(), lag_business_days=roll_lag_days,
+                             calendar=calendar)
+    position = rolls.searchsorted(index, side="right") - 1
+    return series_maturities(rolls, tenor_years)[position]
+
+
+def standard_maturity(trade_date: DateLike, tenor_years: int = 5, *, roll_lag_days: int = 0,
+                      calendar: CalendarName = "weekday") -> pd.Timestamp:
     """Maturity of the on-the-run CDS index series on a trade date.
 
-    The on-the-run series is the one launched at the last nominal roll date
-    (20 March or 20 September) on or before ``trade_date``; a March series
-    matures on 20 June and a September series on 20 December,
-    ``tenor_years`` years after the launch year.  Maturities are unadjusted.
+    The on-the-run series is the one launched at the last actual roll date (20 March or
+    20 September, moved to a business day and lagged by ``roll_lag_days``) on or before
+    ``trade_date``; a March series matures on 20 June and a September series on 20 December,
+    ``tenor_years`` years after the launch year (:func:`on_the_run_maturities`).  Maturities
+    are unadjusted.
 
     Parameters
     ----------
@@ -381,6 +471,10 @@ def standard_maturity(trade_date: DateLike, tenor_years: int = 5) -> pd.Timestam
         Trade date.
     tenor_years : int, default 5
         Index tenor in years.
+    roll_lag_days : int, default 0
+        Weekdays between the investment-grade roll and this index's (CDX HY: 5).
+    calendar : {"weekday", "us", "eu", "combined"}, default "weekday"
+        Business days of the roll dates.
 
     Returns
     -------
@@ -399,25 +493,16 @@ def standard_maturity(trade_date: DateLike, tenor_years: int = 5) -> pd.Timestam
     Timestamp('2028-12-20 00:00:00')
     >>> standard_maturity("2024-03-20")
     Timestamp('2029-06-20 00:00:00')
+    >>> standard_maturity("2024-03-20", roll_lag_days=5, calendar="us")   # CDX HY rolls on 2024-03-27
+    Timestamp('2028-12-20 00:00:00')
     """
-    tenor = _check_tenor(tenor_years)
+    _check_tenor(tenor_years)
     t = _to_day(trade_date, "trade_date")
-    mar = pd.Timestamp(year=t.year, month=3, day=_ROLL_DAY)
-    sep = pd.Timestamp(year=t.year, month=9, day=_ROLL_DAY)
-    if t >= sep:
-        launch_year, launch_month = t.year, 9
-    elif t >= mar:
-        launch_year, launch_month = t.year, 3
-    else:
-        launch_year, launch_month = t.year - 1, 9
-    return pd.Timestamp(
-        year=launch_year + tenor,
-        month=_MATURITY_MONTH[launch_month],
-        day=_ROLL_DAY,
-    )
+    return on_the_run_maturities([t], tenor_years, roll_lag_days=roll_lag_days, calendar=calendar)[0]
 
 
-def years_to_maturity(trade_date: DateLike, tenor_years: int = 5) -> float:
+def years_to_maturity(trade_date: DateLike, tenor_years: int = 5, *, roll_lag_days: int = 0,
+                      calendar: CalendarName = "weekday") -> float:
     """Years (ACT/365.25) from ``trade_date`` to the on-the-run maturity.
 
     Parameters
@@ -426,11 +511,13 @@ def years_to_maturity(trade_date: DateLike, tenor_years: int = 5) -> float:
         Trade date.
     tenor_years : int, default 5
         Index tenor in years.
+    roll_lag_days, calendar
+        As :func:`standard_maturity` (CDX HY: ``roll_lag_days=5, calendar="us"``).
 
     Returns
     -------
     float
-        ``(standard_maturity(trade_date, tenor_years) - trade_date).days / 365.25``.
+        ``(standard_maturity(trade_date, ...) - trade_date).days / 365.25``.
 
     Raises
     ------
@@ -441,7 +528,9 @@ def years_to_maturity(trade_date: DateLike, tenor_years: int = 5) -> float:
     --------
     >>> round(years_to_maturity("2024-03-20"), 4)
     5.2512
+    >>> round(years_to_maturity("2024-03-20", roll_lag_days=5, calendar="us"), 4)
+    4.7529
     """
     t = _to_day(trade_date, "trade_date")
-    maturity = standard_maturity(t, tenor_years)
+    maturity = standard_maturity(t, tenor_years, roll_lag_days=roll_lag_days, calendar=calendar)
     return (maturity - t).days / _DAYS_PER_YEAR

@@ -77,6 +77,10 @@ class Conventions:
     roll_fraction: float | None
     spread_start: Literal["first-row", "base"]
 
+    def __str__(self) -> str:
+        """The name (``market``, ``seed`` …), as messages show it."""
+        return self.name
+
     def replace(self, **changes: object) -> Conventions:
         """A copy with ``changes`` applied, e.g. ``MARKET.replace(carry_rate="coupon")``."""
         return dataclasses.replace(self, **changes)

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from cdshedge_cvx.credit._calendars import index_roll_dates, standard_maturity
+from cdshedge_cvx.credit._calendars import index_roll_dates, on_the_run_maturities
 from cdshedge_cvx.errors import DataError
 from cdshedge_cvx.market._instruments import Instrument
 
@@ -46,7 +46,7 @@ def roll_dates(instrument: Instrument, start: object, end: object) -> pd.Datetim
 
     Examples
     --------
-    >>> from cdshedge_cvx.instruments import standard_universe
+    >>> from cdshedge_cvx.market import standard_universe
     >>> hy = standard_universe()["CDX HY"]
     >>> [d.strftime("%Y-%m-%d") for d in roll_dates(hy, "2024-01-01", "2024-12-31")]
     ['2024-03-27', '2024-09-27']
@@ -62,9 +62,9 @@ def remaining_maturity(instrument: Instrument, dates: Sequence[object] | pd.Date
     """Remaining maturity in years of the contract ``instrument`` stands for, on each date.
 
     ``maturity_rule="fixed"``: ``maturity_years`` on every date. ``"on-the-run"``: the series
-    launched at the last actual roll date ``r`` on or before the date matures on
-    ``standard_maturity(r, tenor_years)`` (20 Jun / 20 Dec); the remaining maturity is
-    ``(maturity − date).days / 365.25``.
+    launched at the last actual roll date ``r`` on or before the date matures on 20 Jun / 20 Dec
+    ``tenor_years`` later (:func:`~cdshedge_cvx.calendars.on_the_run_maturities`, vectorised over
+    dates); the remaining maturity is ``(maturity − date).days / 365.25``.
 
     Parameters
     ----------
@@ -79,7 +79,7 @@ def remaining_maturity(instrument: Instrument, dates: Sequence[object] | pd.Date
 
     Examples
     --------
-    >>> from cdshedge_cvx.instruments import standard_universe
+    >>> from cdshedge_cvx.market import standard_universe
     >>> ig = standard_universe()["CDX IG"]
     >>> remaining_maturity(ig, ["2024-03-20", "2024-09-19"]).round(4).tolist()   # 2029-06-20, then 2029-06-20
     [5.2512, 4.7502]
@@ -89,10 +89,12 @@ def remaining_maturity(instrument: Instrument, dates: Sequence[object] | pd.Date
         return np.full(len(index), float(instrument.maturity_years))  # type: ignore[arg-type]
     if len(index) == 0:
         return np.zeros(0)
-    # a roll at least every six months: one year back always holds the roll of the earliest date
-    rolls = roll_dates(instrument, index.min() - pd.DateOffset(years=1), index.max())
-    position = rolls.searchsorted(index, side="right") - 1
-    maturities = pd.DatetimeIndex([standard_maturity(rolls[p], int(instrument.tenor_years)) for p in position])
+    try:
+        maturities = on_the_run_maturities(index, int(instrument.tenor_years),
+                                           roll_lag_days=int(instrument.roll_lag_days),
+                                           calendar=instrument.roll_calendar)  # type: ignore[arg-type]
+    except ValueError as exc:
+        raise DataError(f"instrument {instrument.name!r}: cannot build its roll dates: {exc}") from None
     return np.asarray((maturities - index).days, dtype=float) / DAYS_PER_YEAR
 
 

@@ -1,4 +1,10 @@
-"""Embedded examples: the prototype's exact random data, and a realistic synthetic market."""
+"""Embedded examples: the prototype's exact random data, and a realistic synthetic market.
+
+"Seed" names three things in this package; here ``seed()``, ``seed_frames()`` and
+``seed_reference()`` are the *prototype example* (the notebook the package was seeded from, whose
+table ``conventions="seed"`` reproduces), while the ``seed`` argument of :func:`market` is an
+RNG seed. :func:`prototype` is :func:`seed` under an unambiguous name.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +16,7 @@ import pandas as pd
 from cdshedge_cvx.market._instruments import Universe, standard_universe
 from cdshedge_cvx.market._market_data import MarketData
 
-__all__ = ["PROTOTYPE_TICKERS", "market", "seed", "seed_frames", "seed_reference"]
+__all__ = ["PROTOTYPE_TICKERS", "market", "prototype", "seed", "seed_frames", "seed_reference"]
 
 PROTOTYPE_TICKERS = ["CDX IG", "CDX HY", "iTraxx Main", "iTraxx Xover"]
 
@@ -41,8 +47,8 @@ def market(seed: int = 0) -> tuple[MarketData, Universe]:
     Parameters
     ----------
     seed : int, default 0
-        Seed of :func:`~cdshedge_cvx.datasets.generate_market` and
-        :func:`~cdshedge_cvx.datasets.generate_fx`.
+        RNG seed of :func:`~cdshedge_cvx.datasets.generate_market` and
+        :func:`~cdshedge_cvx.datasets.generate_fx` (not the prototype example: see :func:`seed`).
 
     Returns
     -------
@@ -64,7 +70,10 @@ def market(seed: int = 0) -> tuple[MarketData, Universe]:
 
 
 def seed() -> tuple[MarketData, Universe]:
-    """The prototype's example: its random market and its four indices, limits and coupons.
+    """The prototype example: its random market and its four indices, limits and coupons.
+
+    "Seed" is the prototype the package started from (run it with ``conventions="seed"`` to
+    reproduce its table), not an RNG seed; :func:`prototype` is the same function.
 
     Examples
     --------
@@ -74,6 +83,10 @@ def seed() -> tuple[MarketData, Universe]:
     """
     spreads, desk = seed_frames()
     return MarketData(spreads, desk, source="prototype example"), standard_universe()
+
+
+#: :func:`seed` under a name that cannot be mistaken for an RNG seed.
+prototype = seed
 
 
 def seed_reference() -> pd.DataFrame:

@@ -54,8 +54,9 @@ from cdshedge_cvx.credit._calendars import (
     standard_maturity,
     us_business_days,
 )
+from cdshedge_cvx.market._rates import RateQuotes
 
-__all__ = ["INSTRUMENTS", "SyntheticMarket", "generate_fx", "generate_market"]
+__all__ = ["INSTRUMENTS", "SyntheticMarket", "generate_fx", "generate_market", "generate_rates"]
 
 INSTRUMENTS: tuple[str, ...] = ("CDX IG", "CDX HY", "iTraxx Main", "iTraxx Xover")
 """Column order of the synthetic spreads."""
@@ -484,3 +485,110 @@ def generate_fx(dates: pd.DatetimeIndex, seed: int = 0) -> pd.Series:
         log_level[t] = previous if t == 0 else anchor + phi * (previous - anchor) + shocks[t]
         previous = log_level[t]
     return pd.Series(np.exp(log_level), index=dates, name="EUR")
+
+
+# --------------------------------------------------------------------------
+# Interest rates (their own random stream: generate_market and generate_fx are unchanged)
+# --------------------------------------------------------------------------
+_RATES_STREAM = 11
+#: Anchor levels (decimal) of the 3M money-market rate and the 10Y par swap rate, linearly interpolated
+#: between the dates; rounded public levels of USD SOFR/LIBOR and swaps, EUR Euribor and swaps 2019-2024.
+_RATE_ANCHORS: dict[str, tuple[tuple[str, float, float], ...]] = {
+    "USD": (
+        ("2019-01-02", 0.0280, 0.0270), ("2019-07-31", 0.0230, 0.0190), ("2019-09-03", 0.0213, 0.0140),
+        ("2019-12-31", 0.0190, 0.0185), ("2020-02-28", 0.0150, 0.0120), ("2020-03-31", 0.0110, 0.0070),
+        ("2020-05-29", 0.0035, 0.0065), ("2020-12-31", 0.0010, 0.0093), ("2021-03-31", 0.0010, 0.0175),
+        ("2021-12-31", 0.0015, 0.0158), ("2022-03-31", 0.0085, 0.0240), ("2022-06-30", 0.0210, 0.0290),
+        ("2022-10-31", 0.0420, 0.0400), ("2022-12-30", 0.0470, 0.0360), ("2023-03-31", 0.0500, 0.0345),
+        ("2023-07-31", 0.0535, 0.0380), ("2023-10-31", 0.0540, 0.0450), ("2023-12-29", 0.0535, 0.0350),
+        ("2024-04-30", 0.0532, 0.0420), ("2024-06-28", 0.0530, 0.0395), ("2024-09-30", 0.0480, 0.0335),
+        ("2024-12-31", 0.0430, 0.0385),
+    ),
+    "EUR": (
+        ("2019-01-02", -0.0031, 0.0080), ("2019-08-30", -0.0043, -0.0030), ("2019-12-31", -0.0038, 0.0021),
+        ("2020-03-31", -0.0036, -0.0010), ("2020-12-31", -0.0055, -0.0026), ("2021-06-30", -0.0054, 0.0010),
+        ("2021-12-31", -0.0057, 0.0030), ("2022-06-30", -0.0020, 0.0210), ("2022-09-30", 0.0117, 0.0300),
+        ("2022-12-30", 0.0213, 0.0320), ("2023-03-31", 0.0304, 0.0310), ("2023-09-29", 0.0395, 0.0340),
+        ("2023-12-29", 0.0391, 0.0250), ("2024-06-28", 0.0371, 0.0280), ("2024-09-30", 0.0328, 0.0240),
+        ("2024-12-31", 0.0271, 0.0230),
+    ),
+}
+_RATE_DEPOSITS = ("1M", "3M", "6M", "1Y")
+_RATE_SWAPS = ("2Y", "3Y", "5Y", "7Y", "10Y", "30Y")
+_RATE_SHAPE_YEARS = 1.5  # Nelson-Siegel decay of the slope factor
+_RATE_NOISE = ((0.0001, 20.0), (0.0003, 40.0))  # (daily vol, half-life in days) of the 3M and 10Y deviations
+
+
+def _tenor_years(tenor: str) -> float:
+    return int(tenor[:-1]) / (12.0 if tenor.endswith("M") else 1.0)
+
+
+def generate_rates(dates: pd.DatetimeIndex, seed: int = 0) -> RateQuotes:
+    r"""Simulate USD and EUR ISDA curve quotes on ``dates`` (2019-2024 levels), as :class:`RateQuotes`.
+
+    Each currency's curve is a Nelson-Siegel level and slope,
+    :math:`r(\tau) = L + (S - L)\,\frac{1 - e^{-\tau/k}}{\tau/k}` (:math:`k` = 1.5 years), fitted on each
+    date to a 3M rate and a 10Y swap rate. Those two follow rounded public levels, linearly interpolated
+    between anchor dates (USD: about 2.5 % in 2019, 0.1 % in 2020-21, 5.3-5.4 % in 2023-24 with an inverted
+    curve, 10Y 0.7-4.5 %; EUR: negative until mid-2022, 3.5-4 % in 2023, 10Y -0.3 % to 3.4 %), plus mean-
+    reverting noise (3M: 1 bp/day, 20-day half-life; 10Y: 3 bp/day, 40-day half-life). Quotes are the
+    ISDA standard tenors 1M, 3M, 6M, 1Y (money market) and 2Y, 3Y, 5Y, 7Y, 10Y, 30Y (swaps), decimals
+    rounded to 0.01 bp. Dates outside 2019-2024 take the nearest anchor level. Drawn from a stream of its
+    own, so :func:`generate_market` and :func:`generate_fx` with the same seed are unchanged.
+
+    Parameters
+    ----------
+    dates : DatetimeIndex
+        Quote dates (e.g. ``generate_market(seed).spreads.index``).
+    seed : int, default 0
+        Seed; the output is fully determined by ``(dates, seed)``.
+
+    Returns
+    -------
+    RateQuotes
+        USD and EUR quotes on every date (``max_age_days=31``).
+
+    Examples
+    --------
+    >>> rates = generate_rates(pd.bdate_range("2019-01-02", "2024-12-31"), seed=0)
+    >>> round(float(rates.curve("2023-09-29", "USD").zero_rate(0.25)), 3)
+    0.054
+    """
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
+        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    dates = pd.DatetimeIndex(dates).normalize()
+    if len(dates) == 0:
+        raise ValueError("generate_rates needs at least one date")
+    rng = np.random.default_rng([int(seed), _RATES_STREAM])
+    x = dates.to_numpy().astype("datetime64[D]").astype(np.float64)
+    tenors = _RATE_DEPOSITS + _RATE_SWAPS
+    tau = np.array([_tenor_years(t) for t in tenors])
+
+    def shape(t: np.ndarray | float) -> np.ndarray:
+        u = np.asarray(t, dtype=float) / _RATE_SHAPE_YEARS
+        return (1.0 - np.exp(-u)) / u
+
+    frames = []
+    for currency, anchors in _RATE_ANCHORS.items():
+        at = np.array([np.datetime64(a[0], "D").astype(np.int64) for a in anchors], dtype=np.float64)
+        levels = []
+        for column, (vol, half_life) in zip((1, 2), _RATE_NOISE):
+            phi = 0.5 ** (1.0 / half_life)
+            shocks = vol * rng.standard_normal(len(dates))
+            noise = np.empty(len(dates))
+            previous = 0.0
+            for t in range(len(dates)):
+                previous = phi * previous + shocks[t]
+                noise[t] = previous
+            levels.append(np.interp(x, at, [a[column] for a in anchors]) + noise)
+        short, long10 = levels
+        slope = (short - long10) / (shape(0.25) - shape(10.0))
+        level = long10 - slope * shape(10.0)
+        curve = np.round(level[:, None] + slope[:, None] * shape(tau)[None, :], 6)
+        frames.append(pd.DataFrame({
+            "date": np.repeat(dates, len(tenors)),
+            "currency": currency,
+            "tenor": np.tile(tenors, len(dates)),
+            "rate": curve.ravel(),
+        }))
+    return RateQuotes.from_frame(pd.concat(frames, ignore_index=True), source=f"synthetic rates (seed {seed})")

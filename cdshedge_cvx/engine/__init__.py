@@ -8,7 +8,6 @@ from cdshedge_cvx.engine._backtest import (
 )
 from cdshedge_cvx.engine._frontier import (
     Frontier,
-    example_market,
     frontier,
     run_on_dask,
 )
@@ -36,7 +35,6 @@ __all__ = [
     "as_jobs",
     "backtest",
     "default_objective",
-    "example_market",
     "frontier",
     "interactive",
     "local_dask_client",

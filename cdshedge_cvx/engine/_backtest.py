@@ -17,9 +17,11 @@ from cdshedge_cvx.engine._result import HedgeResult, PeriodRecord
 from cdshedge_cvx.errors import SpecificationError
 from cdshedge_cvx.market._instruments import Universe
 from cdshedge_cvx.market._market_data import MarketData
-from cdshedge_cvx.model._limits import Constraint
-from cdshedge_cvx.model._terms import Carry, HedgePnL, Objective, Roll, Term, as_objective
-from cdshedge_cvx.periods._periods import Mode, PeriodBuilder, normalise_horizon
+from cdshedge_cvx.model._component import Constraint, Term
+from cdshedge_cvx.model._objective import Objective, as_objective
+from cdshedge_cvx.model.terms import Carry, HedgePnL, Roll  # type: ignore[attr-defined]
+from cdshedge_cvx.periods._builder import PeriodBuilder
+from cdshedge_cvx.periods._schedule import Mode, normalise_horizon
 from cdshedge_cvx.solve._problem import HedgeProblem
 
 __all__ = ["backtest", "default_objective"]
@@ -72,7 +74,9 @@ def backtest(market: MarketData, universe: Universe, objective: Term | Objective
         per instrument (name or ticker). Default: the market's own ``roll_jumps`` (none if it
         has none).
     extra_data : mapping, optional
-        More keys for users' own terms (value or ``f(period) -> value``).
+        More keys for users' own terms: per key a value or a callable ``f(data) -> value``,
+        called with the period's :class:`~cdshedge_cvx.periods.PeriodData` (as in
+        :func:`~cdshedge_cvx.testing.check_term`).
     solver_options, tolerances : mapping, optional
         Solver options; cross-check tolerances (see :data:`~cdshedge_cvx.crosscheck.DEFAULT_TOLERANCES`).
     strict : bool
@@ -140,7 +144,7 @@ def backtest(market: MarketData, universe: Universe, objective: Term | Objective
     records: list[PeriodRecord] = []
     problem.reset()  # nothing left over from an earlier backtest of the same problem
     for period in progress_bar(builder.periods, desc="periods", unit="period", enabled=progress):
-        data = builder.build(period).replace(h_prev=holdings.copy())
+        data = builder.build(period, h_prev=holdings)
         problem.update(data)
         solution = problem.solve()
         check = None

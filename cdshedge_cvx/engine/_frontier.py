@@ -48,7 +48,7 @@ import pandas as pd
 
 from cdshedge_cvx.errors import SpecificationError
 
-__all__ = ["Frontier", "example_market", "frontier", "run_on_dask"]
+__all__ = ["Frontier", "frontier", "run_on_dask"]
 
 #: Keyword arguments of :func:`~cdshedge_cvx.engine.backtest` that a frontier sets itself.
 _RESERVED = ("problem", "objective")
@@ -83,10 +83,11 @@ class Frontier:
         ``realised`` a second panel plots ``realised_variance_mm2`` against
         ``realised_cost_mm``. See :func:`cdshedge_cvx.reporting.plot_frontier`.
         """
-        from cdshedge_cvx.reporting._plots import _money, plot_frontier
+        from cdshedge_cvx.reporting._format import money_unit
+        from cdshedge_cvx.reporting._plots import plot_frontier
 
         return plot_frontier(self.table, realised=("realised_cost_mm", "realised_variance_mm2") if realised else None,
-                             money=_money(self.reporting_currency), title=title)
+                             money=money_unit(self.reporting_currency), title=title)
 
 
 def _variance_entry(problem: Any) -> int:
@@ -273,23 +274,3 @@ def frontier(market: Any, universe: Any, objective: Any, gammas: Sequence[float]
     return Frontier(table=table, timings=pd.DataFrame(timings).set_index("gamma"), problem=problem,
                     reporting_currency=str(getattr(market, "reporting_currency", "USD")))
 
-
-def example_market() -> tuple[Any, Any, pd.DataFrame | None]:
-    """The realistic example market, its universe and its roll jumps (``None`` when unknown).
-
-    Uses :func:`cdshedge_cvx.examples.market` when available; otherwise simulates it with
-    :func:`cdshedge_cvx.datasets.generate_market` (seed 0) and the standard universe.
-    """
-    from cdshedge_cvx.datasets import _examples as examples
-
-    provided = getattr(examples, "market", None)
-    if provided is not None:
-        market, universe = provided()
-        return market, universe, None
-    from cdshedge_cvx.datasets._synthetic import generate_market
-    from cdshedge_cvx.market._instruments import standard_universe
-    from cdshedge_cvx.market._market_data import MarketData
-
-    simulated = generate_market(seed=0)
-    market = MarketData(simulated.spreads, simulated.desk_pnl, source="synthetic example market (seed 0)")
-    return market, standard_universe(), simulated.roll_jumps

@@ -12,8 +12,9 @@ import pandas as pd
 from cdshedge_cvx.credit._conventions import Conventions
 from cdshedge_cvx.crosscheck._reference import CrossCheck
 from cdshedge_cvx.market._instruments import Universe
-from cdshedge_cvx.model._terms import Carry, Objective, Roll, RollDateCost
-from cdshedge_cvx.periods._periods import PeriodData
+from cdshedge_cvx.model._objective import Objective
+from cdshedge_cvx.model.terms import Carry, HedgePnL, Roll, RollDateCost, TransactionCost  # type: ignore[attr-defined]
+from cdshedge_cvx.periods._period_data import PeriodData
 from cdshedge_cvx.solve._problem import HedgeProblem, PeriodSolution
 
 __all__ = ["HedgeResult", "PeriodRecord", "realised_attribution"]
@@ -31,11 +32,15 @@ class PeriodRecord:
 def realised_attribution(data: PeriodData, h: np.ndarray, *, roll_cost: bool = False) -> pd.DataFrame:
     """Realised PnL of holding ``h`` over the period, by instrument (mm of the reporting currency).
 
-    hedge = pnl_scale · fx · Σ_t Δs_t · h (realised changes), carry and roll as the terms
-    :class:`~cdshedge_cvx.model.Carry` and :class:`~cdshedge_cvx.model.Roll` price them,
-    tcost = ½ · fx · bid/ask · |h − h_prev|, rollcost = fx · bid/ask · roll_count · |h| when
-    ``roll_cost`` (the hedge is rolled on the index roll dates; otherwise 0: the old series is
-    kept); net = hedge − carry − tcost − rollcost.
+    Each amount is the term's own numpy formula (:meth:`~cdshedge_cvx.model.Term.contributions`)
+    on the realised data: hedge = :class:`~cdshedge_cvx.model.HedgePnL` with the expected change
+    replaced by the realised one (pnl_scale · fx · Σ_t Δs_t · h), carry and roll as
+    :class:`~cdshedge_cvx.model.Carry` and :class:`~cdshedge_cvx.model.Roll` price them, tcost as
+    :class:`~cdshedge_cvx.model.TransactionCost` (½ · fx · bid/ask · |h − h_prev|), rollcost as
+    :class:`~cdshedge_cvx.model.RollDateCost` (fx · bid/ask · roll_count · |h|) when ``roll_cost``
+    (the hedge is rolled on the index roll dates; otherwise 0: the old series is kept); net =
+    hedge − carry − tcost − rollcost. The costs are the instruments' own (multiplier 1), whatever
+    weights the objective gave them.
 
     ``roll`` is the model's roll-down estimate and is reported but **not** subtracted from
     ``net``: the realised spread changes of the contract held already contain its roll-down
@@ -43,14 +48,15 @@ def realised_attribution(data: PeriodData, h: np.ndarray, *, roll_cost: bool = F
     the expected spread change (zero by default in walk-forward) does not contain it.
     """
     h = np.asarray(h, dtype=float)
-    fx = np.asarray(data["fx_rate"], dtype=float)
-    hedge = data["pnl_scale"] * fx * np.asarray(data["spread_changes"]).sum(axis=0) * h
-    carry = Carry().coefficients(data) * h
-    roll = Roll().coefficients(data) * h
-    tcost = 0.5 * fx * np.asarray(data["bid_ask_bp"]) * np.abs(h - np.asarray(data["h_prev"]))
-    rollcost = RollDateCost().cost_per_cs01(data) * np.abs(h) if roll_cost else np.zeros_like(h)
-    frame = pd.DataFrame({"cs01": h, "hedge_pnl": hedge, "carry": carry, "roll": roll, "tcost": tcost,
-                          "rollcost": rollcost}, index=pd.Index(data["instruments"], name="instrument"))
+    realised = data.replace(expected_change=np.asarray(data["spread_changes"]).sum(axis=0))
+    frame = pd.DataFrame({
+        "cs01": h,
+        "hedge_pnl": HedgePnL().contributions(h, realised),
+        "carry": Carry().contributions(h, realised),
+        "roll": Roll().contributions(h, realised),
+        "tcost": TransactionCost().contributions(h, realised),
+        "rollcost": RollDateCost().contributions(h, realised) if roll_cost else np.zeros_like(h),
+    }, index=pd.Index(data["instruments"], name="instrument"))
     frame["net"] = frame["hedge_pnl"] - frame["carry"] - frame["tcost"] - frame["rollcost"]
     return frame
 
@@ -157,9 +163,10 @@ class HedgeResult:
         return frame
 
     # metrics --------------------------------------------------------------------------------
-    def hedge_effectiveness(self) -> float:
-        """1 − Var(hedged PnL) / Var(desk PnL) over the periods (NaN with < 2 periods or a flat desk)."""
-        pnl = self.pnl
+    def hedge_effectiveness(self, pnl: pd.DataFrame | None = None) -> float:
+        """1 − Var(hedged PnL) / Var(desk PnL) over the periods (NaN with < 2 periods or a flat desk);
+        over some rows of :attr:`pnl` (e.g. one year's) when ``pnl`` is given."""
+        pnl = self.pnl if pnl is None else pnl
         if len(pnl) < 2:
             return float("nan")
         unhedged = float(np.var(pnl["desk_pnl"], ddof=1))

@@ -129,11 +129,22 @@ def read_csv_checked(path: str | Path, *, what: str, index_col: int | None = 0) 
     return frame
 
 
-def check_output_path(target: str | Path, *, flag: str = "--out", inputs: Iterable[str | Path | None] = ()) -> Path:
+def check_output_path(target: str | Path, *, flag: str = "output", inputs: Iterable[str | Path | None] = ()) -> Path:
     """Refuse, before any work is done, an output path that cannot be written or would overwrite an input.
 
-    Raises :class:`DataError` when the folder does not exist, the target is a folder, or it is
-    one of ``inputs``.
+    Parameters
+    ----------
+    target : str or Path
+        The file to be written.
+    flag : str, default "output"
+        How messages name the path (the command line passes its flag, e.g. ``"--plot"``).
+    inputs : iterable of path
+        Files read by the run, which the output must not overwrite.
+
+    Raises
+    ------
+    DataError
+        When the folder does not exist, the target is a folder, or it is one of ``inputs``.
     """
     target = Path(target)
     folder = target.parent if str(target.parent) else Path(".")

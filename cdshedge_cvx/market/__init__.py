@@ -9,6 +9,7 @@ from cdshedge_cvx.market._instruments import (
     CALENDARS,
     INSTRUMENT_COLUMNS,
     MATURITY_RULES,
+    QUOTE_TYPES,
     Instrument,
     Universe,
     standard_universe,
@@ -19,17 +20,34 @@ from cdshedge_cvx.market._market_data import (
     MISSING_POLICIES,
     MarketData,
 )
+from cdshedge_cvx.market._quotes import (
+    contract_maturities,
+    prices_to_spreads,
+)
+from cdshedge_cvx.market._rates import (
+    MAX_DECIMAL_RATE,
+    RATE_COLUMNS,
+    RATE_UNITS,
+    RateQuotes,
+)
 
 __all__ = [
     "CALENDARS",
     "INSTRUMENT_COLUMNS",
     "MATURITY_RULES",
+    "MAX_DECIMAL_RATE",
     "MAX_SPREAD_BP",
     "MIN_COLUMN_MAX_BP",
     "MISSING_POLICIES",
+    "QUOTE_TYPES",
+    "RATE_COLUMNS",
+    "RATE_UNITS",
     "Instrument",
     "MarketData",
+    "RateQuotes",
     "Universe",
     "amount_currencies",
+    "contract_maturities",
+    "prices_to_spreads",
     "standard_universe",
 ]

@@ -19,7 +19,8 @@ import pandas as pd
 
 from cdshedge_cvx.errors import DataError
 
-__all__ = ["CALENDARS", "INSTRUMENT_COLUMNS", "MATURITY_RULES", "Instrument", "Universe", "standard_universe"]
+__all__ = ["CALENDARS", "INSTRUMENT_COLUMNS", "MATURITY_RULES", "QUOTE_TYPES", "Instrument", "Universe",
+           "standard_universe"]
 
 #: Required columns of an instruments file, then the optional ones with their defaults.
 REQUIRED_COLUMNS = ("instrument", "coupon_bp", "cs01_min", "cs01_max")
@@ -35,15 +36,19 @@ OPTIONAL_DEFAULTS: dict[str, object] = {
     "maturity_rule": None,
     "tenor_years": 5,
     "calendar": "auto",
+    "quote": "spread",
+    "index_factor": 1.0,
 }
 INSTRUMENT_COLUMNS = REQUIRED_COLUMNS + tuple(OPTIONAL_DEFAULTS)
 _NUMERIC = ("coupon_bp", "cs01_min", "cs01_max", "recovery", "n_names", "maturity_years",
-            "roll_fraction", "bid_ask_bp", "roll_lag_days", "tenor_years")
+            "roll_fraction", "bid_ask_bp", "roll_lag_days", "tenor_years", "index_factor")
 _WHOLE = ("n_names", "roll_lag_days", "tenor_years")
 #: Optional columns that may be left empty (``None``): their meaning is then derived.
 _NULLABLE = ("maturity_years", "maturity_rule")
 MATURITY_RULES = ("on-the-run", "fixed")
 CALENDARS = ("auto", "weekday", "us", "eu", "combined")
+#: How an instrument's market series is quoted: conventional spread in bp, or price in points of par.
+QUOTE_TYPES = ("spread", "price")
 #: Business-day calendar of the roll dates when ``calendar="auto"``, by currency.
 CURRENCY_CALENDARS = {"USD": "us", "EUR": "eu"}
 
@@ -90,6 +95,17 @@ class Instrument:
     calendar : {"auto", "weekday", "us", "eu", "combined"}
         Business days used to adjust and lag the roll dates; ``"auto"`` is ``"us"`` for USD,
         ``"eu"`` for EUR and ``"weekday"`` otherwise.
+    quote : {"spread", "price"}
+        How the index trades on screen and so how its market series is quoted: ``"spread"``, the
+        conventional spread in bp (CDX IG, iTraxx), or ``"price"``, points of par (``104.5`` =
+        100 minus 4.5 points upfront paid by the protection seller; CDX HY, CDX EM). A price series is
+        converted to conventional spreads per date through the ISDA model with that date's curve
+        (:func:`~cdshedge_cvx.market.prices_to_spreads`). Column ``quote`` of an instruments file.
+    index_factor : float
+        Remaining fraction of the original notional after defaults, in (0, 1] (1 for a series
+        without defaults; 0.96 after 4 of 100 names). CS01 and notional refer to the effective
+        notional ``original × index_factor``; one more default pays ``(1 − R)/n_names`` of the
+        original notional. Column ``index_factor`` of an instruments file.
     """
 
     name: str
@@ -107,6 +123,8 @@ class Instrument:
     maturity_rule: str | None = None
     tenor_years: int = 5
     calendar: str = "auto"
+    quote: str = "spread"
+    index_factor: float = 1.0
     where: str = field(default="", compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -158,6 +176,12 @@ class Instrument:
                             f"got {self.calendar!r}")
         if not isinstance(self.currency, str) or not self.currency.strip():
             raise DataError(f"instrument {self.name!r}{at}: currency must be a code such as USD or EUR")
+        if self.quote not in QUOTE_TYPES:
+            raise DataError(f"instrument {self.name!r}{at}: quote must be one of {', '.join(QUOTE_TYPES)}, "
+                            f"got {self.quote!r}")
+        if not 0.0 < self.index_factor <= 1.0:
+            raise DataError(f"instrument {self.name!r}{at}: index_factor must be in (0, 1] (remaining fraction of "
+                            f"the original notional), got {self.index_factor}")
 
     @property
     def rule(self) -> str:
@@ -290,7 +314,7 @@ class Universe(Sequence[Instrument]):
 
         Required columns: ``instrument, coupon_bp, cs01_min, cs01_max``; optional:
         ``currency, recovery, n_names, maturity_years, roll_fraction, bid_ask_bp, ticker,
-        roll_lag_days, maturity_rule, tenor_years, calendar``.  An empty optional cell takes
+        roll_lag_days, maturity_rule, tenor_years, calendar, quote, index_factor``.  An empty optional cell takes
         the default (an empty ``maturity_years`` means the on-the-run rule).  Errors name
         ``source``, the row (file line) and the column.
         """
@@ -337,6 +361,8 @@ class Universe(Sequence[Instrument]):
                     value = str(value).strip()
                     if column == "currency":
                         value = value.upper()
+                    elif column == "quote":
+                        value = value.lower()
                 kwargs[column] = value
             instruments.append(Instrument(**kwargs, where=where))  # type: ignore[arg-type]
         names = [i.name for i in instruments]
@@ -358,14 +384,14 @@ class Universe(Sequence[Instrument]):
 def standard_universe() -> Universe:
     """The four indices of the prototype with its limits and coupons, and market specs.
 
-    ============  ======  ========  ========  ===  =====  ======  ========  ===========================
-    instrument    coupon  CS01 max  currency  R    names  b/a bp  calendar  roll
-    ============  ======  ========  ========  ===  =====  ======  ========  ===========================
-    CDX IG        100     0.25      USD       0.4  125    0.5     us        20 Mar / 20 Sep
-    CDX HY        500     0.10      USD       0.3  100    3.0     us        5 US business days later
-    iTraxx Main   100     0.25      EUR       0.4  125    0.5     eu        20 Mar / 20 Sep
-    iTraxx Xover  500     0.10      EUR       0.4  75     2.0     eu        20 Mar / 20 Sep
-    ============  ======  ========  ========  ===  =====  ======  ========  ===========================
+    ============  ======  ========  ========  ===  =====  ======  ========  ========================  ======
+    instrument    coupon  CS01 max  currency  R    names  b/a bp  calendar  roll                      quote
+    ============  ======  ========  ========  ===  =====  ======  ========  ========================  ======
+    CDX IG        100     0.25      USD       0.4  125    0.5     us        20 Mar / 20 Sep           spread
+    CDX HY        500     0.10      USD       0.3  100    3.0     us        5 US business days later  price
+    iTraxx Main   100     0.25      EUR       0.4  125    0.5     eu        20 Mar / 20 Sep           spread
+    iTraxx Xover  500     0.10      EUR       0.4  75     2.0     eu        20 Mar / 20 Sep           spread
+    ============  ======  ========  ========  ===  =====  ======  ========  ========================  ======
 
     Every index is the on-the-run 5Y series (``maturity_rule="on-the-run"``, ``tenor_years=5``):
     a series launched on 20 March matures on 20 June five years later, one launched on
@@ -380,7 +406,8 @@ def standard_universe() -> Universe:
         Instrument("CDX IG", 100.0, 0.0, 0.25, currency="USD", recovery=0.4, n_names=125,
                    bid_ask_bp=0.5, ticker="CDX IG CDSI GEN 5Y Corp", calendar="us", **common),
         Instrument("CDX HY", 500.0, 0.0, 0.10, currency="USD", recovery=0.3, n_names=100,
-                   bid_ask_bp=3.0, ticker="CDX HY CDSI GEN 5Y Corp", roll_lag_days=5, calendar="us", **common),
+                   bid_ask_bp=3.0, ticker="CDX HY CDSI GEN 5Y Corp", roll_lag_days=5, calendar="us",
+                   **common),
         Instrument("iTraxx Main", 100.0, 0.0, 0.25, currency="EUR", recovery=0.4, n_names=125,
                    bid_ask_bp=0.5, ticker="ITRAXX EUR CDSI GEN 5Y Corp", calendar="eu", **common),
         Instrument("iTraxx Xover", 500.0, 0.0, 0.10, currency="EUR", recovery=0.4, n_names=75,

@@ -19,7 +19,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from cdshedge_cvx.errors import DataError
+from cdshedge_cvx.errors import DataError, Hint
 from cdshedge_cvx.market._instruments import Universe
 
 __all__ = ["MAX_SPREAD_BP", "MIN_COLUMN_MAX_BP", "MISSING_POLICIES", "MarketData"]
@@ -330,8 +330,8 @@ class MarketData:
         self.missing_report["first"] = where
         if missing == "error":
             raise DataError(f"{source}: {count} missing spread(s) in {int(mask.any(axis=1).sum())} row(s), first at "
-                            f"{where}; fill them, or rerun with --missing ffill (fills gaps of at most --max-gap "
-                            f"{max_gap} rows) or --missing drop (drops those dates)")
+                            f"{where}; fill them, forward-fill them (gaps of at most {max_gap} rows) or drop those "
+                            "dates", hints=[Hint("missing", "ffill"), Hint("missing", "drop")])
         if missing == "drop":
             keep = ~mask.any(axis=1)
             self.missing_report.update(dropped_rows=int((~keep).sum()))
@@ -340,16 +340,18 @@ class MarketData:
         if first_row.size:
             raise DataError(f"{source}, {_row_number(0, csv_rows)} ({frame.index[0].date()}), column "
                             f"{frame.columns[int(first_row[0])]!r}: missing spread on the first date cannot be "
-                            "forward-filled; fill it or rerun with --missing drop")
+                            "forward-filled: fill it or drop that date", hints=[Hint("missing", "drop")])
         run = np.zeros(mask.shape[1], dtype=int)
         for i, row in enumerate(mask):
             run = np.where(row, run + 1, 0)
             if (run > max_gap).any():
                 col = int(np.argmax(run > max_gap))
+                start = i - max_gap
+                length = int(np.argmin(np.append(mask[start:, col], False)))  # the whole gap, to its end
                 raise DataError(f"{_row_label(source, i, frame.index[i].date(), csv_rows)}, column "
                                 f"{frame.columns[col]!r}: more than {max_gap} missing rows in a row (gap starts at "
-                                f"{_row_number(i - max_gap, csv_rows)}); raise --max-gap, use --missing drop or "
-                                "fix the data")
+                                f"{_row_number(start, csv_rows)}, {length} rows long): fix the data, fill longer "
+                                "gaps or drop those dates", hints=[Hint("max_gap", length), Hint("missing", "drop")])
         self.missing_report.update(filled=count)
         return frame.ffill()
 
@@ -377,7 +379,8 @@ class MarketData:
         if empty.size and missing != "drop":
             first = int(empty[0])
             raise DataError(f"{_row_label(desk_source, first, dates[first].date(), csv_rows)}: desk PnL is missing "
-                            f"({empty.size} empty cell(s)); fill them or rerun with --missing drop")
+                            f"({empty.size} empty cell(s)): fill them or drop those dates",
+                            hints=[Hint("missing", "drop")])
         overlap = index.intersection(dates)
         if overlap.empty:
             raise DataError(f"{desk_source}: desk PnL dates ({dates[0].date()} … {dates[-1].date()}) do not overlap "
@@ -391,7 +394,8 @@ class MarketData:
         if lacking.size:
             if missing != "drop":
                 raise DataError(f"{desk_source}: no desk PnL for {lacking.size} spread date(s), first "
-                                f"{index[lacking[0]].date()}; supply them or rerun with --missing drop")
+                                f"{index[lacking[0]].date()}: supply them or drop those dates",
+                                hints=[Hint("missing", "drop")])
             keep = aligned.notna().to_numpy()
             self.spreads = self.spreads.loc[keep]
             self.missing_report["dropped_rows"] = int(self.missing_report["dropped_rows"]) + int(lacking.size)

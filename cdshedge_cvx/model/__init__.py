@@ -1,18 +1,20 @@
-"""The optimisation model: the term and limit contract, built-in terms and limits, the objective parser."""
+"""The optimisation model: the component contract of terms and limits, the built-in terms (one
+module each under ``terms/``) and limits (``limits/``), the term algebra and the objective parser."""
 
 from __future__ import annotations
 
+from cdshedge_cvx.model import terms as _terms
+from cdshedge_cvx.model._component import (
+    Component,
+    Constraint,
+    Term,
+)
 from cdshedge_cvx.model._lifting import (
     ScipyForm,
 )
-from cdshedge_cvx.model._limits import (
-    BoxLimits,
-    Constraint,
-    GrossLimit,
-    JumpToDefaultLimit,
-    NetLimit,
-    TurnoverLimit,
-    jump_to_default_per_cs01,
+from cdshedge_cvx.model._objective import (
+    Objective,
+    as_objective,
 )
 from cdshedge_cvx.model._parser import (
     TOKEN,
@@ -23,47 +25,40 @@ from cdshedge_cvx.model._registry import (
     ENTRY_POINT_GROUP,
     discover_terms,
 )
-from cdshedge_cvx.model._terms import (
-    Carry,
-    HedgePnL,
-    LinearTerm,
-    Objective,
-    Roll,
-    RollDateCost,
-    Term,
-    TransactionCost,
-    VariancePenalty,
-    as_objective,
-    covariance_root,
-)
 from cdshedge_cvx.model._values import (
     set_value,
 )
+from cdshedge_cvx.model.limits import (
+    BoxLimits,
+    GrossLimit,
+    JumpToDefaultLimit,
+    NetLimit,
+    TurnoverLimit,
+    jump_to_default_per_cs01,
+)
+
+# every built-in term (HedgePnL, Carry, …, LinearTerm, covariance_root) as the terms package finds them
+globals().update({name: getattr(_terms, name) for name in _terms.__all__})
 
 __all__ = [
     "ENTRY_POINT_GROUP",
     "TOKEN",
     "BoxLimits",
-    "Carry",
+    "Component",
     "Constraint",
     "GrossLimit",
-    "HedgePnL",
     "JumpToDefaultLimit",
-    "LinearTerm",
     "NetLimit",
     "Objective",
-    "Roll",
-    "RollDateCost",
     "ScipyForm",
     "Term",
-    "TransactionCost",
     "TurnoverLimit",
-    "VariancePenalty",
     "as_objective",
     "builtin_term_factories",
-    "covariance_root",
     "discover_terms",
     "jump_to_default_per_cs01",
     "parse_objective",
     "set_value",
+
 ]
+__all__ += _terms.__all__

@@ -21,11 +21,11 @@ TOKEN = re.compile(r"\s*(?:(?P<number>\d+(?:\.\d*)?(?:[eE][+-]?\d+)?|\.\d+(?:[eE
 
 
 def builtin_term_factories() -> dict[str, Callable[[], object]]:
-    """Names usable in ``--objective`` and the term each builds."""
-    from cdshedge_cvx.model._terms import Carry, HedgePnL, Roll, RollDateCost, TransactionCost, VariancePenalty
+    """Names usable in ``--objective`` and the term each builds: every built-in term class of
+    :mod:`cdshedge_cvx.model.terms` under its ``keyword``."""
+    from cdshedge_cvx.model.terms import term_classes
 
-    return {"pnl": HedgePnL, "carry": Carry, "roll": Roll, "variance": VariancePenalty, "tcost": TransactionCost,
-            "rollcost": RollDateCost}
+    return {cls.keyword: cls for cls in term_classes() if cls.keyword}
 
 
 def _tokens(text: str) -> list[tuple[str, str]]:
@@ -52,7 +52,7 @@ def parse_objective(text: str, factories: Mapping[str, Callable[[], object]] | N
     factories : mapping, optional
         Term names to zero-argument constructors; default :func:`builtin_term_factories`.
     """
-    from cdshedge_cvx.model._terms import Objective
+    from cdshedge_cvx.model._objective import Objective
 
     factories = dict(builtin_term_factories() if factories is None else factories)
     if not isinstance(text, str) or not text.strip():

@@ -25,7 +25,7 @@ ENTRY_POINT_GROUP = "cdshedge_cvx.terms"
 
 def _checked(name: str, origin: str, factory: Callable[[], Any]) -> Callable[[], Any]:
     """Wrap a constructor so that what it builds must be a Term, named in the error otherwise."""
-    from cdshedge_cvx.model._terms import Term
+    from cdshedge_cvx.model._component import Term
 
     def build() -> Any:
         try:
@@ -65,7 +65,8 @@ def discover_terms(modules: Sequence[str] = (), reserved: Mapping[str, Any] | No
     reserved : mapping, optional
         Names already taken (the built-in terms); a discovered term may not reuse one.
     """
-    from cdshedge_cvx.model._terms import LinearTerm, Term
+    from cdshedge_cvx.model._component import Term
+    from cdshedge_cvx.model.terms import LinearTerm
 
     found: dict[str, Callable[[], Any]] = {}
     origins: dict[str, str] = {}

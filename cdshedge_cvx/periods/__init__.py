@@ -1,11 +1,15 @@
-"""Rebalancing periods and the data one period's solve reads."""
+"""Rebalancing periods (the schedule) and the data one period's solve reads (built by the builder)."""
 
 from __future__ import annotations
 
-from cdshedge_cvx.periods._periods import (
-    Period,
+from cdshedge_cvx.periods._builder import (
     PeriodBuilder,
+)
+from cdshedge_cvx.periods._period_data import (
     PeriodData,
+)
+from cdshedge_cvx.periods._schedule import (
+    Period,
     make_periods,
     normalise_horizon,
 )

@@ -1,14 +1,20 @@
-"""Presentation: units lines, plots and the HTML report."""
+"""Presentation: wording of amounts and facts, units lines, plots and the HTML report."""
 
 from __future__ import annotations
 
+from cdshedge_cvx.reporting._format import (
+    CURRENCY_SYMBOLS,
+    cs01_unit,
+    describe_missing,
+    money_text,
+    money_unit,
+)
 from cdshedge_cvx.reporting._plots import (
     FONT,
     MAX_SMALL_MULTIPLES,
     SAVE_DPI,
     amount_notes,
     amount_unit,
-    cs01_unit,
     figure_bytes,
     figure_format,
     plot_frontier,
@@ -30,6 +36,7 @@ from cdshedge_cvx.reporting._units import (
 )
 
 __all__ = [
+    "CURRENCY_SYMBOLS",
     "FONT",
     "MAX_SMALL_MULTIPLES",
     "REPORT_SECTIONS",
@@ -38,12 +45,15 @@ __all__ = [
     "amount_unit",
     "command_line",
     "cs01_unit",
+    "describe_missing",
     "figure_bytes",
     "figure_format",
     "file_sha256",
     "frame_sha256",
     "horizon_words",
     "input_checksums",
+    "money_text",
+    "money_unit",
     "plot_frontier",
     "plot_result",
     "report_html",

@@ -23,8 +23,9 @@ import numpy as np
 import pandas as pd
 
 from cdshedge_cvx.io._files import atomic_path
+from cdshedge_cvx.reporting._format import cs01_unit, money_unit
 
-__all__ = ["FONT", "MAX_SMALL_MULTIPLES", "SAVE_DPI", "amount_notes", "amount_unit", "cs01_unit", "figure_bytes",
+__all__ = ["FONT", "MAX_SMALL_MULTIPLES", "SAVE_DPI", "amount_notes", "amount_unit", "figure_bytes",
            "figure_format", "plot_frontier", "plot_result", "save_figure"]
 
 #: Above this many instruments the allocations are drawn as a heat map instead of step charts.
@@ -36,7 +37,6 @@ SAVE_DPI = 120
 #: Font sizes (points) used by every figure of the package.
 FONT = {"suptitle": 12, "title": 10, "label": 9, "tick": 8, "legend": 8, "note": 7.5}
 
-_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "CHF": "CHF "}
 _GREY = "0.45"
 
 
@@ -50,28 +50,10 @@ def _pyplot() -> Any:
     return plt
 
 
-def _money(currency: str) -> str:
-    """``$mm`` for USD, ``€mm`` for EUR, ``XYZ mm`` otherwise."""
-    code = str(currency).upper()
-    symbol = _SYMBOLS.get(code)
-    return f"{symbol}mm" if symbol else f"{code} mm"
-
-
-def cs01_unit(currency: str) -> str:
-    """Unit of a CS01 held in an index of ``currency``: ``$mm/bp``, ``€mm/bp`` …
-
-    Examples
-    --------
-    >>> cs01_unit("EUR")
-    '€mm/bp'
-    """
-    return f"{_money(currency)}/bp"
-
-
 def amount_unit(result: Any) -> str:
     """Unit of the amounts of ``result`` (PnL, carry, costs): mm of the reporting currency
     (``$mm``). :func:`amount_notes` says when some amounts are not really in it."""
-    return _money(str(result.records[0].data["reporting_currency"]))
+    return money_unit(str(result.records[0].data["reporting_currency"]))
 
 
 def amount_notes(result: Any) -> list[str]:
@@ -82,8 +64,8 @@ def amount_notes(result: Any) -> list[str]:
     notes = []
     unconverted = sorted({str(c).upper() for c in data["amount_currency"]} - {reporting})
     if unconverted:
-        notes.append(f"amounts of {', '.join(unconverted)} indices are in {', '.join(map(_money, unconverted))} "
-                     f"(no FX series given), added to {_money(reporting)} as they are")
+        notes.append(f"amounts of {', '.join(unconverted)} indices are in {', '.join(map(money_unit, unconverted))} "
+                     f"(no FX series given), added to {money_unit(reporting)} as they are")
     conventions = result.conventions
     if conventions.pnl_scale != 1.0 or conventions.carry_scale != 1.0 or conventions.roll_scale != 1.0:
         notes.append(f"'{conventions.name}' conventions scale hedge PnL, carry and roll-down as the prototype did: "

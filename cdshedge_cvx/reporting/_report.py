@@ -43,6 +43,7 @@ import pandas as pd
 
 from cdshedge_cvx.errors import SpecificationError
 from cdshedge_cvx.io._files import write_atomic_text
+from cdshedge_cvx.reporting._format import cs01_unit, describe_missing, money_text, money_unit
 from cdshedge_cvx.reporting._units import horizon_words
 
 __all__ = ["REPORT_SECTIONS", "command_line", "file_sha256", "frame_sha256", "input_checksums", "report_html",
@@ -52,19 +53,6 @@ __all__ = ["REPORT_SECTIONS", "command_line", "file_sha256", "frame_sha256", "in
 REPORT_SECTIONS = ("headline", "figure", "objective", "allocations", "attribution", "limits", "effectiveness",
                    "cross-check", "inputs", "glossary")
 
-_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥"}
-
-#: Plain-language meaning of the built-in terms (a user's term shows its docstring's first line).
-_TERM_MEANING = {
-    "HedgePnL": "the PnL the hedge is expected to make from spread moves over the period (in walk-forward "
-                "without a forecast the expected move is zero, so this term is zero)",
-    "Carry": "the running premium paid on the protection bought",
-    "Roll": "roll-down: protection bought loses value as the contract ages and its spread rolls down the curve",
-    "VariancePenalty": "the risk: γ × the variance of the hedged book (desk + hedge) over the period, estimated "
-                       "from past daily data",
-    "TransactionCost": "half the bid/ask paid on every change of the hedge",
-    "RollDateCost": "the bid/ask paid to roll the hedge into the new series on the index roll dates",
-}
 
 _CSS = """
 :root { --ink: #1d2733; --muted: #5b6773; --line: #d9dee4; --band: #f3f5f8; --accent: #1f5f9e; }
@@ -208,21 +196,6 @@ def _clean(value: float) -> float:
     return float(value) + 0.0
 
 
-def _money_text(value: float, currency: str, digits: int | None = None) -> str:
-    value = _clean(value)
-    if digits is None:
-        digits = 1 if abs(value) >= 10 else 2
-    number = f"{abs(value):,.{digits}f}"
-    sign = "−" if value < 0 and float(number.replace(",", "")) != 0 else ""
-    symbol = _SYMBOLS.get(currency)
-    return f"{sign}{symbol}{number}mm" if symbol else f"{sign}{number} {currency} mm"
-
-
-def _unit(currency: str) -> str:
-    symbol = _SYMBOLS.get(currency)
-    return f"{symbol}mm" if symbol else f"{currency} mm"
-
-
 def _num(value: Any, fmt: str) -> str:
     if value is None or (isinstance(value, float) and not np.isfinite(value)):
         return "–"
@@ -311,18 +284,18 @@ def _headline(result: Any, currency: str) -> str:
                            f"variance of {adjective} PnL {change} (1 − Var hedged / Var desk)",
                            warn=effectiveness < 0))
     if np.isfinite(desk_std):
-        cards.append(_card(f"Volatility per {noun}", [_money_text(desk_std, currency),
-                                                       _money_text(hedged_std, currency)],
+        cards.append(_card(f"Volatility per {noun}", [money_text(desk_std, currency),
+                                                       money_text(hedged_std, currency)],
                            "standard deviation of the PnL: desk alone → desk + hedge"))
-    cards.append(_card("Total PnL, desk + hedge", _money_text(float(pnl["hedged_pnl"].sum()), currency),
-                       f"desk alone {_money_text(float(pnl['desk_pnl'].sum()), currency)}; hedge net of costs "
-                       f"{_money_text(float(pnl['net_hedge'].sum()), currency)}"))
-    cards.append(_card("Cost of the hedge", _money_text(costs, currency),
-                       f"carry {_money_text(float(pnl['carry'].sum()), currency)}, trading "
-                       f"{_money_text(float(pnl['tcost'].sum()), currency)}, rolls "
-                       f"{_money_text(float(pnl['rollcost'].sum()), currency)}"))
+    cards.append(_card("Total PnL, desk + hedge", money_text(float(pnl["hedged_pnl"].sum()), currency),
+                       f"desk alone {money_text(float(pnl['desk_pnl'].sum()), currency)}; hedge net of costs "
+                       f"{money_text(float(pnl['net_hedge'].sum()), currency)}"))
+    cards.append(_card("Cost of the hedge", money_text(costs, currency),
+                       f"carry {money_text(float(pnl['carry'].sum()), currency)}, trading "
+                       f"{money_text(float(pnl['tcost'].sum()), currency)}, rolls "
+                       f"{money_text(float(pnl['rollcost'].sum()), currency)}"))
     worst_desk, worst_hedged = float(pnl["desk_pnl"].min()), float(pnl["hedged_pnl"].min())
-    cards.append(_card(f"Worst {noun}", [_money_text(worst_desk, currency), _money_text(worst_hedged, currency)],
+    cards.append(_card(f"Worst {noun}", [money_text(worst_desk, currency), money_text(worst_hedged, currency)],
                        "lowest PnL of a single period: desk alone → desk + hedge"))
     mostly = [f"{name} {share:.0%}" for name, share in (binding["upper"] + binding["lower"]).items() if share >= 0.5]
     n_instruments = len(result.universe)
@@ -335,7 +308,7 @@ def _headline(result: Any, currency: str) -> str:
         warnings = int(summary["cross_check_warnings"])
         cards.append(_card("Independent check", "agrees" if warnings == 0 else f"{warnings} period(s) differ",
                            f"scipy re-solve of every period; max objective gap "
-                           f"{summary['cross_check_max_objective_gap']:.1e} {_unit(currency)}", warn=warnings > 0))
+                           f"{summary['cross_check_max_objective_gap']:.1e} {money_unit(currency)}", warn=warnings > 0))
     timing = ("decided walk-forward: each period's hedge was chosen at the close of the day before the period "
               "started, from earlier data only, so the PnL shown is what that hedge actually made (out of sample)"
               if result.mode == "walk-forward" else
@@ -345,12 +318,12 @@ def _headline(result: Any, currency: str) -> str:
     if np.isfinite(effectiveness):
         verb = "cut" if effectiveness >= 0 else "raised"
         sentences.append(f"Hedging {verb} the variance of the desk's {adjective} PnL by {abs(effectiveness):.0%} "
-                         f"(standard deviation {_money_text(desk_std, currency)} → "
-                         f"{_money_text(hedged_std, currency)} per {noun}).")
-    sentences.append(f"The hedge paid {_money_text(costs, currency)} in carry and trading costs and made "
-                     f"{_money_text(float(pnl['hedge_pnl'].sum()), currency)} on spread moves, so the desk's total "
-                     f"PnL goes from {_money_text(float(pnl['desk_pnl'].sum()), currency)} unhedged to "
-                     f"{_money_text(float(pnl['hedged_pnl'].sum()), currency)} hedged.")
+                         f"(standard deviation {money_text(desk_std, currency)} → "
+                         f"{money_text(hedged_std, currency)} per {noun}).")
+    sentences.append(f"The hedge paid {money_text(costs, currency)} in carry and trading costs and made "
+                     f"{money_text(float(pnl['hedge_pnl'].sum()), currency)} on spread moves, so the desk's total "
+                     f"PnL goes from {money_text(float(pnl['desk_pnl'].sum()), currency)} unhedged to "
+                     f"{money_text(float(pnl['hedged_pnl'].sum()), currency)} hedged.")
     if mostly:
         sentences.append("The hedge often sits on its CS01 limits: the limits, not the model, decide its size "
                          "there (see the shadow prices below).")
@@ -361,22 +334,23 @@ def _headline(result: Any, currency: str) -> str:
             f"<p class=\"summary\">{_e(' '.join(sentences))}</p>{notes}")
 
 
+def _doc_paragraphs(term: Any) -> list[str]:
+    return (type(term).__doc__ or "").strip().split("\n\n")
+
+
 def _term_formula(term: Any, conventions: Any) -> str:
-    """A plain formula of a built-in term ($mm); a user's term: its docstring's first paragraph."""
-    parts = dict(part.split(" = ", 1) for part in conventions.formulas().split("; ") if " = " in part)
-    formulas = {
-        "HedgePnL": f"Σᵢ fxᵢ · ({parts.get('hedge PnL', 'Δs(bp)·h')}) with Δs the expected spread change",
-        "Carry": f"Σᵢ fxᵢ · {parts.get('carry', 'h·spread/RPV01·days/360')}",
-        "Roll": f"Σᵢ fxᵢ · {parts.get('roll-down', 'h·fraction·spread·days/365')}",
-        "VariancePenalty": "γ · T · variance of one day's (desk PnL + Σᵢ fxᵢ·Δsᵢ·hᵢ), T = observations in the period",
-        "TransactionCost": "multiplier · Σᵢ ½ · fxᵢ · bid/askᵢ(bp) · |hᵢ − previous hᵢ|",
-        "RollDateCost": "multiplier · Σᵢ fxᵢ · bid/askᵢ(bp) · roll datesᵢ in the period · |hᵢ|",
-    }
-    name = type(term).__name__
-    if name in formulas and type(term).__module__.startswith("cdshedge_cvx.model"):
-        return formulas[name]
-    doc = (type(term).__doc__ or "").strip().split("\n\n")
+    """The term's own ``formula(conventions)``; without one, its docstring's first two paragraphs."""
+    formula = term.formula(conventions) if callable(getattr(term, "formula", None)) else None
+    if formula:
+        return formula
+    doc = _doc_paragraphs(term)
     return " ".join(" ".join(part.split()) for part in doc[:2]).replace("``", "") if doc else ""
+
+
+def _term_meaning(term: Any) -> str:
+    """The term's own ``description``; without one, its docstring's first paragraph."""
+    doc = _doc_paragraphs(term)
+    return getattr(term, "description", None) or (" ".join(doc[0].split()).replace("``", "") if doc else "")
 
 
 def _objective_section(result: Any, currency: str) -> str:
@@ -385,12 +359,9 @@ def _objective_section(result: Any, currency: str) -> str:
     data = result.records[0].data
     rows = []
     labels = result.objective.labels()
-    unit = _unit(currency)
+    unit = money_unit(currency)
     for label, (weight, term) in zip(labels, result.objective):
-        doc = (type(term).__doc__ or "").strip().split("\n\n")
-        builtin = type(term).__module__.startswith("cdshedge_cvx.model")
-        meaning = (_TERM_MEANING.get(type(term).__name__) if builtin else None) or \
-            (" ".join(doc[0].split()).replace("``", "") if doc else "")
+        meaning = _term_meaning(term)
         contribution = float(result.term_values[label].sum()) if label in result.term_values else float("nan")
         rows.append({"weight": f"{weight:+g}", "term": repr(term), "what it is": meaning,
                      f"formula, {unit} per period": _term_formula(term, result.conventions),
@@ -422,7 +393,7 @@ def _allocations_section(result: Any) -> str:
     allocations = result.allocations
     currencies = [str(c).upper() for c in result.records[0].data["currency"]]
     binding = _box_binding(result)
-    units = {name: f"{_unit(c)}/bp" for name, c in zip(result.universe.names, currencies)}
+    units = {name: cs01_unit(c) for name, c in zip(result.universe.names, currencies)}
     summary = pd.DataFrame({
         "unit": [units[n] for n in allocations.columns],
         "limit low": result.universe.lower, "limit high": result.universe.upper,
@@ -446,7 +417,7 @@ def _allocations_section(result: Any) -> str:
 
 
 def _attribution_section(result: Any, currency: str) -> str:
-    unit = _unit(currency)
+    unit = money_unit(currency)
     attribution = result.attribution
     by_instrument = attribution.groupby("instrument", sort=False)[
         ["hedge_pnl", "carry", "tcost", "rollcost", "net", "roll"]].sum()
@@ -472,7 +443,7 @@ def _attribution_section(result: Any, currency: str) -> str:
 
 
 def _limits_section(result: Any, currency: str) -> str:
-    unit = _unit(currency)
+    unit = money_unit(currency)
     prices = result.shadow_prices.astype(float)
     scale = max(1.0, float(np.nanmax(np.abs(prices.to_numpy())))) if prices.size else 1.0
     prices = prices.where(prices.abs() > 1e-9 * scale, 0.0)  # solver noise on limits that do not bind
@@ -480,7 +451,7 @@ def _limits_section(result: Any, currency: str) -> str:
     binding = _box_binding(result)
     currencies = [str(c).upper() for c in result.records[0].data["currency"]]
     box = pd.DataFrame({
-        "limit": [f"{lo:g} to {hi:g} {_unit(c)}/bp" for lo, hi, c in zip(result.universe.lower, result.universe.upper,
+        "limit": [f"{lo:g} to {hi:g} {cs01_unit(c)}" for lo, hi, c in zip(result.universe.lower, result.universe.upper,
                                                                             currencies)],
         "% periods on a limit": 100 * (binding["upper"] + binding["lower"]).to_numpy(),
         f"mean shadow price, {unit} per mm/bp": [prices[n].mean() if n in prices else np.nan for n in names],
@@ -492,7 +463,7 @@ def _limits_section(result: Any, currency: str) -> str:
                       "raised, with everything else unchanged; zero when the limit does not bind. For a CS01 box, "
                       "positive means the optimiser wants <b>more</b> protection than the upper limit allows; "
                       "negative means it would go <b>below</b> the lower limit. Example: a shadow price of 3 means "
-                      f"0.01 mm/bp more room would add about {_money_text(0.03, currency, 2)} to that period's "
+                      f"0.01 mm/bp more room would add about {money_text(0.03, currency, 2)} to that period's "
                       "objective (which includes the risk penalty, so it is not pure PnL)."),
              _table(box, {c: (".0f" if c.startswith("%") else ".3g") for c in box.columns},
                     caption="Per-instrument CS01 limits")]
@@ -522,14 +493,14 @@ def _limits_section(result: Any, currency: str) -> str:
 
 
 def _effectiveness_section(result: Any, currency: str) -> str:
-    unit = _unit(currency)
+    unit = money_unit(currency)
     pnl = result.pnl
     noun, adjective = horizon_words(result.horizon)
 
     def stats(frame: pd.DataFrame) -> dict[str, float]:
         desk_var = float(np.var(frame["desk_pnl"], ddof=1)) if len(frame) > 1 else float("nan")
         hedged_var = float(np.var(frame["hedged_pnl"], ddof=1)) if len(frame) > 1 else float("nan")
-        effectiveness = 1 - hedged_var / desk_var if np.isfinite(desk_var) and desk_var > 0 else float("nan")
+        effectiveness = result.hedge_effectiveness(frame)
         return {"periods": len(frame), f"desk PnL, {unit}": float(frame["desk_pnl"].sum()),
                 f"desk + hedge PnL, {unit}": float(frame["hedged_pnl"].sum()),
                 f"desk volatility, {unit}": float(np.sqrt(desk_var)),
@@ -554,12 +525,12 @@ def _effectiveness_section(result: Any, currency: str) -> str:
             + _table(table, {c: (".0f" if c in ("periods", "hedge effectiveness, %") else ",.2f")
                              for c in table.columns}, caption="By year", total=True)
             + f"<p>Largest fall of cumulative PnL from a previous high (maximum drawdown): desk alone "
-              f"{_e(_money_text(drawdown['desk alone'], currency))}, desk + hedge "
-              f"{_e(_money_text(drawdown['desk + hedge'], currency))}.</p>")
+              f"{_e(money_text(drawdown['desk alone'], currency))}, desk + hedge "
+              f"{_e(money_text(drawdown['desk + hedge'], currency))}.</p>")
 
 
 def _cross_check_section(result: Any, currency: str) -> str:
-    unit = _unit(currency)
+    unit = money_unit(currency)
     check = result.cross_check
     info = result.solver_info
     paths = info["path"].value_counts()
@@ -593,16 +564,7 @@ def _cross_check_section(result: Any, currency: str) -> str:
 
 def _missing_text(missing: Mapping[str, Any]) -> str:
     policy = str(missing.get("policy", "error"))
-    text = {"error": "missing spreads are refused (the run stops on the first one); none were found",
-            "ffill": f"missing spreads are carried forward from the last value, at most {missing.get('max_gap', '?')} "
-                     f"consecutive dates; {missing.get('filled', 0)} value(s) were filled",
-            "drop": f"dates with a missing spread are dropped; {missing.get('dropped_rows', 0)} date(s) were dropped"
-            }.get(policy, policy)
-    if policy != "drop" and missing.get("dropped_rows"):
-        text += f"; {missing['dropped_rows']} date(s) without desk PnL were dropped"
-    if missing.get("fx_as_of"):
-        text += (f"; on {missing['fx_as_of']} date(s) without an FX fixing the latest earlier rate was used")
-    return f"Missing-data policy <b>{_e(policy)}</b>: {_e(text)}."
+    return f"Missing-data policy <b>{_e(policy)}</b>: {_e(describe_missing(missing, explain=True))}."
 
 
 def _inputs_section(result: Any, inputs: Any, command: str | None) -> str:
@@ -693,7 +655,7 @@ def report_html(result: Any, *, inputs: Mapping[str, Any] | Any | None = None, t
     if inputs is not None and hasattr(inputs, "source"):
         source = f"{inputs.source}; "
     subtitle = (f"{source}{len(result.records)} {adjective} periods, {first:%d %b %Y} to {last:%d %b %Y}; "
-                f"{result.mode}; {result.conventions.name} conventions; amounts in {_unit(currency)}")
+                f"{result.mode}; {result.conventions.name} conventions; amounts in {money_unit(currency)}")
     sections = {
         "headline": ("Headline", _headline(result, currency)),
         "figure": ("The hedge at a glance",
@@ -719,7 +681,7 @@ def report_html(result: Any, *, inputs: Mapping[str, Any] | Any | None = None, t
             "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
             f"<title>{_e(heading)}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n"
             f"<header><div class=\"inner\"><h1>{_e(heading)}</h1><p>{_e(subtitle)}</p></div></header>\n"
-            f"<main>\n{body}\n<footer>Written by cdshedge_cvx. Every amount is in {_e(_unit(currency))} unless "
+            f"<main>\n{body}\n<footer>Written by cdshedge_cvx. Every amount is in {_e(money_unit(currency))} unless "
             "stated; CS01 in mm of the index's currency per bp. This file is self-contained: it needs no network "
             "and no other file.</footer>\n</main>\n</body>\n</html>\n")
 

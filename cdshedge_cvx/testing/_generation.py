@@ -13,15 +13,16 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol, TypeVar
 
 import numpy as np
-import pandas as pd
 from hypothesis import strategies as st
 from hypothesis.strategies import SearchStrategy
 
 from cdshedge_cvx.credit._conventions import Conventions
+from cdshedge_cvx.datasets._random_walk import make_market as random_walk_market
 from cdshedge_cvx.errors import SpecificationError
 from cdshedge_cvx.market._instruments import Instrument, Universe
 from cdshedge_cvx.market._market_data import MarketData
-from cdshedge_cvx.periods._periods import PeriodBuilder, PeriodData
+from cdshedge_cvx.periods._builder import PeriodBuilder
+from cdshedge_cvx.periods._period_data import PeriodData
 
 __all__ = [
     "HypothesisSource",
@@ -140,21 +141,16 @@ def make_universe(source: Source, min_size: int = 1, max_size: int = 6, allow_sh
 
 def make_market(source: Source, universe: Universe, min_days: int = 25, max_days: int = 90,
                 start: str = "2022-01-03") -> MarketData:
-    """Business-day log-normal random-walk spreads (5–1500 bp) and a desk PnL loading on their changes."""
+    """Business-day log-normal random-walk spreads (5–1500 bp) and a desk PnL loading on their
+    changes: :func:`cdshedge_cvx.datasets.make_market` with the source's choices."""
     n = len(universe)
     days = source.integer(min_days, max_days)
     rng = np.random.default_rng(source.integer(0, 2**32 - 1))
-    levels = np.array([source.real(5.0, 1500.0) for _ in range(n)])
-    vol = source.real(0.001, 0.05)
-    log_paths = np.log(levels) + np.vstack([np.zeros(n), np.cumsum(rng.normal(0, vol, (days - 1, n)), axis=0)])
-    spreads = np.exp(log_paths)
-    dates = pd.bdate_range(start, periods=days)
-    exposure = rng.normal(0, 0.5, n)
-    changes = np.vstack([np.zeros(n), np.diff(spreads, axis=0)])
-    desk = -changes @ exposure + rng.normal(0, source.real(0.0, 2.0), days)
-    desk[0] = 0.0
-    frame = pd.DataFrame(spreads, index=dates, columns=universe.names)
-    return MarketData(frame, pd.Series(desk, index=dates), source="generated market")
+    levels = [source.real(5.0, 1500.0) for _ in range(n)]
+    volatility = source.real(0.001, 0.05)
+    noise = source.real(0.0, 2.0)
+    return random_walk_market(universe, days, rng, levels=levels, volatility=volatility, log=True,
+                              exposure=rng.normal(0, 0.5, n), noise=noise, start=start)
 
 
 def make_cs01_vector(source: Source, lower: Sequence[float], upper: Sequence[float]) -> np.ndarray:
@@ -167,18 +163,12 @@ def make_cs01_vector(source: Source, lower: Sequence[float], upper: Sequence[flo
 
 
 def apply_extra(source: Source, data: PeriodData, extra: Mapping[str, Any] | None) -> PeriodData:
-    """Add users' keys: a constant, a callable ``f(data) -> value`` or a hypothesis strategy."""
+    """Add users' keys: a constant, a callable ``f(data) -> value`` (called as the backtest calls
+    it, see :meth:`PeriodData.with_extra`) or a hypothesis strategy (drawn from ``source``)."""
     if not extra:
         return data
-    values: dict[str, Any] = {}
-    for key, spec in extra.items():
-        if isinstance(spec, SearchStrategy):
-            values[key] = source.strategy(spec)
-        elif callable(spec):
-            values[key] = spec(data)
-        else:
-            values[key] = spec
-    return data.replace(**values)
+    drawn = {key: source.strategy(spec) if isinstance(spec, SearchStrategy) else spec for key, spec in extra.items()}
+    return data.with_extra(drawn)
 
 
 def make_period_data(source: Source, universe: Universe, conventions: Conventions, mode: str = "hindsight",
@@ -190,6 +180,6 @@ def make_period_data(source: Source, universe: Universe, conventions: Convention
                             horizon="ME", mode=mode)  # type: ignore[arg-type]
     # a variance needs two observations: hindsight periods of a single day are not drawn
     candidates = [p for p in builder.periods if mode == "walk-forward" or p.rows >= 2]
-    data = builder.build(source.choice(candidates))
-    data = data.replace(h_prev=make_cs01_vector(source, universe.lower, universe.upper))
+    period = source.choice(candidates)
+    data = builder.build(period, h_prev=make_cs01_vector(source, universe.lower, universe.upper))
     return apply_extra(source, data, extra)

@@ -1,0 +1,47 @@
+"""What every sub-command of ``cdshedge`` reports back the same way: exit codes, one-line errors
+and warnings.
+
+Exit codes: 0 success, 1 internal error, 2 usage or data error, 3 infeasible or solver failure.
+An error is one line on standard error, its hints worded as flags
+(:meth:`cdshedge_cvx.errors.CdsHedgeError.message_for` with ``"cli"``).
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+__all__ = ["EXIT_INTERNAL", "EXIT_OK", "EXIT_SOLVER", "EXIT_USAGE", "error_line", "exit_code",
+           "show_warning_one_line"]
+
+EXIT_OK, EXIT_INTERNAL, EXIT_USAGE, EXIT_SOLVER = 0, 1, 2, 3
+
+
+def exit_code(exc: BaseException) -> int:
+    """2 for a data or specification error, 3 for a solver error, 1 for anything else (a bug)."""
+    from cdshedge_cvx.errors import DataError, SolverError, SpecificationError
+
+    if isinstance(exc, (DataError, SpecificationError)):
+        return EXIT_USAGE
+    if isinstance(exc, SolverError):
+        return EXIT_SOLVER
+    return EXIT_INTERNAL
+
+
+def error_line(exc: BaseException) -> str:
+    """``cdshedge: error: …`` on one line, hints worded as flags; an internal error asks for a report."""
+    from cdshedge_cvx.errors import CdsHedgeError
+
+    kind = type(exc).__name__
+    text = exc.message_for("cli") if isinstance(exc, CdsHedgeError) else str(exc)
+    message = " ".join(text.split()) or kind
+    if exit_code(exc) == EXIT_INTERNAL:
+        message = f"internal error ({kind}): {message}; rerun with --debug and report it"
+    return f"cdshedge: error: {message}"
+
+
+def show_warning_one_line(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+                          file: Any = None, line: str | None = None) -> None:
+    """A warning as one line on standard error (a :data:`warnings.showwarning` replacement)."""
+    text = " ".join(str(message).split())
+    print(f"cdshedge: warning: {text} ({category.__name__})", file=sys.stderr)

@@ -1,0 +1,162 @@
+"""The variance penalty: the risk of the hedged book."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+import cvxpy as cp
+import numpy as np
+
+from cdshedge_cvx.errors import SpecificationError
+from cdshedge_cvx.model._component import Term
+from cdshedge_cvx.model._values import set_value
+from cdshedge_cvx.periods._period_data import PeriodData
+from cdshedge_cvx.risk._estimators import CovarianceEstimator, get_estimator
+
+if TYPE_CHECKING:
+    from cdshedge_cvx.credit._conventions import Conventions
+
+__all__ = ["VariancePenalty", "covariance_root"]
+
+
+def covariance_root(covariance: np.ndarray) -> np.ndarray:
+    """A square factor R with RᵀR = Σ.
+
+    A PSD Σ is zero in the row and column of a zero diagonal entry (a series that does not
+    move), so only the block of the series that move is factored (thousands of flat instruments
+    stay cheap): by Cholesky (Σ = LLᵀ, R = Lᵀ) when that block is positive definite, otherwise
+    (a window shorter than the number of variables, collinear series) by the eigen-root
+    R = diag(√max(λ, 0)) Vᵀ of Σ = V diag(λ) Vᵀ, which clips the tiny negative eigenvalues
+    rounding leaves in a singular covariance.
+    """
+    root = np.zeros_like(covariance)
+    active = np.flatnonzero(np.diag(covariance) > 0)
+    if not active.size:
+        return root
+    block = covariance[np.ix_(active, active)]
+    try:
+        factor = np.linalg.cholesky(block).T
+    except np.linalg.LinAlgError:
+        eigenvalues, eigenvectors = np.linalg.eigh(block)
+        factor = np.sqrt(np.clip(eigenvalues, 0.0, None))[:, None] * eigenvectors.T
+    if active.size == covariance.shape[0]:
+        return factor
+    root[np.ix_(active, active)] = factor
+    return root
+
+
+class VariancePenalty(Term):
+    """Variance of the hedged book over the period (convex: subtract it).
+
+    Var(h) = γ · T · [1, hᵀ] Σ [1, hᵀ]ᵀ, with Σ the daily covariance of
+    (desk PnL, pnl_scale · fx · Δs) from ``estimator`` on ``risk_desk_pnl``/``risk_changes``
+    and T = ``horizon_rows``. DPP-safe: the Parameters are the factor R (Σ = RᵀR, from
+    :func:`covariance_root`: Cholesky, or the eigen-root when Σ is singular) and the expression
+    is ``sum_squares(A h + b)`` with A = √(γT)·R[:, 1:], b = √(γT)·R[:, 0]; γ enters through
+    the Parameter values, so changing it never recompiles. In a walk-forward backtest the
+    trailing-window covariance of the sample and EWMA estimators is updated from the previous
+    period's (:class:`~cdshedge_cvx.risk.RollingCovariance`); :meth:`value` (the numpy
+    twin the scipy cross-check uses) always estimates from scratch.
+
+    Parameters
+    ----------
+    gamma : float
+        Weight γ ≥ 0 ($mm of objective per $mm² of variance). ``5 * VariancePenalty()`` is
+        ``VariancePenalty(gamma=5)``.
+    estimator : str or CovarianceEstimator
+        ``"sample"`` (default), ``"ewma"``, ``"ledoit-wolf"`` or an estimator object such as
+        ``EWMACovariance(half_life=20)`` (see :mod:`cdshedge_cvx.estimators`).
+
+    Notes
+    -----
+    With no other term and limits that do not bind, maximising ``-VariancePenalty()`` gives
+    pnl_scale · h = −β, β the OLS slopes (with intercept) of desk PnL on the spread changes
+    under the estimator's weights: the minimum-variance hedge.
+    """
+
+    keyword = "variance"
+    description = ("the risk: γ × the variance of the hedged book (desk + hedge) over the period, estimated "
+                   "from past daily data")
+    requires = ("risk_changes", "risk_desk_pnl", "horizon_rows", "pnl_scale", "fx_rate")
+    weight_param = "gamma"
+
+    def __init__(self, gamma: float = 1.0, estimator: str | CovarianceEstimator = "sample") -> None:
+        self.gamma = gamma
+        self.estimator = estimator
+
+    def _covariance(self, data: Mapping[str, Any]) -> np.ndarray:
+        """Σ of (desk, pnl_scale·fx·Δs) from the estimator, computed from scratch (numpy twin).
+
+        Remembered for the last :class:`~cdshedge_cvx.periods.PeriodData` seen (immutable), so the
+        scipy cross-check's many evaluations of :meth:`value`/:meth:`gradient` estimate it once
+        per period; any other mapping is estimated afresh on every call.
+        """
+        cached = getattr(self, "twin_cache_", None)
+        if cached is not None and cached[0] is data:
+            return cached[1]
+        scale = data["pnl_scale"] * np.asarray(data["fx_rate"], dtype=float)
+        observations = np.column_stack([np.asarray(data["risk_desk_pnl"], dtype=float),
+                                        scale * np.asarray(data["risk_changes"], dtype=float)])
+        covariance = get_estimator(self.estimator).covariance(observations)
+        if isinstance(data, PeriodData):
+            self.twin_cache_ = (data, covariance)
+        return covariance
+
+    def _tracked_covariance(self, data: Mapping[str, Any]) -> np.ndarray:
+        """The same Σ, updated from the previous period's window when the estimator allows it.
+
+        The running sums are kept on the unscaled (desk PnL, Δs) rows, which do not change
+        from one period to the next, and scaled afterwards: Σ = D Σ_raw D with
+        D = diag(1, pnl_scale·fx) (the sample and EWMA covariances are equivariant under it).
+        """
+        if self.rolling_ is None:
+            return self._covariance(data)
+        raw = np.column_stack([np.asarray(data["risk_desk_pnl"], dtype=float),
+                               np.asarray(data["risk_changes"], dtype=float)])
+        scale = np.concatenate([[1.0], data["pnl_scale"] * np.asarray(data["fx_rate"], dtype=float)])
+        return self.rolling_.covariance(raw) * np.outer(scale, scale)
+
+    def _check_gamma(self) -> None:
+        if self.gamma < 0 or not np.isfinite(self.gamma):
+            raise SpecificationError(f"VariancePenalty: gamma must be finite and >= 0, got {self.gamma}")
+
+    def setup(self, n: int) -> None:
+        self._check_gamma()
+        self.A_ = cp.Parameter((n + 1, n), name="VariancePenalty.A")
+        self.b_ = cp.Parameter(n + 1, name="VariancePenalty.b")
+        self.rolling_ = get_estimator(self.estimator).rolling()
+
+    def reset(self) -> None:
+        if self.rolling_ is not None:
+            self.rolling_.reset()
+
+    def update(self, data: Mapping[str, Any]) -> None:
+        self._check_gamma()
+        covariance = self._tracked_covariance(data)
+        root = covariance_root(covariance)
+        weight = self.gamma * data["horizon_rows"]
+        scale = np.sqrt(weight)
+        set_value(self.A_, scale * root[:, 1:])
+        set_value(self.b_, scale * root[:, 0])
+        self.gram_ = weight * covariance
+
+    def quadratic_form(self) -> tuple[np.ndarray, np.ndarray, float]:
+        """(G, g, β) = γT·(Σ_hh, Σ_h0, Σ_00) from the covariance whose factor fills ``A_``, ``b_``
+        (so hᵀGh + 2gᵀh + β = ‖A h + b‖² up to rounding; no matrix product needed)."""
+        gram = self.gram_
+        return gram[1:, 1:], gram[1:, 0], float(gram[0, 0])
+
+    def expr(self, h: cp.Variable) -> cp.Expression:
+        return cp.sum_squares(self.A_ @ h + self.b_)
+
+    def formula(self, conventions: Conventions) -> str:
+        return "γ · T · variance of one day's (desk PnL + Σᵢ fxᵢ·Δsᵢ·hᵢ), T = observations in the period"
+
+    def value(self, h: np.ndarray, data: Mapping[str, Any]) -> float:
+        v = np.concatenate([[1.0], np.asarray(h, dtype=float)])
+        return float(self.gamma * data["horizon_rows"] * v @ self._covariance(data) @ v)
+
+    def gradient(self, h: np.ndarray, data: Mapping[str, Any]) -> np.ndarray:
+        v = np.concatenate([[1.0], np.asarray(h, dtype=float)])
+        return 2.0 * self.gamma * data["horizon_rows"] * (self._covariance(data) @ v)[1:]

@@ -1,0 +1,218 @@
+"""The builder of every period's :class:`~cdshedge_cvx.periods.PeriodData`: raw facts only.
+
+Information sets
+----------------
+``hindsight`` (the prototype): the decision for a period reads the period's own realised data
+(its daily spread changes, desk PnL and total change).
+
+``walk-forward``: the decision is taken at the close of the period's base date and reads only
+values dated on or before the base date:
+
+* risk: the daily spread changes and desk PnL of rows ``[first − window, first − 1]``, i.e.
+  the ``window`` observations ending with the base date itself (whole-series changes, roll
+  jumps removed when given); periods with fewer than ``min_history`` of them are skipped;
+* expected spread change: 0, or the user's ``forecast`` row for the period;
+* carry and roll-down: the spread level at the base date (under every convention);
+* limits, instrument fields and the holdings carried from the previous decision.
+
+The *schedule* is treated as known in advance: the period's dates (its number of observations,
+which scales the daily variance to the horizon, and its calendar days for accrual) come from
+the data's date index. No value dated after the base date is read; the realised PnL of the
+decision (:attr:`HedgeResult.pnl`) is then measured on the period's own data, out of sample.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from cdshedge_cvx.credit._conventions import Conventions
+from cdshedge_cvx.credit._rolls import remaining_maturity, roll_counts
+from cdshedge_cvx.errors import DataError, SpecificationError
+from cdshedge_cvx.market._currencies import amount_currencies
+from cdshedge_cvx.market._instruments import Universe
+from cdshedge_cvx.periods._period_data import Deferred, PeriodData
+from cdshedge_cvx.periods._schedule import Mode, Period, make_periods
+
+__all__ = ["PeriodBuilder"]
+
+
+class PeriodBuilder:
+    """Turns a market, a universe and conventions into one :class:`PeriodData` per period.
+
+    Parameters
+    ----------
+    spreads : DataFrame
+        Spreads with columns in universe order (see :meth:`MarketData.for_universe`).
+    desk_pnl : Series
+        Desk PnL on the same dates.
+    universe : Universe
+    conventions : Conventions
+    horizon : str
+        Rebalancing frequency (M, Q, A, W-FRI, …).
+    mode : {"hindsight", "walk-forward"}
+    window : int
+        Walk-forward: trailing observations used for risk, ending with the base date (strictly
+        before the period's first row).
+    min_history : int
+        Walk-forward: periods with fewer trailing observations are skipped (warm-up).
+    forecast : DataFrame, optional
+        Walk-forward: expected spread change over each period, indexed by period end; missing
+        means zero.
+    roll_jumps : DataFrame, optional
+        Part of each daily change that is a generic-series roll jump, removed from changes.
+    fx : DataFrame, optional
+        FX rates on the spreads' dates, one column per currency: reporting-currency units per
+        unit of that currency (``EUR`` = EURUSD when reporting in USD). ``None``: no
+        conversion, each instrument's amounts stay in its own currency.
+    reporting_currency : str
+        Currency of the desk PnL and of converted amounts.
+    extra : mapping, optional
+        Additional keys for users' own terms: a value per key, either a constant or a
+        callable ``f(data) -> value`` called with the period's :class:`PeriodData`.
+    """
+
+    def __init__(self, spreads: pd.DataFrame, desk_pnl: pd.Series, universe: Universe,
+                 conventions: Conventions, horizon: str = "M", mode: Mode = "hindsight", *,
+                 window: int = 252, min_history: int = 20, forecast: pd.DataFrame | None = None,
+                 roll_jumps: pd.DataFrame | None = None, fx: pd.DataFrame | None = None,
+                 reporting_currency: str = "USD", extra: Mapping[str, Any] | None = None) -> None:
+        if mode not in ("hindsight", "walk-forward"):
+            raise SpecificationError(f"unknown mode {mode!r}; use 'hindsight' or 'walk-forward'")
+        if window < 2 or min_history < 2:
+            raise SpecificationError("window and min_history must be at least 2 observations")
+        if mode == "walk-forward" and window < min_history:
+            raise SpecificationError(f"window ({window}) is shorter than min_history ({min_history}): every risk "
+                                     "sample would have fewer observations than required; raise the window")
+        self.universe = universe
+        self.conventions = conventions
+        self.mode = mode
+        self.window = int(window)
+        self.min_history = int(min_history)
+        self.forecast = forecast
+        self.extra = dict(extra or {})
+        self.dates = pd.DatetimeIndex(spreads.index)
+        self.levels = spreads.to_numpy(dtype=float)
+        self.desk = desk_pnl.to_numpy(dtype=float)
+        whole = np.vstack([np.zeros((1, self.levels.shape[1])), np.diff(self.levels, axis=0)])
+        if roll_jumps is not None:
+            jumps = roll_jumps.reindex(index=self.dates, columns=spreads.columns).fillna(0.0).to_numpy()
+            whole = whole - jumps
+        self.whole_changes = whole
+        min_rows = conventions.min_rows
+        periods = make_periods(self.dates, horizon, min_rows)
+        if mode == "walk-forward":
+            periods = [p for p in periods if p.first >= self.min_history + 1]
+        if not periods:
+            raise DataError(f"no period of horizon {horizon!r} has enough data "
+                            f"({len(self.dates)} dates {self.dates[0].date()} … {self.dates[-1].date()})")
+        self.periods = periods
+        self.reporting_currency = str(reporting_currency).upper()
+        self.has_fx = fx is not None
+        self._fx = self._fx_rates(fx)
+        self._row = {p.end: k for k, p in enumerate(periods)}
+        currencies = [i.currency for i in universe]
+        self._static: dict[str, Any] = {
+            "instruments": universe.names, "currency": currencies, "reporting_currency": self.reporting_currency,
+            "amount_currency": amount_currencies(currencies, self.reporting_currency, self.has_fx),
+            "coupon_bp": universe.vector("coupon_bp"), "bid_ask_bp": universe.vector("bid_ask_bp"),
+            "recovery": universe.vector("recovery"), "n_names": universe.vector("n_names"),
+            "roll_fraction": universe.vector("roll_fraction"), "cs01_min": universe.lower,
+            "cs01_max": universe.upper, "mode": mode, "conventions": conventions,
+        }
+
+    def _fx_rates(self, fx: pd.DataFrame | None) -> np.ndarray:
+        """Daily FX factor per instrument (rows × n): 1 for the reporting currency."""
+        factors = np.ones((len(self.dates), len(self.universe)))
+        if fx is None:
+            return factors
+        aligned = fx.reindex(self.dates)
+        for j, instrument in enumerate(self.universe):
+            currency = instrument.currency.upper()
+            if currency == self.reporting_currency:
+                continue
+            if currency not in aligned.columns:
+                raise DataError(f"instrument {instrument.name!r} is in {currency} but the FX series has no {currency} "
+                                f"column (columns: {', '.join(map(str, aligned.columns))}); add {currency}"
+                                f"{self.reporting_currency} rates")
+            column = aligned[currency].to_numpy(dtype=float)
+            bad = np.flatnonzero(~(np.isfinite(column) & (column > 0)))
+            if bad.size:
+                raise DataError(f"FX series, column {currency!r}: no positive rate for {self.dates[bad[0]].date()} "
+                                f"(instrument {instrument.name!r})")
+            factors[:, j] = column
+        return factors
+
+    @functools.cached_property
+    def _maturities(self) -> np.ndarray:
+        """Remaining maturity of every instrument at every period's base date (periods × n)."""
+        bases = pd.DatetimeIndex([p.base for p in self.periods])
+        return np.column_stack([remaining_maturity(i, bases) for i in self.universe])
+
+    @functools.cached_property
+    def _roll_counts(self) -> np.ndarray:
+        """Roll dates of every instrument inside every period (periods × n)."""
+        bases = pd.DatetimeIndex([p.base for p in self.periods])
+        ends = pd.DatetimeIndex([p.end for p in self.periods])
+        return np.column_stack([roll_counts(i, bases, ends) for i in self.universe]).astype(float)
+
+    def __len__(self) -> int:
+        return len(self.periods)
+
+    def __iter__(self) -> Iterator[PeriodData]:
+        for period in self.periods:
+            yield self.build(period)
+
+    def period_changes(self, period: Period) -> np.ndarray:
+        """Realised daily changes of ``period`` under the conventions."""
+        if self.conventions.changes == "within-period":
+            block = self.levels[period.first:period.last + 1]
+            return np.vstack([np.zeros((1, block.shape[1])), np.diff(block, axis=0)])
+        return self.whole_changes[period.first:period.last + 1]
+
+    def build(self, period: Period, h_prev: np.ndarray | None = None) -> PeriodData:
+        """The :class:`PeriodData` of one period, holding ``h_prev`` (zero by default), with the
+        ``extra`` keys added (a callable is called with the period's data)."""
+        changes = self.period_changes(period)
+        desk = self.desk[period.first:period.last + 1]
+        # walk-forward never reads a level after the base date, whatever the conventions say
+        first_row = self.conventions.spread_start == "first-row" and self.mode == "hindsight"
+        start_row = period.first if first_row else period.first - 1
+        if self.mode == "hindsight":
+            expected = changes.sum(axis=0)
+            risk_changes, risk_desk = changes, desk
+        else:
+            lo = max(1, period.first - self.window)
+            risk_changes = self.whole_changes[lo:period.first]
+            risk_desk = self.desk[lo:period.first]
+            expected = np.zeros(changes.shape[1])
+            if self.forecast is not None and period.end in self.forecast.index:
+                expected = self.forecast.loc[period.end, self.universe.names].to_numpy(dtype=float)
+        k = self._row.get(period.end)
+        own = k is not None and self.periods[k] == period
+
+        def maturity() -> np.ndarray:
+            if own:
+                return self._maturities[k]
+            # a period the builder did not make itself
+            return np.array([remaining_maturity(i, [period.base])[0] for i in self.universe])
+
+        def rolls() -> np.ndarray:
+            if own:
+                return self._roll_counts[k].copy()
+            return np.array([roll_counts(i, pd.DatetimeIndex([period.base]), pd.DatetimeIndex([period.end]))[0]
+                             for i in self.universe], dtype=float)
+
+        holdings = np.zeros(len(self.universe)) if h_prev is None else np.array(h_prev, dtype=float)
+        data = PeriodData(
+            **self._static, period=str(period.end.date()), period_end=period.end, base=period.base,
+            rows=period.rows, calendar_days=period.calendar_days, spread_start=self.levels[start_row],
+            spread_changes=changes, expected_change=expected, risk_changes=risk_changes, risk_desk_pnl=risk_desk,
+            desk_pnl=desk, fx_rate=self._fx[period.first - 1].copy(), h_prev=holdings,
+            _lazy={"maturity_years": Deferred(maturity), "roll_count": Deferred(rolls)},
+        )
+        return data.with_extra(self.extra)
