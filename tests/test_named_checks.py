@@ -42,11 +42,7 @@ LIMIT_BAKED_IN = "issue 11, bug 3: the limit is a float baked into the constrain
 
 
 def builtin_expected_failures(component: ch.Term | ch.Constraint) -> dict[str, str]:
-    """The named checks a built-in is known to fail today (see the constants above)."""
-    if isinstance(component, (ch.HedgePnL, ch.Carry, ch.Roll)):
-        return {"check_twin_independent": TWIN_USES_COEFFICIENTS}
-    if isinstance(component, (ch.GrossLimit, ch.NetLimit, ch.JumpToDefaultLimit, ch.TurnoverLimit)):
-        return {"check_hyperparameter_change_after_build": LIMIT_BAKED_IN}
+    """The named checks a built-in is known to fail today."""
     return {}
 
 
@@ -96,7 +92,8 @@ def test_a_check_that_does_not_apply_is_a_pytest_skip():
         check_quadratic_form(ch.TransactionCost())
     with pytest.raises(SkipTest, match="no numeric hyperparameter to bump"):
         check_shadow_price_vs_bumped_resolve(ch.BoxLimits())
-    report = check_term(ch.Roll(), max_examples=3, expected_failures={"check_twin_independent": "known"})
+    report = check_term(PnLTwinSharesCoefficients(), max_examples=3,
+                        expected_failures={"check_twin_independent": "known"})
     assert any(s.startswith("check_quadratic_form: ") for s in report.skipped)
     assert any(s.startswith("check_twin_independent: failed as expected (known)") for s in report.skipped)
 
@@ -150,15 +147,14 @@ class WrongScipyFormLimit(ch.GrossLimit):
         return ch.ScipyForm.abs_sum_limit(np.zeros(int(data["n"])), 2.0 * self.max_gross)
 
 
-class CarryTwinSharesCoefficients(ch.LinearTerm):
-    """A carry written the old way: the numpy twin calls coefficients(), which fills the Parameter, so a wrong
-    formula in coefficients() (here: annuity forgotten) reaches both the CVXPY problem and the cross-check."""
+class PnLTwinSharesCoefficients(ch.LinearTerm):
+    """A hedge PnL written the old way: the numpy twin calls coefficients(), which fills the Parameter, so a wrong
+    formula in coefficients() (here: fx forgotten) reaches both the CVXPY problem and the cross-check."""
 
-    requires = ("carry_rate_bp", "carry_accrual", "carry_scale", "fx_rate")
+    requires = ("expected_change", "pnl_scale")
 
     def coefficients(self, data):
-        return (data["carry_scale"] * np.asarray(data["fx_rate"], dtype=float)
-                * np.asarray(data["carry_rate_bp"], dtype=float) * data["carry_accrual"])
+        return data["pnl_scale"] * np.asarray(data["expected_change"], dtype=float)
 
     def value(self, h, data):
         return float(self.coefficients(data) @ np.asarray(h, dtype=float))
@@ -249,7 +245,7 @@ def test_a_twin_that_calls_the_parameter_filling_code_is_caught():
     with pytest.raises(ContractViolation, match=r"check 'twin independent' failed: value\(h, data\) = \S+ after "
                                                 r"update\(\) but nan with its Parameters overwritten with garbage "
                                                 r"and coefficients\(\) returning NaN; the numpy twin must not"):
-        check_term(CarryTwinSharesCoefficients(), max_examples=3, shrink=False)
+        check_term(PnLTwinSharesCoefficients(), max_examples=3, shrink=False)
     with pytest.raises(ContractViolation, match=r"check 'twin independent' failed: .* with its Parameters "
                                                 r"overwritten with garbage; the numpy twin must not read the "
                                                 "Parameters"):
