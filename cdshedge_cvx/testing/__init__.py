@@ -3,10 +3,14 @@
 Import it from your own test suite::
 
     from hypothesis import given
-    from cdshedge_cvx.testing import check_term, period_data, universes
+    from cdshedge_cvx.testing import check_term, parametrize_with_checks, period_data, universes
 
     def test_my_term():
-        check_term(MyTerm())          # DCP/DPP, sign, expr == value, gradient, optimum, missing keys
+        check_term(MyTerm())          # DCP/DPP, sign, expr == value, gradient, optimum, missing keys …
+
+    @parametrize_with_checks([MyTerm(), MyLimit(0.5)])
+    def test_contract(component, check):   # one pytest item per (component, named check)
+        check(component)
 
 Strategies generate valid objects only (lower ≤ upper, positive spreads, finite PnL) and
 shrink towards small, simple examples. :func:`check_term` and :func:`check_constraint` work as
@@ -30,7 +34,7 @@ from cdshedge_cvx.credit._conventions import MARKET, Conventions, get_convention
 from cdshedge_cvx.market._instruments import Universe
 from cdshedge_cvx.market._market_data import MarketData
 from cdshedge_cvx.periods._periods import PeriodData
-from cdshedge_cvx.testing._checks import CheckReport, ContractViolation, check_constraint, check_term
+from cdshedge_cvx.testing._checks import CheckReport, ContractViolation
 from cdshedge_cvx.testing._generation import (
     HypothesisSource,
     make_cs01_vector,
@@ -39,16 +43,58 @@ from cdshedge_cvx.testing._generation import (
     make_period_data,
     make_universe,
 )
+from cdshedge_cvx.testing._named_checks import (
+    CONSTRAINT_CHECKS,
+    TERM_CHECKS,
+    check_clone_and_pickle,
+    check_dcp_dpp,
+    check_gradient,
+    check_hyperparameter_change_after_build,
+    check_optimum_vs_scipy,
+    check_quadratic_form,
+    check_requires_complete,
+    check_scipy_form,
+    check_shadow_price_vs_bumped_resolve,
+    check_sign,
+    check_twin_independent,
+    check_value_matches_expr,
+    check_violation_matches_constraints,
+)
+from cdshedge_cvx.testing._suite import (
+    check_constraint,
+    check_term,
+    constraint_checks,
+    parametrize_with_checks,
+    term_checks,
+)
 
 __all__ = [
+    "CONSTRAINT_CHECKS",
+    "TERM_CHECKS",
     "CheckReport",
     "ContractViolation",
+    "check_clone_and_pickle",
     "check_constraint",
+    "check_dcp_dpp",
+    "check_gradient",
+    "check_hyperparameter_change_after_build",
+    "check_optimum_vs_scipy",
+    "check_quadratic_form",
+    "check_requires_complete",
+    "check_scipy_form",
+    "check_shadow_price_vs_bumped_resolve",
+    "check_sign",
     "check_term",
+    "check_twin_independent",
+    "check_value_matches_expr",
+    "check_violation_matches_constraints",
+    "constraint_checks",
     "cs01_vectors",
     "limits",
     "markets",
+    "parametrize_with_checks",
     "period_data",
+    "term_checks",
     "universes",
 ]
 
