@@ -33,7 +33,7 @@ import numpy as np
 from cdshedge_cvx.credit._conventions import MARKET, Conventions, get_conventions
 from cdshedge_cvx.market._instruments import Universe
 from cdshedge_cvx.market._market_data import MarketData
-from cdshedge_cvx.periods._periods import PeriodData
+from cdshedge_cvx.periods import PeriodData
 from cdshedge_cvx.testing._checks import CheckReport, ContractViolation
 from cdshedge_cvx.testing._generation import (
     HypothesisSource,

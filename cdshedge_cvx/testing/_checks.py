@@ -37,9 +37,9 @@ from hypothesis import strategies as st
 from cdshedge_cvx.credit._conventions import get_conventions
 from cdshedge_cvx.errors import DataError, SpecificationError
 from cdshedge_cvx.market._instruments import Universe
-from cdshedge_cvx.model._limits import Constraint
-from cdshedge_cvx.model._terms import Term
-from cdshedge_cvx.periods._periods import PeriodData
+from cdshedge_cvx.model import Constraint, Term
+from cdshedge_cvx.periods import PeriodData
+from cdshedge_cvx.solve import limit_constraint_issue, term_expression_issue
 from cdshedge_cvx.testing._generation import (
     HypothesisSource,
     RandomSource,
@@ -390,21 +390,15 @@ class CheckRun:
         built = self.build(n)
         if self.kind == "constraint":
             for item in built.constraints:
-                if not item.is_dcp():
-                    raise self.fail("DCP", f"{item} is not DCP: the feasible set must be convex (affine == affine, "
-                                    "convex <= concave)")
-                if not item.is_dcp(dpp=True):
-                    raise self.fail("DPP", f"{item} is not DPP: a Parameter multiplies another Parameter-dependent "
-                                    "expression; fold constants into one Parameter")
+                issue = limit_constraint_issue(item)
+                if issue is not None:
+                    raise self.fail(*issue)
             curvature = "convex"
         else:
             expression = built.expression
-            if not expression.is_dcp():
-                raise self.fail("DCP", f"expr(h) is neither convex nor concave by CVXPY's DCP rules: {expression}")
-            if not expression.is_dcp(dpp=True):
-                raise self.fail("DPP", "expr(h) is not DPP: a Parameter multiplies another Parameter-dependent "
-                                "expression (e.g. quad_form(h, P) or p * (q @ h)); keep a factor F as the Parameter "
-                                f"and write sum_squares(F @ h), or fold constants into one Parameter: {expression}")
+            issue = term_expression_issue(self.name, expression)
+            if issue is not None:
+                raise self.fail(*issue)
             curvature = ("affine" if expression.is_affine() else
                          "concave" if expression.is_concave() else "convex")
         known = set(self._curvatures.values())

@@ -23,8 +23,7 @@ from scipy.optimize import minimize
 
 from cdshedge_cvx.crosscheck._reference import scipy_solve, twin_gradient, twin_value, twin_violation
 from cdshedge_cvx.errors import CdsHedgeError, DataError, InfeasibleError, SolverError, SpecificationError
-from cdshedge_cvx.model._limits import Constraint
-from cdshedge_cvx.model._terms import HedgePnL, LinearTerm, Objective, Term, as_objective
+from cdshedge_cvx.model import Constraint, HedgePnL, LinearTerm, Objective, Term, as_objective
 from cdshedge_cvx.solve._problem import HedgeProblem
 from cdshedge_cvx.testing._checks import (
     ALWAYS_THERE,

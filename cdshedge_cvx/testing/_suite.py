@@ -14,8 +14,7 @@ from unittest import SkipTest
 from cdshedge_cvx.credit._conventions import Conventions
 from cdshedge_cvx.errors import SpecificationError
 from cdshedge_cvx.market._instruments import Universe
-from cdshedge_cvx.model._limits import Constraint
-from cdshedge_cvx.model._terms import Term
+from cdshedge_cvx.model import Constraint, Term
 from cdshedge_cvx.testing._checks import CheckReport, CheckRun, ContractViolation
 from cdshedge_cvx.testing._named_checks import CONSTRAINT_CHECKS, TERM_CHECKS, Check, run_named
 
