@@ -14,7 +14,9 @@ def test_the_smallest_cases_run_and_report():
     scale = results["scale"]
     assert scale["periods"] == 5 and scale["paths"] == {"direct-qp": 5}
     assert scale["max_gap_to_floor"] < 1e-6  # numpy's np.cov QP solved by bare OSQP = the package's answer
-    assert set(scale["profile"]) == {label for label, _, _ in suite._PROFILE_ROWS}
+    assert set(scale["profile"]) == {label for label, _ in suite._PROFILE_ROWS}
+    # every row is matched to its function (a moved or renamed one would show 0 s, as it once did)
+    assert all(seconds > 0 for label, seconds in scale["profile"].items() if "rolling" not in label), scale["profile"]
     results["frontier"] = suite.bench_frontier(gammas=3, dask=False)
     results["startup"] = suite.bench_startup(repeats=1)
     results["memory"] = suite.run_child("memory", "--n", "5", "--periods", "4", "--window", "30")
