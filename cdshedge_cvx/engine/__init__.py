@@ -21,6 +21,9 @@ from cdshedge_cvx.engine._progress import (
     interactive,
     progress_bar,
 )
+from cdshedge_cvx.engine._statistics import (
+    hedge_statistics,
+)
 from cdshedge_cvx.engine._result import (
     HedgeResult,
     PeriodRecord,
@@ -28,6 +31,7 @@ from cdshedge_cvx.engine._result import (
 )
 
 __all__ = [
+    "hedge_statistics",
     "DELAY_S",
     "Frontier",
     "HedgeResult",
