@@ -56,15 +56,13 @@ def _ru_linprog(desk, hedge, alpha, lower, upper, linear=None):
 def test_cvar_optimum_equals_a_direct_linprog(alpha, count, length):
     data = _period()
     term = ch.CVaR(alpha=alpha, count=count, length=length)
-    problem = ch.HedgeProblem(3, ch.HedgePnL() * 0 - term).build() if False else None
-    del problem
     # the scenarios written independently: sums of `length` consecutive rows, the last `count` windows
     desk, changes = data["risk_desk_pnl"], data["risk_changes"]
     rows = desk.size
     windows = [slice(end - length, end) for end in range(rows - count + 1, rows + 1)]
     d = np.array([desk[w].sum() for w in windows])
     R = np.array([changes[w].sum(axis=0) for w in windows])
-    h_lp, cvar_lp = _ru_linprog(d, R, alpha, data["cs01_min"], data["cs01_max"])
+    _, cvar_lp = _ru_linprog(d, R, alpha, data["cs01_min"], data["cs01_max"])
     problem = ch.HedgeProblem(3, -term).build()
     problem.update(data)
     solution = problem.solve()

@@ -21,17 +21,16 @@ from cdshedge_cvx.engine._progress import (
     interactive,
     progress_bar,
 )
-from cdshedge_cvx.engine._statistics import (
-    hedge_statistics,
-)
 from cdshedge_cvx.engine._result import (
     HedgeResult,
     PeriodRecord,
     realised_attribution,
 )
+from cdshedge_cvx.engine._statistics import (
+    hedge_statistics,
+)
 
 __all__ = [
-    "hedge_statistics",
     "DELAY_S",
     "Frontier",
     "HedgeResult",
@@ -40,6 +39,7 @@ __all__ = [
     "backtest",
     "default_objective",
     "frontier",
+    "hedge_statistics",
     "interactive",
     "local_dask_client",
     "progress_bar",

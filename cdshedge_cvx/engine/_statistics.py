@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["STATISTICS", "hedge_statistics", "max_drawdown", "historical_var_es"]
+__all__ = ["STATISTICS", "hedge_statistics", "historical_var_es", "max_drawdown"]
 
 #: The rows of :func:`hedge_statistics`, in order.
 STATISTICS = ("volatility", "max_drawdown", "var_95", "es_95", "var_99", "es_99", "worst_period",

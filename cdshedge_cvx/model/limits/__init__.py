@@ -9,4 +9,5 @@ from cdshedge_cvx.model.limits._jump_to_default import JumpToDefaultLimit, jump_
 from cdshedge_cvx.model.limits._net import NetLimit
 from cdshedge_cvx.model.limits._turnover import TurnoverLimit
 
-__all__ = ["BoxLimits", "CVaRLimit", "GrossLimit", "JumpToDefaultLimit", "NetLimit", "TurnoverLimit", "jump_to_default_per_cs01"]
+__all__ = ["BoxLimits", "CVaRLimit", "GrossLimit",
+           "JumpToDefaultLimit", "NetLimit", "TurnoverLimit", "jump_to_default_per_cs01"]
