@@ -95,3 +95,5 @@ def print_run_report(result: Any, notice: str = "") -> None:
     if summary["fallbacks"]:
         print(f"fallback solver used in {summary['fallbacks']} period(s): see result.solver_info")
     print(f"missing data: {describe_missing(result.missing)}")
+    print(f"hedge statistics per period ({currency} mm; VaR/ES/drawdown as positive losses):")
+    print(format_table(result.statistics()))
