@@ -1,0 +1,36 @@
+"""A period's contract figures per unit of CS01, from the ISDA CDS Standard Model at its base date."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from cdshedge_cvx.credit._contract import ContractFigures, per_cs01_figures
+
+if TYPE_CHECKING:
+    from cdshedge_cvx.periods._period_data import PeriodData
+
+__all__ = ["FIGURES_SOURCES", "contract_figures"]
+
+#: The period-data keys the figures are computed from.
+FIGURES_SOURCES = ("base", "spread_start", "coupon_bp", "recovery", "n_names", "index_factor", "calendar_days",
+                   "roll_slope_bp_per_year", "contract_maturity", "curves")
+
+
+def contract_figures(data: PeriodData) -> ContractFigures:
+    r"""Notional, carry, roll-down and jump-to-default per unit of CS01 of every instrument of a period.
+
+    :func:`~cdshedge_cvx.credit.per_cs01_figures` at the base date :math:`T_0` for the contract held
+    (``contract_maturity``: the on-the-run series or the fixed-tenor contract traded on :math:`T_0`), at the
+    spread :math:`s` the terms use (``spread_start``), with the instrument's coupon, recovery, names and index
+    factor, the discount curve of its currency at :math:`T_0` (``curves``), over the period's calendar days
+    :math:`d`, and the roll-down slope :math:`b` = ``roll_slope_bp_per_year`` where given, else
+    ``roll_fraction`` × :math:`s`. All instruments in one vectorised call (one pricing per currency).
+    """
+    spread = np.asarray(data.spread_start, dtype=float)
+    slope = np.asarray(data.roll_slope_bp_per_year, dtype=float)
+    slope = np.where(np.isnan(slope), np.asarray(data.roll_fraction, dtype=float) * spread, slope)
+    return per_cs01_figures(data.base, np.asarray(data.contract_maturity), spread, data.coupon_bp, data.recovery,
+                            list(data.curves), n_names=data.n_names, index_factor=data.index_factor,
+                            days=int(data.calendar_days), roll_slope_bp_per_year=slope)
