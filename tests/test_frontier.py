@@ -140,5 +140,6 @@ def test_cli_frontier_writes_the_table(tmp_path, capsys, market):
     assert "Efficient frontier" in printed and "hedge_effectiveness" in printed
     assert main(["frontier", "--gammas", "1,x", "--quiet"]) == 2
     assert "--gammas: 'x' is not a number" in capsys.readouterr().err
-    assert main(["frontier", "--spreads", str(spreads), "--objective", "pnl - carry", "--quiet"]) == 2
+    assert main(["frontier", "--spreads", str(spreads), "--instruments", str(instruments), "--objective",
+                 "pnl - carry", "--quiet"]) == 2
     assert "exactly one VariancePenalty" in capsys.readouterr().err

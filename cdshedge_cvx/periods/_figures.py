@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import dataclasses
+
 import numpy as np
+import pandas as pd
 
 from cdshedge_cvx.credit._contract import ContractFigures, per_cs01_figures
 
@@ -27,10 +30,23 @@ def contract_figures(data: PeriodData) -> ContractFigures:
     factor, the discount curve of its currency at :math:`T_0` (``curves``), over the period's calendar days
     :math:`d`, and the roll-down slope :math:`b` = ``roll_slope_bp_per_year`` where given, else
     ``roll_fraction`` × :math:`s`. All instruments in one vectorised call (one pricing per currency).
+
+    A period longer than a contract's remaining life (a fixed short tenor, an annual horizon): the figures
+    are priced over the :math:`d' = \min_i(T_i - T_0) - 2` days the contracts allow and carry, cash carry
+    and roll-down scaled by :math:`d/d'` (the position rolled into the same contract).
     """
     spread = np.asarray(data.spread_start, dtype=float)
     slope = np.asarray(data.roll_slope_bp_per_year, dtype=float)
     slope = np.where(np.isnan(slope), np.asarray(data.roll_fraction, dtype=float) * spread, slope)
-    return per_cs01_figures(data.base, np.asarray(data.contract_maturity), spread, data.coupon_bp, data.recovery,
-                            list(data.curves), n_names=data.n_names, index_factor=data.index_factor,
-                            days=int(data.calendar_days), roll_slope_bp_per_year=slope)
+    maturity = np.asarray(data.contract_maturity, dtype="datetime64[D]")
+    days = int(data.calendar_days)
+    life = int((maturity.min() - np.datetime64(pd.Timestamp(data.base).date(), "D")).astype(np.int64)) - 2
+    priced = max(1, min(days, life))
+    figures = per_cs01_figures(data.base, maturity, spread, data.coupon_bp, data.recovery, list(data.curves),
+                               n_names=data.n_names, index_factor=data.index_factor, days=priced,
+                               roll_slope_bp_per_year=slope)
+    if priced == days:
+        return figures
+    scale = days / priced
+    return dataclasses.replace(figures, carry=figures.carry * scale, carry_cash=figures.carry_cash * scale,
+                               roll_down=figures.roll_down * scale)

@@ -309,11 +309,14 @@ class PeriodData(Mapping[str, Any]):
         return self.replace(**values)
 
     def __reduce__(self) -> tuple[Any, ...]:
-        """Pickled (Dask, process pools) with the calendar facts computed; values that are windows
-        into the builder's whole-series arrays stay views of them, so a result's periods share one
-        copy of each series instead of carrying a copy of their trailing window each."""
+        """Pickled (Dask, process pools) with the calendar facts computed (the discount curves and the
+        contract figures only when already computed: a period whose terms never priced a contract does not
+        carry them); values that are windows into the builder's whole-series arrays stay views of them, so
+        a result's periods share one copy of each series instead of carrying a copy of their trailing
+        window each."""
         state = {name: _shared_view(value) for name, value in self._state().items() if value is not None}
-        lazy = {key: _shared_view(self[key]) for key in _LAZY if self._present(key)}
+        lazy = {key: _shared_view(self[key]) for key in _LAZY if self._present(key) and not (
+            key in _PRICED and isinstance(self._lazy.get(key), Deferred | None))}
         return (_restore, (state, lazy, dict(self.extra), self._hidden))
 
 
@@ -325,6 +328,8 @@ def _restore(state: dict[str, Any], lazy: dict[str, Any], extra: dict[str, Any],
 _FIELDS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(PeriodData)
                                  if f.name not in ("extra", "_lazy", "_hidden"))
 _LAZY: tuple[str, ...] = ("maturity_years", "roll_count", "rpv01", "contract_maturity", "curves", "figures")
+#: lazy keys of the ISDA pricing, pickled only once computed
+_PRICED = frozenset({"curves", "figures"})
 #: mapping-only keys: (the field they come from, how)
 _DERIVED: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "n": ("instruments", len),

@@ -75,13 +75,17 @@ class Carry(LinearTerm):
         seen = getattr(self, "twin_", None)
         if seen is not None and seen[0] is data:
             return seen[1]
-        contracts = per_cs01_figures(data["base"], np.asarray(data["contract_maturity"]),
-                                     np.asarray(data["spread_start"], dtype=float), data["coupon_bp"],
-                                     data["recovery"], list(data["curves"]), n_names=data["n_names"],
-                                     index_factor=data["index_factor"], days=int(data["calendar_days"]))
+        maturity = np.asarray(data["contract_maturity"], dtype="datetime64[D]")
+        days = int(data["calendar_days"])
+        # a period outliving the contract: priced over the life it has (less the step-in), scaled to the period
+        horizon = min(days, int((maturity - np.datetime64(data["base"].date(), "D")).astype(np.int64).min()) - 2)
+        horizon = max(horizon, 1)
+        contracts = per_cs01_figures(data["base"], maturity, np.asarray(data["spread_start"], dtype=float),
+                                     data["coupon_bp"], data["recovery"], list(data["curves"]),
+                                     n_names=data["n_names"], index_factor=data["index_factor"], days=horizon)
         conventions = data["conventions"]
         # protection bought pays: the value change with the spread unchanged, or the premium alone
-        lost = -(contracts.carry if conventions.carry_rate == "spread" else contracts.carry_cash)
+        lost = -(contracts.carry if conventions.carry_rate == "spread" else contracts.carry_cash) * days / horizon
         twin = conventions.carry_scale * np.asarray(data["fx_rate"], dtype=float) * lost
         self.twin_ = (data, twin)
         return twin
