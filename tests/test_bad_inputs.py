@@ -228,7 +228,8 @@ def test_warnings_are_one_line(tmp_path: Path) -> None:
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(tmp_path), env.get("PYTHONPATH")]))
     proc = subprocess.run([sys.executable, "-m", "cdshedge_cvx", "run", "--spreads", str(VALID["spreads"]),
-                           "--instruments", str(VALID["instruments"]), "--term-module", "noisy_terms", "--quiet", "--no-cross-check", "--horizon", "W-FRI"],
+                           "--instruments", str(VALID["instruments"]), "--term-module", "noisy_terms", "--quiet",
+                           "--no-cross-check", "--horizon", "W-FRI"],
                           capture_output=True, text=True, env=env, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr == "cdshedge: warning: this module is noisy (UserWarning)\n"

@@ -167,8 +167,9 @@ def test_walk_forward_min_variance_on_the_synthetic_market_is_believable():
     effectiveness = result.hedge_effectiveness()
     assert 0.7 < effectiveness < 0.9
     # an oracle holding the true exposures every month does about as well, not much better
-    oracle = ch.backtest(market, ch.examples.spread_quoted(ch.standard_universe()).with_limits(lower=simulated.exposures.to_numpy(),
-                                                                    upper=simulated.exposures.to_numpy()),
+    exposures = simulated.exposures.to_numpy()
+    oracle = ch.backtest(market, ch.examples.spread_quoted(ch.standard_universe()).with_limits(lower=exposures,
+                                                                                              upper=exposures),
                          -ch.VariancePenalty(), horizon="M", mode="walk-forward", roll_jumps=simulated.roll_jumps,
                          cross_check=False)
     assert abs(oracle.hedge_effectiveness() - effectiveness) < 0.05

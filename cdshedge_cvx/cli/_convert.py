@@ -6,8 +6,8 @@
     cdshedge convert --instrument "CDX HY" --cs01 0.1 --price 104.5 --rate 0.045
 
 prints the RPV01 (years), the notional (mm of the index's currency), the upfront and the jump-to-default of
-one name, from the ISDA CDS Standard Model. Keep this module import-light: the parser is built on every ``cdshedge`` call; the handler
-imports the analytics.
+one name, from the ISDA CDS Standard Model. Keep this module import-light: the parser is built on every
+``cdshedge`` call; the handler imports the analytics.
 """
 
 from __future__ import annotations

@@ -51,8 +51,8 @@ def add_data_flags(parser: argparse.ArgumentParser) -> None:
     data.add_argument("--desk-pnl", metavar="CSV", help="daily desk PnL in $mm: a date column and one value column")
     data.add_argument("--instruments", metavar="CSV", help="instruments file: instrument,coupon_bp,cs01_min,cs01_max"
                       "[,currency,recovery,n_names,maturity_years,roll_fraction,bid_ask_bp,ticker,roll_lag_days,"
-                      "maturity_rule,tenor_years,calendar,quote,index_factor,roll_slope_bp_per_year]; default: the four standard "
-                      "indices")
+                      "maturity_rule,tenor_years,calendar,quote,index_factor,roll_slope_bp_per_year]; default: the "
+                      "four standard indices (CDX HY quoted in price)")
     data.add_argument("--roll-jumps", metavar="CSV", help="generic-series roll jumps in bp (spreads layout), removed "
                       "from the daily changes")
     data.add_argument("--fx", metavar="CSV", help="FX rates: a date column and one column per currency (EUR or "

@@ -56,7 +56,8 @@ def market(seed: int = 0) -> tuple[MarketData, Universe]:
     ----------
     seed : int, default 0
         RNG seed of :func:`~cdshedge_cvx.datasets.generate_market`,
-        :func:`~cdshedge_cvx.datasets.generate_fx` and :func:`~cdshedge_cvx.datasets.generate_rates` (not the prototype example: see :func:`seed`).
+        :func:`~cdshedge_cvx.datasets.generate_fx` and :func:`~cdshedge_cvx.datasets.generate_rates`
+        (not the prototype example: see :func:`seed`).
 
     Returns
     -------
