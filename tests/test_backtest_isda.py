@@ -111,3 +111,13 @@ def test_cli_rate_flags(tmp_path):
     _rates().to_frame().assign(date=lambda f: f["date"].dt.strftime("%Y-%m-%d")).to_csv(path, index=False)
     both = run("--rates", str(path), "--rate", "0.04")
     assert both.returncode == 2 and "not allowed with" in both.stderr
+
+
+def test_a_swap_node_whose_newton_steps_oscillate_by_one_ulp_is_accepted():
+    """The example market's USD quotes of 2023-03-31 (a month-end base date): Newton on the 30Y node
+    alternated between two neighbouring floats 1.2e-15 apart and the curve was refused."""
+    from cdshedge_cvx.datasets._synthetic import generate_market, generate_rates
+
+    rates = generate_rates(generate_market(0).spreads.index, 0)
+    curve = rates.curve("2023-03-31", "USD")
+    assert 0.02 < curve.zero_rate(30.0) < 0.05
