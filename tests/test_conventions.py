@@ -122,7 +122,7 @@ def test_market_carry_is_the_isda_value_change_with_the_spread_unchanged():
 
 
 def test_market_jump_to_default_is_payout_minus_the_names_mark_to_market():
-    from cdshedge_cvx.model._limits import jump_to_default_per_cs01
+    from cdshedge_cvx.model import jump_to_default_per_cs01
 
     data = _march()
     figures = _isda_figures(data)
