@@ -51,6 +51,9 @@ class CrossCheck:
         Every gap within tolerance.
     message : str
         What was out of tolerance, empty when ``ok``.
+    kind : str
+        ``cold`` (scipy solved the period from its own starts), ``warm`` (scipy started from the
+        package's answer: see :func:`~cdshedge_cvx.crosscheck.warm_check`) or ``warm+cold`` (both).
     """
 
     scipy_h: np.ndarray
@@ -61,6 +64,7 @@ class CrossCheck:
     allocation_gap: float
     ok: bool
     message: str
+    kind: str = "cold"
 
 
 def _where(kind: str, name: str, data: Mapping[str, Any]) -> str:
@@ -256,11 +260,12 @@ def scipy_solve(entries: Sequence[tuple[float, Term]], constraints: Sequence[Con
 
 
 def cross_check(problem: HedgeProblem, data: Mapping[str, Any], h_cvxpy: np.ndarray, cvxpy_objective: float,
-                tolerances: Mapping[str, float] | None = None, *, strict: bool = False) -> CrossCheck:
+                tolerances: Mapping[str, float] | None = None, *, strict: bool = False,
+                warn: bool = True) -> CrossCheck:
     """Solve the period with scipy from the numpy twins and compare with CVXPY's answer.
 
     Emits :class:`CrossCheckWarning` (or raises :class:`CrossCheckError` when ``strict``) if
-    a gap exceeds its tolerance.
+    a gap exceeds its tolerance (neither when ``warn`` is false: the caller reports).
     """
     tol = {**DEFAULT_TOLERANCES, **(tolerances or {})}
     compiled = problem.compiled
@@ -295,7 +300,7 @@ def cross_check(problem: HedgeProblem, data: Mapping[str, Any], h_cvxpy: np.ndar
     message = "; ".join(problems)
     check = CrossCheck(h_scipy, scipy_value, twin_at_cvxpy, objective_gap, twin_gap, allocation_gap,
                        not problems, message)
-    if problems:
+    if problems and warn:
         text = f"period {data.get('period', '?')}: scipy cross-check: {message}"
         if strict:
             raise CrossCheckError(text)

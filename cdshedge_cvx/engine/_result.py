@@ -83,7 +83,9 @@ class HedgeResult:
     solver_info : DataFrame
         status, solver, path (closed-form / direct-qp / solver), solve_time (s), fallback.
     cross_check : DataFrame
-        scipy objective, objective gap, twin gap, allocation gap, ok, message (empty if off).
+        scipy objective, objective gap, twin gap, allocation gap, ok, message, kind (``warm``:
+        the certificate from the package's answer, ``warm+cold``: also a cold re-solve, ``cold``:
+        the cold re-solve of ``cross_check="full"``); empty if off.
     pnl : DataFrame
         Realised desk PnL, hedge PnL, carry, roll, tcost, rollcost, net hedge and hedged PnL
         (mm of the reporting currency). ``rollcost`` is charged only when the objective has a
@@ -156,7 +158,8 @@ class HedgeResult:
 
     @cached_property
     def cross_check(self) -> pd.DataFrame:
-        columns = ["scipy_objective", "cvxpy_objective", "objective_gap", "twin_gap", "allocation_gap", "ok", "message"]
+        columns = ["scipy_objective", "cvxpy_objective", "objective_gap", "twin_gap", "allocation_gap", "ok", "message",
+                   "kind"]
         rows = [{c: getattr(r.check, c) for c in columns} for r in self.records if r.check is not None]
         index = pd.DatetimeIndex([r.data["period_end"] for r in self.records if r.check is not None], name="period_end")
         return pd.DataFrame(rows, index=index, columns=columns)
