@@ -194,7 +194,7 @@ _PROFILE_ROWS = [
     ("  factor (Cholesky)", "cdshedge_cvx.model.terms._variance:covariance_root"),
     ("solve", "cdshedge_cvx.solve._problem:HedgeProblem.solve"),
     ("  condense P, q", "cdshedge_cvx.solve._direct_qp:condense"),
-    ("  OSQP (update + solve)", "cdshedge_cvx.solve._direct_qp:DirectQP.solve"),
+    ("  active-set box QP (solve)", "cdshedge_cvx.solve._box_qp:BoxQP.solve"),
     ("  term values through CVXPY", "cdshedge_cvx.solve._compiled:CompiledProblem.term_values"),
 ]
 

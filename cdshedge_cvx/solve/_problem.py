@@ -8,6 +8,8 @@ problem to the first solve path that accepts it, in order:
 
 * :class:`~cdshedge_cvx.solve.ClosedFormPath` (``closed-form``): linear objectives with only box
   limits (bang-bang: each h_i sits on the bound its coefficient points to);
+* :class:`~cdshedge_cvx.solve.BoxQPPath` (``box-qp``): the same QPs as the next path, solved
+  exactly by an active-set method warm-started from the last period's active set;
 * :class:`~cdshedge_cvx.solve.DirectQPPath` (``direct-qp``): linear terms and subtracted
   quadratic terms (the variance penalty) with only box limits: the condensed QP handed to OSQP
   directly, its workspace kept between periods;
@@ -32,6 +34,7 @@ import numpy as np
 from cdshedge_cvx.errors import DataError, Hint, InfeasibleError, SolverError, SpecificationError, naming
 from cdshedge_cvx.market._instruments import Universe
 from cdshedge_cvx.model import Constraint, Objective, Term
+from cdshedge_cvx.solve._box_qp import BoxQPPath
 from cdshedge_cvx.solve._closed_form import ClosedFormPath
 from cdshedge_cvx.solve._compiled import (
     DEFAULT_SOLVER_OPTIONS,  # noqa: F401  (defined here before; still importable)
@@ -83,6 +86,9 @@ class HedgeProblem:
         Hand OSQP the condensed QP directly (keeping its workspace between periods) when the
         objective is linear terms minus quadratic terms (:meth:`Term.quadratic_form`),
         the limits are the box only and the solver is OSQP.
+    box_qp : bool
+        With ``direct_qp``: solve those QPs exactly with the active-set method first
+        (:class:`~cdshedge_cvx.solve.BoxQPPath`), OSQP's direct path as its recorded fallback.
 
     Attributes
     ----------
@@ -101,7 +107,7 @@ class HedgeProblem:
                  constraints: Sequence[Constraint] = (), *, solver: str | None = None,
                  solver_options: Mapping[str, Any] | None = None,
                  fallback_solvers: Sequence[str] = FALLBACK_SOLVERS, closed_form: bool = True,
-                 direct_qp: bool = True) -> None:
+                 direct_qp: bool = True, box_qp: bool = True) -> None:
         self.universe = universe
         self.objective = objective
         self.constraints = constraints
@@ -110,6 +116,7 @@ class HedgeProblem:
         self.fallback_solvers = fallback_solvers
         self.closed_form = closed_form
         self.direct_qp = direct_qp
+        self.box_qp = box_qp
 
     # build --------------------------------------------------------------------------------
     @property
@@ -126,7 +133,7 @@ class HedgeProblem:
         self.linear_path_ = ClosedFormPath()
         candidates: list[SolvePath] = [self.linear_path_] if self.closed_form else []
         if self.direct_qp:
-            candidates.append(DirectQPPath())
+            candidates += [BoxQPPath(), DirectQPPath()] if self.box_qp else [DirectQPPath()]
         candidates.append(CvxpySolverPath())
         self.paths_ = [path for path in candidates if path.accepts(compiled)]
         self.compiled_ = compiled
