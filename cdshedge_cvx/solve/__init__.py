@@ -37,6 +37,7 @@ from cdshedge_cvx.solve._direct_qp import (
     condense,
     silenced_stdout,
 )
+from cdshedge_cvx.solve._lifted_qp import LIFTED_QP_SETTINGS, LiftedQPPath
 from cdshedge_cvx.solve._path import PathFailed, PeriodSolution, SolvePath
 from cdshedge_cvx.solve._problem import HedgeProblem
 from cdshedge_cvx.solve._validation import (
@@ -54,6 +55,7 @@ __all__ = [
     "DPP_TENSOR_BYTES",
     "FALLBACK_SOLVERS",
     "FEASIBILITY_TOLERANCE",
+    "LIFTED_QP_SETTINGS",
     "BoxQP",
     "BoxQPPath",
     "ClosedFormPath",
@@ -63,6 +65,7 @@ __all__ = [
     "DirectQPPath",
     "DirectQPResult",
     "HedgeProblem",
+    "LiftedQPPath",
     "PathFailed",
     "PeriodSolution",
     "SolvePath",

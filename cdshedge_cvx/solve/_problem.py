@@ -13,6 +13,8 @@ problem to the first solve path that accepts it, in order:
 * :class:`~cdshedge_cvx.solve.DirectQPPath` (``direct-qp``): linear terms and subtracted
   quadratic terms (the variance penalty) with only box limits: the condensed QP handed to OSQP
   directly, its workspace kept between periods;
+* :class:`~cdshedge_cvx.solve.LiftedQPPath` (``lifted-qp``): quadratic objectives with transaction
+  costs or polyhedral limits (gross, net, turnover, JTD), lifted and handed to Clarabel directly;
 * :class:`~cdshedge_cvx.solve.CvxpySolverPath` (``solver``): everything else, through CVXPY with a
   recorded fallback over solvers.
 
@@ -44,6 +46,7 @@ from cdshedge_cvx.solve._compiled import (
 )
 from cdshedge_cvx.solve._cvxpy_path import CvxpySolverPath
 from cdshedge_cvx.solve._direct_qp import DirectQPPath
+from cdshedge_cvx.solve._lifted_qp import LiftedQPPath
 from cdshedge_cvx.solve._path import PathFailed, PeriodSolution, SolvePath, period_label
 
 __all__ = ["HedgeProblem"]
@@ -85,7 +88,9 @@ class HedgeProblem:
     direct_qp : bool
         Hand OSQP the condensed QP directly (keeping its workspace between periods) when the
         objective is linear terms minus quadratic terms (:meth:`Term.quadratic_form`),
-        the limits are the box only and the solver is OSQP.
+        the limits are the box only and the solver is OSQP; and Clarabel the lifted QP when
+        there are also cost terms or limits with a ``scipy_form``
+        (:class:`~cdshedge_cvx.solve.LiftedQPPath`). ``False``: every period through CVXPY.
     box_qp : bool
         With ``direct_qp``: solve those QPs exactly with the active-set method first
         (:class:`~cdshedge_cvx.solve.BoxQPPath`), OSQP's direct path as its recorded fallback.
@@ -134,6 +139,7 @@ class HedgeProblem:
         candidates: list[SolvePath] = [self.linear_path_] if self.closed_form else []
         if self.direct_qp:
             candidates += [BoxQPPath(), DirectQPPath()] if self.box_qp else [DirectQPPath()]
+            candidates.append(LiftedQPPath())
         candidates.append(CvxpySolverPath())
         self.paths_ = [path for path in candidates if path.accepts(compiled)]
         self.compiled_ = compiled
