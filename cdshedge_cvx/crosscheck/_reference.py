@@ -28,7 +28,7 @@ __all__ = ["DEFAULT_TOLERANCES", "SLSQP_POLISH_MAX_INSTRUMENTS", "CrossCheck", "
 DEFAULT_TOLERANCES = {"objective_abs": 1e-7, "objective_rel": 1e-6, "allocation": 1e-4}
 #: Above this many instruments the dense SLSQP polish of the box-only scipy solve is replaced by a
 #: restarted L-BFGS-B (SLSQP is O(n³) per iteration: 75 s for 2000 instruments).
-SLSQP_POLISH_MAX_INSTRUMENTS = 200
+SLSQP_POLISH_MAX_INSTRUMENTS = 50
 
 
 @dataclass(frozen=True)
