@@ -261,18 +261,20 @@ def scipy_solve(entries: Sequence[tuple[float, Term]], constraints: Sequence[Con
 
 def cross_check(problem: HedgeProblem, data: Mapping[str, Any], h_cvxpy: np.ndarray, cvxpy_objective: float,
                 tolerances: Mapping[str, float] | None = None, *, strict: bool = False,
-                warn: bool = True) -> CrossCheck:
+                warn: bool = True, starts: Sequence[np.ndarray] | None = None) -> CrossCheck:
     """Solve the period with scipy from the numpy twins and compare with CVXPY's answer.
 
     Emits :class:`CrossCheckWarning` (or raises :class:`CrossCheckError` when ``strict``) if
-    a gap exceeds its tolerance (neither when ``warn`` is false: the caller reports).
+    a gap exceeds its tolerance (neither when ``warn`` is false: the caller reports). scipy
+    starts from ``starts`` (default: zero clipped to the box, and the previous holdings).
     """
     tol = {**DEFAULT_TOLERANCES, **(tolerances or {})}
     compiled = problem.compiled
     entries = compiled.entries
-    starts = [np.clip(0.0, data["cs01_min"], data["cs01_max"])]
-    if "h_prev" in data:
-        starts.append(np.asarray(data["h_prev"], dtype=float))
+    if starts is None:
+        starts = [np.clip(0.0, data["cs01_min"], data["cs01_max"])]
+        if "h_prev" in data:
+            starts.append(np.asarray(data["h_prev"], dtype=float))
     period = data.get("period", "?")
     try:
         h_scipy, scipy_value = scipy_solve(entries, compiled.limits, data, starts)

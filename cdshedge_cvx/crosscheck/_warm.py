@@ -216,7 +216,9 @@ def period_check(problem: HedgeProblem, data: Mapping[str, Any], h: np.ndarray, 
         warm = warm_check(problem, data, h, objective, tolerances, warn=False)
         if warm.ok and not cold:
             return warm
-        full = cross_check(problem, data, h, objective, tolerances, warn=False)
+        # one cold start, the previous holdings (zero in the first period): never the answer checked
+        start = np.asarray(data["h_prev"], dtype=float) if "h_prev" in data else np.zeros(np.size(h))
+        full = cross_check(problem, data, h, objective, tolerances, warn=False, starts=[start])
     problems = [text for text in (warm.message, full.message) if text]
     message = "; ".join(dict.fromkeys(problems))
     check = CrossCheck(full.scipy_h, full.scipy_objective, full.cvxpy_objective,
