@@ -58,7 +58,7 @@ __all__ = [
 #: The cross-check modes: ``warm`` (certificate on every period + sampled cold re-solves), ``full``, ``off``.
 CHECK_MODES = ("warm", "full", "off")
 #: Share of periods (besides the first and last) re-solved cold by scipy in the ``warm`` mode.
-COLD_SAMPLE_RATE = 0.02
+COLD_SAMPLE_RATE = 0.01
 #: Seed of the sample: the same periods for the same number of periods, run after run.
 COLD_SAMPLE_SEED = 0
 #: Iterations of the warm scipy run (from an optimum it stops after a few).
