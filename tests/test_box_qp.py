@@ -125,3 +125,13 @@ def test_a_wrong_box_qp_answer_is_refused_by_the_kkt_check_and_recorded(monkeypa
     clean = ch.backtest(market, universe, objective, horizon="M", cross_check=False)
     assert set(clean.solver_info["path"]) == {"box-qp"}
     np.testing.assert_allclose(result.allocations, clean.allocations, atol=1e-7)
+
+
+def test_the_realistic_benchmark_runs_and_its_floors_solve_the_same_qps():
+    """Smoke test of ``python -m benchmarks --only realistic`` at a tiny size (no timing asserted)."""
+    from benchmarks.realistic import bench_realistic
+
+    out = bench_realistic(n=6, periods=6, window=30, full=False)
+    assert out["periods"] == 6 and out["paths"] == {"box-qp": 6} and out["checks_ok"]
+    assert out["max_gap_box_qp_vs_package"] < 1e-9  # numpy's P, q solved by the box-QP solver = the package's answer
+    assert out["cold_periods"] >= 2 and np.isfinite(out["realistic_ratio"]) and np.isfinite(out["crosscheck_ratio"])

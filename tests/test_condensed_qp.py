@@ -94,3 +94,12 @@ def test_a_failing_lifted_solve_goes_to_cvxpy_and_is_recorded(monkeypatch):
                          cross_check=False)
     assert set(result.solver_info["path"]) == {"solver"}
     assert result.solver_info["fallback"].str.startswith("CLARABEL (lifted QP): RuntimeError: broken on purpose").all()
+
+
+def test_the_general_benchmark_runs_and_both_sides_agree():
+    """Smoke test of ``python -m benchmarks --only general`` at a tiny size (no timing asserted)."""
+    from benchmarks.realistic import bench_general
+
+    out = bench_general(n=6, periods=5, window=30)
+    assert out["paths"] == {"lifted-qp": out["periods"]} and out["max_allocation_gap"] < 1e-6
+    assert np.isfinite(out["general_ratio"])
