@@ -139,19 +139,13 @@ class LiftedQPPath(SolvePath):
         term_forms: list[tuple[int, float, ScipyForm]] = []
         for k in lifted:
             weight, term = compiled.entries[k]
-            with naming(f"term {compiled.labels[k]}, period {period_label(data)}", "scipy_form()"):
-                form = term.scipy_form(data)
-            if form is None:
-                raise PathFailed([f"CLARABEL (lifted QP): term {compiled.labels[k]} gave no scipy_form"])
+            form = _form(term, data, f"term {compiled.labels[k]}")
             term_forms.append((k, weight, form))
         limit_forms: list[tuple[str, ScipyForm, np.ndarray]] = []
         for label, limit in zip(compiled.limit_labels, compiled.limits):
             if type(limit) is BoxLimits:
                 continue
-            with naming(f"constraint {label}, period {period_label(data)}", "scipy_form()"):
-                form = limit.scipy_form(data)
-            if form is None:
-                raise PathFailed([f"CLARABEL (lifted QP): limit {label} gave no scipy_form"])
+            form = _form(limit, data, f"limit {label}")
             limit_forms.append((label, form, _dual_signs(limit, form)))
         lower, upper = compiled.box_bounds()
         start = time.perf_counter()
@@ -227,6 +221,18 @@ class LiftedQPPath(SolvePath):
                 raise SpecificationError(f"term {label}: scipy_form() gives {-value!r} at the optimum but its CVXPY "
                                          f"expression {-expected!r}; they must be the same function")
         return solution
+
+
+def _form(part: Any, data: Mapping[str, Any], what: str) -> ScipyForm:
+    """``part.scipy_form(data)``; a form the period's data cannot give (a missing key, ``None``) hands the period
+    to the CVXPY path (recorded), which needs only the part's CVXPY form."""
+    try:
+        form = part.scipy_form(data)
+    except Exception as exc:
+        raise PathFailed([f"CLARABEL (lifted QP): {what}: scipy_form() failed ({type(exc).__name__}: {exc})"]) from exc
+    if form is None:
+        raise PathFailed([f"CLARABEL (lifted QP): {what} gave no scipy_form"])
+    return form
 
 
 def _dense_block(block: np.ndarray, row: int, column: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
