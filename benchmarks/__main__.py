@@ -40,15 +40,20 @@ def _child(argv: list[str]) -> int:
     from benchmarks import suite
 
     parser = argparse.ArgumentParser(prog="python -m benchmarks --child")
-    parser.add_argument("name", choices=["prototype", "memory"])
+    parser.add_argument("name", choices=["prototype", "memory", "scale500"])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--cross-check", action="store_true")
     parser.add_argument("--n", type=int, default=125)
     parser.add_argument("--periods", type=int, default=260)
     parser.add_argument("--window", type=int, default=252)
+    parser.add_argument("--years", type=int, default=15)
     args = parser.parse_args(argv)
     if args.name == "prototype":
         suite.emit(suite.prototype_child(args.cross_check, args.repeats))
+    elif args.name == "scale500":
+        from benchmarks.realistic import scale500_child
+
+        suite.emit(scale500_child(500 if args.n == 125 else args.n, args.years, args.window))
     else:
         suite.emit(suite.memory_child(args.n, args.periods, args.window))
     return 0

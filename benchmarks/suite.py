@@ -31,6 +31,14 @@ GOALS = [
     ("frontier_speedup", "3  frontier sweep, serial / Dask LocalCluster of 2 worker processes", None, None),
     ("startup_ratio", "4  start-up: cdshedge --help / python -c pass", None, None),
     ("memory_peak_mb", "5  peak memory (RSS) of the scale case, MB", None, None),
+    ("realistic_ratio", "6a realistic (roll calendars, 5*variance), per run: package / bare OSQP at DEFAULT settings",
+     1.5, "max"),
+    ("box_qp_ratio", "6b the exact box-QP solver alone / bare OSQP at DEFAULT settings, same QPs", 1.0, "max"),
+    ("crosscheck_ratio", "6c realistic, default (warm) cross-check on / off", 1.5, "max"),
+    ("crosscheck_full_ratio", "6d realistic, cross_check='full' / off", None, None),
+    ("general_ratio", "7  tcost + gross limit, solve time: lifted-QP path / compiled-once CVXPY+Clarabel", 0.2,
+     "max"),
+    ("scale500_memory_mb", "8  500 instruments x 15 years daily, cross-checked: peak memory (RSS), MB", None, None),
 ]
 
 
@@ -194,7 +202,7 @@ _PROFILE_ROWS = [
     ("  factor (Cholesky)", "cdshedge_cvx.model.terms._variance:covariance_root"),
     ("solve", "cdshedge_cvx.solve._problem:HedgeProblem.solve"),
     ("  condense P, q", "cdshedge_cvx.solve._direct_qp:condense"),
-    ("  OSQP (update + solve)", "cdshedge_cvx.solve._direct_qp:DirectQP.solve"),
+    ("  active-set box QP (solve)", "cdshedge_cvx.solve._box_qp:BoxQP.solve"),
     ("  term values through CVXPY", "cdshedge_cvx.solve._compiled:CompiledProblem.term_values"),
 ]
 
@@ -483,10 +491,14 @@ def report(results: dict[str, Any], elapsed: float) -> str:
              f"{' '.join(map(str, m['load_average']))}, {m['os']}",
              f"python {m['python']}, {versions}", f"BLAS threads: {m['blas_threads']}", "", "RATIOS"]
     flat: dict[str, float] = {}
-    for section in ("prototype", "scale", "frontier", "startup", "memory"):
+    for section in ("prototype", "scale", "frontier", "startup", "memory", "realistic", "general", "scale500"):
         for key, value in results.get(section, {}).items():
-            if isinstance(value, (int, float)):
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
                 flat[key] = float(value)
+    if "memory_peak_mb" in results.get("scale500", {}):
+        flat["scale500_memory_mb"] = float(results["scale500"]["memory_peak_mb"])
+        if "memory" not in results:
+            flat.pop("memory_peak_mb", None)
     for key, text, goal, kind in GOALS:
         if key not in flat:
             continue
@@ -547,6 +559,32 @@ def report(results: dict[str, Any], elapsed: float) -> str:
         lines.append(f"  5  peak RSS {during} {r['memory_peak_mb']:.0f} MB (RSS after imports and data, before the "
                      f"backtest: {before}); Python allocations traced during the backtest peak at "
                      f"{r['traced_peak_mb']:.1f} MB")
+    if "realistic" in results:
+        r = results["realistic"]
+        full = (f", cross_check='full' {r['full_s']:.2f} s ({r['crosscheck_full_ratio']:.1f}x)" if "full_s" in r
+                else "")
+        lines.append(f"  6  {r['n']} instruments on roll calendars x {r['periods']} weekly walk-forward periods, "
+                     f"pnl - carry - roll - 5*variance: package {r['unchecked_s']:.2f} s unchecked "
+                     f"({1e3 * r['unchecked_s'] / r['periods']:.2f} ms/period; first call, compile included, "
+                     f"{r['first_s']:.2f} s), default cross-check {r['warm_s']:.2f} s ({r['cold_periods']} periods "
+                     f"re-solved cold, all ok: {r['checks_ok']}){full}; bare OSQP at default settings "
+                     f"{r['floor_default_s']:.2f} s ({1e3 * r['floor_default_s'] / r['periods']:.2f} ms/period), "
+                     f"box-QP solver alone {r['box_qp_alone_s']:.2f} s; paths {r['paths']}; max |h - h_box-QP| "
+                     f"{r['max_gap_box_qp_vs_package']:.1e}, max |h - h_OSQP default| "
+                     f"{r['max_gap_osqp_default_vs_package']:.1e} (OSQP's default tolerance)")
+    if "general" in results:
+        g = results["general"]
+        lines.append(f"  7  {g['n']} instruments x {g['periods']} weekly periods, pnl - carry - 5*variance - tcost, "
+                     f"gross limit: lifted-QP path solves {g['lifted_solve_s']:.2f} s (whole run "
+                     f"{g['lifted_total_s']:.2f} s), compiled-once CVXPY + Clarabel {g['cvxpy_solve_s']:.2f} s "
+                     f"({g['cvxpy_total_s']:.2f} s; whole-run ratio {g['general_total_ratio']:.2f}x); paths "
+                     f"{g['paths']}; max |Δh| {g['max_allocation_gap']:.1e}, max |Δ objective| "
+                     f"{g['max_objective_gap']:.1e}")
+    if "scale500" in results:
+        s = results["scale500"]
+        lines.append(f"  8  {s['n']} instruments x {s['periods']} daily walk-forward periods, default cross-check: "
+                     f"{s['seconds']:.1f} s ({s['ms_per_period']:.1f} ms/period, solves {s['solve_s']:.1f} s), "
+                     f"paths {s['paths']}, peak RSS {s['memory_peak_mb']:.0f} MB, all checks ok: {s['checks_ok']}")
     if "isda" in results:
         lines += ["", "ISDA PRICING"] + [f"  {line}" for line in results["isda"]["lines"]]
     return "\n".join(lines)
@@ -556,23 +594,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run every benchmark and print the report (see ``python -m benchmarks --help``)."""
     import argparse
 
+    from benchmarks import realistic
+
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks",
         description="Time cdshedge_cvx against baselines measured in the same run (the prototype's scipy loop, "
                     "a bare OSQP solve, serial runs, python -c pass) and print the ratios, then the details.")
-    parser.add_argument("--only", nargs="+", choices=["prototype", "scale", "frontier", "startup", "memory", "isda"],
-                        help="run these benchmarks only")
+    parser.add_argument("--only", nargs="+", choices=["prototype", "scale", "frontier", "startup", "memory", "isda",
+                                                      "realistic", "general", "scale500"],
+                        help="run these benchmarks only (scale500, 500 instruments x 15 years daily, runs only when "
+                             "named)")
     parser.add_argument("--no-profile", action="store_true", help="skip the profile of the scale case")
     parser.add_argument("--json", metavar="FILE", help="also write the raw results as JSON")
     parser.add_argument("--blas-threads", metavar="N", help="BLAS threads: a number or 'default' (the library's); "
                         "default 1 unless OPENBLAS/OMP/MKL_NUM_THREADS is set (applied before numpy loads)")
     args = parser.parse_args(argv)
-    chosen = args.only or ["prototype", "scale", "frontier", "startup", "memory", "isda"]
+    chosen = args.only or ["prototype", "scale", "realistic", "general", "frontier", "startup", "memory", "isda"]
     start = time.perf_counter()
     results: dict[str, Any] = {"machine": machine()}
     steps: dict[str, Callable[[], dict[str, Any]]] = {
         "prototype": bench_prototype, "scale": lambda: bench_scale(profile=not args.no_profile),
-        "frontier": bench_frontier, "startup": bench_startup, "memory": bench_memory, "isda": bench_isda}
+        "frontier": bench_frontier, "startup": bench_startup, "memory": bench_memory, "isda": bench_isda,
+        "realistic": realistic.bench_realistic, "general": realistic.bench_general,
+        "scale500": realistic.bench_scale500}
     for name in chosen:
         print(f"[{time.perf_counter() - start:5.0f} s] {name} ...", file=sys.stderr, flush=True)
         results[name] = steps[name]()

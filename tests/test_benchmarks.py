@@ -12,7 +12,7 @@ def test_the_smallest_cases_run_and_report():
     results = {"machine": suite.machine()}
     results["scale"] = suite.bench_scale(n=6, periods=5, window=30)
     scale = results["scale"]
-    assert scale["periods"] == 5 and scale["paths"] == {"direct-qp": 5}
+    assert scale["periods"] == 5 and scale["paths"] == {"box-qp": 5}
     assert scale["max_gap_to_floor"] < 1e-6  # numpy's np.cov QP solved by bare OSQP = the package's answer
     assert set(scale["profile"]) == {label for label, _ in suite._PROFILE_ROWS}
     # every row is matched to its function (a moved or renamed one would show 0 s, as it once did)

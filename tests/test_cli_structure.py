@@ -98,7 +98,7 @@ def test_public_names_of_the_cli_package() -> None:
 #: roll fraction 0.1, JTD per index).
 RECORDED = {"r.html": "94dbbdc5f58a5b5bd665aca74ae853b3dcb4f709dbabd7a6a214db13f6111882",
             "p.png": "4699abb8df19d7a22dc6cb216be6064872fbf0fc63c84e3fdf9fd82088b5f811",
-            "f.csv": "18d46a919dd2eedb1899fbf852a03827bfb9c80f0502de1777eaa3861284f499",
+            "f.csv": "4d510e98b0885612340039588a2c094001a229c41124257994381982946f0d8c",
             "f.png": "996cff990ac7e3b31bc0fd6173404be8489c1f089604ec3afc8cf2827bdb9297"}
 RECORDED_VERSIONS = {"numpy": "2.4.6", "pandas": "3.1.1", "scipy": "1.17.1", "cvxpy": "1.9.3", "matplotlib": "3.11.2",
                      "highspy": "1.16.0", "osqp": "1.1.3", "clarabel": "0.11.1", "pillow": "13.0.0"}

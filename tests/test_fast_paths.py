@@ -37,10 +37,10 @@ QUADRATIC = {
 }
 
 
-def _both(universe, data, make_objective, **kwargs):
+def _both(universe, data, make_objective, box_qp=True, **kwargs):
     solutions = []
     for direct in (True, False):
-        problem = ch.HedgeProblem(universe, make_objective(), direct_qp=direct, **kwargs).build()
+        problem = ch.HedgeProblem(universe, make_objective(), direct_qp=direct, box_qp=box_qp, **kwargs).build()
         problem.update(data)
         solutions.append(problem.solve())
     return solutions
@@ -62,14 +62,15 @@ def _condensed_hessian(data, make_objective):
 
 
 # OSQP on the condensed QP = CVXPY's solve -----------------------------------------------------------------
+@pytest.mark.parametrize(("box_qp", "path", "solver"), [(True, "box-qp", "ACTIVE-SET"), (False, "direct-qp", "OSQP")])
 @settings(max_examples=25)
 @given(universes(max_size=5), st.data(), st.sampled_from(sorted(QUADRATIC)), st.sampled_from(["hindsight",
                                                                                                "walk-forward"]))
-def test_direct_qp_gives_the_cvxpy_answer(universe, draw, kind, mode):
+def test_direct_qp_gives_the_cvxpy_answer(box_qp, path, solver, universe, draw, kind, mode):
     data = draw.draw(period_data(universe, mode=mode))
-    fast, plain = _both(universe, data, QUADRATIC[kind])
-    assert (fast.path, plain.path) == ("direct-qp", "solver")
-    assert fast.solver == plain.solver == "OSQP"
+    fast, plain = _both(universe, data, QUADRATIC[kind], box_qp=box_qp)
+    assert (fast.path, plain.path) == (path, "solver")
+    assert (fast.solver, plain.solver) == (solver, "OSQP")
     scale = 1.0 + abs(plain.objective)
     assert fast.objective == pytest.approx(plain.objective, abs=1e-7 * scale)
     for label, value in plain.terms.items():
@@ -91,7 +92,7 @@ def test_walk_forward_backtest_is_the_same_on_both_paths(limit):
     fast = ch.backtest(market, universe, objective, **kwargs)
     plain = ch.backtest(market, universe, problem=ch.HedgeProblem(universe, objective, direct_qp=False).build(),
                         **kwargs)
-    assert set(fast.solver_info["path"]) == {"direct-qp"} and set(plain.solver_info["path"]) == {"solver"}
+    assert set(fast.solver_info["path"]) == {"box-qp"} and set(plain.solver_info["path"]) == {"solver"}
     assert len(fast.allocations) > 30
     if limit < 1.0:  # the tight box binds somewhere, so the duals are exercised
         assert np.any(np.isclose(np.abs(fast.allocations.to_numpy()), limit))
@@ -105,7 +106,7 @@ def test_a_failed_direct_solve_falls_back_and_is_recorded():
     universe = wide_universe()
     data = _period(generated_market(seed=3, days=90), universe, 1)
     objective = ch.HedgePnL() - ch.Carry() - ch.VariancePenalty()
-    problem = ch.HedgeProblem(universe, objective, solver_options={"max_iter": 1}).build()
+    problem = ch.HedgeProblem(universe, objective, solver_options={"max_iter": 1}, box_qp=False).build()
     problem.update(data)
     solution = problem.solve()
     assert solution.fallback_from[0].startswith("OSQP (direct QP): status")
@@ -318,10 +319,10 @@ def test_a_wrong_direct_answer_is_refused_and_recorded(monkeypatch, corruption, 
     universe = wide_universe(0.3)
     objective = ch.HedgePnL() - ch.Carry() - ch.VariancePenalty()
     kwargs = {"horizon": "M", "cross_check": False}
-    result = ch.backtest(market, universe, objective, **kwargs)
+    result = ch.backtest(market, universe, problem=ch.HedgeProblem(universe, objective, box_qp=False), **kwargs)
     assert set(result.solver_info["path"]) == {"solver"}
     assert all(text.startswith("OSQP (direct QP): ") and recorded in text for text in result.solver_info["fallback"])
     monkeypatch.setattr(DirectQP, "solve", original)
-    clean = ch.backtest(market, universe, objective, **kwargs)
+    clean = ch.backtest(market, universe, problem=ch.HedgeProblem(universe, objective, box_qp=False), **kwargs)
     assert set(clean.solver_info["path"]) == {"direct-qp"}
     np.testing.assert_allclose(result.allocations, clean.allocations, atol=1e-7)

@@ -38,7 +38,7 @@ def test_linear_minus_ridge_is_the_clipped_closed_form(lam):
     universe = universe.with_limits(lower=[-0.2] * len(universe), upper=[0.2] * len(universe))
     result = ch.backtest(market, universe, ch.HedgePnL() - ch.RidgePenalty(lam=lam), conventions="seed",
                          horizon="Q")
-    assert set(result.solver_info["path"]) == {"direct-qp"}  # the quadratic form reaches OSQP directly
+    assert set(result.solver_info["path"]) == {"box-qp"}  # the quadratic form reaches the box-QP solver directly
     spreads = market.for_universe(universe)
     for record in result.records:
         rows = spreads.loc[(spreads.index > record.data.base) & (spreads.index <= record.data.period_end)]

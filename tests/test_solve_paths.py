@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 import cdshedge_cvx as ch
 from cdshedge_cvx.errors import Hint
 from cdshedge_cvx.solve import (
+    BoxQPPath,
     ClosedFormPath,
     CvxpySolverPath,
     DirectQPPath,
@@ -62,9 +63,11 @@ def test_the_facade_asks_the_paths_in_order_and_honours_its_flags():
 
     assert first(LINEAR) is ClosedFormPath
     assert first(LINEAR, closed_form=False) is CvxpySolverPath
-    assert first(VARIANCE) is DirectQPPath
+    assert first(VARIANCE) is BoxQPPath
+    assert first(VARIANCE, box_qp=False) is DirectQPPath
     assert first(VARIANCE, direct_qp=False) is CvxpySolverPath
-    assert [type(p) for p in ch.HedgeProblem(4, VARIANCE).build().paths_] == [DirectQPPath, CvxpySolverPath]
+    assert [type(p) for p in ch.HedgeProblem(4, VARIANCE).build().paths_] == [BoxQPPath, DirectQPPath,
+                                                                               CvxpySolverPath]
 
 
 def _solve_each(universe, data, objective):
@@ -110,7 +113,7 @@ def test_a_failing_path_hands_the_period_on_and_it_is_recorded(monkeypatch_class
 
     with monkeypatch_class.context() as patch:
         patch.setattr(DirectQPPath, "solve", fail)
-        problem = ch.HedgeProblem(universe, VARIANCE).build()
+        problem = ch.HedgeProblem(universe, VARIANCE, box_qp=False).build()
         problem.update(data)
         solution = problem.solve()
     assert solution.fallback_from == ["OSQP (direct QP): broken on purpose"]
@@ -136,7 +139,8 @@ def test_when_every_path_fails_the_error_names_each_failure_and_hints_the_solver
     monkeypatch.setattr(DirectQPPath, "solve", fail_direct)
     monkeypatch.setattr(CvxpySolverPath, "solve", fail_solver)
     with pytest.raises(ch.SolverError) as info:
-        ch.backtest(market, universe, VARIANCE, conventions="seed", horizon="Q", cross_check=False)
+        ch.backtest(market, universe, conventions="seed", horizon="Q", cross_check=False,
+                    problem=ch.HedgeProblem(universe, VARIANCE, box_qp=False))
     error = info.value
     assert error.hints == (Hint("solver"),)
     assert "no solver found an optimal hedge (OSQP (direct QP): first; OSQP: second; CLARABEL: third)" in str(error)

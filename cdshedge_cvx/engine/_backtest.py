@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from cdshedge_cvx.credit._conventions import Conventions, get_conventions
-from cdshedge_cvx.crosscheck._reference import cross_check as run_cross_check
+from cdshedge_cvx.crosscheck._warm import COLD_SAMPLE_RATE, COLD_SAMPLE_SEED, check_mode, cold_periods, period_check
 from cdshedge_cvx.engine._progress import progress_bar
 from cdshedge_cvx.engine._result import HedgeResult, PeriodRecord
 from cdshedge_cvx.errors import SpecificationError
@@ -34,13 +34,14 @@ def default_objective() -> Objective:
 
 def backtest(market: MarketData, universe: Universe, objective: Term | Objective | None = None, *,
              horizon: str = "M", conventions: str | Conventions = "market", mode: Mode = "hindsight",
-             cross_check: bool = True, solver: str | None = None,
+             cross_check: bool | str = True, solver: str | None = None,
              constraints: Sequence[Constraint] = (), initial_holdings: Sequence[float] | None = None,
              window: int = 252, min_history: int = 20, forecast: pd.DataFrame | None = None,
              roll_jumps: pd.DataFrame | None = None, extra_data: Mapping[str, Any] | None = None,
              solver_options: Mapping[str, Any] | None = None, tolerances: Mapping[str, float] | None = None,
              strict: bool = False, closed_form: bool = True, direct_qp: bool = True,
-             progress: bool | None = None, problem: HedgeProblem | None = None) -> HedgeResult:
+             progress: bool | None = None, problem: HedgeProblem | None = None,
+             cross_check_rate: float = COLD_SAMPLE_RATE, cross_check_seed: int = COLD_SAMPLE_SEED) -> HedgeResult:
     """Choose the CS01 hedge of every period and report it.
 
     Parameters
@@ -57,8 +58,14 @@ def backtest(market: MarketData, universe: Universe, objective: Term | Objective
         Arithmetic (see :mod:`cdshedge_cvx.conventions`).
     mode : {"hindsight", "walk-forward"}
         Decide with the period's own data (the prototype) or with data strictly before it.
-    cross_check : bool
-        Re-solve every period with scipy and record the gaps.
+    cross_check : bool or {"warm", "full", "off"}
+        The scipy cross-check of every period (gaps recorded in ``HedgeResult.cross_check``).
+        ``True`` / ``"warm"`` (default): scipy started from the package's answer must find no
+        feasible improvement beyond tolerance (a certificate of optimality for the convex
+        problem) and the numpy twins must give the CVXPY objective, on every period; scipy also
+        re-solves from its own starts (cold) the first and last period, a seeded
+        ``cross_check_rate`` share of the others and every period whose certificate fails.
+        ``"full"``: the cold re-solve of every period. ``False`` / ``"off"``: no check.
     solver : str, optional
         CVXPY solver; default chosen by problem class.
     constraints : sequence of Constraint
@@ -95,6 +102,10 @@ def backtest(market: MarketData, universe: Universe, objective: Term | Objective
         objective, limits and solver are used: leave ``objective``, ``constraints``, ``solver``
         and ``solver_options`` unset.
 
+    cross_check_rate, cross_check_seed : float, int
+        Share of periods re-solved cold in the ``warm`` mode, and the seed choosing them (the
+        same periods for the same number of periods, run after run).
+
     Returns
     -------
     HedgeResult
@@ -105,6 +116,7 @@ def backtest(market: MarketData, universe: Universe, objective: Term | Objective
         raise SpecificationError(f"universe must be a Universe, got {type(universe).__name__}")
     conv = get_conventions(conventions)
     alias = normalise_horizon(horizon)
+    check = check_mode(cross_check)
     build_start = time.perf_counter()
     spreads = market.for_universe(universe)
     if roll_jumps is None:
@@ -143,14 +155,17 @@ def backtest(market: MarketData, universe: Universe, objective: Term | Objective
         raise SpecificationError(f"initial_holdings needs {len(universe)} finite values, one per instrument")
     records: list[PeriodRecord] = []
     problem.reset()  # nothing left over from an earlier backtest of the same problem
-    for period in progress_bar(builder.periods, desc="periods", unit="period", enabled=progress):
+    periods = list(builder.periods)
+    sampled = cold_periods(len(periods), cross_check_rate, cross_check_seed)
+    for k, period in enumerate(progress_bar(periods, desc="periods", unit="period", enabled=progress)):
         data = builder.build(period, h_prev=holdings)
         problem.update(data)
         solution = problem.solve()
-        check = None
-        if cross_check:
-            check = run_cross_check(problem, data, solution.h, solution.objective, tolerances, strict=strict)
-        records.append(PeriodRecord(data=data, solution=solution, check=check))
+        record_check = None
+        if check != "off":
+            record_check = period_check(problem, data, solution.h, solution.objective, check, bool(sampled[k]),
+                                        tolerances, strict=strict)
+        records.append(PeriodRecord(data=data, solution=solution, check=record_check))
         holdings = solution.h
     return HedgeResult(records=records, universe=universe, objective=objective, conventions=conv,
                        horizon=alias, mode=mode, problem=problem, build_time=build_time,

@@ -47,18 +47,29 @@ def realised_attribution(data: PeriodData, h: np.ndarray, *, roll_cost: bool = F
     (subtracting it again would count it twice). Roll-down matters in the *objective*, where
     the expected spread change (zero by default in walk-forward) does not contain it.
     """
+    return pd.DataFrame(_realised_parts(data, h, roll_cost=roll_cost),
+                        index=pd.Index(data["instruments"], name="instrument"))
+
+
+#: The columns of the realised attribution, in order.
+_PARTS = ("cs01", "hedge_pnl", "carry", "roll", "tcost", "rollcost", "net")
+
+
+def _realised_parts(data: PeriodData, h: np.ndarray, *, roll_cost: bool) -> dict[str, np.ndarray]:
+    """The columns of :func:`realised_attribution` as arrays (one entry per instrument)."""
     h = np.asarray(h, dtype=float)
     realised = data.replace(expected_change=np.asarray(data["spread_changes"]).sum(axis=0))
-    frame = pd.DataFrame({
+    parts = {
         "cs01": h,
-        "hedge_pnl": HedgePnL().contributions(h, realised),
-        "carry": Carry().contributions(h, realised),
-        "roll": Roll().contributions(h, realised),
-        "tcost": TransactionCost().contributions(h, realised),
-        "rollcost": RollDateCost().contributions(h, realised) if roll_cost else np.zeros_like(h),
-    }, index=pd.Index(data["instruments"], name="instrument"))
-    frame["net"] = frame["hedge_pnl"] - frame["carry"] - frame["tcost"] - frame["rollcost"]
-    return frame
+        "hedge_pnl": np.asarray(HedgePnL().contributions(h, realised), dtype=float),
+        "carry": np.asarray(Carry().contributions(h, realised), dtype=float),
+        "roll": np.asarray(Roll().contributions(h, realised), dtype=float),
+        "tcost": np.asarray(TransactionCost().contributions(h, realised), dtype=float),
+        "rollcost": (np.asarray(RollDateCost().contributions(h, realised), dtype=float) if roll_cost
+                     else np.zeros_like(h)),
+    }
+    parts["net"] = parts["hedge_pnl"] - parts["carry"] - parts["tcost"] - parts["rollcost"]
+    return parts
 
 
 class HedgeResult:
@@ -83,7 +94,9 @@ class HedgeResult:
     solver_info : DataFrame
         status, solver, path (closed-form / direct-qp / solver), solve_time (s), fallback.
     cross_check : DataFrame
-        scipy objective, objective gap, twin gap, allocation gap, ok, message (empty if off).
+        scipy objective, objective gap, twin gap, allocation gap, ok, message, kind (``warm``:
+        the certificate from the package's answer, ``warm+cold``: also a cold re-solve, ``cold``:
+        the cold re-solve of ``cross_check="full"``); empty if off.
     pnl : DataFrame
         Realised desk PnL, hedge PnL, carry, roll, tcost, rollcost, net hedge and hedged PnL
         (mm of the reporting currency). ``rollcost`` is charged only when the objective has a
@@ -156,7 +169,8 @@ class HedgeResult:
 
     @cached_property
     def cross_check(self) -> pd.DataFrame:
-        columns = ["scipy_objective", "cvxpy_objective", "objective_gap", "twin_gap", "allocation_gap", "ok", "message"]
+        columns = ["scipy_objective", "cvxpy_objective", "objective_gap", "twin_gap", "allocation_gap", "ok", "message",
+                   "kind"]
         rows = [{c: getattr(r.check, c) for c in columns} for r in self.records if r.check is not None]
         index = pd.DatetimeIndex([r.data["period_end"] for r in self.records if r.check is not None], name="period_end")
         return pd.DataFrame(rows, index=index, columns=columns)
@@ -167,21 +181,31 @@ class HedgeResult:
         return any(isinstance(term, RollDateCost) for term in self.objective.terms)
 
     @cached_property
+    def _realised(self) -> dict[str, np.ndarray]:
+        """Each realised attribution column as a (periods × instruments) array, computed once."""
+        n = len(self.universe)
+        rows = [_realised_parts(r.data, r.solution.h, roll_cost=self._rolls_hedge) for r in self.records]
+        return {part: np.array([row[part] for row in rows], dtype=float).reshape(len(rows), n) for part in _PARTS}
+
+    @cached_property
     def attribution(self) -> pd.DataFrame:
-        frames = []
-        for r in self.records:
-            frame = realised_attribution(r.data, r.solution.h, roll_cost=self._rolls_hedge).reset_index()
-            frame.insert(0, "period_end", r.data["period_end"])
-            frames.append(frame)
-        return pd.concat(frames, ignore_index=True)
+        parts = self._realised
+        n = len(self.universe)
+        columns: dict[str, Any] = {
+            "period_end": np.repeat(self._index.to_numpy(), n),
+            "instrument": np.tile(np.asarray(self.universe.names, dtype=object), len(self.records)),
+        }
+        columns.update({part: parts[part].reshape(-1) for part in _PARTS})
+        return pd.DataFrame(columns)
 
     @cached_property
     def pnl(self) -> pd.DataFrame:
-        components = ["hedge_pnl", "carry", "roll", "tcost", "rollcost", "net"]
-        by_period = self.attribution.groupby("period_end", sort=True)[components].sum()
-        desk = pd.Series([float(np.sum(r.data["desk_pnl"])) for r in self.records], index=self._index)
-        frame = pd.DataFrame({"desk_pnl": desk.to_numpy()}, index=self._index)
-        frame[["hedge_pnl", "carry", "roll", "tcost", "rollcost", "net_hedge"]] = by_period.to_numpy()
+        parts = self._realised
+        desk = np.array([float(np.sum(r.data["desk_pnl"])) for r in self.records], dtype=float)
+        frame = pd.DataFrame({"desk_pnl": desk}, index=self._index)
+        for part, column in (("hedge_pnl", "hedge_pnl"), ("carry", "carry"), ("roll", "roll"), ("tcost", "tcost"),
+                             ("rollcost", "rollcost"), ("net", "net_hedge")):
+            frame[column] = parts[part].sum(axis=1)
         frame["hedged_pnl"] = frame["desk_pnl"] + frame["net_hedge"]
         return frame
 

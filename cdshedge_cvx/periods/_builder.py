@@ -26,7 +26,7 @@ decision (:attr:`HedgeResult.pnl`) is then measured on the period's own data, ou
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import numpy as np
@@ -165,14 +165,14 @@ class PeriodBuilder:
     def _maturities(self) -> np.ndarray:
         """Remaining maturity of every instrument at every period's base date (periods × n)."""
         bases = pd.DatetimeIndex([p.base for p in self.periods])
-        return np.column_stack([remaining_maturity(i, bases) for i in self.universe])
+        return np.column_stack(_shared(self.universe, lambda i: remaining_maturity(i, bases)))
 
     @functools.cached_property
     def _roll_counts(self) -> np.ndarray:
         """Roll dates of every instrument inside every period (periods × n)."""
         bases = pd.DatetimeIndex([p.base for p in self.periods])
         ends = pd.DatetimeIndex([p.end for p in self.periods])
-        return np.column_stack([roll_counts(i, bases, ends) for i in self.universe]).astype(float)
+        return np.column_stack(_shared(self.universe, lambda i: roll_counts(i, bases, ends))).astype(float)
 
     @functools.cached_property
     def _contract_maturities(self) -> np.ndarray:
@@ -248,3 +248,17 @@ class PeriodBuilder:
                    "curves": Deferred(functools.partial(self._curves, period.base))},
         )
         return data.with_extra(self.extra)
+
+
+def _shared(universe: Universe, compute: Callable[[Any], np.ndarray]) -> list[np.ndarray]:
+    """``compute(instrument)`` for each instrument, once per calendar rule (instruments on the same roll
+    calendar share their maturities and roll dates: 125 indices are a few calendar computations)."""
+    done: dict[tuple[Any, ...], np.ndarray] = {}
+    out = []
+    for instrument in universe:
+        key = (instrument.rule, instrument.maturity_years, instrument.tenor_years, instrument.roll_lag_days,
+               instrument.roll_calendar)
+        if key not in done:
+            done[key] = compute(instrument)
+        out.append(done[key])
+    return out

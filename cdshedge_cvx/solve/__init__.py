@@ -1,7 +1,7 @@
 """Compiling the model once and solving it period after period.
 
 :func:`compile_problem` turns an objective and its limits into a :class:`CompiledProblem`; each
-solve path (:class:`ClosedFormPath`, :class:`DirectQPPath`, :class:`CvxpySolverPath`) says
+solve path (:class:`ClosedFormPath`, :class:`BoxQPPath`, :class:`DirectQPPath`, :class:`CvxpySolverPath`) says
 whether it accepts one (``accepts``) and solves a period of it (``solve``);
 :class:`HedgeProblem` ties them together (update the Parameters, ask the paths in order, record
 fallbacks). Diagnostics (answer checks, infeasibility explanation) are in ``_diagnostics``, the
@@ -10,6 +10,7 @@ validation of terms' and limits' CVXPY forms in ``_validation``.
 
 from __future__ import annotations
 
+from cdshedge_cvx.solve._box_qp import BOX_QP_KKT_TOLERANCE, BoxQP, BoxQPPath, solve_box_qp
 from cdshedge_cvx.solve._closed_form import ClosedFormPath
 from cdshedge_cvx.solve._compiled import (
     DEFAULT_SOLVER_OPTIONS,
@@ -36,6 +37,7 @@ from cdshedge_cvx.solve._direct_qp import (
     condense,
     silenced_stdout,
 )
+from cdshedge_cvx.solve._lifted_qp import LIFTED_QP_SETTINGS, LiftedQPPath
 from cdshedge_cvx.solve._path import PathFailed, PeriodSolution, SolvePath
 from cdshedge_cvx.solve._problem import HedgeProblem
 from cdshedge_cvx.solve._validation import (
@@ -47,11 +49,15 @@ from cdshedge_cvx.solve._validation import (
 
 __all__ = [
     "BOX_PROJECTION_TOLERANCE",
+    "BOX_QP_KKT_TOLERANCE",
     "DEFAULT_SOLVER_OPTIONS",
     "DIRECT_QP_MAX_INSTRUMENTS",
     "DPP_TENSOR_BYTES",
     "FALLBACK_SOLVERS",
     "FEASIBILITY_TOLERANCE",
+    "LIFTED_QP_SETTINGS",
+    "BoxQP",
+    "BoxQPPath",
     "ClosedFormPath",
     "CompiledProblem",
     "CvxpySolverPath",
@@ -59,6 +65,7 @@ __all__ = [
     "DirectQPPath",
     "DirectQPResult",
     "HedgeProblem",
+    "LiftedQPPath",
     "PathFailed",
     "PeriodSolution",
     "SolvePath",
@@ -71,6 +78,7 @@ __all__ = [
     "limit_constraint_issue",
     "limits_can_hold",
     "silenced_stdout",
+    "solve_box_qp",
     "term_expression_issue",
     "validate_limit_constraints",
     "validate_term_expression",

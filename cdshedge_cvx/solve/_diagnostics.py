@@ -83,11 +83,15 @@ def kkt_issue(compiled: CompiledProblem, P: np.ndarray, q: np.ndarray, h: np.nda
     """Why OSQP's answer (h, y) is not optimal for min ½hᵀPh + qᵀh over the current box, or ``None``.
 
     Stationarity P h + q + y = 0, and duals y > 0 only where h = u, y < 0 only where h = l, to
-    1000 times OSQP's tolerance (``eps_abs``, ``eps_rel`` in ``settings``; at least 1e-6),
-    relative to the size of the terms; h is projected onto the box first.
+    1000 times OSQP's tolerance (``eps_abs``, ``eps_rel`` in ``settings``; at least 1e-6), or
+    ``settings["kkt_tolerance"]`` when given (an exact solver's), relative to the size of the
+    terms; h is projected onto the box first.
     """
     lower, upper = compiled.box_bounds()
-    tol = max(1e-6, 1e3 * max(float(settings.get("eps_abs", 1e-3)), float(settings.get("eps_rel", 1e-3))))
+    if "kkt_tolerance" in settings:
+        tol = float(settings["kkt_tolerance"])
+    else:
+        tol = max(1e-6, 1e3 * max(float(settings.get("eps_abs", 1e-3)), float(settings.get("eps_rel", 1e-3))))
     h = np.clip(h, lower, upper)
     gradient = P @ h + q
     scale = max(float(np.max(np.abs(gradient), initial=0.0)), float(np.max(np.abs(q), initial=0.0)),

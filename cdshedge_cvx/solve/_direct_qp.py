@@ -225,6 +225,9 @@ class DirectQPPath(SolvePath):
     """
 
     name = "direct-qp"
+    #: Recorded in :attr:`PeriodSolution.solver`, and naming a failed period in ``fallback_from``.
+    solver_name = "OSQP"
+    failure_label = "OSQP (direct QP)"
 
     def __init__(self) -> None:
         self._plan: _Plan | None = None
@@ -288,9 +291,9 @@ class DirectQPPath(SolvePath):
             failure = f"{type(exc).__name__}: {exc}"
         if failure is not None:
             self._workspace = None  # set up afresh next time
-            raise PathFailed([f"OSQP (direct QP): {failure}"])
+            raise PathFailed([f"{self.failure_label}: {failure}"])
         h = np.clip(result.x, lower, upper)
-        solution = PeriodSolution.at(compiled, data, h, status=cp.OPTIMAL, solver="OSQP", path=self.name,
+        solution = PeriodSolution.at(compiled, data, h, status=cp.OPTIMAL, solver=self.solver_name, path=self.name,
                                      shadow_prices={compiled.box_label: result.y.copy()})
         for k, (weight, G, g, beta) in zip(plan.squares, quadratics):
             label = compiled.labels[k]

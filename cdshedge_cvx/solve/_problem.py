@@ -8,9 +8,13 @@ problem to the first solve path that accepts it, in order:
 
 * :class:`~cdshedge_cvx.solve.ClosedFormPath` (``closed-form``): linear objectives with only box
   limits (bang-bang: each h_i sits on the bound its coefficient points to);
+* :class:`~cdshedge_cvx.solve.BoxQPPath` (``box-qp``): the same QPs as the next path, solved
+  exactly by an active-set method warm-started from the last period's active set;
 * :class:`~cdshedge_cvx.solve.DirectQPPath` (``direct-qp``): linear terms and subtracted
   quadratic terms (the variance penalty) with only box limits: the condensed QP handed to OSQP
   directly, its workspace kept between periods;
+* :class:`~cdshedge_cvx.solve.LiftedQPPath` (``lifted-qp``): quadratic objectives with transaction
+  costs or polyhedral limits (gross, net, turnover, JTD), lifted and handed to Clarabel directly;
 * :class:`~cdshedge_cvx.solve.CvxpySolverPath` (``solver``): everything else, through CVXPY with a
   recorded fallback over solvers.
 
@@ -32,6 +36,7 @@ import numpy as np
 from cdshedge_cvx.errors import DataError, Hint, InfeasibleError, SolverError, SpecificationError, naming
 from cdshedge_cvx.market._instruments import Universe
 from cdshedge_cvx.model import Constraint, Objective, Term
+from cdshedge_cvx.solve._box_qp import BoxQPPath
 from cdshedge_cvx.solve._closed_form import ClosedFormPath
 from cdshedge_cvx.solve._compiled import (
     DEFAULT_SOLVER_OPTIONS,  # noqa: F401  (defined here before; still importable)
@@ -41,6 +46,7 @@ from cdshedge_cvx.solve._compiled import (
 )
 from cdshedge_cvx.solve._cvxpy_path import CvxpySolverPath
 from cdshedge_cvx.solve._direct_qp import DirectQPPath
+from cdshedge_cvx.solve._lifted_qp import LiftedQPPath
 from cdshedge_cvx.solve._path import PathFailed, PeriodSolution, SolvePath, period_label
 
 __all__ = ["HedgeProblem"]
@@ -82,7 +88,12 @@ class HedgeProblem:
     direct_qp : bool
         Hand OSQP the condensed QP directly (keeping its workspace between periods) when the
         objective is linear terms minus quadratic terms (:meth:`Term.quadratic_form`),
-        the limits are the box only and the solver is OSQP.
+        the limits are the box only and the solver is OSQP; and Clarabel the lifted QP when
+        there are also cost terms or limits with a ``scipy_form``
+        (:class:`~cdshedge_cvx.solve.LiftedQPPath`). ``False``: every period through CVXPY.
+    box_qp : bool
+        With ``direct_qp``: solve those QPs exactly with the active-set method first
+        (:class:`~cdshedge_cvx.solve.BoxQPPath`), OSQP's direct path as its recorded fallback.
 
     Attributes
     ----------
@@ -101,7 +112,7 @@ class HedgeProblem:
                  constraints: Sequence[Constraint] = (), *, solver: str | None = None,
                  solver_options: Mapping[str, Any] | None = None,
                  fallback_solvers: Sequence[str] = FALLBACK_SOLVERS, closed_form: bool = True,
-                 direct_qp: bool = True) -> None:
+                 direct_qp: bool = True, box_qp: bool = True) -> None:
         self.universe = universe
         self.objective = objective
         self.constraints = constraints
@@ -110,6 +121,7 @@ class HedgeProblem:
         self.fallback_solvers = fallback_solvers
         self.closed_form = closed_form
         self.direct_qp = direct_qp
+        self.box_qp = box_qp
 
     # build --------------------------------------------------------------------------------
     @property
@@ -126,7 +138,8 @@ class HedgeProblem:
         self.linear_path_ = ClosedFormPath()
         candidates: list[SolvePath] = [self.linear_path_] if self.closed_form else []
         if self.direct_qp:
-            candidates.append(DirectQPPath())
+            candidates += [BoxQPPath(), DirectQPPath()] if self.box_qp else [DirectQPPath()]
+            candidates.append(LiftedQPPath())
         candidates.append(CvxpySolverPath())
         self.paths_ = [path for path in candidates if path.accepts(compiled)]
         self.compiled_ = compiled

@@ -1,0 +1,248 @@
+"""The general path: the condensed QP with lifted |·| terms and polyhedral limits handed to Clarabel directly.
+
+For objectives of affine terms, subtracted quadratic forms (the variance penalty) and subtracted
+piecewise-linear terms with a :class:`~cdshedge_cvx.model.ScipyForm` (transaction and roll-date
+costs), under the CS01 box and limits with a ``ScipyForm`` (gross, net, turnover, jump-to-default),
+the period's problem in x = (h, t) is
+
+    minimise    ½ hᵀP h + qᵀh + cᵀt
+    subject to  l ≤ h ≤ u,   −t ≤ A h − b ≤ t,   G_h h + G_t t ≤ g
+
+with P, q from :func:`~cdshedge_cvx.solve.condense` (the linear coefficients read from CVXPY's
+compiled objective, the quadratic forms from the terms), c = |w| · weights of each lifted term,
+and A, b, G, g stacked from the forms. :class:`LiftedQPPath` builds it as sparse matrices and
+hands it to Clarabel's own interface (no CVXPY canonicalisation per period), with tolerances of
+:data:`LIFTED_QP_SETTINGS`: gaps of 1e-10, enough for hedges equal to 1e-7 ($mm/bp) to CVXPY's
+answer at 1e-10. The answer is accepted only if Clarabel says solved, it meets every limit's numpy
+twin and every lifted form gives its term's CVXPY value at it; a period it cannot answer goes
+to the CVXPY path (recorded).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from typing import Any
+
+import cvxpy as cp
+import numpy as np
+import scipy.sparse as sp
+
+from cdshedge_cvx.errors import SpecificationError, naming
+from cdshedge_cvx.model import (
+    BoxLimits,
+    GrossLimit,
+    JumpToDefaultLimit,
+    NetLimit,
+    ScipyForm,
+    Term,
+    TurnoverLimit,
+)
+from cdshedge_cvx.solve._coefficients import coefficient_reader
+from cdshedge_cvx.solve._compiled import CompiledProblem
+from cdshedge_cvx.solve._diagnostics import feasibility_issue
+from cdshedge_cvx.solve._direct_qp import DIRECT_QP_MAX_INSTRUMENTS, condense
+from cdshedge_cvx.solve._path import PathFailed, PeriodSolution, SolvePath, period_label
+
+__all__ = ["LIFTABLE_LIMITS", "LIFTED_QP_SETTINGS", "LiftedQPPath"]
+
+#: Clarabel's settings on the lifted QP: duality gap to 1e-10 (hedges within 1e-7 of CVXPY's answer at 1e-10),
+#: feasibility to 1e-11 (the limits' twins must hold to 1e-9 · max(1, limit), :data:`FEASIBILITY_TOLERANCE`).
+LIFTED_QP_SETTINGS: dict[str, Any] = {"tol_gap_abs": 1e-10, "tol_gap_rel": 1e-10, "tol_feas": 1e-11,
+                                      "tol_ktratio": 1e-8}
+
+
+#: The limits whose lifted rows this path knows how to turn into the limit's shadow price (d optimum / d limit).
+LIFTABLE_LIMITS = (GrossLimit, NetLimit, TurnoverLimit, JumpToDefaultLimit)
+
+
+def _dual_signs(limit: Any, form: ScipyForm) -> np.ndarray:
+    """∂g_r/∂(limit) of each row of the limit's form: +1, except a net limit's lower row (−1ᵀh ≤ −lower)."""
+    if isinstance(limit, NetLimit):
+        return np.sign(form.G_h[:, 0])
+    return np.ones(form.g.size)
+
+
+def _overrides(component: Any, method: str, base: type) -> bool:
+    return getattr(type(component), method) is not getattr(base, method)
+
+
+def _classify(compiled: CompiledProblem) -> tuple[list[int], list[int], list[int]] | None:
+    """Indices of the affine, quadratic and lifted entries, or ``None`` when an entry is none of them."""
+    affine, squares, lifted = [], [], []
+    for k, ((weight, term), expression) in enumerate(zip(compiled.entries, compiled.expressions)):
+        if expression.is_affine():
+            affine.append(k)
+        elif weight < 0 and _overrides(term, "quadratic_form", Term):
+            squares.append(k)
+        elif weight < 0 and _overrides(term, "scipy_form", Term):
+            lifted.append(k)
+        else:
+            return None
+    return affine, squares, lifted
+
+
+class LiftedQPPath(SolvePath):
+    """Clarabel on the lifted QP (see the module); accepts quadratic objectives with lifted terms or polyhedral limits.
+
+    Accepts: an objective with at least one quadratic form, every other entry affine or a
+    subtracted term with a ``scipy_form``; every limit the CS01 box or one of
+    :data:`LIFTABLE_LIMITS` (whose shadow prices it reads from the lifted rows' duals);
+    something besides the box-only quadratic case (which the box-QP path answers); OSQP or
+    Clarabel as the chosen solver; at most
+    :data:`~cdshedge_cvx.solve.DIRECT_QP_MAX_INSTRUMENTS` instruments.
+    """
+
+    name = "lifted-qp"
+    solver_name = "CLARABEL"
+
+    def __init__(self) -> None:
+        self._compiled: CompiledProblem | None = None
+        self._read_linear: Any = None
+
+    def accepts(self, compiled: CompiledProblem) -> bool:
+        parts = _classify(compiled)
+        if parts is None or compiled.is_linear or compiled.solver not in ("OSQP", "CLARABEL"):
+            return False
+        _, squares, lifted = parts
+        limits_ok = all(type(c) is BoxLimits or type(c) in LIFTABLE_LIMITS for c in compiled.limits)
+        return (limits_ok and bool(squares) and (bool(lifted) or not compiled.box_only)
+                and compiled.n <= DIRECT_QP_MAX_INSTRUMENTS)
+
+    def _reader(self, compiled: CompiledProblem, affine: list[int]) -> Any:
+        if self._compiled is not compiled:
+            self._compiled = compiled
+            if affine:
+                expression = sum(compiled.entries[k][0] * compiled.expressions[k] for k in affine)
+                self._read_linear = coefficient_reader(compiled.h, expression, cp.Problem(cp.Maximize(expression)))
+            else:
+                self._read_linear = None
+        return self._read_linear
+
+    def solve(self, compiled: CompiledProblem, data: Mapping[str, Any]) -> PeriodSolution:
+        import clarabel
+
+        parts = _classify(compiled)
+        if parts is None:
+            raise SpecificationError("the lifted QP path needs affine, quadratic-form and scipy_form terms")
+        affine, squares, lifted = parts
+        n = compiled.n
+        read = self._reader(compiled, affine)
+        c = np.zeros(n) if read is None else read()
+        quadratics = []
+        for k in squares:
+            weight, term = compiled.entries[k]
+            with naming(f"term {compiled.labels[k]}, period {period_label(data)}", "quadratic_form()"):
+                G, g, _ = term.quadratic_form()
+            quadratics.append((weight, np.asarray(G, dtype=float), np.asarray(g, dtype=float)))
+        P, q = condense(c, quadratics)
+        term_forms: list[tuple[int, float, ScipyForm]] = []
+        for k in lifted:
+            weight, term = compiled.entries[k]
+            form = _form(term, data, f"term {compiled.labels[k]}")
+            term_forms.append((k, weight, form))
+        limit_forms: list[tuple[str, ScipyForm, np.ndarray]] = []
+        for label, limit in zip(compiled.limit_labels, compiled.limits):
+            if type(limit) is BoxLimits:
+                continue
+            form = _form(limit, data, f"limit {label}")
+            limit_forms.append((label, form, _dual_signs(limit, form)))
+        lower, upper = compiled.box_bounds()
+        start = time.perf_counter()
+        forms = [form for _, _, form in term_forms] + [form for _, form, _ in limit_forms]
+        offsets = np.concatenate([[0], np.cumsum([form.m for form in forms])]).astype(int)
+        m = int(offsets[-1])
+        cost = np.zeros(m)
+        for (_, weight, form), offset in zip(term_forms, offsets):
+            cost[offset:offset + form.m] = -weight * form.weights
+        rows = 2 * n + sum(2 * form.m + (0 if form.g is None else form.g.size) for form in forms)
+        b_all = np.empty(rows)
+        b_all[:n], b_all[n:2 * n] = upper, -np.asarray(lower, dtype=float)
+        eye = np.arange(n)
+        entries: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = [(eye, eye, np.ones(n)), (n + eye, eye, -np.ones(n))]
+        limit_rows: list[tuple[str, int, np.ndarray]] = []
+        row = 2 * n
+        for index, form in enumerate(forms):
+            offset = n + int(offsets[index])
+            if form.m:
+                lift = np.arange(form.m)
+                for sign in (1.0, -1.0):
+                    entries.append(_dense_block(sign * form.A, row, 0))
+                    entries.append((row + lift, offset + lift, -np.ones(form.m)))
+                    b_all[row:row + form.m] = sign * form.b
+                    row += form.m
+            if form.g is not None:
+                size = form.g.size
+                entries.append(_dense_block(form.G_h, row, 0))
+                if form.m:
+                    entries.append(_dense_block(form.G_t, row, offset))
+                b_all[row:row + size] = form.g
+                if index >= len(term_forms):
+                    label, _, signs = limit_forms[index - len(term_forms)]
+                    limit_rows.append((label, row, signs))
+                row += size
+        A_all = sp.csc_matrix((np.concatenate([e[2] for e in entries]),
+                               (np.concatenate([e[0] for e in entries]), np.concatenate([e[1] for e in entries]))),
+                              shape=(rows, n + m))
+        upper_rows, upper_columns = np.triu_indices(n)
+        P_all = sp.csc_matrix((P[upper_rows, upper_columns], (upper_rows, upper_columns)), shape=(n + m, n + m))
+        settings = clarabel.DefaultSettings()
+        settings.verbose = False
+        for key, value in {**LIFTED_QP_SETTINGS, **_user_settings(compiled)}.items():
+            setattr(settings, key, value)
+        try:
+            solver = clarabel.DefaultSolver(P_all, np.concatenate([q, cost]), A_all, b_all,
+                                            [clarabel.NonnegativeConeT(A_all.shape[0])], settings)
+            result = solver.solve()
+        except Exception as exc:  # the CVXPY path decides (and records it)
+            raise PathFailed([f"CLARABEL (lifted QP): {type(exc).__name__}: {exc}"]) from exc
+        status = str(result.status)
+        if status != "Solved":
+            raise PathFailed([f"CLARABEL (lifted QP): status {status}"])
+        x = np.asarray(result.x, dtype=float)
+        z = np.asarray(result.z, dtype=float)
+        h = x[:n]
+        issue = feasibility_issue(compiled, h, data)
+        if issue:
+            raise PathFailed([f"CLARABEL (lifted QP): {issue}"])
+        h = np.clip(h, lower, upper)
+        prices: dict[str, Any] = {compiled.box_label: z[:n] - z[n:2 * n]}
+        for label, first, signs in limit_rows:
+            prices[label] = float(signs @ z[first:first + signs.size])
+        solution = PeriodSolution.at(compiled, data, h, status=cp.OPTIMAL, solver=self.solver_name, path=self.name,
+                                     shadow_prices=prices)
+        solution.solve_time = time.perf_counter() - start
+        for k, weight, form in term_forms:
+            label = compiled.labels[k]
+            value = -weight * float(form.weights @ np.abs(form.A @ h - form.b))
+            expected = -solution.terms[label]
+            size = -weight * float(form.weights @ (np.abs(form.A @ h) + np.abs(form.b)))  # rounding of |A h − b|
+            if not abs(value - expected) <= 1e-7 * (abs(value) + abs(expected)) + 1e-12 * size + 1e-12:
+                raise SpecificationError(f"term {label}: scipy_form() gives {-value!r} at the optimum but its CVXPY "
+                                         f"expression {-expected!r}; they must be the same function")
+        return solution
+
+
+def _form(part: Any, data: Mapping[str, Any], what: str) -> ScipyForm:
+    """``part.scipy_form(data)``; a form the period's data cannot give (a missing key, ``None``) hands the period
+    to the CVXPY path (recorded), which needs only the part's CVXPY form."""
+    try:
+        form = part.scipy_form(data)
+    except Exception as exc:
+        raise PathFailed([f"CLARABEL (lifted QP): {what}: scipy_form() failed ({type(exc).__name__}: {exc})"]) from exc
+    if form is None:
+        raise PathFailed([f"CLARABEL (lifted QP): {what} gave no scipy_form"])
+    return form
+
+
+def _dense_block(block: np.ndarray, row: int, column: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(rows, columns, values) of the non-zero entries of ``block`` placed at (row, column)."""
+    i, j = np.nonzero(block)
+    return row + i, column + j, block[i, j]
+
+
+def _user_settings(compiled: CompiledProblem) -> dict[str, Any]:
+    """The user's Clarabel options when Clarabel is the chosen solver (its tolerances win)."""
+    if compiled.solver != "CLARABEL":
+        return {}
+    return {k: v for k, v in compiled.solver_options.items() if k.startswith(("tol_", "max_"))}
