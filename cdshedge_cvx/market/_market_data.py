@@ -87,6 +87,10 @@ def _text_dates(index: pd.Index, source: str, csv_rows: RowNumbers) -> pd.Dateti
         if bad:
             raise DataError(f"{_row_label(source, bad[0], repr(text[bad[0]]), csv_rows)}: {what} "
                             f"({len(bad)} such row(s)); {_date_hint(csv_rows)}")
+    serial = _excel_serials(text)
+    if serial is not None:
+        return serial
+    _refuse_mixed_formats(text, source, csv_rows)
     dates = None
     try:
         dates = pd.DatetimeIndex(pd.to_datetime(pd.Index(text), format="ISO8601"))
@@ -114,6 +118,56 @@ def _text_dates(index: pd.Index, source: str, csv_rows: RowNumbers) -> pd.Dateti
                                 "write dates as YYYY-MM-DD")
     _refuse_nat(dates, text, source, csv_rows)
     return dates
+
+
+#: Excel serial day numbers read as dates: 1 Jan 1955 … 31 Dec 2118 (day 0 is 30 Dec 1899).
+_EXCEL_SERIALS = (20090, 80000)
+_EXCEL_EPOCH = pd.Timestamp("1899-12-30")
+#: Coarse shapes of a written date; a column mixing two of them is refused at the first odd row.
+_DATE_SHAPES = (("YYYY-MM-DD", re.compile(r"^\d{4}-\d{1,2}-\d{1,2}([ T].*)?$")),
+                ("an Excel serial number", re.compile(r"^\d+(\.\d+)?$")),
+                ("DD/MM/YYYY or MM/DD/YYYY", re.compile(r"^\d{1,2}/\d{1,2}/\d{2,4}$")),
+                ("DD.MM.YYYY", re.compile(r"^\d{1,2}\.\d{1,2}\.\d{2,4}$")),
+                ("DD-MM-YYYY", re.compile(r"^\d{1,2}-\d{1,2}-\d{2,4}$")))
+
+
+def _excel_serials(text: list[str]) -> pd.DatetimeIndex | None:
+    """Dates written as Excel serial day numbers (``43467`` = 2019-01-02; a fraction is a time of
+    day), or ``None`` unless every row is such a number in :data:`_EXCEL_SERIALS`."""
+    numbers = []
+    for t in text:
+        if not _DATE_SHAPES[1][1].match(t):
+            return None
+        numbers.append(float(t))
+    values = np.asarray(numbers)
+    if not ((values >= _EXCEL_SERIALS[0]) & (values <= _EXCEL_SERIALS[1])).all():
+        return None
+    return pd.DatetimeIndex(_EXCEL_EPOCH + pd.to_timedelta(np.floor(values), unit="D"))
+
+
+def _shape(text: str) -> str | None:
+    return next((name for name, pattern in _DATE_SHAPES if pattern.match(text)), None)
+
+
+def _refuse_mixed_formats(text: list[str], source: str, csv_rows: RowNumbers) -> None:
+    """Refuse a date column written in two formats (``2019-01-02`` then ``04/02/2019``), naming the
+    first row whose format differs from most rows'."""
+    shapes = [_shape(t) for t in text]
+    known = [s for s in shapes if s is not None]
+    if len(set(known)) < 2:
+        return
+    common = max(set(known), key=known.count)
+    odd = [i for i, s in enumerate(shapes) if s is not None and s != common]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        readable = [i for i in odd if not (pd.isna(_parse_one(text[i])) and pd.isna(_parse_one(text[i], True)))]
+    if not readable:
+        return  # unreadable rows are refused as unparseable dates
+    i = readable[0]
+    example = text[shapes.index(common)]
+    raise DataError(f"{_row_label(source, i, repr(text[i]), csv_rows)}: date written as {shapes[i]}, unlike the "
+                    f"other rows ({known.count(common)} of {len(text)} written as {common}, e.g. {example!r}); "
+                    "write every date in one format, preferably YYYY-MM-DD")
 
 
 def _numeric_day_month(text: list[str], source: str, csv_rows: RowNumbers) -> pd.DatetimeIndex | None:
@@ -166,9 +220,12 @@ def _parse_dates(index: pd.Index, source: str, csv_rows: RowNumbers) -> pd.Datet
     steps = np.flatnonzero(np.diff(dates.asi8) < 0)
     if steps.size:
         first = int(steps[0]) + 1
-        raise DataError(f"{_row_label(source, first, dates[first].date(), csv_rows)}: dates are not in "
-                        f"ascending order (comes after {dates[first - 1].date()}); sort the file by date "
-                        "(unsorted files are refused, not sorted silently)")
+        descending = bool((np.diff(dates.asi8) < 0).all())
+        what = "not in ascending order" + (" (newest first)" if descending else "")
+        raise DataError(f"{_row_label(source, first, dates[first].date(), csv_rows)}: dates are {what} "
+                        f"(comes after {dates[first - 1].date()}); sort the file by date or ask for the rows "
+                        "to be sorted (unsorted files are refused, not sorted silently)",
+                        hints=[Hint("sort_dates")])
     return pd.DatetimeIndex(dates)
 
 
