@@ -36,7 +36,8 @@ def add_data_flags(parser: argparse.ArgumentParser) -> None:
     """The ``data`` group: input files, the embedded examples and the missing-data policy."""
     data = parser.add_argument_group("data")
     data.add_argument("--spreads", metavar="CSV", help="daily spreads in bp: first column dates, one column per "
-                      "instrument (name or ticker)")
+                      "instrument (name, ticker or terminal ticker such as 'ITRX EUR CDSI GEN 5Y Corp'); CSV "
+                      "(UTF-8/UTF-16), .xlsx or .parquet")
     data.add_argument("--desk-pnl", metavar="CSV", help="daily desk PnL in $mm: a date column and one value column")
     data.add_argument("--instruments", metavar="CSV", help="instruments file: instrument,coupon_bp,cs01_min,cs01_max"
                       "[,currency,recovery,n_names,maturity_years,roll_fraction,bid_ask_bp,ticker,roll_lag_days,"
@@ -45,6 +46,12 @@ def add_data_flags(parser: argparse.ArgumentParser) -> None:
                       "from the daily changes")
     data.add_argument("--fx", metavar="CSV", help="FX rates: a date column and one column per currency (EUR or "
                       "EURUSD = USD per EUR) converting other currencies' amounts into the reporting currency")
+    data.add_argument("--desk-column", action="append", default=None, metavar="NAME",
+                      help="desk PnL column to use when the desk file has several (repeatable: the columns are "
+                           "summed, e.g. one per book); matched ignoring case")
+    data.add_argument("--sort-dates", action="store_true",
+                      help="sort every input file's rows by date (terminal exports are newest first); without it "
+                           "unsorted dates are refused")
     data.add_argument("--reporting-currency", default="USD", metavar="CCY",
                       help="currency of the desk PnL and of all amounts (USD)")
     data.add_argument("--example", choices=["seed", "market"], help="use an embedded example instead of files")

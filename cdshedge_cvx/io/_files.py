@@ -130,12 +130,12 @@ def _read_table_file(path: Path, label: str, index_col: int | None) -> pd.DataFr
             if not isinstance(frame.index, pd.RangeIndex):  # a stored (date) index becomes the first column
                 frame = frame.reset_index()
         else:
-            frame = pd.read_excel(path, sheet_name=0, engine="openpyxl")
+            frame = pd.read_excel(path, sheet_name=0, engine="openpyxl", keep_default_na=False, na_values=[""])
     except ImportError as exc:
         package = "pyarrow" if suffix == ".parquet" else "openpyxl"
         raise DataError(f"{label}: reading {suffix} files needs the {package} package ({exc}); "
                         f"pip install {package}, or save the file as CSV") from None
-    except Exception as exc:  # noqa: BLE001 - any reader failure is the file's problem, named once
+    except Exception as exc:  # any reader failure is the file's problem, named once
         detail = " ".join(str(exc).split())[:200] or type(exc).__name__
         raise DataError(f"{label} is not a readable {suffix} file: {detail}") from None
     frame = frame.dropna(axis=1, how="all").dropna(axis=0, how="all")

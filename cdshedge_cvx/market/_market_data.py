@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from cdshedge_cvx.errors import DataError, Hint
+from cdshedge_cvx.market._aliases import TERMINAL_TICKERS, column_key, fx_header
 from cdshedge_cvx.market._instruments import Universe
 
 __all__ = ["MAX_SPREAD_BP", "MIN_COLUMN_MAX_BP", "MISSING_POLICIES", "MarketData"]
@@ -229,6 +230,23 @@ def _parse_dates(index: pd.Index, source: str, csv_rows: RowNumbers) -> pd.Datet
     return pd.DatetimeIndex(dates)
 
 
+def _jump_columns(columns: list[str], spreads_columns: list[str]) -> list[str]:
+    """Roll-jumps columns renamed to the spreads column of the same instrument: a column may name it by
+    another spelling (case), or by a name/terminal ticker of :data:`TERMINAL_TICKERS` the spreads use
+    another of. Columns that match nothing are returned unchanged (and refused by the caller)."""
+    groups = {column_key(name): {column_key(a) for a in (name, *tickers)} for name, tickers in TERMINAL_TICKERS.items()}
+    folded = {column_key(c): c for c in spreads_columns}
+    out = []
+    for column in columns:
+        key = column_key(column)
+        match = folded.get(key)
+        if match is None:
+            same = next((g for g in groups.values() if key in g), set())
+            match = next((c for c in spreads_columns if column_key(c) in same), None)
+        out.append(match if match is not None else column)
+    return out
+
+
 def _numeric_frame(frame: pd.DataFrame, source: str, csv_rows: RowNumbers, dates: pd.DatetimeIndex) -> pd.DataFrame:
     out = {}
     for column in frame.columns:
@@ -244,6 +262,51 @@ def _numeric_frame(frame: pd.DataFrame, source: str, csv_rows: RowNumbers, dates
                             "numbers (dot decimal, no units or thousands separators)")
         out[column] = values.astype(float).to_numpy()
     return pd.DataFrame(out, index=dates)
+
+
+def _desk_series(frame: pd.DataFrame, source: str, desk_columns: Sequence[str] | None) -> pd.Series:
+    """The desk PnL column of a desk file (or the sum of ``desk_columns``), indexed by its date column."""
+    lowered = [column_key(c) for c in frame.columns]
+    date_col = lowered.index("date") if "date" in lowered else 0
+    value_cols = [c for i, c in enumerate(frame.columns) if i != date_col]
+    if desk_columns is not None:
+        wanted = []
+        for name in desk_columns:
+            hits = [c for c in value_cols if column_key(c) == column_key(name)]
+            if not hits:
+                raise DataError(f"desk PnL file {source!r}: no column {name!r}; columns are {list(frame.columns)}",
+                                hints=[Hint("desk_columns", c) for c in value_cols[:3]])
+            if hits[0] in wanted:
+                raise DataError(f"desk PnL file {source!r}: column {name!r} chosen twice")
+            wanted.append(hits[0])
+        value_cols = wanted
+    elif len(value_cols) != 1:
+        raise DataError(f"desk PnL file {source!r}: expected a date column and one PnL column, got "
+                        f"{list(frame.columns)}; choose the PnL column(s) to use (several are summed)",
+                        hints=[Hint("desk_columns", c) for c in value_cols[:3]])
+    rows = frame.attrs.get("csv_lines", True)
+    dates = frame.iloc[:, date_col].to_numpy()
+    if len(value_cols) == 1:
+        desk = pd.Series(frame[value_cols[0]].to_numpy(), index=dates)
+    else:
+        parsed = _parse_dates(pd.Index(dates), source, rows)  # dates first: a value error then names its date
+        values = _numeric_frame(frame[value_cols].set_axis(value_cols, axis=1), source, rows, parsed)
+        desk = pd.Series(values.sum(axis=1, min_count=len(value_cols)).to_numpy(), index=dates)
+    desk.attrs["csv_lines"] = rows
+    return desk
+
+
+def _sort_rows(frame: pd.DataFrame | pd.Series, source: str) -> pd.DataFrame | pd.Series:
+    """``frame``'s rows in ascending date order (stable), the file line of each row kept with it."""
+    rows = frame.attrs.get("csv_lines", True)
+    index = frame.index
+    dates = (index.tz_localize(None) if getattr(index, "tz", None) is not None else index) \
+        if isinstance(index, pd.DatetimeIndex) else _text_dates(pd.Index(index), source, rows)
+    order = np.argsort(dates.asi8, kind="stable")
+    out = frame.iloc[order]
+    lines = list(rows) if not isinstance(rows, bool) else list(range(2, len(frame) + 2))
+    out.attrs["csv_lines"] = [lines[i] for i in order]
+    return out
 
 
 class MarketData:
@@ -469,6 +532,7 @@ class MarketData:
         if len(set(columns)) != len(columns):
             dup = next(c for c in columns if columns.count(c) > 1)
             raise DataError(f"{jumps_source}: duplicate column {dup!r}")
+        columns = _jump_columns(columns, list(self.spreads.columns))  # tickers/aliases → spreads columns
         unknown = [c for c in columns if c not in self.spreads.columns]
         if unknown:
             raise DataError(f"{jumps_source}: column {unknown[0]!r} is not a spreads column "
@@ -508,7 +572,7 @@ class MarketData:
         reporting = self.reporting_currency
         columns = []
         for raw in fx.columns:
-            name = str(raw).strip().upper().replace("/", "")
+            name = fx_header(raw).upper().replace("/", "")  # "EURUSD Curncy" → EURUSD
             if re.fullmatch(r"[A-Z]{6}", name):
                 base, quote = name[:3], name[3:]
                 if base == reporting and quote != reporting:
@@ -544,13 +608,28 @@ class MarketData:
     @classmethod
     def from_csv(cls, spreads: str | Path, desk_pnl: str | Path | None = None, *,
                  missing: MissingPolicy = "error", max_gap: int = 5, roll_jumps: str | Path | None = None,
-                 fx: str | Path | None = None, reporting_currency: str = "USD") -> MarketData:
+                 fx: str | Path | None = None, reporting_currency: str = "USD", sort_dates: bool = False,
+                 desk_columns: Sequence[str] | str | None = None) -> MarketData:
         """Read spreads (first column dates, one column per instrument, bp) and desk PnL.
 
-        The desk PnL file has a date column (the first, or one named ``date``) and one value
-        column in mm of ``reporting_currency``. The optional roll-jumps file has the spreads'
-        layout (first column dates, bp); the optional FX file has dates then one column per
-        currency (``EUR`` or ``EURUSD``: USD per EUR).
+        Files are read as desks export them (see :func:`~cdshedge_cvx.io.read_csv_checked`):
+        CSV in UTF-8/UTF-16 with Excel's ``sep=`` line and trailing separators, ``.xlsx`` or
+        ``.parquet``; dates ISO, day/month numbers (one order per column) or Excel serial numbers.
+
+        The desk PnL file has a date column (the first, or one named ``date`` in any case) and one
+        value column in mm of ``reporting_currency``; with several value columns, ``desk_columns``
+        names the one to use, or several to sum (books). The optional roll-jumps file has the
+        spreads' layout (first column dates, bp; columns named like the spreads' or by another
+        ticker of the same index); the optional FX file has dates then one column per currency
+        (``EUR``, ``EURUSD`` or ``EURUSD Curncy``: USD per EUR).
+
+        Parameters
+        ----------
+        sort_dates : bool, default False
+            Sort every file's rows by date (Bloomberg exports newest first); otherwise unsorted
+            dates are refused.
+        desk_columns : str or sequence of str, optional
+            Desk PnL column(s) to use, matched ignoring case; several are summed per date.
         """
         from cdshedge_cvx.io._files import read_csv_checked
 
@@ -559,22 +638,27 @@ class MarketData:
         frame = read_csv_checked(spreads, what="spreads file")
         desk = None
         desk_frame = None
+        desk_source = str(desk_pnl) if desk_pnl is not None else "desk PnL"
+        if isinstance(desk_columns, str):
+            desk_columns = [desk_columns]
+        if desk_columns is not None and desk_pnl is None:
+            raise DataError("desk_columns given without a desk PnL file")
         if desk_pnl is not None:
             desk_frame = read_csv_checked(desk_pnl, what="desk PnL file", index_col=None)
-            lowered = [str(c).strip().lower() for c in desk_frame.columns]
-            date_col = lowered.index("date") if "date" in lowered else 0
-            value_cols = [c for i, c in enumerate(desk_frame.columns) if i != date_col]
-            if len(value_cols) != 1:
-                raise DataError(f"desk PnL file {str(desk_pnl)!r}: expected a date column and one PnL column, "
-                                f"got {list(desk_frame.columns)}")
-            desk = pd.Series(desk_frame[value_cols[0]].to_numpy(), index=desk_frame.iloc[:, date_col].to_numpy())
+            desk = _desk_series(desk_frame, desk_source, desk_columns)
+        if sort_dates:
+            frame = _sort_rows(frame, str(spreads))
+            jumps_frame = None if jumps_frame is None else _sort_rows(jumps_frame, str(roll_jumps))
+            fx_frame = None if fx_frame is None else _sort_rows(fx_frame, str(fx))
+            if desk is not None:
+                desk = _sort_rows(desk, desk_source)
         return cls(frame, desk, missing=missing, max_gap=max_gap, source=str(spreads),
-                   desk_source=str(desk_pnl) if desk_pnl is not None else "desk PnL", roll_jumps=jumps_frame,
+                   desk_source=desk_source, roll_jumps=jumps_frame,
                    fx=fx_frame, reporting_currency=reporting_currency,
                    roll_jumps_source=str(roll_jumps) if roll_jumps is not None else "roll jumps",
                    fx_source=str(fx) if fx is not None else "FX rates",
                    _csv_rows=frame.attrs.get("csv_lines", True),
-                   _desk_rows=desk_frame.attrs.get("csv_lines", True) if desk is not None else None)
+                   _desk_rows=desk.attrs.get("csv_lines", True) if desk is not None else None)
 
     # ------------------------------------------------------------------------------------
     @property
@@ -599,13 +683,13 @@ class MarketData:
 
     def _universe_columns(self, universe: Universe) -> dict[str, str]:
         """Map each spreads column to its instrument; refuse unmatched columns and instruments."""
-        aliases = universe.aliases()
         renamed = {}
         for column in self.spreads.columns:
-            if column not in aliases:
+            target = universe.resolve(column)  # name, ticker or alias, ignoring case
+            if target is None:
                 raise DataError(f"{self.source}: column {column!r} matches no instrument of the universe "
-                                f"({', '.join(universe.names)}); add it to the instruments file or drop the column")
-            target = aliases[column]
+                                f"({', '.join(universe.names)}); add it to the instruments file (or to its "
+                                "aliases) or drop the column")
             if target in renamed.values():
                 other = next(c for c, t in renamed.items() if t == target)
                 raise DataError(f"{self.source}: columns {other!r} and {column!r} both map to instrument {target!r} "
