@@ -104,7 +104,7 @@ def test_descending_dates_sorted_on_request(tmp_path: Path) -> None:
     path.write_text(_csv_text(SPREADS.iloc[::-1]), encoding="utf-8")
     desk = tmp_path / "desk.csv"
     desk.write_text(_csv_text(DESK.iloc[::-1].to_frame()), encoding="utf-8")
-    with pytest.raises(DataError, match="not in ascending order.*sort_dates"):
+    with pytest.raises(DataError, match=r"not in ascending order.*sort_dates"):
         MarketData.from_csv(path, desk)
     _same(MarketData.from_csv(path, desk, sort_dates=True))
 
@@ -175,7 +175,7 @@ def _desk_export(tmp_path: Path) -> Path:
 def test_desk_column_chosen_and_summed(tmp_path: Path) -> None:
     # main: "expected a date column and one PnL column"
     path = _desk_export(tmp_path)
-    with pytest.raises(DataError, match="expected a date column and one PnL column.*desk_columns"):
+    with pytest.raises(DataError, match=r"expected a date column and one PnL column.*desk_columns"):
         MarketData.from_csv(VALID / "spreads.csv", path)
     one = MarketData.from_csv(VALID / "spreads.csv", path, desk_columns="pnl (usd mm)")
     np.testing.assert_allclose(one.desk_pnl.to_numpy(), DESK.to_numpy() * 0.25)
@@ -215,7 +215,7 @@ def test_parquet_input(tmp_path: Path) -> None:
     frame.to_parquet(path)
     _same(MarketData.from_csv(path, VALID / "desk_pnl.csv"))
     path.write_bytes(b"not parquet at all")
-    with pytest.raises(DataError, match="is not a readable .parquet file"):
+    with pytest.raises(DataError, match=r"is not a readable \.parquet file"):
         MarketData.from_csv(path, VALID / "desk_pnl.csv")
 
 
@@ -225,7 +225,7 @@ def test_xlsx_named_csv_is_refused_clearly(tmp_path: Path) -> None:
     SPREADS.to_excel(xlsx, index_label="date")
     path = tmp_path / "spreads.csv"
     path.write_bytes(xlsx.read_bytes())
-    with pytest.raises(DataError, match="is a spreadsheet .* name it .xlsx"):
+    with pytest.raises(DataError, match=r"is a spreadsheet .* name it \.xlsx"):
         MarketData.from_csv(path, VALID / "desk_pnl.csv")
 
 
@@ -245,6 +245,6 @@ def test_cli_sort_dates_and_desk_column(tmp_path: Path) -> None:
     ok = _cli(*base, "--sort-dates", "--desk-column", "PnL (USD mm)", "--desk-column", "Rates PnL",
               "--out", str(tmp_path / "a.csv"))
     assert ok.returncode == 0, ok.stderr
-    reference = _cli("run", "--spreads", str(VALID / "spreads.csv"), "--desk-pnl", str(VALID / "desk_pnl.csv"),
-                     "--horizon", "W-FRI", "--quiet", "--out", str(tmp_path / "b.csv"))
-    assert (tmp_path / "a.csv").read_bytes() == (tmp_path / "b.csv").read_bytes()
+    made = _cli("run", "--spreads", str(VALID / "spreads.csv"), "--desk-pnl", str(VALID / "desk_pnl.csv"),
+                "--horizon", "W-FRI", "--quiet", "--out", str(tmp_path / "b.csv"))
+    assert made.returncode == 0 and (tmp_path / "a.csv").read_bytes() == (tmp_path / "b.csv").read_bytes()

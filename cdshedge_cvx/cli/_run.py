@@ -21,7 +21,9 @@ def add_run_command(subparsers: Any) -> None:
     add_data_flags(parser)
     add_model_flags(parser, objective_default="pnl - carry - roll")
     add_limit_flags(parser)
-    add_output_flags(parser, out_help="write the allocations table (period_end × instrument)", report=True)
+    add_output_flags(parser, out_help="write the allocations table (period_end × instrument) as CSV; a path ending "
+                     "in .xlsx gets a workbook with allocations, attribution and shadow prices, one sheet each",
+                     report=True)
     parser.set_defaults(handler=run_command)
 
 
@@ -39,7 +41,13 @@ def run_command(args: argparse.Namespace) -> int:
 
         return report_html(result, inputs=_report_inputs(args, market), command=command_line(args.argv_))
 
-    write_outputs(args, result.allocations, result.plot, make_report if args.report else None)
+    def tables() -> Any:
+        if not str(args.out).lower().endswith(".xlsx"):
+            return result.allocations
+        return {"allocations": result.allocations, "attribution": result.attribution,
+                "shadow_prices": result.shadow_prices}
+
+    write_outputs(args, tables, result.plot, make_report if args.report else None)
     print_run_report(result, notice)
     return EXIT_OK
 
@@ -93,5 +101,6 @@ def print_run_report(result: Any, notice: str = "") -> None:
               f"max allocation gap {summary['cross_check_max_allocation_gap']:.3g} {unit}, "
               f"{summary['cross_check_warnings']} period(s) out of tolerance")
     if summary["fallbacks"]:
-        print(f"fallback solver used in {summary['fallbacks']} period(s): see result.solver_info")
+        print(f"fallback solver used in {summary['fallbacks']} period(s): the report (--report) lists the solver "
+              "of every period")
     print(f"missing data: {describe_missing(result.missing)}")
