@@ -332,7 +332,10 @@ class Universe(Sequence[Instrument]):
         fields are left empty, so :meth:`from_frame` reads the table back to the same universe)."""
         rows = [{c: getattr(i, c) for c in INSTRUMENT_COLUMNS if c != "instrument"}
                 | {"instrument": i.name, "aliases": "|".join(i.aliases)} for i in self._instruments]
-        return pd.DataFrame(rows, columns=list(INSTRUMENT_COLUMNS))
+        columns = list(INSTRUMENT_COLUMNS)
+        if not any(i.aliases for i in self._instruments):
+            columns.remove("aliases")  # the table (and its checksum) as before aliases existed
+        return pd.DataFrame(rows, columns=columns)
 
     # constructors -------------------------------------------------------------------------
     @classmethod
