@@ -64,6 +64,7 @@ def _report_inputs(args: argparse.Namespace, market: Any) -> Any:
 def print_run_report(result: Any, notice: str = "") -> None:
     """Print the units, the allocations table and a summary."""
     from cdshedge_cvx.reporting._format import describe_missing
+    from cdshedge_cvx.reporting._large import MAX_LISTED, allocation_overview, top_contributors
     from cdshedge_cvx.reporting._units import units_lines
 
     summary = result.summary()
@@ -77,7 +78,12 @@ def print_run_report(result: Any, notice: str = "") -> None:
     print(f"Optimised CS01 allocation ({unit}, + = protection bought) per period "
           f"[{summary['conventions']} conventions, {summary['mode']}, horizon {summary['horizon']}, "
           f"objective: {summary['objective']}]:")
-    print(format_table(result.allocations))
+    if len(result.universe) > MAX_LISTED:
+        print(f"{len(result.universe)} instruments: per period, the instruments held and on a limit, gross and net "
+              "CS01 and the largest holding (full table: --out, or the report):")
+        print(allocation_overview(result.allocations, result.universe.lower, result.universe.upper))
+    else:
+        print(format_table(result.allocations))
     print()
     print(f"periods: {summary['periods']}   solver: {summary['solver']}   "
           f"build {summary['build_time_s'] * 1e3:.1f} ms, solves {summary['solve_time_s'] * 1e3:.1f} ms")
@@ -92,6 +98,7 @@ def print_run_report(result: Any, notice: str = "") -> None:
     print(f"objective by term, summed over periods (model, {currency} mm): {terms}")
     if len(result.shadow_prices.columns) > len(result.universe):
         extra = result.shadow_prices.drop(columns=result.universe.names)
+        extra = extra[top_contributors(extra.mean(), MAX_LISTED).index]
         prices = ", ".join(f"{name} {extra[name].mean():.4g}" for name in extra.columns)
         print(f"mean shadow price of the limits ({currency} mm per unit of limit): {prices}")
     if summary["cross_check_warnings"] == "off":

@@ -299,8 +299,10 @@ def _headline(result: Any, currency: str) -> str:
                        "lowest PnL of a single period: desk alone → desk + hedge"))
     mostly = [f"{name} {share:.0%}" for name, share in (binding["upper"] + binding["lower"]).items() if share >= 0.5]
     n_instruments = len(result.universe)
+    from cdshedge_cvx.reporting._large import names_text
+
     cards.append(_card("Held on a CS01 limit", f"{len(mostly)} of {n_instruments} indices" if mostly else "rarely",
-                       ("most of the time: " + ", ".join(mostly) + " of periods") if mostly else
+                       ("most of the time: " + names_text(mostly) + " of periods") if mostly else
                        "no index sits on a limit in half of the periods or more", warn=bool(mostly)))
     if summary["cross_check_warnings"] == "off":
         cards.append(_card("Independent check", "off", "the scipy cross-check was not run", warn=True))
