@@ -58,11 +58,14 @@ def frontier_command(args: argparse.Namespace) -> int:
     market, universe, conventions, notice = load_inputs(args, default_example="market")
     if example_name(args, "market") == "market":
         notice = _MARKET_NOTICE
+    from cdshedge_cvx.cli._run import announce
+    from cdshedge_cvx.engine._eta import announcing
     from cdshedge_cvx.engine._frontier import frontier
 
     objective = build_objective(args)
-    result = frontier(market, universe, objective, gammas, workers=args.workers, scheduler=args.scheduler,
-                      **backtest_options(args, universe, conventions=conventions, mode="walk-forward"))
+    with announcing(announce):
+        result = frontier(market, universe, objective, gammas, workers=args.workers, scheduler=args.scheduler,
+                          **backtest_options(args, universe, conventions=conventions, mode="walk-forward"))
     table = result.table.set_index("gamma")
     write_outputs(args, {"frontier": table}, result.plot)
     if notice:

@@ -10,7 +10,7 @@ from cdshedge_cvx.cli._common import EXIT_OK
 from cdshedge_cvx.cli._parser import add_data_flags, add_limit_flags, add_model_flags, add_output_flags
 from cdshedge_cvx.cli._pipeline import backtest_options, build_objective, format_table, load_inputs, write_outputs
 
-__all__ = ["add_run_command", "print_run_report", "run_command"]
+__all__ = ["add_run_command", "announce", "print_run_report", "run_command"]
 
 
 def add_run_command(subparsers: Any) -> None:
@@ -31,10 +31,12 @@ def run_command(args: argparse.Namespace) -> int:
     """Load, back-test, write the outputs, print the report; the exit code."""
     market, universe, conventions, notice = load_inputs(args)  # data errors before CVXPY is imported
     from cdshedge_cvx.engine._backtest import backtest
+    from cdshedge_cvx.engine._eta import announcing
 
     objective = build_objective(args)
-    result = backtest(market, universe, objective,
-                      **backtest_options(args, universe, conventions=conventions, mode="hindsight"))
+    with announcing(announce):
+        result = backtest(market, universe, objective,
+                          **backtest_options(args, universe, conventions=conventions, mode="hindsight"))
 
     def make_report() -> str:
         from cdshedge_cvx.reporting._report import command_line, report_html
@@ -50,6 +52,13 @@ def run_command(args: argparse.Namespace) -> int:
     write_outputs(args, tables, result.plot, make_report if args.report else None)
     print_run_report(result, notice)
     return EXIT_OK
+
+
+def announce(line: str) -> None:
+    """Print a line about the run's progress (its expected duration) on standard error, also under --quiet."""
+    import sys
+
+    print(f"cdshedge: {line}", file=sys.stderr, flush=True)
 
 
 def _report_inputs(args: argparse.Namespace, market: Any) -> Any:
@@ -111,3 +120,8 @@ def print_run_report(result: Any, notice: str = "") -> None:
         print(f"fallback solver used in {summary['fallbacks']} period(s): the report (--report) lists the solver "
               "of every period")
     print(f"missing data: {describe_missing(result.missing)}")
+    from cdshedge_cvx.reporting._notes import stuck_hedge_note
+
+    note = stuck_hedge_note(result)
+    if note:
+        print(note)

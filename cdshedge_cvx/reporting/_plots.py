@@ -149,7 +149,8 @@ def _allocation_heatmap(fig: Any, spec: Any, result: Any) -> None:
     universe = result.universe
     ax = fig.add_subplot(spec)
     values = allocations.to_numpy().T
-    scale = float(np.nanmax(np.abs(values))) or 1.0
+    scale = float(np.nanmax(np.abs(values)))
+    scale = scale if scale > 1e-12 else 1.0  # an all-zero hedge is drawn white, not as amplified round-off
     image = ax.imshow(values, aspect="auto", interpolation="nearest", cmap="RdBu_r", vmin=-scale, vmax=scale)
     step_y = -(-len(universe) // MAX_HEATMAP_LABELS)  # every k-th name: labels never overlap
     ax.set_yticks(range(0, len(universe), step_y), labels=universe.names[::step_y])
