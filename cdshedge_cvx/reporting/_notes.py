@@ -67,7 +67,9 @@ def stuck_hedge_note(result: Any) -> str | None:
     if result.mode == "walk-forward" and pnl and all(abs(drivers.get(label, 0.0)) < 1e-12 for label in pnl):
         forecast = any(np.any(np.asarray(r.data["expected_change"], dtype=float) != 0) for r in result.records)
         if not forecast:
-            risk = any(hasattr(term, "quadratic_form") for _, term in result.objective)
+            from cdshedge_cvx.model._component import Term
+
+            risk = any(type(term).quadratic_form is not Term.quadratic_form for _, term in result.objective)
             text += (" Walk-forward, the expected spread change is 0 (no forecast given), so hedge PnL adds nothing "
                      "to the objective and only the costs (carry, roll …)" + (" and risk terms" if risk else "")
                      + " drive the hedge")
