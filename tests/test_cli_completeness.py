@@ -178,3 +178,25 @@ def test_forecast_file_matches_the_api(tmp_path: Path) -> None:
     path.write_text("period_end,Nope\n2018-03-30,1\n", encoding="utf-8")
     bad = _cli("run", "--mode", "walk-forward", "--forecast", str(path))
     assert bad.returncode == 2 and "column 'Nope' matches no instrument" in bad.stderr
+
+
+def test_solver_output_never_reaches_python_stdout() -> None:
+    """A Jupyter kernel's sys.stdout is a Python object, not fd 1: OSQP's "Polishing not needed" lines
+    (written through PySys_WriteStdout) reached notebook 02 61 times on main (20 here)."""
+    import contextlib
+    import io
+
+    market, universe = examples.market()
+    buffer = io.StringIO()
+    with contextlib.redirect_stdout(buffer):
+        result = ch.backtest(market, universe.with_limits(upper=[2.0] * 4), -ch.VariancePenalty(), horizon="Q",
+                             mode="walk-forward", cross_check=False)
+    assert result.summary()["solver"] == "OSQP" and buffer.getvalue() == ""
+
+
+def test_nbconvert_in_dev_extra() -> None:
+    import tomllib
+
+    dev = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["optional-dependencies"]
+    names = {d.split(">")[0].split("=")[0].split("[")[0].strip() for d in dev["dev"]}
+    assert {"nbconvert", "openpyxl", "pyarrow"} <= names
