@@ -11,7 +11,6 @@ import re
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pytest
 
 import cdshedge_cvx as ch
@@ -169,4 +168,5 @@ def test_risk_hedging_scale_of_gamma(simulated) -> None:
     variance = float(pnl["desk_pnl"].var())
     monthly_cost = float((pnl["carry"] + pnl["roll"]).mean())
     assert 100 <= variance < 1000, variance
-    _in(RISK, f"is a few hundred $mm² and a full hedge costs about {monthly_cost:.1f} $mm a month in carry and roll-down")
+    _in(RISK, f"is a few hundred $mm² and a full hedge costs about {monthly_cost:.1f} $mm a month in carry and "
+              "roll-down")
