@@ -170,3 +170,11 @@ def test_risk_hedging_scale_of_gamma(simulated) -> None:
     assert 100 <= variance < 1000, variance
     _in(RISK, f"is a few hundred $mm² and a full hedge costs about {monthly_cost:.1f} $mm a month in carry and "
               "roll-down")
+
+
+def test_example_market_eurusd(simulated) -> None:
+    from cdshedge_cvx.datasets import generate_fx
+
+    fx = generate_fx(simulated.spreads.index, seed=0)
+    vol = float(np.log(fx).diff().dropna().std() * np.sqrt(252))
+    _in(EXAMPLE, f"Seed 0: {fx.min():.2f}–{fx.max():.2f}, realised vol {vol:.1%}/year".replace("%/", " %/"))
