@@ -181,12 +181,19 @@ def input_checksums(inputs: Mapping[str, Any] | Any | None, universe: Any = None
     if universe is not None and not any(r["input"] == "instruments" for r in rows):
         frame = universe.to_frame()
         rows.append({"input": "instruments (as used)", "source": "universe",
-                     "content": f"{len(frame)} instruments ({', '.join(universe.names)})",
+                     "content": _instruments_text(universe.names),
                      "sha256": frame_sha256(frame)})
     return pd.DataFrame(rows, columns=["input", "source", "content", "sha256"])
 
 
 # formatting -----------------------------------------------------------------------------------
+def _instruments_text(names: list[str]) -> str:
+    """``"4 instruments (A, B, C, D)"``; past a dozen names, the first three and a count."""
+    from cdshedge_cvx.reporting._large import MAX_LISTED, names_text
+
+    return f"{len(names)} instruments ({', '.join(names)})" if len(names) <= MAX_LISTED else names_text(names)
+
+
 def _e(text: Any) -> str:
     return html.escape(str(text), quote=True)
 
