@@ -63,4 +63,7 @@ def timed(items: Iterable[T], *, desc: str, unit: str, total: int | None = None)
                     callback(f"expected duration: about {_duration(expected)} for {count} {desc} "
                              f"(the first {unit} took {first:.1f} s)")
     finally:
-        _ACTIVE.reset(token)
+        try:
+            _ACTIVE.reset(token)
+        except ValueError:  # closed from another context (garbage collection of an abandoned loop)
+            _ACTIVE.set(False)
