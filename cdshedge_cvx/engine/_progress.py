@@ -70,6 +70,8 @@ def progress_bar(items: Iterable[T], *, desc: str, unit: str, total: int | None 
     """
     from cdshedge_cvx.engine._eta import timed
 
+    if total is None and hasattr(items, "__len__"):
+        total = len(items)  # type: ignore[arg-type]
     items = timed(items, desc=desc, unit=unit, total=total)  # the expected duration, when asked for (CLI)
     if enabled is None:
         if not interactive():
