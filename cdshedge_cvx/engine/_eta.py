@@ -19,6 +19,8 @@ __all__ = ["ANNOUNCE_AFTER_S", "announcing", "timed"]
 T = TypeVar("T")
 #: A loop whose projected duration is at least this (seconds) is announced.
 ANNOUNCE_AFTER_S = 10.0
+#: Items timed before the projection (the first one also compiles the problem).
+WARM_UP = 2
 _CALLBACK: contextvars.ContextVar[Callable[[str], None] | None] = contextvars.ContextVar("eta_callback",
                                                                                        default=None)
 _ACTIVE: contextvars.ContextVar[bool] = contextvars.ContextVar("eta_active", default=False)
@@ -43,8 +45,9 @@ def _duration(seconds: float) -> str:
 
 
 def timed(items: Iterable[T], *, desc: str, unit: str, total: int | None = None) -> Iterator[T]:
-    """Yield ``items``; after the first one, announce the projected duration (first item's time × count)
-    when a callback is installed, this is the outermost loop and the projection reaches
+    """Yield ``items``; once :data:`WARM_UP` + 1 of them are done, announce the projected duration
+    (time so far + the fastest item after the first × the items left: the first item also compiles
+    the problem) when a callback is installed, this is the outermost loop and the projection reaches
     :data:`ANNOUNCE_AFTER_S`."""
     callback = _CALLBACK.get()
     count = total if total is not None else (len(items) if hasattr(items, "__len__") else None)  # type: ignore[arg-type]
@@ -53,15 +56,19 @@ def timed(items: Iterable[T], *, desc: str, unit: str, total: int | None = None)
         return
     token = _ACTIVE.set(True)
     try:
-        start = time.perf_counter()
+        start = last = time.perf_counter()
+        steps: list[float] = []
         for position, item in enumerate(items):
             yield item
-            if position == 0:
-                first = time.perf_counter() - start
-                expected = first * count
+            now = time.perf_counter()
+            steps.append(now - last)
+            last = now
+            if position == min(WARM_UP, count - 1):
+                per_item = min(steps[1:]) if len(steps) > 1 else steps[0]
+                expected = (now - start) + per_item * (count - position - 1)
                 if expected >= ANNOUNCE_AFTER_S:
                     callback(f"expected duration: about {_duration(expected)} for {count} {desc} "
-                             f"(the first {unit} took {first:.1f} s)")
+                             f"(about {per_item:.2g} s per {unit})")
     finally:
         try:
             _ACTIVE.reset(token)
