@@ -38,6 +38,7 @@ _EXPORTS = {
     "CovarianceEstimator": "risk", "SampleCovariance": "risk", "EWMACovariance": "risk",
     "LedoitWolfCovariance": "risk", "get_estimator": "risk", "RollingCovariance": "risk",
     "HedgeProblem": "solve", "PeriodSolution": "solve",
+    "CVaRLimit": "model", "FactorCovariance": "risk", "hedge_statistics": "engine",
     "CompiledProblem": "solve",
     "scipy_solve": "crosscheck", "cross_check": "crosscheck",
     "frontier": "engine", "Frontier": "engine", "backtest": "engine", "default_objective": "engine",

@@ -261,7 +261,7 @@ def test_term_module_errors_are_one_line_usage_errors(tmp_path, monkeypatch, cap
     assert "term 'half' (--term-module not_terms (CDSHEDGE_TERMS)) built 0.5, which is not a cdshedge_cvx Term" in (
         capsys.readouterr().err)
     assert main(["run", "--term-module", "not_terms", "--objective", "pnl - funding", "--quiet"]) == 2
-    expected = "unknown term 'funding'; known terms: carry, half, pnl, ridge, roll, rollcost, tcost, variance"
+    expected = "unknown term 'funding'; known terms: carry, cvar, half, pnl, ridge, roll, rollcost, tcost, variance"
     assert expected in capsys.readouterr().err
 
 

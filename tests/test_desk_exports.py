@@ -16,7 +16,7 @@ import pytest
 
 from cdshedge_cvx.errors import DataError
 from cdshedge_cvx.market import MarketData
-from cdshedge_cvx.market._instruments import Instrument, Universe, standard_universe
+from cdshedge_cvx.market._instruments import Instrument, Universe
 
 VALID = Path(__file__).parent / "data" / "valid"
 SPREADS = pd.read_csv(VALID / "spreads.csv", index_col=0)
@@ -126,7 +126,7 @@ def test_terminal_tickers_and_case_insensitive_headers(tmp_path: Path) -> None:
     path = tmp_path / "spreads.csv"
     path.write_text(_csv_text(frame, "Date"), encoding="utf-8")
     market = MarketData.from_csv(path, VALID / "desk_pnl.csv")
-    universe = standard_universe()
+    universe = Universe.from_csv(VALID / "instruments.csv")  # spread-quoted (standard: CDX HY in price)
     pd.testing.assert_frame_equal(market.for_universe(universe), _reference().for_universe(universe))
 
 
@@ -155,7 +155,7 @@ def test_roll_jumps_accept_ticker_aliases(tmp_path: Path) -> None:
     jumps = tmp_path / "jumps.csv"
     jumps.write_text(f"date,ITRX EUR CDSI GEN 5Y Corp,cdx ig\n{SPREADS.index[2]},1.5,-0.5\n", encoding="utf-8")
     market = MarketData.from_csv(VALID / "spreads.csv", VALID / "desk_pnl.csv", roll_jumps=jumps)
-    frame = market.roll_jumps_for_universe(standard_universe())
+    frame = market.roll_jumps_for_universe(Universe.from_csv(VALID / "instruments.csv"))
     assert frame.loc[SPREADS.index[2], "iTraxx Main"] == 1.5 and frame.loc[SPREADS.index[2], "CDX IG"] == -0.5
     assert frame.to_numpy().sum() == 1.0
     jumps.write_text(f"date,Nope\n{SPREADS.index[2]},1.5\n", encoding="utf-8")
@@ -239,12 +239,14 @@ def test_cli_sort_dates_and_desk_column(tmp_path: Path) -> None:
     spreads = tmp_path / "spreads.csv"
     spreads.write_bytes(_csv_text(SPREADS.iloc[::-1]).encode("utf-16"))
     desk = _desk_export(tmp_path)
-    base = ["run", "--spreads", str(spreads), "--desk-pnl", str(desk), "--horizon", "W-FRI", "--quiet"]
+    base = ["run", "--spreads", str(spreads), "--desk-pnl", str(desk), "--horizon", "W-FRI", "--quiet",
+            "--instruments", str(VALID / "instruments.csv")]
     refused = _cli(*base, "--desk-column", "PnL (USD mm)")
     assert refused.returncode == 2 and "--sort-dates" in refused.stderr and "Traceback" not in refused.stderr
     ok = _cli(*base, "--sort-dates", "--desk-column", "PnL (USD mm)", "--desk-column", "Rates PnL",
               "--out", str(tmp_path / "a.csv"))
     assert ok.returncode == 0, ok.stderr
     made = _cli("run", "--spreads", str(VALID / "spreads.csv"), "--desk-pnl", str(VALID / "desk_pnl.csv"),
+                "--instruments", str(VALID / "instruments.csv"),
                 "--horizon", "W-FRI", "--quiet", "--out", str(tmp_path / "b.csv"))
     assert made.returncode == 0 and (tmp_path / "a.csv").read_bytes() == (tmp_path / "b.csv").read_bytes()

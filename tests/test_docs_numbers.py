@@ -128,7 +128,8 @@ def _measured(simulated, universe, estimator=None, jumps=True):
 
 
 def test_risk_hedging_measured_table(simulated) -> None:
-    base = ch.standard_universe()
+    _in(RISK, "universe = ch.examples.spread_quoted(ch.standard_universe()).with_limits(")
+    base = ch.examples.spread_quoted(ch.standard_universe())  # as the doc's example: the series are spreads
     wide = base.with_limits(lower=[0] * 4, upper=[2] * 4)
     exposures = simulated.exposures.to_numpy()
     rows = {
@@ -161,7 +162,7 @@ def test_risk_hedging_measured_table(simulated) -> None:
 def test_risk_hedging_scale_of_gamma(simulated) -> None:
     """'the monthly variance of the unhedged desk is a few hundred $mm² and a full hedge costs about 5 $mm a
     month in carry and roll-down' (the number recomputed)."""
-    base = ch.standard_universe()
+    base = ch.examples.spread_quoted(ch.standard_universe())
     exposures = simulated.exposures.to_numpy()
     oracle = _measured(simulated, base.with_limits(lower=exposures, upper=exposures))
     pnl = oracle.pnl

@@ -166,4 +166,4 @@ def in_reporting_currency(market: Any, currency: str, what: str) -> Any:
     fx = market.fx.drop(columns=[wanted]).div(rate, axis=0)
     fx[market.reporting_currency] = 1.0 / rate
     return MarketData(market.spreads, market.desk_pnl / rate, roll_jumps=market.roll_jumps, fx=fx,
-                      reporting_currency=wanted, source=market.source)
+                      reporting_currency=wanted, source=market.source, rates=getattr(market, "rates", None))

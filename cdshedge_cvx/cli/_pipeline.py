@@ -20,8 +20,8 @@ from typing import Any
 from cdshedge_cvx.cli._extras import extra_options, in_reporting_currency, input_files, term_modules_from_cwd
 
 __all__ = ["backtest_options", "build_constraints", "build_objective", "check_output_paths", "format_table",
-           "initial_holdings", "input_paths", "load_inputs", "numbers", "render_plot", "write_bytes_atomic",
-           "write_outputs"]
+           "initial_holdings", "input_paths", "load_inputs", "numbers", "rate_quotes", "render_plot",
+           "write_bytes_atomic", "write_outputs"]
 
 #: What ``--example market`` prints before the results of ``cdshedge run``.
 _MARKET_NOTICE = ("Embedded realistic example market (synthetic 2019-2024, seed 0: US/EU holidays, generic-series "
@@ -55,7 +55,7 @@ def numbers(text: str, flag: str, *, allow_empty: bool = False) -> list[float | 
 
 def input_paths(args: argparse.Namespace) -> list[str]:
     """The input files named on the command line (an output must not overwrite one of them)."""
-    names = ("spreads", "desk_pnl", "instruments", "roll_jumps", "fx")
+    names = ("spreads", "desk_pnl", "instruments", "roll_jumps", "fx", "rates")
     return [p for p in (getattr(args, name, None) for name in names) if p] + input_files(args)
 
 
@@ -87,7 +87,8 @@ def load_inputs(args: argparse.Namespace, *, default_example: str = "seed") -> t
 
         market = MarketData.from_csv(args.spreads, args.desk_pnl, missing=args.missing, max_gap=args.max_gap,
                                      roll_jumps=args.roll_jumps, fx=args.fx, reporting_currency=args.reporting_currency,
-                                     sort_dates=args.sort_dates, desk_columns=args.desk_column)
+                                     rates=rate_quotes(args), sort_dates=args.sort_dates,
+                                     desk_columns=args.desk_column)
         universe = Universe.from_csv(args.instruments) if args.instruments else standard_universe()
         market.for_universe(universe)  # columns vs instruments, before any heavy import
         return market, universe, "market", ""
@@ -104,7 +105,21 @@ def load_inputs(args: argparse.Namespace, *, default_example: str = "seed") -> t
     if args.instruments:
         universe = Universe.from_csv(args.instruments)
     market = in_reporting_currency(market, args.reporting_currency, f"the {example} example")
+    rates = rate_quotes(args)
+    if rates is not None:
+        market = market.with_rates(rates)
     return market, universe, conventions, notice
+
+
+def rate_quotes(args: argparse.Namespace) -> Any:
+    """The interest rates of ``--rates`` (a file) or ``--rate`` (a flat rate); ``None`` when neither is given."""
+    from cdshedge_cvx.market._rates import RateQuotes
+
+    if getattr(args, "rates", None):
+        return RateQuotes.from_csv(args.rates)
+    if getattr(args, "rate", None) is not None:
+        return RateQuotes.flat(args.rate)
+    return None
 
 
 def build_objective(args: argparse.Namespace) -> Any:

@@ -66,7 +66,7 @@ def _report_inputs(args: argparse.Namespace, market: Any) -> Any:
     if not args.spreads:
         return market
     files = {"spreads": args.spreads, "desk PnL": args.desk_pnl, "instruments": args.instruments,
-             "roll jumps": args.roll_jumps, "FX rates": args.fx}
+             "roll jumps": args.roll_jumps, "FX rates": args.fx, "rates": args.rates}
     return {name: path for name, path in files.items() if path}
 
 
@@ -120,6 +120,8 @@ def print_run_report(result: Any, notice: str = "") -> None:
         print(f"fallback solver used in {summary['fallbacks']} period(s): the report (--report) lists the solver "
               "of every period")
     print(f"missing data: {describe_missing(result.missing)}")
+    print(f"hedge statistics per period ({currency} mm; VaR/ES/drawdown as positive losses):")
+    print(format_table(result.statistics()))
     from cdshedge_cvx.reporting._notes import stuck_hedge_note
 
     note = stuck_hedge_note(result)

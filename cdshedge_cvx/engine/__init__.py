@@ -26,6 +26,9 @@ from cdshedge_cvx.engine._result import (
     PeriodRecord,
     realised_attribution,
 )
+from cdshedge_cvx.engine._statistics import (
+    hedge_statistics,
+)
 
 __all__ = [
     "DELAY_S",
@@ -36,6 +39,7 @@ __all__ = [
     "backtest",
     "default_objective",
     "frontier",
+    "hedge_statistics",
     "interactive",
     "local_dask_client",
     "progress_bar",

@@ -246,7 +246,15 @@ class HedgeResult:
             })
         else:
             values["cross_check_warnings"] = "off"
+        values.update({f"{column}_{row}": float(value) for row, line in self.statistics().iterrows()
+                       for column, value in line.items()})  # hedge statistics, flat (desk_var_95, ...)
         return pd.Series(values, name="summary", dtype=object)
+
+    def statistics(self) -> pd.DataFrame:
+        """Hedge statistics of the desk, the hedge and the desk + hedge (see :func:`hedge_statistics`)."""
+        from cdshedge_cvx.engine._statistics import hedge_statistics
+
+        return hedge_statistics(self.pnl, self.turnover())
 
     def plot(self, *, title: str | None = None):
         """Allocations with limits, cumulative PnL hedged vs unhedged, costs by term (matplotlib Figure).

@@ -30,6 +30,7 @@ from cdshedge_cvx.model._values import (
 )
 from cdshedge_cvx.model.limits import (
     BoxLimits,
+    CVaRLimit,
     GrossLimit,
     JumpToDefaultLimit,
     NetLimit,
@@ -44,6 +45,7 @@ __all__ = [
     "ENTRY_POINT_GROUP",
     "TOKEN",
     "BoxLimits",
+    "CVaRLimit",
     "Component",
     "Constraint",
     "GrossLimit",

@@ -11,11 +11,13 @@ from cdshedge_cvx.risk._estimators import (
     SampleCovariance,
     get_estimator,
 )
+from cdshedge_cvx.risk._factor import FactorCovariance
 
 __all__ = [
     "ESTIMATORS",
     "CovarianceEstimator",
     "EWMACovariance",
+    "FactorCovariance",
     "LedoitWolfCovariance",
     "RollingCovariance",
     "SampleCovariance",

@@ -13,6 +13,7 @@ from cdshedge_cvx.model._component import Term
 from cdshedge_cvx.model._values import set_value
 from cdshedge_cvx.periods._period_data import PeriodData
 from cdshedge_cvx.risk._estimators import CovarianceEstimator, get_estimator
+from cdshedge_cvx.risk._factor import FactorCovariance
 
 if TYPE_CHECKING:
     from cdshedge_cvx.credit._conventions import Conventions
@@ -121,10 +122,19 @@ class VariancePenalty(Term):
         if self.gamma < 0 or not np.isfinite(self.gamma):
             raise SpecificationError(f"VariancePenalty: gamma must be finite and >= 0, got {self.gamma}")
 
+    def _factor_model(self) -> FactorCovariance | None:
+        estimator = get_estimator(self.estimator)
+        return estimator if isinstance(estimator, FactorCovariance) else None
+
     def setup(self, n: int) -> None:
         self._check_gamma()
-        self.A_ = cp.Parameter((n + 1, n), name="VariancePenalty.A")
-        self.b_ = cp.Parameter(n + 1, name="VariancePenalty.b")
+        factor = self._factor_model()
+        rows = n + 1 if factor is None else factor.rows(n + 1)
+        self.A_ = cp.Parameter((rows, n), name="VariancePenalty.A")
+        self.b_ = cp.Parameter(rows, name="VariancePenalty.b")
+        if factor is not None:  # low rank plus diagonal: ‖B_hᵀh + B_0‖² + Σ δ_i h_i² + δ_0
+            self.s_ = cp.Parameter(n, nonneg=True, name="VariancePenalty.sqrt_delta")
+            self.c_ = cp.Parameter(nonneg=True, name="VariancePenalty.delta0")
         self.rolling_ = get_estimator(self.estimator).rolling()
 
     def reset(self) -> None:
@@ -133,6 +143,20 @@ class VariancePenalty(Term):
 
     def update(self, data: Mapping[str, Any]) -> None:
         self._check_gamma()
+        factor = self._factor_model()
+        if factor is not None:
+            scale = data["pnl_scale"] * np.asarray(data["fx_rate"], dtype=float)
+            observations = np.column_stack([np.asarray(data["risk_desk_pnl"], dtype=float),
+                                            scale * np.asarray(data["risk_changes"], dtype=float)])
+            loadings, idiosyncratic = factor.factors(observations)
+            weight = self.gamma * data["horizon_rows"]
+            set_value(self.A_, np.sqrt(weight) * loadings[1:].T)
+            set_value(self.b_, np.sqrt(weight) * loadings[0])
+            self.s_.value = np.sqrt(weight * idiosyncratic[1:])
+            self.c_.value = float(weight * idiosyncratic[0])
+            self.gram_ = None
+            self.factors_ = (weight, loadings, idiosyncratic)
+            return
         covariance = self._tracked_covariance(data)
         root = covariance_root(covariance)
         weight = self.gamma * data["horizon_rows"]
@@ -145,9 +169,14 @@ class VariancePenalty(Term):
         """(G, g, β) = γT·(Σ_hh, Σ_h0, Σ_00) from the covariance whose factor fills ``A_``, ``b_``
         (so hᵀGh + 2gᵀh + β = ‖A h + b‖² up to rounding; no matrix product needed)."""
         gram = self.gram_
+        if gram is None:  # a factor model: built only when the (small-n) direct QP path asks for it
+            weight, loadings, idiosyncratic = self.factors_
+            gram = weight * (loadings @ loadings.T + np.diag(idiosyncratic))
         return gram[1:, 1:], gram[1:, 0], float(gram[0, 0])
 
     def expr(self, h: cp.Variable) -> cp.Expression:
+        if getattr(self, "s_", None) is not None:
+            return cp.sum_squares(self.A_ @ h + self.b_) + cp.sum_squares(cp.multiply(self.s_, h)) + self.c_
         return cp.sum_squares(self.A_ @ h + self.b_)
 
     def formula(self, conventions: Conventions) -> str:

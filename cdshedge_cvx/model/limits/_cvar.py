@@ -1,0 +1,76 @@
+"""The tail-risk limit: a cap on the CVaR (expected shortfall) of the hedged book."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import cvxpy as cp
+import numpy as np
+import pandas as pd
+
+from cdshedge_cvx.errors import SpecificationError
+from cdshedge_cvx.model._component import Constraint
+from cdshedge_cvx.model.terms._cvar import ScenarioMixin, empirical_cvar, tail_weights
+
+__all__ = ["CVaRLimit"]
+
+
+class CVaRLimit(ScenarioMixin, Constraint):
+    """CVaR_α of the hedged book's loss ≤ M ($mm), Rockafellar–Uryasev over the same scenarios as
+    :class:`~cdshedge_cvx.model.terms.CVaR`:
+
+        mean of the (1 − α)·S largest losses L_s(h) = −(d_s + R_s·h)  ≤  M.
+
+    M is a Parameter written at every ``update`` (a changed ``max_loss`` takes effect without
+    recompiling); α and S shape the constant tail weights and are fixed at compile time. The shadow
+    price is d(optimum)/d(M) ≥ 0. A limit no hedge inside the box can meet makes the period
+    infeasible (an :class:`~cdshedge_cvx.errors.InfeasibleError` naming the period).
+
+    Parameters
+    ----------
+    max_loss : float
+        The cap M on the expected tail loss ($mm; negative: a required expected tail gain).
+    alpha, count, length, scenarios
+        As for :class:`~cdshedge_cvx.model.terms.CVaR`.
+    """
+
+    requires = ("risk_changes", "risk_desk_pnl", "pnl_scale", "fx_rate")
+
+    def __init__(self, max_loss: float, alpha: float = 0.95, count: int = 15, length: int = 1,
+                 scenarios: str | Path | pd.DataFrame | None = None) -> None:
+        self.max_loss = max_loss
+        self.alpha = alpha
+        self.count = count
+        self.length = length
+        self.scenarios = scenarios
+
+    def _limit(self) -> float:
+        if isinstance(self.max_loss, bool) or not isinstance(self.max_loss, (int, float)) \
+                or not np.isfinite(self.max_loss):
+            raise SpecificationError(f"CVaRLimit: max_loss must be a finite number ($mm), got {self.max_loss!r}")
+        return float(self.max_loss)
+
+    def setup(self, n: int) -> None:
+        self._limit()
+        self.structure_ = self._compiled_structure()
+        rows = self.structure_[1]
+        self.R_ = cp.Parameter((rows, n), name="CVaRLimit.R")
+        self.d_ = cp.Parameter(rows, name="CVaRLimit.d")
+        self.limit_ = cp.Parameter(name="CVaRLimit.max_loss")
+        self.w_ = tail_weights(*self.structure_)
+
+    def update(self, data: Mapping[str, Any]) -> None:
+        self.limit_.value = self._limit()
+        self._check_unchanged()
+        desk, hedge = self.scenario_pnl(data)
+        self.R_.value = -hedge
+        self.d_.value = -desk
+
+    def constraints(self, h: cp.Variable) -> list[cp.Constraint]:
+        return [cp.dotsort(self.R_ @ h + self.d_, self.w_) <= self.limit_]
+
+    def violation(self, h: np.ndarray, data: Mapping[str, Any]) -> float:
+        cvar = empirical_cvar(self.twin_losses(h, data), float(self.alpha))[0]
+        return float(max(0.0, cvar - float(self.max_loss)))
