@@ -44,7 +44,7 @@ def add_frontier_command(subparsers: Any) -> None:
     where = sweep.add_mutually_exclusive_group()
     where.add_argument("--workers", type=int, metavar="N", help="run on a local Dask cluster of N processes")
     where.add_argument("--scheduler", metavar="ADDRESS", help="run on an existing Dask cluster (tcp://host:8786)")
-    add_output_flags(parser, out_help="write the frontier table (one row per gamma) as CSV")
+    add_output_flags(parser, out_help="write the frontier table (one row per gamma) as CSV, or .xlsx by the suffix")
     parser.set_defaults(handler=frontier_command)
 
 
@@ -58,13 +58,16 @@ def frontier_command(args: argparse.Namespace) -> int:
     market, universe, conventions, notice = load_inputs(args, default_example="market")
     if example_name(args, "market") == "market":
         notice = _MARKET_NOTICE
+    from cdshedge_cvx.cli._run import announce
+    from cdshedge_cvx.engine._eta import announcing
     from cdshedge_cvx.engine._frontier import frontier
 
     objective = build_objective(args)
-    result = frontier(market, universe, objective, gammas, workers=args.workers, scheduler=args.scheduler,
-                      **backtest_options(args, universe, conventions=conventions, mode="walk-forward"))
+    with announcing(announce):
+        result = frontier(market, universe, objective, gammas, workers=args.workers, scheduler=args.scheduler,
+                          **backtest_options(args, universe, conventions=conventions, mode="walk-forward"))
     table = result.table.set_index("gamma")
-    write_outputs(args, table, result.plot)
+    write_outputs(args, {"frontier": table}, result.plot)
     if notice:
         print(notice)
     print(f"Efficient frontier [{args.mode or 'walk-forward'}, horizon {args.horizon}, objective: {objective!r}, "

@@ -10,11 +10,16 @@ import argparse
 from cdshedge_cvx.cli._common import EXIT_USAGE
 
 __all__ = ["CommandParser", "add_data_flags", "add_limit_flags", "add_model_flags", "add_output_flags",
-           "decimal_rate", "positive_int"]
+           "decimal_rate", "output_file", "positive_int"]
 
 
 class CommandParser(argparse.ArgumentParser):
-    """An argument parser whose errors are one line and exit with code 2."""
+    """An argument parser whose errors are one line and exit with code 2; flags are never abbreviated
+    (``--report`` must not be taken for ``--reporting-currency``)."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        kwargs["allow_abbrev"] = False
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
 
     def error(self, message: str) -> None:  # type: ignore[override]
         """Print ``prog: error: message (see --help)`` and exit with code 2."""
@@ -32,6 +37,13 @@ def positive_int(text: str) -> int:
     return value
 
 
+def output_file(text: str) -> str:
+    """An output path (an argparse ``type``): an empty one is refused, not ignored."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("an empty path; give a file name")
+    return text
+
+
 def decimal_rate(text: str) -> float:
     """``text`` as a decimal interest rate (an argparse ``type``): ``3`` is refused as a percent."""
     try:
@@ -47,7 +59,8 @@ def add_data_flags(parser: argparse.ArgumentParser) -> None:
     """The ``data`` group: input files, the embedded examples and the missing-data policy."""
     data = parser.add_argument_group("data")
     data.add_argument("--spreads", metavar="CSV", help="daily spreads in bp: first column dates, one column per "
-                      "instrument (name or ticker)")
+                      "instrument (name, ticker or terminal ticker such as 'ITRX EUR CDSI GEN 5Y Corp'); CSV "
+                      "(UTF-8/UTF-16), .xlsx or .parquet")
     data.add_argument("--desk-pnl", metavar="CSV", help="daily desk PnL in $mm: a date column and one value column")
     data.add_argument("--instruments", metavar="CSV", help="instruments file: instrument,coupon_bp,cs01_min,cs01_max"
                       "[,currency,recovery,n_names,maturity_years,roll_fraction,bid_ask_bp,ticker,roll_lag_days,"
@@ -57,6 +70,12 @@ def add_data_flags(parser: argparse.ArgumentParser) -> None:
                       "from the daily changes")
     data.add_argument("--fx", metavar="CSV", help="FX rates: a date column and one column per currency (EUR or "
                       "EURUSD = USD per EUR) converting other currencies' amounts into the reporting currency")
+    data.add_argument("--desk-column", action="append", default=None, metavar="NAME",
+                      help="desk PnL column to use when the desk file has several (repeatable: the columns are "
+                           "summed, e.g. one per book); matched ignoring case")
+    data.add_argument("--sort-dates", action="store_true",
+                      help="sort every input file's rows by date (terminal exports are newest first); without it "
+                           "unsorted dates are refused")
     rates = data.add_mutually_exclusive_group()
     rates.add_argument("--rates", metavar="CSV", help="interest-rate quotes per date and currency (columns date,"
                        "currency,tenor,rate; decimals): ISDA discount curves for notional, carry and jump-to-default "
@@ -105,6 +124,12 @@ def add_model_flags(parser: argparse.ArgumentParser, *, objective_default: str) 
                             "of --term-module and installed plugins")
     model.add_argument("--term-module", action="append", default=[], metavar="MODULE",
                        help="import MODULE and make its Term subclasses usable in --objective (repeatable)")
+    model.add_argument("--forecast", metavar="CSV", help="walk-forward: expected spread change (bp) per period, "
+                       "indexed by period end, one column per instrument (periods left out expect 0)")
+    model.add_argument("--extra", action="append", default=[], metavar="KEY=FILE",
+                       help="data for your own terms (data.extra[KEY]): a number, or a file of dates and one value "
+                            "column (a scalar) or one column per instrument, taken as of each period's base date "
+                            "(repeatable)")
     model.add_argument("--solver", default=None, help="CVXPY solver (default: HIGHS for LPs, OSQP for QPs)")
     model.add_argument("--window", type=int, default=252, metavar="N",
                        help="walk-forward: trailing observations for risk, ending on the base date (252)")
@@ -136,12 +161,13 @@ def add_output_flags(parser: argparse.ArgumentParser, *, out_help: str, report: 
     """The ``output`` group: ``--out`` (what it holds: ``out_help``), ``--plot``, ``--report`` when
     ``report``, ``--quiet`` and ``--debug``."""
     out = parser.add_argument_group("output (files are written atomically: a failed run leaves none)")
-    out.add_argument("--out", metavar="CSV", help=out_help)
-    out.add_argument("--plot", metavar="FILE", help="write the figure (PNG, SVG or PDF, from the suffix; "
-                     "byte-identical on rerun)")
+    out.add_argument("--out", metavar="CSV", type=output_file, help=out_help)
+    out.add_argument("--plot", metavar="FILE", type=output_file,
+                     help="write the figure (PNG, SVG or PDF, from the suffix; byte-identical on rerun)")
     if report:
-        out.add_argument("--report", metavar="HTML", help="write a self-contained HTML report (figure embedded, "
-                         "inputs' checksums, allocations, attribution, shadow prices, cross-check, effectiveness)")
+        out.add_argument("--report", metavar="HTML", type=output_file,
+                         help="write a self-contained HTML report (figure embedded, inputs' checksums, allocations, "
+                              "attribution, shadow prices, cross-check, effectiveness)")
     out.add_argument("--quiet", action="store_true",
                      help="no progress bar (shown only on a terminal, for runs longer than half a second)")
     out.add_argument("--debug", action="store_true", help="show tracebacks")

@@ -17,6 +17,8 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
+from cdshedge_cvx.cli._extras import extra_options, in_reporting_currency, input_files, term_modules_from_cwd
+
 __all__ = ["backtest_options", "build_constraints", "build_objective", "check_output_paths", "format_table",
            "initial_holdings", "input_paths", "load_inputs", "numbers", "rate_quotes", "render_plot",
            "write_bytes_atomic", "write_outputs"]
@@ -54,7 +56,7 @@ def numbers(text: str, flag: str, *, allow_empty: bool = False) -> list[float | 
 def input_paths(args: argparse.Namespace) -> list[str]:
     """The input files named on the command line (an output must not overwrite one of them)."""
     names = ("spreads", "desk_pnl", "instruments", "roll_jumps", "fx", "rates")
-    return [p for p in (getattr(args, name, None) for name in names) if p]
+    return [p for p in (getattr(args, name, None) for name in names) if p] + input_files(args)
 
 
 def example_name(args: argparse.Namespace, default: str) -> str | None:
@@ -85,7 +87,8 @@ def load_inputs(args: argparse.Namespace, *, default_example: str = "seed") -> t
 
         market = MarketData.from_csv(args.spreads, args.desk_pnl, missing=args.missing, max_gap=args.max_gap,
                                      roll_jumps=args.roll_jumps, fx=args.fx, reporting_currency=args.reporting_currency,
-                                     rates=rate_quotes(args))
+                                     rates=rate_quotes(args), sort_dates=args.sort_dates,
+                                     desk_columns=args.desk_column)
         universe = Universe.from_csv(args.instruments) if args.instruments else standard_universe()
         market.for_universe(universe)  # columns vs instruments, before any heavy import
         return market, universe, "market", ""
@@ -101,6 +104,7 @@ def load_inputs(args: argparse.Namespace, *, default_example: str = "seed") -> t
         conventions, notice = "seed", _PROTOTYPE_NOTICE
     if args.instruments:
         universe = Universe.from_csv(args.instruments)
+    market = in_reporting_currency(market, args.reporting_currency, f"the {example} example")
     rates = rate_quotes(args)
     if rates is not None:
         market = market.with_rates(rates)
@@ -132,6 +136,7 @@ def build_objective(args: argparse.Namespace) -> Any:
     factories = builtin_term_factories()
     estimator = EWMACovariance(args.half_life) if args.half_life is not None else get_estimator(args.estimator)
     factories["variance"] = functools.partial(VariancePenalty, estimator=estimator)
+    term_modules_from_cwd(args.term_module)
     factories.update(discover_terms(args.term_module, reserved=factories))
     return parse_objective(args.objective, factories)
 
@@ -175,7 +180,8 @@ def backtest_options(args: argparse.Namespace, universe: Any, *, conventions: st
     return {"horizon": args.horizon, "conventions": args.conventions or conventions, "mode": args.mode or mode,
             "cross_check": args.cross_check, "solver": args.solver, "window": args.window,
             "min_history": args.min_history, "strict": args.strict, "constraints": build_constraints(args),
-            "initial_holdings": initial_holdings(args, universe), "progress": False if args.quiet else None}
+            "initial_holdings": initial_holdings(args, universe), "progress": False if args.quiet else None,
+            **extra_options(args, universe)}
 
 
 # outputs --------------------------------------------------------------------------------------
@@ -229,12 +235,12 @@ def write_outputs(args: argparse.Namespace, table: Any, make_figure: Callable[[]
     ``make_report``, given when the command was asked for a report), then write ``--out``
     (``table`` as CSV), the figure and the report, each atomically: nothing is written unless
     everything rendered."""
-    from cdshedge_cvx.io._files import write_frame_csv
+    from cdshedge_cvx.io._tables import write_tables
 
     figure = render_plot(args.plot, make_figure) if args.plot else None
     report = make_report() if make_report is not None else None
     if args.out:
-        write_frame_csv(args.out, table)
+        write_tables(args.out, table() if callable(table) else table)  # .xlsx: one sheet per table
     if figure is not None:
         write_bytes_atomic(args.plot, figure)
     if report is not None:

@@ -32,7 +32,7 @@ def default_objective() -> Objective:
     return HedgePnL() - Carry() - Roll()
 
 
-def backtest(market: MarketData, universe: Universe, objective: Term | Objective | None = None, *,
+def backtest(market: MarketData, universe: Universe, objective: Term | Objective | str | None = None, *,
              horizon: str = "M", conventions: str | Conventions = "market", mode: Mode = "hindsight",
              cross_check: bool | str = True, solver: str | None = None,
              constraints: Sequence[Constraint] = (), initial_holdings: Sequence[float] | None = None,
@@ -50,8 +50,10 @@ def backtest(market: MarketData, universe: Universe, objective: Term | Objective
         Spreads (bp) and desk PnL ($mm).
     universe : Universe
         Instruments with their limits; spreads columns must match names or tickers.
-    objective : Term or Objective, optional
-        What to maximise; ``None`` is the prototype's ``HedgePnL() - Carry() - Roll()``.
+    objective : Term, Objective or str, optional
+        What to maximise; ``None`` is the prototype's ``HedgePnL() - Carry() - Roll()``. A string
+        such as ``"pnl - carry - roll - 5*variance"`` is parsed with the built-in and installed
+        terms' names (as :func:`~cdshedge_cvx.engine.frontier` does).
     horizon : str
         ``M``, ``Q``, ``A`` or any pandas offset alias (``ME``, ``W-FRI``, ``2W`` …).
     conventions : {"market", "seed", "market-cash"} or Conventions
@@ -131,6 +133,10 @@ def backtest(market: MarketData, universe: Universe, objective: Term | Objective
     builder = PeriodBuilder(spreads, market.desk_pnl, universe, conv, alias, mode, window=window,
                             min_history=min_history, forecast=forecast, roll_jumps=roll_jumps, fx=market.fx,
                             reporting_currency=market.reporting_currency, extra=extra_data, rates=market.rates)
+    if isinstance(objective, str):  # "pnl - carry - roll - 5*variance", as ch.frontier takes it
+        from cdshedge_cvx.model._parser import parse_objective
+
+        objective = parse_objective(objective)
     if problem is None:
         objective = as_objective(default_objective() if objective is None else objective)
         problem = HedgeProblem(universe, objective, constraints, solver=solver, solver_options=solver_options,

@@ -68,6 +68,11 @@ def progress_bar(items: Iterable[T], *, desc: str, unit: str, total: int | None 
         ``None``: only on a terminal or in a notebook, after :data:`DELAY_S` seconds;
         ``True``: always, at once (on standard error); ``False``: never.
     """
+    from cdshedge_cvx.engine._eta import timed
+
+    if total is None and hasattr(items, "__len__"):
+        total = len(items)  # type: ignore[arg-type]
+    items = timed(items, desc=desc, unit=unit, total=total)  # the expected duration, when asked for (CLI)
     if enabled is None:
         if not interactive():
             yield from items

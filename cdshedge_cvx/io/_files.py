@@ -69,14 +69,108 @@ def _header_problem(text: str) -> str | None:
     return None
 
 
+#: Byte-order marks and the encodings they announce (Excel's "Unicode text" is UTF-16 LE with a BOM).
+_BOMS = ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16"))
+#: Suffixes read as spreadsheets or columnar files instead of CSV text.
+TABLE_SUFFIXES = (".xlsx", ".xlsm", ".parquet")
+_SEP_LINE = re.compile(r"^\s*sep=(.)\s*$", re.IGNORECASE)
+
+
+def _decode(raw: bytes, label: str) -> str:
+    """The text of a CSV's bytes: UTF-8 (with or without BOM) or UTF-16 with a BOM (also BOM-less
+    UTF-16 recognised by its zero bytes); refuse binary and other encodings."""
+    for bom, encoding in _BOMS:
+        if raw.startswith(bom):
+            try:
+                return raw.decode(encoding)
+            except UnicodeDecodeError as exc:
+                raise DataError(f"{label} is not {encoding.upper()} text (byte {exc.start}); save it as UTF-8 CSV") \
+                    from None
+    if b"\x00" in raw:
+        even, odd = raw[0::2], raw[1::2]
+        for zeros, encoding in ((odd, "utf-16-le"), (even, "utf-16-be")):
+            if len(zeros) and zeros.count(0) >= 0.9 * len(zeros):
+                try:
+                    return raw.decode(encoding)
+                except UnicodeDecodeError:
+                    break
+        raise DataError(f"{label} is not a text CSV (binary content)")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise DataError(f"{label} is not UTF-8 text (byte {exc.start}); save it as UTF-8 CSV") from None
+
+
+def _strip_sep_line(text: str) -> tuple[str, str]:
+    """Drop Excel's ``sep=X`` first line; the delimiter it names (``","`` when absent).
+
+    The line is replaced by an empty line, so file line numbers in messages stay right.
+    """
+    first, newline, rest = text.partition("\n")
+    match = _SEP_LINE.match(first)
+    if not match:
+        return text, ","
+    return newline + rest, match.group(1)
+
+
+def _trailing_empty_column(text: str, delimiter: str) -> bool:
+    """``True`` when every non-blank line ends with the delimiter (a trailing separator on every row,
+    header included): the column it opens has no name and no values."""
+    lines = [line.rstrip("\r") for line in text.splitlines() if line.strip()]
+    return bool(lines) and all(line.rstrip().endswith(delimiter) for line in lines)
+
+
+def _read_table_file(path: Path, label: str, index_col: int | None) -> pd.DataFrame:
+    """An ``.xlsx`` (first sheet, via openpyxl) or ``.parquet`` (via pyarrow) file as a DataFrame whose
+    first column is the index when ``index_col == 0``; row numbers count the header as line 1."""
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".parquet":
+            frame = pd.read_parquet(path)
+            if not isinstance(frame.index, pd.RangeIndex):  # a stored (date) index becomes the first column
+                frame = frame.reset_index()
+        else:
+            frame = pd.read_excel(path, sheet_name=0, engine="openpyxl", keep_default_na=False, na_values=[""])
+    except ImportError as exc:
+        package = "pyarrow" if suffix == ".parquet" else "openpyxl"
+        raise DataError(f"{label}: reading {suffix} files needs the {package} package ({exc}); "
+                        f"pip install {package}, or save the file as CSV") from None
+    except Exception as exc:  # any reader failure is the file's problem, named once
+        detail = " ".join(str(exc).split())[:200] or type(exc).__name__
+        raise DataError(f"{label} is not a readable {suffix} file: {detail}") from None
+    frame = frame.dropna(axis=1, how="all").dropna(axis=0, how="all")
+    names = [str(c).strip() for c in frame.columns]
+    seen: set[str] = set()
+    for name in names:
+        if name in seen:
+            raise DataError(f"{label}: duplicate column {name!r} in the header; give every column its own name")
+        seen.add(name)
+    if frame.shape[1] == 0:
+        raise DataError(f"{label} has no columns")
+    if frame.shape[0] == 0:
+        raise DataError(f"{label} has a header but no data rows")
+    lines = [int(i) + 2 for i in frame.index] if isinstance(frame.index, pd.RangeIndex) or \
+        pd.api.types.is_integer_dtype(frame.index) else list(range(2, len(frame) + 2))
+    frame = frame.set_axis(names, axis=1).reset_index(drop=True)
+    if index_col is not None:
+        frame = frame.set_index(frame.columns[index_col])
+    frame.attrs["csv_lines"] = lines
+    return frame
+
+
 def read_csv_checked(path: str | Path, *, what: str, index_col: int | None = 0) -> pd.DataFrame:
-    """Read a CSV into a DataFrame or raise :class:`DataError` naming ``path``.
+    """Read a CSV (or ``.xlsx``/``.parquet``) file into a DataFrame or raise :class:`DataError` naming ``path``.
+
+    Read as desks export them: UTF-8 with or without BOM, UTF-16 (Excel's "Unicode text"), Excel's
+    ``sep=,`` first line (its delimiter is used), a trailing separator on every row (the empty
+    column it opens is dropped); ``.xlsx`` files (first sheet, openpyxl) and ``.parquet`` files
+    (pyarrow) by their suffix.
 
     Refused: a missing file or a folder, an unreadable file, an empty or blank file, binary or
-    non-UTF-8 content, a duplicate or ``;``/tab-separated header, rows with more fields than the
-    header, and a header with no data rows. The file line of every data row is stored in
-    ``frame.attrs["csv_lines"]`` so later messages can name the line even when the file has
-    blank lines.
+    other-encoding content, a duplicate or ``;``/tab-separated header (without a ``sep=`` line),
+    rows with more fields than the header, and a header with no data rows. The file line of every
+    data row is stored in ``frame.attrs["csv_lines"]`` so later messages can name the line even
+    when the file has blank lines.
 
     Parameters
     ----------
@@ -93,18 +187,24 @@ def read_csv_checked(path: str | Path, *, what: str, index_col: int | None = 0) 
         raise DataError(f"{label} does not exist")
     if path.is_dir():
         raise DataError(f"{label} is a directory, not a CSV file")
+    if path.suffix.lower() in TABLE_SUFFIXES:
+        return _read_table_file(path, label, index_col)
     try:
         raw = path.read_bytes()
     except OSError as exc:
         raise DataError(f"{label} cannot be read: {exc.strerror or type(exc).__name__}") from None
     if not raw.strip():
         raise DataError(f"{label} is empty")
-    if b"\x00" in raw:
-        raise DataError(f"{label} is not a text CSV (binary content)")
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise DataError(f"{label} is not UTF-8 text (byte {exc.start}); save it as UTF-8 CSV") from None
+    if raw[:4] == b"PK\x03\x04":
+        raise DataError(f"{label} is a spreadsheet (zip) file, not CSV text; name it .xlsx or save it as CSV")
+    text = _decode(raw, label).replace("\r\n", "\n").replace("\r", "\n")
+    if not text.strip():
+        raise DataError(f"{label} is empty")
+    text, delimiter = _strip_sep_line(text)
+    if delimiter != ",":
+        text = _to_commas(text, delimiter, label)
+    if _trailing_empty_column(text, ","):
+        text = "\n".join(line.rstrip()[:-1] if line.strip() else line for line in text.split("\n"))
     problem = _header_problem(text)
     if problem:
         raise DataError(f"{label}: {problem}")
@@ -127,6 +227,19 @@ def read_csv_checked(path: str | Path, *, what: str, index_col: int | None = 0) 
     if lines is not None and len(lines) == len(frame):
         frame.attrs["csv_lines"] = lines
     return frame
+
+
+def _to_commas(text: str, delimiter: str, label: str) -> str:
+    """Re-write a ``sep=X``-announced file with commas (quoting handled by :mod:`csv`)."""
+    try:
+        rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
+    except csv.Error as exc:
+        raise DataError(f"{label} is not a well-formed {delimiter!r}-separated file: {exc}") from None
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    for row in rows:
+        writer.writerow(row)
+    return out.getvalue()
 
 
 def check_output_path(target: str | Path, *, flag: str = "output", inputs: Iterable[str | Path | None] = ()) -> Path:

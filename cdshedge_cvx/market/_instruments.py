@@ -39,6 +39,7 @@ OPTIONAL_DEFAULTS: dict[str, object] = {
     "quote": "spread",
     "index_factor": 1.0,
     "roll_slope_bp_per_year": None,
+    "aliases": "",
 }
 INSTRUMENT_COLUMNS = REQUIRED_COLUMNS + tuple(OPTIONAL_DEFAULTS)
 _NUMERIC = ("coupon_bp", "cs01_min", "cs01_max", "recovery", "n_names", "maturity_years",
@@ -84,6 +85,10 @@ class Instrument:
         Typical bid/ask in bp; transaction cost is half of it per unit of CS01 traded.
     ticker : str
         Alias of the instrument in data files (e.g. ``CDX IG CDSI GEN 5Y Corp``).
+    aliases : tuple of str
+        More names of the instrument in data files (column ``aliases`` of an instruments file,
+        ``|``-separated), besides its name, its ticker and the terminal tickers of
+        :data:`~cdshedge_cvx.market._aliases.TERMINAL_TICKERS`. Columns match ignoring case.
     roll_lag_days : int
         Business days after 20 Mar / 20 Sep on which the index rolls (CDX HY about 5).
     maturity_rule : {"on-the-run", "fixed"}, optional
@@ -133,10 +138,15 @@ class Instrument:
     quote: str = "spread"
     index_factor: float = 1.0
     roll_slope_bp_per_year: float | None = None
+    aliases: tuple[str, ...] = ()
     where: str = field(default="", compare=False, repr=False)
 
     def __post_init__(self) -> None:
         at = f" ({self.where})" if self.where else ""
+        if isinstance(self.aliases, str) or not all(isinstance(a, str) for a in self.aliases):
+            raise DataError(f"instrument {self.name!r}{at}: aliases must be a tuple of column names, got "
+                            f"{self.aliases!r}")
+        object.__setattr__(self, "aliases", tuple(self.aliases))
         if not isinstance(self.name, str) or not self.name.strip():
             raise DataError(f"instrument name must be a non-empty string{at}")
         for column in _NUMERIC:
@@ -294,10 +304,27 @@ class Universe(Sequence[Instrument]):
         return self.vector("cs01_max")
 
     def aliases(self) -> dict[str, str]:
-        """Map every accepted data-column name (name and ticker) to the instrument name."""
+        """Map every accepted data-column name (name, ticker, ``aliases``, terminal tickers of
+        :data:`~cdshedge_cvx.market._aliases.TERMINAL_TICKERS`) to the instrument name."""
+        from cdshedge_cvx.market._aliases import TERMINAL_TICKERS
+
         mapping = {i.name: i.name for i in self._instruments}
         mapping.update({i.ticker: i.name for i in self._instruments if i.ticker})
+        for instrument in self._instruments:
+            for alias in (*instrument.aliases, *TERMINAL_TICKERS.get(instrument.name, ())):
+                mapping.setdefault(alias, instrument.name)
         return mapping
+
+    def resolve(self, column: object) -> str | None:
+        """The instrument a data column names (exactly, else ignoring case and repeated spaces), or ``None``."""
+        from cdshedge_cvx.market._aliases import column_key
+
+        aliases = self.aliases()
+        text = str(column).strip()
+        if text in aliases:
+            return aliases[text]
+        folded = {column_key(k): v for k, v in reversed(list(aliases.items()))}
+        return folded.get(column_key(text))
 
     def with_limits(self, lower: Sequence[float] | None = None, upper: Sequence[float] | None = None) -> Universe:
         """A copy with new CS01 limits (``None`` keeps the current ones)."""
@@ -311,9 +338,12 @@ class Universe(Sequence[Instrument]):
     def to_frame(self) -> pd.DataFrame:
         """The universe as an instruments table (the columns of an instruments file; ``None``
         fields are left empty, so :meth:`from_frame` reads the table back to the same universe)."""
-        rows = [{c: getattr(i, c) for c in INSTRUMENT_COLUMNS if c != "instrument"} | {"instrument": i.name}
-                for i in self._instruments]
-        return pd.DataFrame(rows, columns=list(INSTRUMENT_COLUMNS))
+        rows = [{c: getattr(i, c) for c in INSTRUMENT_COLUMNS if c != "instrument"}
+                | {"instrument": i.name, "aliases": "|".join(i.aliases)} for i in self._instruments]
+        columns = list(INSTRUMENT_COLUMNS)
+        if not any(i.aliases for i in self._instruments):
+            columns.remove("aliases")  # the table (and its checksum) as before aliases existed
+        return pd.DataFrame(rows, columns=columns)
 
     # constructors -------------------------------------------------------------------------
     @classmethod
@@ -329,7 +359,7 @@ class Universe(Sequence[Instrument]):
         """
         if not isinstance(frame, pd.DataFrame):
             raise DataError(f"{source}: expected a DataFrame, got {type(frame).__name__}")
-        frame = frame.rename(columns=lambda c: str(c).strip())
+        frame = frame.rename(columns=lambda c: str(c).strip().lower())  # headers match ignoring case
         missing = [c for c in REQUIRED_COLUMNS if c not in frame.columns]
         if missing:
             raise DataError(f"{source}: missing column(s) {missing}; an instruments file needs "
@@ -372,6 +402,8 @@ class Universe(Sequence[Instrument]):
                         value = value.upper()
                     elif column == "quote":
                         value = value.lower()
+                    elif column == "aliases":
+                        value = tuple(a.strip() for a in value.split("|") if a.strip())
                 kwargs[column] = value
             instruments.append(Instrument(**kwargs, where=where))  # type: ignore[arg-type]
         names = [i.name for i in instruments]

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from cdshedge_cvx.errors import DataError, Hint, naming
+from cdshedge_cvx.market._aliases import TERMINAL_TICKERS, column_key, fx_header
 from cdshedge_cvx.market._instruments import Universe
 from cdshedge_cvx.market._rates import RateQuotes
 
@@ -89,6 +90,10 @@ def _text_dates(index: pd.Index, source: str, csv_rows: RowNumbers) -> pd.Dateti
         if bad:
             raise DataError(f"{_row_label(source, bad[0], repr(text[bad[0]]), csv_rows)}: {what} "
                             f"({len(bad)} such row(s)); {_date_hint(csv_rows)}")
+    serial = _excel_serials(text)
+    if serial is not None:
+        return serial
+    _refuse_mixed_formats(text, source, csv_rows)
     dates = None
     try:
         dates = pd.DatetimeIndex(pd.to_datetime(pd.Index(text), format="ISO8601"))
@@ -116,6 +121,56 @@ def _text_dates(index: pd.Index, source: str, csv_rows: RowNumbers) -> pd.Dateti
                                 "write dates as YYYY-MM-DD")
     _refuse_nat(dates, text, source, csv_rows)
     return dates
+
+
+#: Excel serial day numbers read as dates: 1 Jan 1955 … 31 Dec 2118 (day 0 is 30 Dec 1899).
+_EXCEL_SERIALS = (20090, 80000)
+_EXCEL_EPOCH = pd.Timestamp("1899-12-30")
+#: Coarse shapes of a written date; a column mixing two of them is refused at the first odd row.
+_DATE_SHAPES = (("YYYY-MM-DD", re.compile(r"^\d{4}-\d{1,2}-\d{1,2}([ T].*)?$")),
+                ("an Excel serial number", re.compile(r"^\d+(\.\d+)?$")),
+                ("DD/MM/YYYY or MM/DD/YYYY", re.compile(r"^\d{1,2}/\d{1,2}/\d{2,4}$")),
+                ("DD.MM.YYYY", re.compile(r"^\d{1,2}\.\d{1,2}\.\d{2,4}$")),
+                ("DD-MM-YYYY", re.compile(r"^\d{1,2}-\d{1,2}-\d{2,4}$")))
+
+
+def _excel_serials(text: list[str]) -> pd.DatetimeIndex | None:
+    """Dates written as Excel serial day numbers (``43467`` = 2019-01-02; a fraction is a time of
+    day), or ``None`` unless every row is such a number in :data:`_EXCEL_SERIALS`."""
+    numbers = []
+    for t in text:
+        if not _DATE_SHAPES[1][1].match(t):
+            return None
+        numbers.append(float(t))
+    values = np.asarray(numbers)
+    if not ((values >= _EXCEL_SERIALS[0]) & (values <= _EXCEL_SERIALS[1])).all():
+        return None
+    return pd.DatetimeIndex(_EXCEL_EPOCH + pd.to_timedelta(np.floor(values), unit="D"))
+
+
+def _shape(text: str) -> str | None:
+    return next((name for name, pattern in _DATE_SHAPES if pattern.match(text)), None)
+
+
+def _refuse_mixed_formats(text: list[str], source: str, csv_rows: RowNumbers) -> None:
+    """Refuse a date column written in two formats (``2019-01-02`` then ``04/02/2019``), naming the
+    first row whose format differs from most rows'."""
+    shapes = [_shape(t) for t in text]
+    known = [s for s in shapes if s is not None]
+    if len(set(known)) < 2:
+        return
+    common = max(set(known), key=known.count)
+    odd = [i for i, s in enumerate(shapes) if s is not None and s != common]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        readable = [i for i in odd if not (pd.isna(_parse_one(text[i])) and pd.isna(_parse_one(text[i], True)))]
+    if not readable:
+        return  # unreadable rows are refused as unparseable dates
+    i = readable[0]
+    example = text[shapes.index(common)]
+    raise DataError(f"{_row_label(source, i, repr(text[i]), csv_rows)}: date written as {shapes[i]}, unlike the "
+                    f"other rows ({known.count(common)} of {len(text)} written as {common}, e.g. {example!r}); "
+                    "write every date in one format, preferably YYYY-MM-DD")
 
 
 def _numeric_day_month(text: list[str], source: str, csv_rows: RowNumbers) -> pd.DatetimeIndex | None:
@@ -168,10 +223,30 @@ def _parse_dates(index: pd.Index, source: str, csv_rows: RowNumbers) -> pd.Datet
     steps = np.flatnonzero(np.diff(dates.asi8) < 0)
     if steps.size:
         first = int(steps[0]) + 1
-        raise DataError(f"{_row_label(source, first, dates[first].date(), csv_rows)}: dates are not in "
-                        f"ascending order (comes after {dates[first - 1].date()}); sort the file by date "
-                        "(unsorted files are refused, not sorted silently)")
+        descending = bool((np.diff(dates.asi8) < 0).all())
+        what = "not in ascending order" + (" (newest first)" if descending else "")
+        raise DataError(f"{_row_label(source, first, dates[first].date(), csv_rows)}: dates are {what} "
+                        f"(comes after {dates[first - 1].date()}); sort the file by date or ask for the rows "
+                        "to be sorted (unsorted files are refused, not sorted silently)",
+                        hints=[Hint("sort_dates")])
     return pd.DatetimeIndex(dates)
+
+
+def _jump_columns(columns: list[str], spreads_columns: list[str]) -> list[str]:
+    """Roll-jumps columns renamed to the spreads column of the same instrument: a column may name it by
+    another spelling (case), or by a name/terminal ticker of :data:`TERMINAL_TICKERS` the spreads use
+    another of. Columns that match nothing are returned unchanged (and refused by the caller)."""
+    groups = {column_key(name): {column_key(a) for a in (name, *tickers)} for name, tickers in TERMINAL_TICKERS.items()}
+    folded = {column_key(c): c for c in spreads_columns}
+    out = []
+    for column in columns:
+        key = column_key(column)
+        match = folded.get(key)
+        if match is None:
+            same = next((g for g in groups.values() if key in g), set())
+            match = next((c for c in spreads_columns if column_key(c) in same), None)
+        out.append(match if match is not None else column)
+    return out
 
 
 def _numeric_frame(frame: pd.DataFrame, source: str, csv_rows: RowNumbers, dates: pd.DatetimeIndex) -> pd.DataFrame:
@@ -189,6 +264,51 @@ def _numeric_frame(frame: pd.DataFrame, source: str, csv_rows: RowNumbers, dates
                             "numbers (dot decimal, no units or thousands separators)")
         out[column] = values.astype(float).to_numpy()
     return pd.DataFrame(out, index=dates)
+
+
+def _desk_series(frame: pd.DataFrame, source: str, desk_columns: Sequence[str] | None) -> pd.Series:
+    """The desk PnL column of a desk file (or the sum of ``desk_columns``), indexed by its date column."""
+    lowered = [column_key(c) for c in frame.columns]
+    date_col = lowered.index("date") if "date" in lowered else 0
+    value_cols = [c for i, c in enumerate(frame.columns) if i != date_col]
+    if desk_columns is not None:
+        wanted = []
+        for name in desk_columns:
+            hits = [c for c in value_cols if column_key(c) == column_key(name)]
+            if not hits:
+                raise DataError(f"desk PnL file {source!r}: no column {name!r}; columns are {list(frame.columns)}",
+                                hints=[Hint("desk_columns", c) for c in value_cols[:3]])
+            if hits[0] in wanted:
+                raise DataError(f"desk PnL file {source!r}: column {name!r} chosen twice")
+            wanted.append(hits[0])
+        value_cols = wanted
+    elif len(value_cols) != 1:
+        raise DataError(f"desk PnL file {source!r}: expected a date column and one PnL column, got "
+                        f"{list(frame.columns)}; choose the PnL column(s) to use (several are summed)",
+                        hints=[Hint("desk_columns", c) for c in value_cols[:3]])
+    rows = frame.attrs.get("csv_lines", True)
+    dates = frame.iloc[:, date_col].to_numpy()
+    if len(value_cols) == 1:
+        desk = pd.Series(frame[value_cols[0]].to_numpy(), index=dates)
+    else:
+        parsed = _parse_dates(pd.Index(dates), source, rows)  # dates first: a value error then names its date
+        values = _numeric_frame(frame[value_cols].set_axis(value_cols, axis=1), source, rows, parsed)
+        desk = pd.Series(values.sum(axis=1, min_count=len(value_cols)).to_numpy(), index=dates)
+    desk.attrs["csv_lines"] = rows
+    return desk
+
+
+def _sort_rows(frame: pd.DataFrame | pd.Series, source: str) -> pd.DataFrame | pd.Series:
+    """``frame``'s rows in ascending date order (stable), the file line of each row kept with it."""
+    rows = frame.attrs.get("csv_lines", True)
+    index = frame.index
+    dates = (index.tz_localize(None) if getattr(index, "tz", None) is not None else index) \
+        if isinstance(index, pd.DatetimeIndex) else _text_dates(pd.Index(index), source, rows)
+    order = np.argsort(dates.asi8, kind="stable")
+    out = frame.iloc[order]
+    lines = list(rows) if not isinstance(rows, bool) else list(range(2, len(frame) + 2))
+    out.attrs["csv_lines"] = [lines[i] for i in order]
+    return out
 
 
 class MarketData:
@@ -425,6 +545,7 @@ class MarketData:
         if len(set(columns)) != len(columns):
             dup = next(c for c in columns if columns.count(c) > 1)
             raise DataError(f"{jumps_source}: duplicate column {dup!r}")
+        columns = _jump_columns(columns, list(self.spreads.columns))  # tickers/aliases → spreads columns
         unknown = [c for c in columns if c not in self.spreads.columns]
         if unknown:
             raise DataError(f"{jumps_source}: column {unknown[0]!r} is not a spreads column "
@@ -464,7 +585,7 @@ class MarketData:
         reporting = self.reporting_currency
         columns = []
         for raw in fx.columns:
-            name = str(raw).strip().upper().replace("/", "")
+            name = fx_header(raw).upper().replace("/", "")  # "EURUSD Curncy" → EURUSD
             if re.fullmatch(r"[A-Z]{6}", name):
                 base, quote = name[:3], name[3:]
                 if base == reporting and quote != reporting:
@@ -501,14 +622,29 @@ class MarketData:
     def from_csv(cls, spreads: str | Path, desk_pnl: str | Path | None = None, *,
                  missing: MissingPolicy = "error", max_gap: int = 5, roll_jumps: str | Path | None = None,
                  fx: str | Path | None = None, reporting_currency: str = "USD",
-                 rates: str | Path | RateQuotes | None = None) -> MarketData:
+                 rates: str | Path | RateQuotes | None = None, sort_dates: bool = False,
+                 desk_columns: Sequence[str] | str | None = None) -> MarketData:
         """Read spreads (first column dates, one column per instrument, bp) and desk PnL.
 
-        The desk PnL file has a date column (the first, or one named ``date``) and one value
-        column in mm of ``reporting_currency``. The optional roll-jumps file has the spreads'
-        layout (first column dates, bp); the optional FX file has dates then one column per
-        currency (``EUR`` or ``EURUSD``: USD per EUR). ``rates`` is a rates file (columns ``date, currency,
-        tenor, rate``, see :meth:`RateQuotes.from_csv`) or a :class:`RateQuotes`.
+        Files are read as desks export them (see :func:`~cdshedge_cvx.io.read_csv_checked`):
+        CSV in UTF-8/UTF-16 with Excel's ``sep=`` line and trailing separators, ``.xlsx`` or
+        ``.parquet``; dates ISO, day/month numbers (one order per column) or Excel serial numbers.
+
+        The desk PnL file has a date column (the first, or one named ``date`` in any case) and one
+        value column in mm of ``reporting_currency``; with several value columns, ``desk_columns``
+        names the one to use, or several to sum (books). The optional roll-jumps file has the
+        spreads' layout (first column dates, bp; columns named like the spreads' or by another
+        ticker of the same index); the optional FX file has dates then one column per currency
+        (``EUR``, ``EURUSD`` or ``EURUSD Curncy``: USD per EUR). ``rates`` is a rates file (columns
+        ``date, currency, tenor, rate``, see :meth:`RateQuotes.from_csv`) or a :class:`RateQuotes`.
+
+        Parameters
+        ----------
+        sort_dates : bool, default False
+            Sort every file's rows by date (Bloomberg exports newest first); otherwise unsorted
+            dates are refused.
+        desk_columns : str or sequence of str, optional
+            Desk PnL column(s) to use, matched ignoring case; several are summed per date.
         """
         from cdshedge_cvx.io._files import read_csv_checked
 
@@ -519,22 +655,27 @@ class MarketData:
             rates = RateQuotes.from_csv(rates)
         desk = None
         desk_frame = None
+        desk_source = str(desk_pnl) if desk_pnl is not None else "desk PnL"
+        if isinstance(desk_columns, str):
+            desk_columns = [desk_columns]
+        if desk_columns is not None and desk_pnl is None:
+            raise DataError("desk_columns given without a desk PnL file")
         if desk_pnl is not None:
             desk_frame = read_csv_checked(desk_pnl, what="desk PnL file", index_col=None)
-            lowered = [str(c).strip().lower() for c in desk_frame.columns]
-            date_col = lowered.index("date") if "date" in lowered else 0
-            value_cols = [c for i, c in enumerate(desk_frame.columns) if i != date_col]
-            if len(value_cols) != 1:
-                raise DataError(f"desk PnL file {str(desk_pnl)!r}: expected a date column and one PnL column, "
-                                f"got {list(desk_frame.columns)}")
-            desk = pd.Series(desk_frame[value_cols[0]].to_numpy(), index=desk_frame.iloc[:, date_col].to_numpy())
+            desk = _desk_series(desk_frame, desk_source, desk_columns)
+        if sort_dates:
+            frame = _sort_rows(frame, str(spreads))
+            jumps_frame = None if jumps_frame is None else _sort_rows(jumps_frame, str(roll_jumps))
+            fx_frame = None if fx_frame is None else _sort_rows(fx_frame, str(fx))
+            if desk is not None:
+                desk = _sort_rows(desk, desk_source)
         return cls(frame, desk, missing=missing, max_gap=max_gap, source=str(spreads),
-                   desk_source=str(desk_pnl) if desk_pnl is not None else "desk PnL", roll_jumps=jumps_frame,
+                   desk_source=desk_source, roll_jumps=jumps_frame,
                    fx=fx_frame, reporting_currency=reporting_currency,
                    roll_jumps_source=str(roll_jumps) if roll_jumps is not None else "roll jumps",
                    fx_source=str(fx) if fx is not None else "FX rates", rates=rates,
                    _csv_rows=frame.attrs.get("csv_lines", True),
-                   _desk_rows=desk_frame.attrs.get("csv_lines", True) if desk is not None else None)
+                   _desk_rows=desk.attrs.get("csv_lines", True) if desk is not None else None)
 
     # ------------------------------------------------------------------------------------
     @property
@@ -590,13 +731,13 @@ class MarketData:
 
     def _universe_columns(self, universe: Universe) -> dict[str, str]:
         """Map each spreads column to its instrument; refuse unmatched columns and instruments."""
-        aliases = universe.aliases()
         renamed = {}
         for column in self.spreads.columns:
-            if column not in aliases:
+            target = universe.resolve(column)  # name, ticker or alias, ignoring case
+            if target is None:
                 raise DataError(f"{self.source}: column {column!r} matches no instrument of the universe "
-                                f"({', '.join(universe.names)}); add it to the instruments file or drop the column")
-            target = aliases[column]
+                                f"({', '.join(universe.names)}); add it to the instruments file (or to its "
+                                "aliases) or drop the column")
             if target in renamed.values():
                 other = next(c for c, t in renamed.items() if t == target)
                 raise DataError(f"{self.source}: columns {other!r} and {column!r} both map to instrument {target!r} "

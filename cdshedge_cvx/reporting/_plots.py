@@ -30,6 +30,8 @@ __all__ = ["FONT", "MAX_SMALL_MULTIPLES", "SAVE_DPI", "amount_notes", "amount_un
 
 #: Above this many instruments the allocations are drawn as a heat map instead of step charts.
 MAX_SMALL_MULTIPLES = 8
+#: Most instrument names written on the heat map's axis (every k-th name beyond).
+MAX_HEATMAP_LABELS = 40
 
 #: Resolution (dots per inch) of saved figures.
 SAVE_DPI = 120
@@ -147,9 +149,11 @@ def _allocation_heatmap(fig: Any, spec: Any, result: Any) -> None:
     universe = result.universe
     ax = fig.add_subplot(spec)
     values = allocations.to_numpy().T
-    scale = float(np.nanmax(np.abs(values))) or 1.0
+    scale = float(np.nanmax(np.abs(values)))
+    scale = scale if scale > 1e-12 else 1.0  # an all-zero hedge is drawn white, not as amplified round-off
     image = ax.imshow(values, aspect="auto", interpolation="nearest", cmap="RdBu_r", vmin=-scale, vmax=scale)
-    ax.set_yticks(range(len(universe)), labels=universe.names)
+    step_y = -(-len(universe) // MAX_HEATMAP_LABELS)  # every k-th name: labels never overlap
+    ax.set_yticks(range(0, len(universe), step_y), labels=universe.names[::step_y])
     step = max(1, len(allocations) // 8)
     ax.set_xticks(range(0, len(allocations), step),
                   labels=[d.strftime("%Y-%m") for d in allocations.index[::step]])
@@ -157,7 +161,9 @@ def _allocation_heatmap(fig: Any, spec: Any, result: Any) -> None:
     bar.set_label("CS01 held, mm/bp of each index's currency", fontsize=FONT["label"])
     bar.ax.tick_params(labelsize=FONT["tick"])
     _style(ax, title="CS01 held per instrument and period (+ = protection bought)")
-    ax.tick_params(axis="y", labelsize=min(FONT["tick"], 6 + 40 / len(universe)))
+    ax.tick_params(axis="y", labelsize=min(FONT["tick"], 6 + 40 / min(len(universe), MAX_HEATMAP_LABELS)))
+    if step_y > 1:
+        ax.set_ylabel(f"{len(universe)} instruments (every {step_y}th named)", fontsize=FONT["label"])
     ax.grid(False)
 
 

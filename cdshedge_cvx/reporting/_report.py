@@ -181,12 +181,19 @@ def input_checksums(inputs: Mapping[str, Any] | Any | None, universe: Any = None
     if universe is not None and not any(r["input"] == "instruments" for r in rows):
         frame = universe.to_frame()
         rows.append({"input": "instruments (as used)", "source": "universe",
-                     "content": f"{len(frame)} instruments ({', '.join(universe.names)})",
+                     "content": _instruments_text(universe.names),
                      "sha256": frame_sha256(frame)})
     return pd.DataFrame(rows, columns=["input", "source", "content", "sha256"])
 
 
 # formatting -----------------------------------------------------------------------------------
+def _instruments_text(names: list[str]) -> str:
+    """``"4 instruments (A, B, C, D)"``; past a dozen names, the first three and a count."""
+    from cdshedge_cvx.reporting._large import MAX_LISTED, names_text
+
+    return f"{len(names)} instruments ({', '.join(names)})" if len(names) <= MAX_LISTED else names_text(names)
+
+
 def _e(text: Any) -> str:
     return html.escape(str(text), quote=True)
 
@@ -299,8 +306,10 @@ def _headline(result: Any, currency: str) -> str:
                        "lowest PnL of a single period: desk alone → desk + hedge"))
     mostly = [f"{name} {share:.0%}" for name, share in (binding["upper"] + binding["lower"]).items() if share >= 0.5]
     n_instruments = len(result.universe)
+    from cdshedge_cvx.reporting._large import names_text
+
     cards.append(_card("Held on a CS01 limit", f"{len(mostly)} of {n_instruments} indices" if mostly else "rarely",
-                       ("most of the time: " + ", ".join(mostly) + " of periods") if mostly else
+                       ("most of the time: " + names_text(mostly) + " of periods") if mostly else
                        "no index sits on a limit in half of the periods or more", warn=bool(mostly)))
     if summary["cross_check_warnings"] == "off":
         cards.append(_card("Independent check", "off", "the scipy cross-check was not run", warn=True))

@@ -41,7 +41,9 @@ def units_lines(data: Mapping[str, Any], conventions: Conventions) -> list[str]:
     currencies = [str(c).upper() for c in data["currency"]]
     amounts = [str(c).upper() for c in data["amount_currency"]]
     reporting = str(data["reporting_currency"]).upper()
-    cs01 = "; ".join(f"{', '.join(group)}: {currency} mm/bp"
+    from cdshedge_cvx.reporting._large import names_text
+
+    cs01 = "; ".join(f"{names_text(group)}: {currency} mm/bp"
                      for currency, group in _by_currency(names, currencies).items())
     lines = [f"Units: h = CS01 per bp in mm of each index's currency ({cs01}); + = protection bought "
              "(gains when spreads widen); spreads in bp."]
@@ -50,11 +52,11 @@ def units_lines(data: Mapping[str, Any], conventions: Conventions) -> list[str]:
     amount = f"Amounts (desk PnL, hedge PnL, carry, roll, costs) in {reporting} mm"
     if converted:
         pairs = sorted({f"{c}{reporting}" for _, c in converted})
-        amount += (f"; {', '.join(n for n, _ in converted)} converted at {', '.join(pairs)} of each period's "
+        amount += (f"; {names_text([n for n, _ in converted])} converted at {', '.join(pairs)} of each period's "
                    "base date")
     if unconverted:
         groups = _by_currency([n for n, _ in unconverted], [c for _, c in unconverted])
-        amount += "; " + "; ".join(f"{', '.join(group)} in {currency} mm" for currency, group in groups.items())
+        amount += "; " + "; ".join(f"{names_text(group)} in {currency} mm" for currency, group in groups.items())
         amount += " (no FX series given: not converted)"
     if conventions.pnl_scale != 1.0 or conventions.carry_scale != 1.0 or conventions.roll_scale != 1.0:
         amount += f" (scaled as the prototype did under '{conventions.name}' conventions: not true amounts)"

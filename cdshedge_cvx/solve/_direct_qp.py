@@ -84,12 +84,30 @@ def silenced_stdout() -> Iterator[None]:
             yield
             return
         try:
-            with open(os.devnull, "w") as devnull:
-                os.dup2(devnull.fileno(), fd)
+            with open(os.devnull, "w") as devnull, contextlib.redirect_stdout(devnull):
+                os.dup2(devnull.fileno(), fd)  # C-level prints; redirect_stdout: PySys_WriteStdout (Jupyter)
                 yield
         finally:
+            _flush_c_stdio()  # C stdio buffers a pipe (a Jupyter kernel's fd 1): flush into devnull, not later
             os.dup2(saved, fd)
             os.close(saved)
+
+
+def _flush_c_stdio() -> None:
+    """``fflush(NULL)`` of the C library, where there is one to load (not fatal elsewhere)."""
+    libc = _libc()
+    if libc is not None:
+        libc.fflush(None)
+
+
+@functools.cache
+def _libc() -> Any:
+    try:
+        import ctypes
+
+        return ctypes.CDLL(None)
+    except (OSError, TypeError):
+        return None
 
 
 @dataclass(frozen=True)
