@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from cdshedge_cvx.crosscheck._lots import LotCrossCheck, enumerate_lots, lot_cross_check
 from cdshedge_cvx.crosscheck._reference import (
     DEFAULT_TOLERANCES,
     SLSQP_POLISH_MAX_INSTRUMENTS,
@@ -17,7 +18,10 @@ __all__ = [
     "DEFAULT_TOLERANCES",
     "SLSQP_POLISH_MAX_INSTRUMENTS",
     "CrossCheck",
+    "LotCrossCheck",
     "cross_check",
+    "enumerate_lots",
+    "lot_cross_check",
     "scipy_solve",
     "twin_gradient",
     "twin_value",

@@ -262,6 +262,10 @@ def cross_check(problem: HedgeProblem, data: Mapping[str, Any], h_cvxpy: np.ndar
     Emits :class:`CrossCheckWarning` (or raises :class:`CrossCheckError` when ``strict``) if
     a gap exceeds its tolerance.
     """
+    from cdshedge_cvx.crosscheck._lots import lot_cross_check, uses_lots
+
+    if uses_lots(problem):  # whole lots: enumeration (small universes) or the continuous bound
+        return lot_cross_check(problem, data, h_cvxpy, cvxpy_objective, tolerances, strict=strict)
     tol = {**DEFAULT_TOLERANCES, **(tolerances or {})}
     compiled = problem.compiled
     entries = compiled.entries

@@ -38,13 +38,18 @@ OPTIONAL_DEFAULTS: dict[str, object] = {
     "calendar": "auto",
     "quote": "spread",
     "index_factor": 1.0,
+    "lot_notional": None,
+    "min_trade_notional": None,
 }
 INSTRUMENT_COLUMNS = REQUIRED_COLUMNS + tuple(OPTIONAL_DEFAULTS)
 _NUMERIC = ("coupon_bp", "cs01_min", "cs01_max", "recovery", "n_names", "maturity_years",
-            "roll_fraction", "bid_ask_bp", "roll_lag_days", "tenor_years", "index_factor")
+            "roll_fraction", "bid_ask_bp", "roll_lag_days", "tenor_years", "index_factor", "lot_notional",
+            "min_trade_notional")
 _WHOLE = ("n_names", "roll_lag_days", "tenor_years")
 #: Optional columns that may be left empty (``None``): their meaning is then derived.
-_NULLABLE = ("maturity_years", "maturity_rule")
+_NULLABLE = ("maturity_years", "maturity_rule", "lot_notional", "min_trade_notional")
+#: Tradeable-size columns (optional; empty: continuous trades).
+_LOT_COLUMNS = ("lot_notional", "min_trade_notional")
 MATURITY_RULES = ("on-the-run", "fixed")
 CALENDARS = ("auto", "weekday", "us", "eu", "combined")
 #: How an instrument's market series is quoted: conventional spread in bp, or price in points of par.
@@ -106,6 +111,13 @@ class Instrument:
         without defaults; 0.96 after 4 of 100 names). CS01 and notional refer to the effective
         notional ``original × index_factor``; one more default pays ``(1 − R)/n_names`` of the
         original notional. Column ``index_factor`` of an instruments file.
+    lot_notional : float, optional
+        Tradeable lot in mm of notional of the instrument's currency (5 = 5mm): with it, a trade
+        (h − h_prev, converted to notional through the period's notional per unit of CS01) is a
+        whole number of lots. ``None`` (the default): continuous trades.
+    min_trade_notional : float, optional
+        Smallest trade in mm of notional: a trade is zero or at least this large. ``None``: no
+        minimum. Either field switches the whole-lot solve on (``solve/_mip_path.py``).
     """
 
     name: str
@@ -125,6 +137,8 @@ class Instrument:
     calendar: str = "auto"
     quote: str = "spread"
     index_factor: float = 1.0
+    lot_notional: float | None = None
+    min_trade_notional: float | None = None
     where: str = field(default="", compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -179,6 +193,12 @@ class Instrument:
         if self.quote not in QUOTE_TYPES:
             raise DataError(f"instrument {self.name!r}{at}: quote must be one of {', '.join(QUOTE_TYPES)}, "
                             f"got {self.quote!r}")
+        if self.lot_notional is not None and not self.lot_notional > 0.0:
+            raise DataError(f"instrument {self.name!r}{at}: lot_notional must be > 0 (mm of notional), "
+                            f"got {self.lot_notional}")
+        if self.min_trade_notional is not None and not self.min_trade_notional >= 0.0:
+            raise DataError(f"instrument {self.name!r}{at}: min_trade_notional must be >= 0 (mm of notional), "
+                            f"got {self.min_trade_notional}")
         if not 0.0 < self.index_factor <= 1.0:
             raise DataError(f"instrument {self.name!r}{at}: index_factor must be in (0, 1] (remaining fraction of "
                             f"the original notional), got {self.index_factor}")
@@ -303,9 +323,12 @@ class Universe(Sequence[Instrument]):
     def to_frame(self) -> pd.DataFrame:
         """The universe as an instruments table (the columns of an instruments file; ``None``
         fields are left empty, so :meth:`from_frame` reads the table back to the same universe)."""
-        rows = [{c: getattr(i, c) for c in INSTRUMENT_COLUMNS if c != "instrument"} | {"instrument": i.name}
+        # the tradeable-size columns only when some instrument sets them (tables of universes without lots unchanged)
+        columns = [c for c in INSTRUMENT_COLUMNS if c not in _LOT_COLUMNS
+                   or any(getattr(i, c) is not None for i in self._instruments)]
+        rows = [{c: getattr(i, c) for c in columns if c != "instrument"} | {"instrument": i.name}
                 for i in self._instruments]
-        return pd.DataFrame(rows, columns=list(INSTRUMENT_COLUMNS))
+        return pd.DataFrame(rows, columns=columns)
 
     # constructors -------------------------------------------------------------------------
     @classmethod
@@ -314,7 +337,8 @@ class Universe(Sequence[Instrument]):
 
         Required columns: ``instrument, coupon_bp, cs01_min, cs01_max``; optional:
         ``currency, recovery, n_names, maturity_years, roll_fraction, bid_ask_bp, ticker,
-        roll_lag_days, maturity_rule, tenor_years, calendar, quote, index_factor``.  An empty optional cell takes
+        roll_lag_days, maturity_rule, tenor_years, calendar, quote, index_factor, lot_notional,
+        min_trade_notional``.  An empty optional cell takes
         the default (an empty ``maturity_years`` means the on-the-run rule).  Errors name
         ``source``, the row (file line) and the column.
         """

@@ -36,6 +36,7 @@ from cdshedge_cvx.solve._direct_qp import (
     condense,
     silenced_stdout,
 )
+from cdshedge_cvx.solve._mip_path import LotSolution, LotSpec, MipPath, notional_per_cs01
 from cdshedge_cvx.solve._path import PathFailed, PeriodSolution, SolvePath
 from cdshedge_cvx.solve._problem import HedgeProblem
 from cdshedge_cvx.solve._validation import (
@@ -59,6 +60,9 @@ __all__ = [
     "DirectQPPath",
     "DirectQPResult",
     "HedgeProblem",
+    "LotSolution",
+    "LotSpec",
+    "MipPath",
     "PathFailed",
     "PeriodSolution",
     "SolvePath",
@@ -70,6 +74,7 @@ __all__ = [
     "kkt_issue",
     "limit_constraint_issue",
     "limits_can_hold",
+    "notional_per_cs01",
     "silenced_stdout",
     "term_expression_issue",
     "validate_limit_constraints",
