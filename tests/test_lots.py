@@ -231,7 +231,7 @@ def test_any_holdings_and_box_match_enumeration() -> None:
         problem.update(data)
         enumerated = enumerate_lots(problem, data, max_candidates=50_000)
         assert enumerated is not None
-        best_h, best, _ = enumerated
+        _, best, _ = enumerated
         if not np.isfinite(best):  # no lot vector in the box: the MIP must say infeasible, naming the period
             with pytest.raises(InfeasibleError, match="no whole-lot trade"):
                 problem.solve()
