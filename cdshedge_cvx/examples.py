@@ -7,7 +7,9 @@ from cdshedge_cvx.datasets._examples import (
     seed,
     seed_frames,
     seed_reference,
+    spread_quoted,
     stress_market,
 )
 
-__all__ = ["PROTOTYPE_TICKERS", "market", "prototype", "seed", "seed_frames", "seed_reference", "stress_market"]
+__all__ = ["PROTOTYPE_TICKERS", "market", "prototype", "seed", "seed_frames", "seed_reference", "spread_quoted",
+           "stress_market"]

@@ -14,7 +14,7 @@ EXPOSURE = np.array([0.8, 0.15, 0.5, 0.08])  # $mm/bp long risk, as the syntheti
 
 def wide_universe(limit: float = 10.0) -> ch.Universe:
     """The standard indices with limits that do not bind a minimum-variance hedge."""
-    return ch.standard_universe().with_limits(lower=[-limit] * 4, upper=[limit] * 4)
+    return ch.examples.spread_quoted(ch.standard_universe()).with_limits(lower=[-limit] * 4, upper=[limit] * 4)
 
 
 def generated_market(seed: int, days: int = 130, noise: float = 1.0, start: str = "2022-01-03") -> ch.MarketData:

@@ -179,7 +179,10 @@ def test_usage_errors_are_one_line(case: str, tmp_path: Path) -> None:
     def fill(text: str) -> str:
         return text.format(tmp=out_dir, spreads=VALID["spreads"])
 
-    proc = run_cli("run", *map(fill, args), "--quiet", "--no-cross-check")
+    # the valid files' CDX HY column holds spreads: their instruments file says so (the standard universe
+    # quotes CDX HY in price)
+    universe = ["--instruments", str(VALID["instruments"])] if "--spreads" in args else []
+    proc = run_cli("run", *map(fill, args), *universe, "--quiet", "--no-cross-check")
     assert_refused(proc, code, [fill(f) for f in fragments], out_dir)
 
 
@@ -225,7 +228,8 @@ def test_warnings_are_one_line(tmp_path: Path) -> None:
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(tmp_path), env.get("PYTHONPATH")]))
     proc = subprocess.run([sys.executable, "-m", "cdshedge_cvx", "run", "--spreads", str(VALID["spreads"]),
-                           "--term-module", "noisy_terms", "--quiet", "--no-cross-check", "--horizon", "W-FRI"],
+                           "--instruments", str(VALID["instruments"]), "--term-module", "noisy_terms", "--quiet",
+                           "--no-cross-check", "--horizon", "W-FRI"],
                           capture_output=True, text=True, env=env, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr == "cdshedge: warning: this module is noisy (UserWarning)\n"

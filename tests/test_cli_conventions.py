@@ -13,6 +13,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import cdshedge_cvx as ch
+
 K_ACT360 = 365.25 / 360.0
 
 
@@ -32,30 +34,40 @@ def number(output: str, label: str) -> float:
     return float(match.group(1))
 
 
-def test_convert_cs01_to_notional_matches_hand_numbers():
-    done = cdshedge("convert", "--instrument", "CDX IG", "--cs01", "0.25", "--spread", "55", "--maturity-years", "5.25")
+def _isda(instrument: str, spread: float, date: str, rate: float = 0.0, tenor: str | None = None, **fields):
+    """The ISDA figures per CS01 of the contract ``convert`` prices (computed here through the library API)."""
+    universe = ch.standard_universe()
+    spec = universe[instrument].replace(**fields) if instrument in universe.names else ch.Instrument(
+        instrument, **fields)
+    maturity = (ch.cds_quote(date, tenor, spread, curve=ch.YieldCurve.flat(rate, date)).maturity if tenor
+                else ch.market.contract_maturities([date], spec).to_numpy().astype("datetime64[D]")[0])
+    return ch.per_cs01_figures(date, maturity, spread, spec.coupon_bp, spec.recovery, ch.YieldCurve.flat(rate, date),
+                               n_names=spec.n_names, days=0)
+
+
+def test_convert_cs01_to_notional_is_the_isda_figures():
+    done = cdshedge("convert", "--instrument", "CDX IG", "--cs01", "0.25", "--spread", "55", "--date", "2024-05-15")
     assert done.returncode == 0, done.stderr
     out = done.stdout
-    # λ = 0.0055 / 0.6; RPV01 = (365.25/360)(1 − e^{−5.25 λ})/λ = 5.200424 years
-    annuity = annuity_by_hand(55.0, 5.25, 0.4)
-    assert annuity == pytest.approx(5.200424, abs=1e-6)
-    notional = 0.25 / (annuity * 1e-4)        # 480.73 $mm
-    jtd = notional * (1 - 0.4) / 125          # 2.3075 $mm per name
-    assert number(out, "RPV01") == pytest.approx(annuity, abs=1e-6)
-    assert number(out, "notional") == pytest.approx(notional, abs=1e-4)
-    assert number(out, "jump-to-default") == pytest.approx(jtd, abs=1e-4)
+    figures = _isda("CDX IG", 55.0, "2024-05-15")
+    assert number(out, "RPV01") == pytest.approx(float(figures.rpv01), abs=1e-6)
+    assert number(out, "notional") == pytest.approx(0.25 * float(figures.notional), abs=1e-4)
+    assert number(out, "jump-to-default") == pytest.approx(0.25 * float(figures.jtd), abs=1e-4)
     assert number(out, "CS01") == pytest.approx(0.25)
-    assert "USD mm per bp" in out and "USD mm (= CS01 / (RPV01 x 1e-4))" in out and "5.2500 years (given)" in out
+    # the flat-hazard, par-contract approximation of earlier versions is some 4 % off here
+    annuity = annuity_by_hand(55.0, 5.0979, 0.4)
+    assert number(out, "notional") != pytest.approx(0.25 / (annuity * 1e-4), rel=0.01)
+    assert "USD mm per bp" in out and "maturing 2029-06-20" in out
 
 
-def test_convert_notional_to_cs01_and_jump_to_default_for_hy():
-    # $100mm CDX HY at 350 bp, 4 years, recovery 0.3, 100 names
-    done = cdshedge("convert", "--instrument", "CDX HY", "--notional", "100", "--spread", "350",
-                    "--maturity-years", "4")
+def test_convert_notional_to_cs01_and_jump_to_default_for_hy_in_price():
+    # $100mm CDX HY at a price of 104.5 with 4.5 % rates: conventional spread 388.12 bp
+    done = cdshedge("convert", "--instrument", "CDX HY", "--notional", "100", "--price", "104.5", "--rate", "0.045",
+                    "--date", "2024-05-15")
     assert done.returncode == 0, done.stderr
-    annuity = annuity_by_hand(350.0, 4.0, 0.3)
-    assert number(done.stdout, "CS01") == pytest.approx(100.0 * annuity * 1e-4, abs=1e-6)
-    assert number(done.stdout, "jump-to-default") == pytest.approx(100.0 * 0.7 / 100, abs=1e-4)
+    assert number(done.stdout, "spread") == pytest.approx(388.1233, abs=1e-3)
+    figures = _isda("CDX HY", number(done.stdout, "spread"), "2024-05-15", rate=0.045)
+    assert number(done.stdout, "CS01") == pytest.approx(100.0 / float(figures.notional), abs=1e-5)
 
 
 def test_convert_default_maturity_is_the_on_the_run_series_on_the_date():
@@ -65,7 +77,8 @@ def test_convert_default_maturity_is_the_on_the_run_series_on_the_date():
     assert done.returncode == 0, done.stderr
     years = (dt.date(2029, 6, 20) - dt.date(2024, 6, 30)).days / 365.25
     assert number(done.stdout, "maturity") == pytest.approx(years, abs=1e-4)
-    assert number(done.stdout, "RPV01") == pytest.approx(annuity_by_hand(60.0, years, 0.4), abs=1e-6)
+    assert number(done.stdout, "RPV01") == pytest.approx(float(_isda("iTraxx Main", 60.0, "2024-06-30").rpv01),
+                                                         abs=1e-6)
     assert "EUR mm per bp" in done.stdout and "maturing 2029-06-20" in done.stdout
 
 
@@ -74,11 +87,12 @@ def test_convert_reads_an_instruments_file(tmp_path):
     path.write_text("instrument,coupon_bp,cs01_min,cs01_max,recovery,n_names,ticker\n"
                     "CDX EM,100,0,0.1,0.25,20,CDX EM CDSI GEN 5Y Corp\n", encoding="utf-8")
     done = cdshedge("convert", "--instrument", "CDX EM CDSI GEN 5Y Corp", "--cs01", "0.05", "--spread", "180",
-                    "--maturity-years", "5", "--instruments", str(path))
+                    "--maturity-years", "5", "--date", "2024-05-15", "--instruments", str(path))
     assert done.returncode == 0, done.stderr
-    notional = 0.05 / (annuity_by_hand(180.0, 5.0, 0.25) * 1e-4)
-    assert number(done.stdout, "notional") == pytest.approx(notional, abs=1e-4)
-    assert number(done.stdout, "jump-to-default") == pytest.approx(notional * 0.75 / 20, abs=1e-4)
+    figures = _isda("CDX EM", 180.0, "2024-05-15", tenor="5Y", coupon_bp=100.0, cs01_min=0.0, cs01_max=0.1,
+                    recovery=0.25, n_names=20)
+    assert number(done.stdout, "notional") == pytest.approx(0.05 * float(figures.notional), abs=1e-4)
+    assert number(done.stdout, "jump-to-default") == pytest.approx(0.05 * float(figures.jtd), abs=1e-4)
 
 
 @pytest.mark.parametrize(("args", "message"), [
@@ -87,6 +101,8 @@ def test_convert_reads_an_instruments_file(tmp_path):
     (["--instrument", "CDX IG", "--cs01", "0.1", "--notional", "5", "--spread", "50"], "not allowed with"),
     (["--instrument", "CDX IG", "--cs01", "0.1", "--spread", "50", "--maturity-years", "0"], "maturity-years"),
     (["--instrument", "CDX IG", "--cs01", "0.1", "--spread", "50", "--date", "someday"], "is not a date"),
+    (["--instrument", "CDX IG", "--cs01", "0.1", "--spread", "50", "--rate", "3"], "looks like a percent"),
+    (["--instrument", "CDX HY", "--cs01", "0.1", "--spread", "350", "--price", "101"], "not allowed with"),
 ])
 def test_convert_refuses_bad_input_with_exit_2(args, message):
     done = cdshedge("convert", *args)
@@ -101,7 +117,8 @@ def test_run_example_market_prints_a_hedge_with_units():
     out = done.stdout
     assert "CDX IG, CDX HY: USD mm/bp; iTraxx Main, iTraxx Xover: EUR mm/bp" in out
     assert "in USD mm; iTraxx Main, iTraxx Xover converted at EURUSD" in out
-    assert "carry = h·spread/RPV01·days/360" in out
+    assert "carry = h·(premium + pull-to-par)/CS01 (ISDA, days/360)" in out
+    assert "Interest rates: EUR, USD ISDA curves" in out
     rows = [line.split() for line in out.splitlines() if re.match(r"\d{4}-\d{2}-\d{2} ", line)]
     assert len(rows) == 72  # month ends of 2019-2024
     values = np.array([[float(v) for v in row[1:]] for row in rows])

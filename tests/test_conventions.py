@@ -91,8 +91,49 @@ def test_seed_hedge_pnl_keeps_the_prototypes_0_01_and_drops_the_first_change():
     assert ch.HedgePnL().coefficients(data)[0] == pytest.approx(5.0 * 0.01)
 
 
-def test_economic_carry_is_spread_over_rpv01_times_act_360():
+#: the market conventions with the earlier flat-hazard, r = 0 contract model (the closed forms below)
+FLAT = ch.MARKET.replace(contract_model="flat-hazard")
+
+
+def _isda_figures(data: ch.PeriodData, days: int = DAYS):
+    """The ISDA figures of the period's contracts priced here from the instruments (r = 0: no rates given)."""
+    from cdshedge_cvx.market._quotes import contract_maturities
+
+    universe = _universe()
+    maturities = np.array([contract_maturities(["2024-02-29"], i)[0] for i in universe], dtype="datetime64[D]")
+    return ch.per_cs01_figures("2024-02-29", maturities, [60.0, 55.0, 350.0], [100.0, 100.0, 500.0],
+                               [0.4, 0.4, 0.3], ch.YieldCurve.flat(0.0, "2024-02-29"), n_names=[125, 125, 100],
+                               days=days)
+
+
+def test_market_carry_is_the_isda_value_change_with_the_spread_unchanged():
+    """Market: −fx · figures.carry (premium plus pull-to-par per CS01); market-cash: −fx · figures.carry_cash."""
     data = _march()
+    figures = _isda_figures(data)
+    fx = np.array([1.0, 1.08, 1.0])
+    np.testing.assert_allclose(ch.Carry().coefficients(data), -fx * figures.carry, rtol=1e-12)
+    np.testing.assert_allclose(ch.Carry().twin_coefficients(data), -fx * figures.carry, rtol=1e-12)
+    cash = _march("market-cash")
+    np.testing.assert_allclose(ch.Carry().coefficients(cash), -fx * figures.carry_cash, rtol=1e-12)
+    # the par contract's carry is the flat-hazard formula's premium at the spread: same order, not the same
+    assert ch.Carry().coefficients(data)[0] == pytest.approx(60.0 / annuity_by_hand(60.0, 5.0, 0.4) * DAYS / 360,
+                                                             rel=0.1)
+    assert "r = 0 assumed" in data["rates_note"]
+
+
+def test_market_jump_to_default_is_payout_minus_the_names_mark_to_market():
+    from cdshedge_cvx.model import jump_to_default_per_cs01
+
+    data = _march()
+    figures = _isda_figures(data)
+    upfront = figures.upfront  # the LATE contract (350 bp on a 500 coupon) is worth upfront < 0 to the buyer
+    expected = np.array([1.0, 1.08, 1.0]) * ((1.0 - np.array([0.4, 0.4, 0.3])) - upfront) / (
+        np.array([125, 125, 100]) * figures.cs01)
+    np.testing.assert_allclose(jump_to_default_per_cs01(data), expected, rtol=1e-12)
+
+
+def test_economic_carry_is_spread_over_rpv01_times_act_360():
+    data = _march(FLAT)
     annuity = annuity_by_hand(60.0, 5.0, 0.4)   # 4.948181 years
     assert annuity == pytest.approx(4.948181, abs=1e-6)
     assert data["rpv01"][0] == pytest.approx(annuity, rel=1e-12)
@@ -107,7 +148,7 @@ def test_economic_carry_is_spread_over_rpv01_times_act_360():
 
 
 def test_cash_carry_pays_the_coupon():
-    data = _march("market-cash")
+    data = _march(ch.get_conventions("market-cash").replace(contract_model="flat-hazard"))
     annuity = annuity_by_hand(60.0, 5.0, 0.4)
     assert ch.Carry().coefficients(data)[0] * 0.25 == pytest.approx(0.25 * 100.0 / annuity * DAYS / 360, rel=1e-12)
 
@@ -118,10 +159,23 @@ def test_seed_carry_is_the_prototypes_coupon_rows_over_252():
 
 
 def test_roll_down_is_fraction_of_spread_per_year_act_365():
-    # 0.25 $mm/bp x 0.2 x 60 bp x 28/365 = $0.230137mm
+    # 0.25 $mm/bp x 0.1 (the default fraction) x 60 bp x 28/365 = $0.115068mm
     data = _march()
-    assert ch.Roll().value(np.array([0.25, 0.0, 0.0]), data) == pytest.approx(0.25 * 0.2 * 60 * 28 / 365, rel=1e-12)
-    assert 0.25 * 0.2 * 60 * 28 / 365 == pytest.approx(0.230137, abs=1e-6)
+    assert ch.Roll().value(np.array([0.25, 0.0, 0.0]), data) == pytest.approx(0.25 * 0.1 * 60 * 28 / 365, rel=1e-12)
+    assert ch.Roll().coefficients(data)[0] * 0.25 == pytest.approx(0.25 * 0.1 * 60 * 28 / 365, rel=1e-12)
+    assert 0.25 * 0.1 * 60 * 28 / 365 == pytest.approx(0.115068, abs=1e-6)
+
+
+def test_roll_down_from_a_given_curve_slope():
+    # IG's curve rises 9 bp per year of maturity: 0.25 $mm/bp x 9 bp x 28/365, whatever the spread
+    universe = ch.Universe([i.replace(roll_slope_bp_per_year=9.0) if i.name == "IG" else i for i in _universe()])
+    result = ch.backtest(ch.MarketData(SPREADS, DESK, fx=EURUSD), universe, ch.HedgePnL() - ch.Roll(), horizon="M",
+                         cross_check=True)
+    data = result.records[0].data
+    expected = 9.0 * 28 / 365
+    assert ch.Roll().coefficients(data)[0] == pytest.approx(expected, rel=1e-12)
+    assert ch.Roll().twin_coefficients(data)[0] == pytest.approx(expected, rel=1e-12)
+    assert ch.Roll().coefficients(data)[1] == pytest.approx(1.08 * 0.1 * 55.0 * 28 / 365, rel=1e-12)
 
 
 def test_seed_roll_keeps_the_stray_1e_4_and_first_row_spread():
@@ -164,7 +218,7 @@ def test_variance_is_in_reporting_currency():
 def test_jump_to_default_limit_is_in_reporting_currency():
     from cdshedge_cvx.model import jump_to_default_per_cs01
 
-    data = _march()
+    data = _march(FLAT)
     # 1 €mm/bp of MAIN at 55 bp, 5 y: notional 1/(RPV01·1e-4) € mm, one of 125 names at R = 0.4, in USD at 1.08
     expected = 1.08 / (annuity_by_hand(55.0, 5.0, 0.4) * 1e-4) * 0.6 / 125
     assert jump_to_default_per_cs01(data)[1] == pytest.approx(expected, rel=1e-12)
@@ -172,7 +226,8 @@ def test_jump_to_default_limit_is_in_reporting_currency():
     result = ch.backtest(market, _universe(), ch.HedgePnL(), constraints=[ch.JumpToDefaultLimit(1.0)],
                          cross_check=True)
     h = result.allocations.iloc[0].to_numpy()
-    assert float(jump_to_default_per_cs01(result.records[0].data) @ h) == pytest.approx(1.0, abs=1e-6)
+    # no netting across indices: the worst single index's default is at the limit
+    assert float(np.max(np.abs(jump_to_default_per_cs01(result.records[0].data) * h))) == pytest.approx(1.0, abs=1e-6)
 
 
 def test_premium_accrued_worked_example():
@@ -189,7 +244,7 @@ def test_jump_to_default_worked_example():
 # remaining maturity and roll dates
 # ------------------------------------------------------------------------------------------
 def test_on_the_run_remaining_maturity_by_date_arithmetic():
-    universe = ch.standard_universe()
+    universe = ch.examples.spread_quoted(ch.standard_universe())
     ig, hy = universe["CDX IG"], universe["CDX HY"]
     # CDX IG rolls on 20 March 2024: the new series matures 20 June 2029
     got = remaining_maturity(ig, ["2024-03-20", "2024-09-19", "2024-09-20"])
@@ -212,7 +267,7 @@ def test_fixed_maturity_rule_and_csv_defaults():
 
 
 def test_roll_dates_follow_the_calendar_and_lag():
-    universe = ch.standard_universe()
+    universe = ch.examples.spread_quoted(ch.standard_universe())
     # 20 March 2021 was a Saturday: IG and Main roll on Monday 22 March; HY 5 US business days later (29 March)
     assert list(roll_dates(universe["CDX IG"], "2021-01-01", "2021-12-31").strftime("%Y-%m-%d")) == [
         "2021-03-22", "2021-09-20"]
@@ -358,6 +413,9 @@ def test_standard_universe_specs():
         "iTraxx Main": (100.0, "EUR", 0.4, 125, 0.5, 0.25, "on-the-run", 5, 0, "eu"),
         "iTraxx Xover": (500.0, "EUR", 0.4, 75, 2.0, 0.10, "on-the-run", 5, 0, "eu"),
     }
+    # CDX HY trades on price; roll-down 0.1 of the spread a year (the example market's 3y-5y slopes)
+    assert [i.quote for i in universe] == ["spread", "price", "spread", "spread"]
+    assert [i.roll_fraction for i in universe] == [0.1] * 4
 
 
 # ------------------------------------------------------------------------------------------
@@ -439,7 +497,7 @@ def test_example_market_carries_roll_jumps_fx_and_the_standard_universe():
 
     market, universe = ch.examples.market(seed=0)
     synthetic = generate_market(0)
-    assert universe == ch.standard_universe()
+    assert universe == ch.examples.spread_quoted(ch.standard_universe())
     pd.testing.assert_frame_equal(market.spreads, synthetic.spreads, check_freq=False, check_names=False)
     np.testing.assert_array_equal(market.roll_jumps.to_numpy(), synthetic.roll_jumps.to_numpy())
     assert list(market.fx.columns) == ["EUR"] and market.reporting_currency == "USD"

@@ -243,8 +243,10 @@ def test_calendar_values_are_computed_on_demand_and_equal_the_formulas():
     expected = np.array([remaining_maturity(i, [period.base])[0] for i in universe])
     np.testing.assert_allclose(data["maturity_years"], expected, rtol=1e-15)
     np.testing.assert_allclose(data["rpv01"], rpv01(data["spread_start"], expected, universe.vector("recovery")))
-    carry = data["fx_rate"] * data["spread_start"] / data["rpv01"] * data["calendar_days"] / 360.0  # market
-    np.testing.assert_allclose(ch.Carry().coefficients(data), carry, rtol=1e-15)
+    flat = data.replace(conventions=get_conventions("market").replace(contract_model="flat-hazard"))
+    carry = data["fx_rate"] * data["spread_start"] / data["rpv01"] * data["calendar_days"] / 360.0  # flat hazard
+    np.testing.assert_allclose(ch.Carry().coefficients(flat), carry, rtol=1e-15)
+    np.testing.assert_allclose(ch.Carry().coefficients(data), -data["fx_rate"] * data["figures"].carry, rtol=1e-15)
     rolls = [roll_counts(i, [period.base], [period.end])[0] for i in universe]
     np.testing.assert_array_equal(data["roll_count"], rolls)
     copy = pickle.loads(pickle.dumps(builder.build(period)))

@@ -12,7 +12,7 @@ import cdshedge_cvx as ch
 from cdshedge_cvx.cli import main
 
 GAMMAS = [0.0, 0.002, 0.01, 0.05, 0.2, 1.0, 10.0]
-UNIVERSE = ch.standard_universe().with_limits(lower=[0.0] * 4, upper=[2.0] * 4)
+UNIVERSE = ch.examples.spread_quoted(ch.standard_universe()).with_limits(lower=[0.0] * 4, upper=[2.0] * 4)
 KWARGS = {"horizon": "W-FRI", "mode": "walk-forward", "window": 40, "min_history": 30}
 
 
@@ -140,5 +140,6 @@ def test_cli_frontier_writes_the_table(tmp_path, capsys, market):
     assert "Efficient frontier" in printed and "hedge_effectiveness" in printed
     assert main(["frontier", "--gammas", "1,x", "--quiet"]) == 2
     assert "--gammas: 'x' is not a number" in capsys.readouterr().err
-    assert main(["frontier", "--spreads", str(spreads), "--objective", "pnl - carry", "--quiet"]) == 2
+    assert main(["frontier", "--spreads", str(spreads), "--instruments", str(instruments), "--objective",
+                 "pnl - carry", "--quiet"]) == 2
     assert "exactly one VariancePenalty" in capsys.readouterr().err

@@ -37,7 +37,8 @@ def net(h, data):
 
 
 def jtd(h, data):
-    return float(jump_to_default_per_cs01(data) @ h)
+    """The worst single-name default: one index at a time (the indices share no names)."""
+    return float(np.max(np.abs(jump_to_default_per_cs01(data) * h)))
 
 
 def turnover(h, data):
@@ -157,7 +158,9 @@ def test_limits_always_hold_and_scipy_never_beats_cvxpy(universe, names, value, 
 def test_cli_limit_flags(capsys, tmp_path):
     out = tmp_path / "alloc.csv"
     instruments = tmp_path / "instruments.csv"
-    ch.standard_universe().with_limits(lower=[0.0] * 4, upper=[2.0] * 4).to_frame().to_csv(instruments, index=False)
+    universe = ch.examples.spread_quoted(ch.standard_universe())
+    universe.with_limits(lower=[0.0] * 4, upper=[2.0] * 4).to_frame().to_csv(
+        instruments, index=False)
     code = main(["run", "--example", "market", "--instruments", str(instruments), "--mode", "walk-forward",
                  "--objective=-variance", "--gross-limit", "1.2", "--net-limit", ",1.0", "--turnover-limit",
                  "0.5", "--jtd-limit", "12", "--out", str(out), "--quiet"])

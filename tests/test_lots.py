@@ -31,11 +31,15 @@ def _market(n: int = 3, seed: int = 1) -> ch.MarketData:
 
 
 def _brute_force(result: ch.HedgeResult, k: int, lots: np.ndarray, minimum: np.ndarray) -> tuple[np.ndarray, float]:
-    """The best whole-lot hedge of period k, enumerated here: the lot in CS01 from the flat-hazard RPV01 written
-    out (N = CS01 / (RPV01 · 1e-4)), every hedge valued by the terms' numpy twins."""
+    """The best whole-lot hedge of period k, enumerated here: the lot in CS01 from the notional per CS01 (the ISDA
+    figures' notional under the market conventions; the flat-hazard RPV01 written out, N = CS01 / (RPV01 · 1e-4),
+    otherwise), every hedge valued by the terms' numpy twins."""
     data = result.records[k].data
-    notional_per_cs01 = 1.0 / (np.asarray(rpv01(data["spread_start"], data["maturity_years"], data["recovery"]))
-                               * 1e-4)
+    if data["conventions"].contract_model == "isda":
+        notional_per_cs01 = np.asarray(data["figures"].notional, dtype=float)
+    else:
+        notional_per_cs01 = 1.0 / (np.asarray(rpv01(data["spread_start"], data["maturity_years"], data["recovery"]))
+                                   * 1e-4)
     step = lots / notional_per_cs01
     h_prev = np.asarray(data["h_prev"], dtype=float)
     ranges = []
@@ -91,11 +95,13 @@ def test_off_by_default() -> None:
     pytest.param(lambda: -ch.CVaR(alpha=0.9, count=40), id="cvar"),
     pytest.param(lambda: -ch.VariancePenalty() - ch.TransactionCost(), id="variance+tcost"),
 ])
-@pytest.mark.parametrize(("lot", "minimum"), [(5.0, None), (5.0, 15.0), (10.0, None)])
-def test_whole_lot_optimum_equals_brute_force(objective, lot, minimum) -> None:
+@pytest.mark.parametrize(("lot", "minimum", "conventions"), [
+    (5.0, None, "market"), (5.0, 15.0, "market"), (10.0, None, "market"),
+    (5.0, 15.0, ch.MARKET.replace(name="flat", contract_model="flat-hazard"))])
+def test_whole_lot_optimum_equals_brute_force(objective, lot, minimum, conventions) -> None:
     universe = _universe(lot=lot, minimum=minimum)
     result = ch.backtest(_market(), universe, objective(), horizon="ME", mode="walk-forward", min_history=40,
-                         progress=False, strict=True)
+                         progress=False, strict=True, conventions=conventions)
     lots = np.full(3, lot)
     floor = np.zeros(3) if minimum is None else np.full(3, minimum)
     for k, record in enumerate(result.records):

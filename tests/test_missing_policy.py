@@ -93,7 +93,8 @@ def test_desk_dates_without_spreads_are_counted(tmp_path: Path) -> None:
 
 
 def test_cli_prints_the_policy(tmp_path: Path) -> None:
-    common = ["run", "--spreads", NAN_CELL, "--desk-pnl", DESK, "--horizon", "W-FRI", "--quiet"]
+    common = ["run", "--spreads", NAN_CELL, "--desk-pnl", DESK, "--instruments", DATA / "valid" / "instruments.csv",
+              "--horizon", "W-FRI", "--quiet"]
     ffill = run_cli(*common, "--missing", "ffill")
     assert ffill.returncode == 0, ffill.stderr
     assert ("missing data: policy 'ffill' (max gap 5 rows), 1 value(s) forward-filled, first missing at "
@@ -101,5 +102,6 @@ def test_cli_prints_the_policy(tmp_path: Path) -> None:
     drop = run_cli(*common, "--missing", "drop")
     assert drop.returncode == 0, drop.stderr
     assert "missing data: policy 'drop', 1 date(s) dropped" in drop.stdout
-    clean = run_cli("run", "--spreads", VALID_SPREADS, "--desk-pnl", DESK, "--horizon", "W-FRI", "--quiet")
+    clean = run_cli("run", "--spreads", VALID_SPREADS, "--desk-pnl", DESK, "--instruments",
+                    DATA / "valid" / "instruments.csv", "--horizon", "W-FRI", "--quiet")
     assert "missing data: policy 'error', nothing missing" in clean.stdout

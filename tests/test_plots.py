@@ -72,10 +72,9 @@ def test_cost_panel_shows_each_term_with_its_total(result, figure):
     ax = _axes_by_title(figure, "Cumulative costs of the hedge")
     assert ax.get_ylabel() == "$mm"
     carry = 0.0
-    for r in result.records:    # carry by hand: fx · spread / RPV01 · days/360 · h
+    for r in result.records:    # carry: −fx · (ISDA value change per CS01 with the spread unchanged) · h
         data = r.data
-        carry += float(np.sum(np.asarray(data["fx_rate"]) * data["spread_start"] / data["rpv01"]
-                              * data["calendar_days"] / 360.0 * r.solution.h))
+        carry += float(np.sum(-np.asarray(data["fx_rate"]) * data["figures"].carry * r.solution.h))
     lines = {line.get_label().split(" (")[0]: line.get_ydata() for line in ax.lines
              if not line.get_label().startswith("_")}
     assert set(lines) == {"carry paid", "transaction cost", "roll-date cost", "roll-down, model estimate"}

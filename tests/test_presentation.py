@@ -139,7 +139,9 @@ def test_report_effectiveness_is_the_results(monkeypatch) -> None:
 # --- the command line's inputs and outputs ----------------------------------------------------
 def test_example_market_honours_the_instruments_file(tmp_path: Path, capsys) -> None:
     instruments = tmp_path / "instruments.csv"
-    ch.standard_universe().with_limits(lower=[0.0] * 4, upper=[0.05] * 4).to_frame().to_csv(instruments, index=False)
+    universe = ch.examples.spread_quoted(ch.standard_universe())
+    universe.with_limits(lower=[0.0] * 4, upper=[0.05] * 4).to_frame().to_csv(
+        instruments, index=False)
     out = tmp_path / "alloc.csv"
     assert main(["run", "--example", "market", "--instruments", str(instruments), "--horizon", "Q",
                  "--no-cross-check", "--quiet", "--out", str(out)]) == 0

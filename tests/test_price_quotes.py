@@ -96,8 +96,8 @@ def test_conversion_errors_name_instrument_and_date() -> None:
 
 def test_instrument_quote_and_index_factor_fields() -> None:
     universe = standard_universe()
-    # the standard universe's data (examples, desk files) are spreads until MarketData converts price columns
-    assert [i.quote for i in universe] == ["spread", "spread", "spread", "spread"]
+    # CDX HY trades on price: MarketData converts its column to conventional spreads per date
+    assert [i.quote for i in universe] == ["spread", "price", "spread", "spread"]
     assert all(i.index_factor == 1.0 for i in universe)
     assert Universe.from_frame(universe.to_frame()) == universe
     with pytest.raises(DataError, match="quote must be one of spread, price, got 'points'"):

@@ -20,7 +20,7 @@ def test_realised_net_is_hedge_minus_carry_and_trading_costs(result):
     data, h = record.data, record.solution.h
     fx = np.asarray(data["fx_rate"])
     hedge = fx * np.asarray(data["spread_changes"]).sum(axis=0) * h            # Δs(bp) · CS01($mm/bp)
-    carry = fx * data["spread_start"] / data["rpv01"] * data["calendar_days"] / 360.0 * h
+    carry = -fx * data["figures"].carry * h  # ISDA value change with the spread unchanged, per CS01
     tcost = fx * 0.5 * data["bid_ask_bp"] * np.abs(h - data["h_prev"])
     row = result.pnl.iloc[3]
     assert row["hedge_pnl"] == pytest.approx(hedge.sum(), rel=1e-12)

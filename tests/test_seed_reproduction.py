@@ -109,7 +109,7 @@ def test_seed_and_market_differ_in_data_not_code():
     """Market conventions take whole-series changes: the period's hedge coefficient is S_end − S_base."""
     spreads, desk = ch.examples.seed_frames()
     market = ch.MarketData(spreads, desk)
-    universe = ch.standard_universe()
+    universe = ch.examples.spread_quoted(ch.standard_universe())
     result = ch.backtest(market, universe, ch.HedgePnL(), horizon="M", conventions="market", cross_check=False)
     first = result.records[0].data
     assert first["base"] == pd.Timestamp("2021-01-01")

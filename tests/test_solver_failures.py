@@ -159,7 +159,8 @@ def _run_with_broken_term(tmp_path: Path, *extra: str) -> subprocess.CompletedPr
     (tmp_path / "broken_terms.py").write_text(BROKEN_TERM)
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(tmp_path), env.get("PYTHONPATH")]))
-    args = ["run", "--spreads", DATA / "spreads.csv", "--desk-pnl", DATA / "desk_pnl.csv", "--horizon", "W-FRI",
+    args = ["run", "--spreads", DATA / "spreads.csv", "--desk-pnl", DATA / "desk_pnl.csv", "--instruments",
+            DATA / "instruments.csv", "--horizon", "W-FRI",
             "--term-module", "broken_terms", "--objective", "liar - carry - roll", "--quiet", *extra]
     return subprocess.run([sys.executable, "-m", "cdshedge_cvx", *map(str, args)], capture_output=True, text=True,
                           env=env, timeout=120)

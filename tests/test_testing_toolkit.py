@@ -269,7 +269,7 @@ def test_the_issue_funding_term_passes_and_works_either_way():
 
 
 def test_check_term_on_a_fixed_universe():
-    universe = ch.standard_universe()
+    universe = ch.examples.spread_quoted(ch.standard_universe())
     report = check_term(ch.Roll(), universe=universe, max_examples=5,
                         expected_failures=builtin_expected_failures(ch.Roll()))
     assert report.examples == 5
@@ -395,8 +395,8 @@ def test_check_term_on_the_periods_hypothesis_draws(data):
 @settings(max_examples=3)
 @given(st.floats(min_value=0.05, max_value=2.0))
 def test_check_constraint_inside_a_given_test(max_gross):
-    report = check_constraint(ch.GrossLimit(max_gross), universe=ch.standard_universe(), max_examples=3,
-                              expected_failures=builtin_expected_failures(ch.GrossLimit(max_gross)))
+    report = check_constraint(ch.GrossLimit(max_gross), universe=ch.examples.spread_quoted(ch.standard_universe()),
+                              max_examples=3, expected_failures=builtin_expected_failures(ch.GrossLimit(max_gross)))
     assert report.examples == 3
 
 

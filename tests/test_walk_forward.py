@@ -144,7 +144,7 @@ def test_no_look_ahead(seed, cut, kind, conventions, change, on_a_base_date):
     kwargs = {"horizon": "W-FRI", "mode": "walk-forward", "window": 15, "min_history": 10, "cross_check": False,
               "conventions": conventions}
     limit = 2.0 if conventions == "market" else 200.0  # seed prices hedge PnL × 0.01: hedges are 100× larger
-    universe = ch.standard_universe().with_limits(lower=[-limit] * 4, upper=[limit] * 4)
+    universe = ch.examples.spread_quoted(ch.standard_universe()).with_limits(lower=[-limit] * 4, upper=[limit] * 4)
     before = ch.backtest(market, universe, LOOK_AHEAD_OBJECTIVES[kind](), **kwargs)
     after = ch.backtest(changed, universe, LOOK_AHEAD_OBJECTIVES[kind](), **kwargs)
     bases = pd.DatetimeIndex([r.data["base"] for r in before.records])
@@ -161,14 +161,15 @@ def test_walk_forward_min_variance_on_the_synthetic_market_is_believable():
 
     simulated = generate_market(seed=0)
     market = ch.MarketData(simulated.spreads, simulated.desk_pnl)
-    universe = ch.standard_universe().with_limits(lower=[0.0] * 4, upper=[2.0] * 4)
+    universe = ch.examples.spread_quoted(ch.standard_universe()).with_limits(lower=[0.0] * 4, upper=[2.0] * 4)
     result = ch.backtest(market, universe, -ch.VariancePenalty(), horizon="M", mode="walk-forward",
                          roll_jumps=simulated.roll_jumps, cross_check=False)
     effectiveness = result.hedge_effectiveness()
     assert 0.7 < effectiveness < 0.9
     # an oracle holding the true exposures every month does about as well, not much better
-    oracle = ch.backtest(market, ch.standard_universe().with_limits(lower=simulated.exposures.to_numpy(),
-                                                                    upper=simulated.exposures.to_numpy()),
+    exposures = simulated.exposures.to_numpy()
+    oracle = ch.backtest(market, ch.examples.spread_quoted(ch.standard_universe()).with_limits(lower=exposures,
+                                                                                              upper=exposures),
                          -ch.VariancePenalty(), horizon="M", mode="walk-forward", roll_jumps=simulated.roll_jumps,
                          cross_check=False)
     assert abs(oracle.hedge_effectiveness() - effectiveness) < 0.05

@@ -10,7 +10,7 @@ import argparse
 from cdshedge_cvx.cli._common import EXIT_USAGE
 
 __all__ = ["CommandParser", "add_data_flags", "add_limit_flags", "add_model_flags", "add_output_flags",
-           "positive_int"]
+           "decimal_rate", "positive_int"]
 
 
 class CommandParser(argparse.ArgumentParser):
@@ -32,6 +32,17 @@ def positive_int(text: str) -> int:
     return value
 
 
+def decimal_rate(text: str) -> float:
+    """``text`` as a decimal interest rate (an argparse ``type``): ``3`` is refused as a percent."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number (a decimal rate, 0.04 = 4 %)") from None
+    if value != value or abs(value) > 0.5:
+        raise argparse.ArgumentTypeError(f"{text!r} looks like a percent or bp; rates are decimals (0.04 = 4 %)")
+    return value
+
+
 def add_data_flags(parser: argparse.ArgumentParser) -> None:
     """The ``data`` group: input files, the embedded examples and the missing-data policy."""
     data = parser.add_argument_group("data")
@@ -40,11 +51,18 @@ def add_data_flags(parser: argparse.ArgumentParser) -> None:
     data.add_argument("--desk-pnl", metavar="CSV", help="daily desk PnL in $mm: a date column and one value column")
     data.add_argument("--instruments", metavar="CSV", help="instruments file: instrument,coupon_bp,cs01_min,cs01_max"
                       "[,currency,recovery,n_names,maturity_years,roll_fraction,bid_ask_bp,ticker,roll_lag_days,"
-                      "maturity_rule,tenor_years,calendar]; default: the four standard indices")
+                      "maturity_rule,tenor_years,calendar,quote,index_factor,roll_slope_bp_per_year]; default: the "
+                      "four standard indices (CDX HY quoted in price)")
     data.add_argument("--roll-jumps", metavar="CSV", help="generic-series roll jumps in bp (spreads layout), removed "
                       "from the daily changes")
     data.add_argument("--fx", metavar="CSV", help="FX rates: a date column and one column per currency (EUR or "
                       "EURUSD = USD per EUR) converting other currencies' amounts into the reporting currency")
+    rates = data.add_mutually_exclusive_group()
+    rates.add_argument("--rates", metavar="CSV", help="interest-rate quotes per date and currency (columns date,"
+                       "currency,tenor,rate; decimals): ISDA discount curves for notional, carry and jump-to-default "
+                       "(default: r = 0, said in the summary)")
+    rates.add_argument("--rate", type=decimal_rate, metavar="DECIMAL", help="one flat continuously compounded rate "
+                       "for every date and currency instead, e.g. 0.04")
     data.add_argument("--reporting-currency", default="USD", metavar="CCY",
                       help="currency of the desk PnL and of all amounts (USD)")
     data.add_argument("--example", choices=["seed", "market"], help="use an embedded example instead of files")

@@ -18,8 +18,8 @@ from collections.abc import Callable
 from typing import Any
 
 __all__ = ["backtest_options", "build_constraints", "build_objective", "check_output_paths", "format_table",
-           "initial_holdings", "input_paths", "load_inputs", "numbers", "render_plot", "write_bytes_atomic",
-           "write_outputs"]
+           "initial_holdings", "input_paths", "load_inputs", "numbers", "rate_quotes", "render_plot",
+           "write_bytes_atomic", "write_outputs"]
 
 #: What ``--example market`` prints before the results of ``cdshedge run``.
 _MARKET_NOTICE = ("Embedded realistic example market (synthetic 2019-2024, seed 0: US/EU holidays, generic-series "
@@ -53,7 +53,7 @@ def numbers(text: str, flag: str, *, allow_empty: bool = False) -> list[float | 
 
 def input_paths(args: argparse.Namespace) -> list[str]:
     """The input files named on the command line (an output must not overwrite one of them)."""
-    names = ("spreads", "desk_pnl", "instruments", "roll_jumps", "fx")
+    names = ("spreads", "desk_pnl", "instruments", "roll_jumps", "fx", "rates")
     return [p for p in (getattr(args, name, None) for name in names) if p]
 
 
@@ -84,7 +84,8 @@ def load_inputs(args: argparse.Namespace, *, default_example: str = "seed") -> t
         from cdshedge_cvx.market._market_data import MarketData
 
         market = MarketData.from_csv(args.spreads, args.desk_pnl, missing=args.missing, max_gap=args.max_gap,
-                                     roll_jumps=args.roll_jumps, fx=args.fx, reporting_currency=args.reporting_currency)
+                                     roll_jumps=args.roll_jumps, fx=args.fx, reporting_currency=args.reporting_currency,
+                                     rates=rate_quotes(args))
         universe = Universe.from_csv(args.instruments) if args.instruments else standard_universe()
         market.for_universe(universe)  # columns vs instruments, before any heavy import
         return market, universe, "market", ""
@@ -100,7 +101,21 @@ def load_inputs(args: argparse.Namespace, *, default_example: str = "seed") -> t
         conventions, notice = "seed", _PROTOTYPE_NOTICE
     if args.instruments:
         universe = Universe.from_csv(args.instruments)
+    rates = rate_quotes(args)
+    if rates is not None:
+        market = market.with_rates(rates)
     return market, universe, conventions, notice
+
+
+def rate_quotes(args: argparse.Namespace) -> Any:
+    """The interest rates of ``--rates`` (a file) or ``--rate`` (a flat rate); ``None`` when neither is given."""
+    from cdshedge_cvx.market._rates import RateQuotes
+
+    if getattr(args, "rates", None):
+        return RateQuotes.from_csv(args.rates)
+    if getattr(args, "rate", None) is not None:
+        return RateQuotes.flat(args.rate)
+    return None
 
 
 def build_objective(args: argparse.Namespace) -> Any:

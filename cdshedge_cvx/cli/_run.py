@@ -49,7 +49,7 @@ def _report_inputs(args: argparse.Namespace, market: Any) -> Any:
     if not args.spreads:
         return market
     files = {"spreads": args.spreads, "desk PnL": args.desk_pnl, "instruments": args.instruments,
-             "roll jumps": args.roll_jumps, "FX rates": args.fx}
+             "roll jumps": args.roll_jumps, "FX rates": args.fx, "rates": args.rates}
     return {name: path for name, path in files.items() if path}
 
 

@@ -10,9 +10,13 @@ daily spread changes        ``diff()`` inside each period   whole series, assign
 first date of the data      never in any period             only the base level
 periods kept                >= 2 rows                       >= 1 daily change
 hedge PnL                   Δs · h · 0.01                   Δs(bp) · h($mm/bp), no 0.01
-carry                       h · coupon/1e4 · rows/252       h · spread / RPV01 · days/360
-                                                            (``carry="cash"``: coupon for spread)
-roll-down                   h · 0.2 · s · rows/252 · 1e-4   h · fraction · s · days/365
+carry                       h · coupon/1e4 · rows/252       ISDA value change over the period, spread
+                                                            unchanged, per CS01 (premium + pull-to-par;
+                                                            ``market-cash``: premium paid only)
+roll-down                   h · 0.2 · s · rows/252 · 1e-4   h · slope · days/365 (slope: the instrument's
+                                                            roll_slope_bp_per_year, else fraction · s)
+notional, JTD per CS01      flat hazard s/(1−R), r = 0      ISDA CDS Standard Model at the base date,
+                                                            with that date's rate curve
 spread used by carry/roll   first row of the period         level at the period start (base)
 ==========================  ==============================  =====================================
 
@@ -62,6 +66,11 @@ class Conventions:
         Roll-down per year as a fraction of spread; ``None`` reads it per instrument.
     spread_start : {"first-row", "base"}
         Which spread level carry and roll use.
+    contract_model : {"flat-hazard", "isda"}
+        How notional, carry, roll-down and jump-to-default per unit of CS01 are found: the flat-hazard
+        annuity at r = 0 (``data["rpv01"]``), or the ISDA CDS Standard Model at the period's base date with
+        that date's discount curve (``data["figures"]``, :func:`~cdshedge_cvx.credit.per_cs01_figures`;
+        CS01 = the ISDA spread DV01 of the traded fixed-coupon contract).
     """
 
     name: str
@@ -76,6 +85,7 @@ class Conventions:
     roll_day_count: DayCount
     roll_fraction: float | None
     spread_start: Literal["first-row", "base"]
+    contract_model: Literal["flat-hazard", "isda"] = "flat-hazard"
 
     def __str__(self) -> str:
         """The name (``market``, ``seed`` …), as messages show it."""
@@ -91,7 +101,7 @@ class Conventions:
         Examples
         --------
         >>> MARKET.formulas()
-        'hedge PnL = Δs(bp)·h; carry = h·spread/RPV01·days/360; roll-down = h·fraction·spread·days/365'
+        'hedge PnL = Δs(bp)·h; carry = h·(premium + pull-to-par)/CS01 (ISDA, days/360); roll-down = h·slope·days/365'
         >>> SEED.formulas()
         'hedge PnL = Δs(bp)·h·0.01; carry = h·coupon·0.0001·rows/252; roll-down = h·0.2·spread·rows/252·0.0001'
         """
@@ -103,8 +113,13 @@ class Conventions:
         rate = "spread" if self.carry_rate == "spread" else "coupon"
         annuity = "/RPV01" if self.carry_annuity else ""
         carry = f"carry = h·{scaled(rate, self.carry_scale)}{annuity}·{days[self.carry_day_count]}"
+        if self.contract_model == "isda":
+            paid = "premium + pull-to-par" if self.carry_rate == "spread" else "coupon premium"
+            carry = f"carry = h·{scaled(f'({paid})', self.carry_scale)}/CS01 (ISDA, {days[self.carry_day_count]})"
         fraction = "fraction" if self.roll_fraction is None else f"{self.roll_fraction:g}"
         roll = scaled(f"roll-down = h·{fraction}·spread·{days[self.roll_day_count]}", self.roll_scale)
+        if self.roll_fraction is None:
+            roll = scaled(f"roll-down = h·slope·{days[self.roll_day_count]}", self.roll_scale)
         return f"{pnl}; {carry}; {roll}"
 
 
@@ -117,7 +132,7 @@ SEED = Conventions(
 MARKET = Conventions(
     name="market", changes="whole-series", min_rows=1, pnl_scale=1.0,
     carry_rate="spread", carry_scale=1.0, carry_annuity=True, carry_day_count="ACT/360",
-    roll_scale=1.0, roll_day_count="ACT/365", roll_fraction=None, spread_start="base",
+    roll_scale=1.0, roll_day_count="ACT/365", roll_fraction=None, spread_start="base", contract_model="isda",
 )
 
 

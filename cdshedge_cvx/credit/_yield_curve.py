@@ -25,7 +25,7 @@ from __future__ import annotations
 import itertools
 import math
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -393,13 +393,19 @@ class YieldCurve:
             if 1.0 + rate * tau <= 0.0:
                 raise DataError(f"deposits[{tenor!r}] = {rate!r} gives a non-positive discount factor")
             instruments.append((end, "deposit", tenor, rate, tau))
-        for tenor, rate in swps:
+        swap_months = []
+        for tenor, _ in swps:
             n, unit = parse_tenor(tenor, f"swaps[{tenor!r}]")
             if unit not in "MY":
                 raise DataError(f"swaps[{tenor!r}]: swap tenors are in months or years, got {tenor!r}")
-            months = n * (12 if unit == "Y" else 1)
-            dates = _swap_fixed_dates(spot, months, convention.fixed_months)
-            taus = year_fraction(dates[:-1], dates[1:], convention.fixed_day_count)
+            swap_months.append(n * (12 if unit == "Y" else 1))
+        schedules = _swap_schedules(spot, swap_months, convention.fixed_months) if swps else []
+        if schedules:
+            all_taus = year_fraction(np.concatenate([d[:-1] for d in schedules]),
+                                     np.concatenate([d[1:] for d in schedules]), convention.fixed_day_count)
+            bounds = np.cumsum([0] + [d.size - 1 for d in schedules])
+        for j, ((tenor, rate), dates) in enumerate(zip(swps, schedules)):
+            taus = all_taus[bounds[j]:bounds[j + 1]]
             instruments.append((int(dates[-1]), "swap", tenor, rate, (dates[1:], taus)))
         instruments.sort(key=lambda item: item[0])
         pillars = [item[0] for item in instruments]
@@ -529,19 +535,34 @@ class YieldCurve:
 
 def _swap_fixed_dates(spot: int, months: int, step: int) -> IntArray:
     """Adjusted fixed-leg schedule of a swap: backward from the unadjusted end, Modified Following."""
-    end = int(add_months(spot, months))
-    dates = [end]
-    k = 1
-    while True:
-        d = int(add_months(end, -k * step))
-        if d < spot:
-            break
-        if modified_following(d) != modified_following(dates[-1]):
-            dates.append(d)
-        k += 1
-    if modified_following(dates[-1]) != modified_following(spot):
-        dates.append(spot)
-    return modified_following(np.asarray(dates[::-1], dtype=np.int64))
+    return _swap_schedules(spot, [months], step)[0]
+
+
+def _swap_schedules(spot: int, months: Sequence[int], step: int) -> list[IntArray]:
+    """Adjusted fixed-leg schedules of swaps of ``months`` each, all computed in one vectorised pass.
+
+    Per swap: dates ``end - k·step`` months (k = 0, 1, …) down to ``spot``, ``end`` the unadjusted
+    ``spot + months``; of consecutive dates that adjust to the same business day only the first (latest)
+    is kept; ``spot`` starts the schedule unless the earliest kept date already adjusts to it; every date
+    Modified Following.
+    """
+    lengths = np.asarray(months, dtype=np.int64)
+    ends = add_months(np.full(lengths.size, spot, dtype=np.int64), lengths)
+    counts = lengths // step + 2
+    owner = np.repeat(np.arange(lengths.size), counts)
+    k = np.arange(owner.size) - np.repeat(np.cumsum(counts) - counts, counts)
+    candidates = add_months(ends[owner], -k * step)
+    adjusted = modified_following(candidates)
+    spot_adjusted = int(modified_following(spot))
+    out = []
+    for j in range(lengths.size):
+        mine = (owner == j) & (candidates >= spot)  # decreasing in k: the dates before the break
+        adj = adjusted[mine]
+        adj = adj[np.concatenate(([True], adj[1:] != adj[:-1]))]
+        if int(adj[-1]) != spot_adjusted:
+            adj = np.append(adj, spot_adjusted)
+        out.append(adj[::-1].copy())
+    return out
 
 
 def _solve_swap_node(rate: float, taus: FloatArray, a_i: FloatArray, b_i: FloatArray, a_s: float, b_s: float,
@@ -557,6 +578,6 @@ def _solve_swap_node(rate: float, taus: FloatArray, a_i: FloatArray, b_i: FloatA
             break
         step = g / dg
         x -= step
-        if abs(step) <= 1e-15 * max(1.0, abs(x)):
+        if abs(step) <= 1e-14 * max(1.0, abs(x)):  # a few ulps: Newton may oscillate between neighbours
             return x
     raise DataError(f"{name}: the swap rate cannot be matched by a positive discount factor")

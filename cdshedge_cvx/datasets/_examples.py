@@ -16,7 +16,8 @@ import pandas as pd
 from cdshedge_cvx.market._instruments import Universe, standard_universe
 from cdshedge_cvx.market._market_data import MarketData
 
-__all__ = ["PROTOTYPE_TICKERS", "market", "prototype", "seed", "seed_frames", "seed_reference", "stress_market"]
+__all__ = ["PROTOTYPE_TICKERS", "market", "prototype", "seed", "seed_frames", "seed_reference", "spread_quoted",
+           "stress_market"]
 
 PROTOTYPE_TICKERS = ["CDX IG", "CDX HY", "iTraxx Main", "iTraxx Xover"]
 
@@ -33,22 +34,31 @@ def seed_frames() -> tuple[pd.DataFrame, pd.Series]:
     return spreads, desk
 
 
+def spread_quoted(universe: Universe) -> Universe:
+    """``universe`` with every instrument quoted in spread: the embedded examples' series are all spreads
+    (bp), CDX HY's included, while the standard universe marks CDX HY as quoted in price."""
+    return Universe([i.replace(quote="spread") for i in universe])
+
+
 def market(seed: int = 0) -> tuple[MarketData, Universe]:
     """A realistic example: the synthetic CDS-index market and the four standard indices.
 
     Generic on-the-run 5Y spreads of CDX IG, CDX HY, iTraxx Main and iTraxx Xover on the US-or-EU
     business days of 2019-01-02 … 2024-12-31 (with the March 2020 stress), the generic-series
     roll jumps (removed from hedge PnL by a backtest), EURUSD to convert iTraxx amounts into USD,
-    and the daily PnL ($mm) of a desk that is long credit risk in the four indices plus
-    idiosyncratic noise (see ``docs/example_market.md`` for the calibration).
+    the daily PnL ($mm) of a desk that is long credit risk in the four indices plus
+    idiosyncratic noise, and USD and EUR ISDA rate-curve quotes on every date
+    (:func:`~cdshedge_cvx.datasets.generate_rates`; see ``docs/example_market.md`` for the calibration).
+    The universe is the standard one with CDX HY quoted in spread, as its series is.
 
     Units: CS01 in $mm/bp for CDX and €mm/bp for iTraxx; every amount in $mm.
 
     Parameters
     ----------
     seed : int, default 0
-        RNG seed of :func:`~cdshedge_cvx.datasets.generate_market` and
-        :func:`~cdshedge_cvx.datasets.generate_fx` (not the prototype example: see :func:`seed`).
+        RNG seed of :func:`~cdshedge_cvx.datasets.generate_market`,
+        :func:`~cdshedge_cvx.datasets.generate_fx` and :func:`~cdshedge_cvx.datasets.generate_rates`
+        (not the prototype example: see :func:`seed`).
 
     Returns
     -------
@@ -91,14 +101,15 @@ def stress_market(seed: int = 0) -> tuple[MarketData, Universe]:
 
 
 def _example_market(seed: int, stress: bool) -> tuple[MarketData, Universe]:
-    from cdshedge_cvx.datasets._synthetic import generate_fx, generate_market
+    from cdshedge_cvx.datasets._synthetic import generate_fx, generate_market, generate_rates
 
     synthetic = generate_market(seed, stress=stress)
     fx = generate_fx(synthetic.spreads.index, seed)
+    rates = generate_rates(synthetic.spreads.index, seed)
     label = "example market with stress regime" if stress else "example market"
     data = MarketData(synthetic.spreads, synthetic.desk_pnl, roll_jumps=synthetic.roll_jumps, fx=fx,
-                      reporting_currency="USD", source=f"{label} (synthetic, seed {seed})")
-    return data, standard_universe()
+                      reporting_currency="USD", source=f"{label} (synthetic, seed {seed})", rates=rates)
+    return data, spread_quoted(standard_universe())
 
 
 def seed() -> tuple[MarketData, Universe]:
@@ -114,7 +125,7 @@ def seed() -> tuple[MarketData, Universe]:
     >>> result = ch.backtest(market, universe, horizon="M", conventions="seed")  # doctest: +SKIP
     """
     spreads, desk = seed_frames()
-    return MarketData(spreads, desk, source="prototype example"), standard_universe()
+    return MarketData(spreads, desk, source="prototype example"), spread_quoted(standard_universe())
 
 
 #: :func:`seed` under a name that cannot be mistaken for an RNG seed.

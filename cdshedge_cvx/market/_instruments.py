@@ -29,7 +29,7 @@ OPTIONAL_DEFAULTS: dict[str, object] = {
     "recovery": 0.4,
     "n_names": 125,
     "maturity_years": None,
-    "roll_fraction": 0.2,
+    "roll_fraction": 0.1,
     "bid_ask_bp": 0.5,
     "ticker": "",
     "roll_lag_days": 0,
@@ -38,16 +38,17 @@ OPTIONAL_DEFAULTS: dict[str, object] = {
     "calendar": "auto",
     "quote": "spread",
     "index_factor": 1.0,
+    "roll_slope_bp_per_year": None,
     "lot_notional": None,
     "min_trade_notional": None,
 }
 INSTRUMENT_COLUMNS = REQUIRED_COLUMNS + tuple(OPTIONAL_DEFAULTS)
 _NUMERIC = ("coupon_bp", "cs01_min", "cs01_max", "recovery", "n_names", "maturity_years",
-            "roll_fraction", "bid_ask_bp", "roll_lag_days", "tenor_years", "index_factor", "lot_notional",
-            "min_trade_notional")
+            "roll_fraction", "bid_ask_bp", "roll_lag_days", "tenor_years", "index_factor", "roll_slope_bp_per_year",
+            "lot_notional", "min_trade_notional")
 _WHOLE = ("n_names", "roll_lag_days", "tenor_years")
 #: Optional columns that may be left empty (``None``): their meaning is then derived.
-_NULLABLE = ("maturity_years", "maturity_rule", "lot_notional", "min_trade_notional")
+_NULLABLE = ("maturity_years", "maturity_rule", "roll_slope_bp_per_year", "lot_notional", "min_trade_notional")
 #: Tradeable-size columns (optional; empty: continuous trades).
 _LOT_COLUMNS = ("lot_notional", "min_trade_notional")
 MATURITY_RULES = ("on-the-run", "fixed")
@@ -82,7 +83,8 @@ class Instrument:
         Fixed remaining maturity in years used for RPV01. Giving it selects
         ``maturity_rule="fixed"``; leave it out for the on-the-run rule.
     roll_fraction : float
-        Roll-down per year as a fraction of the spread (0.2 = 20 % of the spread per year).
+        Roll-down per year as a fraction of the spread (0.1 = 10 % of the spread per year), used when
+        ``roll_slope_bp_per_year`` is not given.
     bid_ask_bp : float
         Typical bid/ask in bp; transaction cost is half of it per unit of CS01 traded.
     ticker : str
@@ -111,6 +113,11 @@ class Instrument:
         without defaults; 0.96 after 4 of 100 names). CS01 and notional refer to the effective
         notional ``original × index_factor``; one more default pays ``(1 − R)/n_names`` of the
         original notional. Column ``index_factor`` of an instruments file.
+    roll_slope_bp_per_year : float, optional
+        Slope of the index's credit curve around its tenor, bp of spread per year of maturity (e.g. the
+        5Y minus the 3Y spread, divided by 2): the contract held rolls down by that many bp per year. Given,
+        it replaces ``roll_fraction × spread`` under the market conventions. Column
+        ``roll_slope_bp_per_year`` of an instruments file (empty: not given).
     lot_notional : float, optional
         Tradeable lot in mm of notional of the instrument's currency (5 = 5mm): with it, a trade
         (h − h_prev, converted to notional through the period's notional per unit of CS01) is a
@@ -128,7 +135,7 @@ class Instrument:
     recovery: float = 0.4
     n_names: int = 125
     maturity_years: float | None = None
-    roll_fraction: float = 0.2
+    roll_fraction: float = 0.1
     bid_ask_bp: float = 0.5
     ticker: str = ""
     roll_lag_days: int = 0
@@ -137,6 +144,7 @@ class Instrument:
     calendar: str = "auto"
     quote: str = "spread"
     index_factor: float = 1.0
+    roll_slope_bp_per_year: float | None = None
     lot_notional: float | None = None
     min_trade_notional: float | None = None
     where: str = field(default="", compare=False, repr=False)
@@ -337,8 +345,8 @@ class Universe(Sequence[Instrument]):
 
         Required columns: ``instrument, coupon_bp, cs01_min, cs01_max``; optional:
         ``currency, recovery, n_names, maturity_years, roll_fraction, bid_ask_bp, ticker,
-        roll_lag_days, maturity_rule, tenor_years, calendar, quote, index_factor, lot_notional,
-        min_trade_notional``.  An empty optional cell takes
+        roll_lag_days, maturity_rule, tenor_years, calendar, quote, index_factor,
+        roll_slope_bp_per_year, lot_notional, min_trade_notional``.  An empty optional cell takes
         the default (an empty ``maturity_years`` means the on-the-run rule).  Errors name
         ``source``, the row (file line) and the column.
         """
@@ -420,18 +428,23 @@ def standard_universe() -> Universe:
     Every index is the on-the-run 5Y series (``maturity_rule="on-the-run"``, ``tenor_years=5``):
     a series launched on 20 March matures on 20 June five years later, one launched on
     20 September on 20 December, so the remaining maturity slides from about 5.25 to 4.75
-    years between rolls. Roll-down is 0.2 of the spread per year. CS01 limits are in mm of the
+    years between rolls. Roll-down is 0.1 of the spread per year: the 3Y-5Y slope of the example market's
+    credit curves (6, 36, 6 and 30 bp per year at long-run levels of 60, 345, 58 and 280 bp, see
+    ``docs/example_market.md``), about the 5Y-minus-3Y differences divided by 2 of 2019-2024 on-the-run
+    index curves in public market commentary (IG about 20-35 bp over 2 years at 50-90 bp, HY about 60-120 bp
+    at 300-500 bp). CDX HY is quoted in price (its data series are prices in points of par, converted to
+    conventional spreads per date). CS01 limits are in mm of the
     index's currency per bp; lower limits are 0 (protection bought only), as in the prototype.
     Bid/ask are typical on-the-run quotes in spread terms (HY is quoted in price: 1/8 point
     ≈ 3 bp at 5Y).
     """
-    common = {"maturity_rule": "on-the-run", "tenor_years": 5, "roll_fraction": 0.2}
+    common = {"maturity_rule": "on-the-run", "tenor_years": 5, "roll_fraction": 0.1}
     return Universe([
         Instrument("CDX IG", 100.0, 0.0, 0.25, currency="USD", recovery=0.4, n_names=125,
                    bid_ask_bp=0.5, ticker="CDX IG CDSI GEN 5Y Corp", calendar="us", **common),
         Instrument("CDX HY", 500.0, 0.0, 0.10, currency="USD", recovery=0.3, n_names=100,
                    bid_ask_bp=3.0, ticker="CDX HY CDSI GEN 5Y Corp", roll_lag_days=5, calendar="us",
-                   **common),
+                   quote="price", **common),
         Instrument("iTraxx Main", 100.0, 0.0, 0.25, currency="EUR", recovery=0.4, n_names=125,
                    bid_ask_bp=0.5, ticker="ITRAXX EUR CDSI GEN 5Y Corp", calendar="eu", **common),
         Instrument("iTraxx Xover", 500.0, 0.0, 0.10, currency="EUR", recovery=0.4, n_names=75,

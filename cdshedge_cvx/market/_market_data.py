@@ -10,6 +10,7 @@ column.
 
 from __future__ import annotations
 
+import copy
 import re
 import warnings
 from collections.abc import Sequence
@@ -19,8 +20,9 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from cdshedge_cvx.errors import DataError, Hint
+from cdshedge_cvx.errors import DataError, Hint, naming
 from cdshedge_cvx.market._instruments import Universe
+from cdshedge_cvx.market._rates import RateQuotes
 
 __all__ = ["MAX_SPREAD_BP", "MIN_COLUMN_MAX_BP", "MISSING_POLICIES", "MarketData"]
 
@@ -224,6 +226,10 @@ class MarketData:
         not); spreads dates before the first rate are refused.
     reporting_currency : str
         Currency of the desk PnL and of every amount the package reports ("USD").
+    rates : RateQuotes, optional
+        Interest-rate quotes per date and currency (or a flat rate), from which the market conventions
+        price every contract with the ISDA CDS Standard Model (notional, carry and jump-to-default per
+        CS01, price quotes into spreads). ``None``: r = 0 is assumed (summaries and reports say so).
     source, desk_source, roll_jumps_source, fx_source : str
         Names used in error messages (file paths when read from CSV).
 
@@ -242,6 +248,7 @@ class MarketData:
     fx : DataFrame or None
         FX rates on the spreads' dates, one column per currency, or ``None``.
     reporting_currency : str
+    rates : RateQuotes or None
     """
 
     def __init__(self, spreads: pd.DataFrame, desk_pnl: pd.Series | None = None, *,
@@ -249,6 +256,7 @@ class MarketData:
                  desk_source: str = "desk PnL", roll_jumps: pd.DataFrame | None = None,
                  fx: pd.DataFrame | pd.Series | None = None, reporting_currency: str = "USD",
                  roll_jumps_source: str = "roll jumps", fx_source: str = "FX rates",
+                 rates: RateQuotes | None = None,
                  _csv_rows: RowNumbers = False, _desk_rows: RowNumbers | None = None) -> None:
         if missing not in MISSING_POLICIES:
             raise DataError(f"unknown missing-data policy {missing!r}; use one of {', '.join(MISSING_POLICIES)}")
@@ -295,6 +303,11 @@ class MarketData:
         self.roll_jumps = (None if roll_jumps is None
                            else self._align_jumps(roll_jumps, input_dates, roll_jumps_source, file_rows))
         self.fx = None if fx is None else self._align_fx(fx, fx_source, file_rows)
+        if rates is not None and not isinstance(rates, RateQuotes):
+            raise DataError(f"rates must be a RateQuotes (RateQuotes.from_csv, RateQuotes.flat), got "
+                            f"{type(rates).__name__}")
+        self.rates = rates
+        self._converted: dict[Universe, pd.DataFrame] = {}
 
     # ------------------------------------------------------------------------------------
     @staticmethod
@@ -487,19 +500,23 @@ class MarketData:
     @classmethod
     def from_csv(cls, spreads: str | Path, desk_pnl: str | Path | None = None, *,
                  missing: MissingPolicy = "error", max_gap: int = 5, roll_jumps: str | Path | None = None,
-                 fx: str | Path | None = None, reporting_currency: str = "USD") -> MarketData:
+                 fx: str | Path | None = None, reporting_currency: str = "USD",
+                 rates: str | Path | RateQuotes | None = None) -> MarketData:
         """Read spreads (first column dates, one column per instrument, bp) and desk PnL.
 
         The desk PnL file has a date column (the first, or one named ``date``) and one value
         column in mm of ``reporting_currency``. The optional roll-jumps file has the spreads'
         layout (first column dates, bp); the optional FX file has dates then one column per
-        currency (``EUR`` or ``EURUSD``: USD per EUR).
+        currency (``EUR`` or ``EURUSD``: USD per EUR). ``rates`` is a rates file (columns ``date, currency,
+        tenor, rate``, see :meth:`RateQuotes.from_csv`) or a :class:`RateQuotes`.
         """
         from cdshedge_cvx.io._files import read_csv_checked
 
         jumps_frame = None if roll_jumps is None else read_csv_checked(roll_jumps, what="roll jumps file")
         fx_frame = None if fx is None else read_csv_checked(fx, what="FX file")
         frame = read_csv_checked(spreads, what="spreads file")
+        if rates is not None and not isinstance(rates, RateQuotes):
+            rates = RateQuotes.from_csv(rates)
         desk = None
         desk_frame = None
         if desk_pnl is not None:
@@ -515,7 +532,7 @@ class MarketData:
                    desk_source=str(desk_pnl) if desk_pnl is not None else "desk PnL", roll_jumps=jumps_frame,
                    fx=fx_frame, reporting_currency=reporting_currency,
                    roll_jumps_source=str(roll_jumps) if roll_jumps is not None else "roll jumps",
-                   fx_source=str(fx) if fx is not None else "FX rates",
+                   fx_source=str(fx) if fx is not None else "FX rates", rates=rates,
                    _csv_rows=frame.attrs.get("csv_lines", True),
                    _desk_rows=desk_frame.attrs.get("csv_lines", True) if desk is not None else None)
 
@@ -525,14 +542,45 @@ class MarketData:
         """The observation dates."""
         return pd.DatetimeIndex(self.spreads.index)
 
-    def for_universe(self, universe: Universe) -> pd.DataFrame:
-        """The spreads with columns renamed to and ordered like ``universe``.
+    def with_rates(self, rates: RateQuotes | None) -> MarketData:
+        """A copy of this market with other interest-rate quotes (``None``: r = 0)."""
+        if rates is not None and not isinstance(rates, RateQuotes):
+            raise DataError(f"rates must be a RateQuotes, got {type(rates).__name__}")
+        other = copy.copy(self)
+        other.rates = rates
+        other._converted = {}
+        return other
 
-        Columns may be named by the instrument or by its ``ticker`` alias. Raises
-        :class:`DataError` for an instrument with no column and for a column that matches no
-        instrument.
+    @property
+    def rates_note(self) -> str:
+        """What the market's rates are, for summaries: their description, or that r = 0 is assumed."""
+        if self.rates is None:
+            return "none given: r = 0 assumed (flat zero discount curve); give --rates or --rate"
+        return self.rates.describe()
+
+    def for_universe(self, universe: Universe) -> pd.DataFrame:
+        """The spreads (bp) with columns renamed to and ordered like ``universe``.
+
+        Columns may be named by the instrument or by its ``ticker`` alias. The columns of instruments
+        quoted in price (``quote="price"``) are converted to conventional spreads date by date through the
+        ISDA model with the market's rates (r = 0 without them), :func:`~cdshedge_cvx.market.prices_to_spreads`;
+        the conversion is done once per universe. Raises :class:`DataError` for an instrument with no column,
+        for a column that matches no instrument and for a price no hazard rate reproduces.
         """
-        return self.spreads.rename(columns=self._universe_columns(universe))[universe.names]
+        frame = self.spreads.rename(columns=self._universe_columns(universe))[universe.names]
+        priced = [i for i in universe if i.quote == "price"]
+        if not priced:
+            return frame
+        if universe not in self._converted:
+            from cdshedge_cvx.market._quotes import prices_to_spreads
+
+            rates = self.rates if self.rates is not None else RateQuotes.flat(0.0)
+            converted = {}
+            for instrument in priced:
+                with naming(f"{self.source}, column {instrument.name!r} (quoted in price)", "the price conversion"):
+                    converted[instrument.name] = prices_to_spreads(frame[instrument.name], None, instrument, rates)
+            self._converted[universe] = pd.DataFrame(converted, index=frame.index)
+        return frame.assign(**self._converted[universe])
 
     def roll_jumps_for_universe(self, universe: Universe) -> pd.DataFrame | None:
         """The roll jumps with columns renamed to and ordered like ``universe`` (``None`` if none)."""

@@ -5,6 +5,9 @@ from __future__ import annotations
 from cdshedge_cvx.periods._builder import (
     PeriodBuilder,
 )
+from cdshedge_cvx.periods._figures import (
+    contract_figures,
+)
 from cdshedge_cvx.periods._period_data import (
     PeriodData,
 )
@@ -18,6 +21,7 @@ __all__ = [
     "Period",
     "PeriodBuilder",
     "PeriodData",
+    "contract_figures",
     "make_periods",
     "normalise_horizon",
 ]

@@ -13,6 +13,8 @@ values dated on or before the base date:
   jumps removed when given); periods with fewer than ``min_history`` of them are skipped;
 * expected spread change: 0, or the user's ``forecast`` row for the period;
 * carry and roll-down: the spread level at the base date (under every convention);
+* the ISDA contract figures (market conventions): the contract held, the discount curve and the
+  spread at the base date;
 * limits, instrument fields and the holdings carried from the previous decision.
 
 The *schedule* is treated as known in advance: the period's dates (its number of observations,
@@ -35,6 +37,8 @@ from cdshedge_cvx.credit._rolls import remaining_maturity, roll_counts
 from cdshedge_cvx.errors import DataError, SpecificationError
 from cdshedge_cvx.market._currencies import amount_currencies
 from cdshedge_cvx.market._instruments import Universe
+from cdshedge_cvx.market._quotes import contract_maturities
+from cdshedge_cvx.market._rates import RateQuotes
 from cdshedge_cvx.periods._period_data import Deferred, PeriodData
 from cdshedge_cvx.periods._schedule import Mode, Period, make_periods
 
@@ -74,13 +78,17 @@ class PeriodBuilder:
     extra : mapping, optional
         Additional keys for users' own terms: a value per key, either a constant or a
         callable ``f(data) -> value`` called with the period's :class:`PeriodData`.
+    rates : RateQuotes, optional
+        Interest-rate quotes: each period's discount curve per currency at its base date (cached per
+        date and currency). ``None``: r = 0 (a flat zero curve), which ``rates_note`` says.
     """
 
     def __init__(self, spreads: pd.DataFrame, desk_pnl: pd.Series, universe: Universe,
                  conventions: Conventions, horizon: str = "M", mode: Mode = "hindsight", *,
                  window: int = 252, min_history: int = 20, forecast: pd.DataFrame | None = None,
                  roll_jumps: pd.DataFrame | None = None, fx: pd.DataFrame | None = None,
-                 reporting_currency: str = "USD", extra: Mapping[str, Any] | None = None) -> None:
+                 reporting_currency: str = "USD", extra: Mapping[str, Any] | None = None,
+                 rates: RateQuotes | None = None) -> None:
         if mode not in ("hindsight", "walk-forward"):
             raise SpecificationError(f"unknown mode {mode!r}; use 'hindsight' or 'walk-forward'")
         if window < 2 or min_history < 2:
@@ -95,6 +103,9 @@ class PeriodBuilder:
         self.min_history = int(min_history)
         self.forecast = forecast
         self.extra = dict(extra or {})
+        self.rates = RateQuotes.flat(0.0) if rates is None else rates
+        rates_note = ("none given: r = 0 assumed (flat zero discount curve)" if rates is None
+                      else rates.describe())
         self.dates = pd.DatetimeIndex(spreads.index)
         self.levels = spreads.to_numpy(dtype=float)
         self.desk = desk_pnl.to_numpy(dtype=float)
@@ -123,6 +134,9 @@ class PeriodBuilder:
             "recovery": universe.vector("recovery"), "n_names": universe.vector("n_names"),
             "roll_fraction": universe.vector("roll_fraction"), "cs01_min": universe.lower,
             "cs01_max": universe.upper, "mode": mode, "conventions": conventions,
+            "index_factor": universe.vector("index_factor"), "rates_note": rates_note,
+            "roll_slope_bp_per_year": np.array([np.nan if i.roll_slope_bp_per_year is None
+                                                else float(i.roll_slope_bp_per_year) for i in universe]),
         }
 
     def _fx_rates(self, fx: pd.DataFrame | None) -> np.ndarray:
@@ -159,6 +173,17 @@ class PeriodBuilder:
         bases = pd.DatetimeIndex([p.base for p in self.periods])
         ends = pd.DatetimeIndex([p.end for p in self.periods])
         return np.column_stack([roll_counts(i, bases, ends) for i in self.universe]).astype(float)
+
+    @functools.cached_property
+    def _contract_maturities(self) -> np.ndarray:
+        """Maturity of the contract every instrument holds at every period's base date (periods × n)."""
+        bases = pd.DatetimeIndex([p.base for p in self.periods])
+        return np.column_stack([contract_maturities(bases, i).to_numpy().astype("datetime64[D]")
+                                for i in self.universe])
+
+    def _curves(self, base: pd.Timestamp) -> tuple[Any, ...]:
+        """Each instrument's discount curve at ``base`` (one per currency, cached by the rates)."""
+        return tuple(self.rates.curve(base, i.currency) for i in self.universe)
 
     def __len__(self) -> int:
         return len(self.periods)
@@ -207,12 +232,19 @@ class PeriodBuilder:
             return np.array([roll_counts(i, pd.DatetimeIndex([period.base]), pd.DatetimeIndex([period.end]))[0]
                              for i in self.universe], dtype=float)
 
+        def contract_maturity() -> np.ndarray:
+            if own:
+                return self._contract_maturities[k]
+            return np.array([contract_maturities([period.base], i)[0] for i in self.universe], dtype="datetime64[D]")
+
         holdings = np.zeros(len(self.universe)) if h_prev is None else np.array(h_prev, dtype=float)
         data = PeriodData(
             **self._static, period=str(period.end.date()), period_end=period.end, base=period.base,
             rows=period.rows, calendar_days=period.calendar_days, spread_start=self.levels[start_row],
             spread_changes=changes, expected_change=expected, risk_changes=risk_changes, risk_desk_pnl=risk_desk,
             desk_pnl=desk, fx_rate=self._fx[period.first - 1].copy(), h_prev=holdings,
-            _lazy={"maturity_years": Deferred(maturity), "roll_count": Deferred(rolls)},
+            _lazy={"maturity_years": Deferred(maturity), "roll_count": Deferred(rolls),
+                   "contract_maturity": Deferred(contract_maturity),
+                   "curves": Deferred(functools.partial(self._curves, period.base))},
         )
         return data.with_extra(self.extra)

@@ -61,8 +61,12 @@ class PeriodData(Mapping[str, Any]):
         reporting one, or its own when the market has no FX series).
     reporting_currency : str
         Currency of the amounts (the desk PnL's).
-    coupon_bp, bid_ask_bp, recovery, n_names, roll_fraction : ndarray
+    coupon_bp, bid_ask_bp, recovery, n_names, roll_fraction, index_factor : ndarray
         Instrument fields (``roll_fraction``: the instrument's own roll-down per year).
+    roll_slope_bp_per_year : ndarray
+        The instruments' credit-curve slopes (bp per year), NaN where not given.
+    rates_note : str
+        The interest rates the contracts are priced with (their description, or that r = 0 is assumed).
     cs01_min, cs01_max : ndarray
         The CS01 box ($mm/bp).
     spread_start : ndarray
@@ -85,6 +89,13 @@ class PeriodData(Mapping[str, Any]):
     maturity_years, roll_count, rpv01 : ndarray
         Computed on first read: remaining maturity at ``base`` (years), index roll dates in
         (base, period_end], risky annuity at ``spread_start`` and ``maturity_years``.
+    contract_maturity : ndarray of datetime64[D]
+        Computed on first read: maturity of the contract each instrument holds at ``base``.
+    curves : tuple of YieldCurve
+        Computed on first read: the discount curve of each instrument's currency at ``base``.
+    figures : ContractFigures
+        Computed once, on first read: the ISDA figures per unit of CS01 of every instrument at ``base``
+        (:func:`~cdshedge_cvx.periods.contract_figures`): notional, carry, roll-down, jump-to-default.
     extra : mapping
         Users' own keys (``extra_data=`` of :func:`~cdshedge_cvx.backtest`), read-only.
 
@@ -114,6 +125,9 @@ class PeriodData(Mapping[str, Any]):
     recovery: np.ndarray | None = None
     n_names: np.ndarray | None = None
     roll_fraction: np.ndarray | None = None
+    index_factor: np.ndarray | None = None
+    roll_slope_bp_per_year: np.ndarray | None = None
+    rates_note: str | None = None
     cs01_min: np.ndarray | None = None
     cs01_max: np.ndarray | None = None
     spread_start: np.ndarray | None = None
@@ -141,7 +155,7 @@ class PeriodData(Mapping[str, Any]):
         if values is not None:  # exactly the mapping's keys: a derived key it leaves out is absent
             values = dict(values)
             _route(values, state, lazy, extra)
-            hidden |= {key for key in (*_DERIVED, "rpv01") if key not in values}
+            hidden |= {key for key in (*_DERIVED, "rpv01", "figures") if key not in values}
         _route(fields, state, lazy, extra)
         for name, value in state.items():
             object.__setattr__(self, name, value)
@@ -182,6 +196,32 @@ class PeriodData(Mapping[str, Any]):
     def _has_rpv01_sources(self) -> bool:
         return self.spread_start is not None and self.recovery is not None and "maturity_years" in self._lazy
 
+    @property
+    def contract_maturity(self) -> np.ndarray | None:
+        """Maturity of the contract each instrument holds at ``base`` (datetime64[D])."""
+        return self._calendar("contract_maturity")
+
+    @property
+    def curves(self) -> tuple[Any, ...] | None:
+        """Discount curve of each instrument's currency at ``base`` (:class:`~cdshedge_cvx.credit.YieldCurve`)."""
+        return self._calendar("curves")
+
+    @property
+    def figures(self) -> Any:
+        """ISDA figures per unit of CS01 at ``base`` (:class:`~cdshedge_cvx.credit.ContractFigures`), computed once."""
+        if "figures" not in self._lazy:
+            if "figures" in self._hidden or not self._has_figures_sources():
+                return None
+            from cdshedge_cvx.periods._figures import contract_figures
+
+            self._lazy["figures"] = Deferred(lambda: contract_figures(self))
+        return self._calendar("figures")
+
+    def _has_figures_sources(self) -> bool:
+        from cdshedge_cvx.periods._figures import FIGURES_SOURCES
+
+        return all(key in self._lazy if key in _LAZY else getattr(self, key) is not None for key in FIGURES_SOURCES)
+
     # mapping ---------------------------------------------------------------------------------
     def _present(self, key: str) -> bool:
         """Whether ``key`` can be read (without computing anything)."""
@@ -190,7 +230,8 @@ class PeriodData(Mapping[str, Any]):
         if key in _FIELDS:
             return getattr(self, key) is not None
         if key in _LAZY:
-            return key in self._lazy or (key == "rpv01" and self._has_rpv01_sources())
+            return key in self._lazy or (key == "rpv01" and self._has_rpv01_sources()) or (
+                key == "figures" and self._has_figures_sources())
         if key in _DERIVED:
             return getattr(self, _DERIVED[key][0]) is not None or key in self.extra
         return key in self.extra
@@ -235,11 +276,16 @@ class PeriodData(Mapping[str, Any]):
         """A copy with some keys changed or added (fields, calendar facts or users' keys).
 
         A cached ``rpv01`` is dropped when ``spread_start``, ``recovery`` or ``maturity_years``
-        change (it is computed again from the new values).
+        change, cached ``figures`` when one of their sources changes (they are computed again from the
+        new values).
         """
+        from cdshedge_cvx.periods._figures import FIGURES_SOURCES
+
         state, lazy, extra = self._state(), dict(self._lazy), dict(self.extra)
         if {"spread_start", "recovery", "maturity_years"} & set(changes) and "rpv01" not in changes:
             lazy.pop("rpv01", None)
+        if {*FIGURES_SOURCES, "roll_fraction"} & set(changes) and "figures" not in changes:
+            lazy.pop("figures", None)
         _route(changes, state, lazy, extra)
         return PeriodData(**{name: value for name, value in state.items() if value is not None}, _lazy=lazy,
                           extra=extra, _hidden=self._hidden - set(changes))
@@ -263,11 +309,14 @@ class PeriodData(Mapping[str, Any]):
         return self.replace(**values)
 
     def __reduce__(self) -> tuple[Any, ...]:
-        """Pickled (Dask, process pools) with the calendar facts computed; values that are windows
-        into the builder's whole-series arrays stay views of them, so a result's periods share one
-        copy of each series instead of carrying a copy of their trailing window each."""
+        """Pickled (Dask, process pools) with the calendar facts computed (the discount curves and the
+        contract figures only when already computed: a period whose terms never priced a contract does not
+        carry them); values that are windows into the builder's whole-series arrays stay views of them, so
+        a result's periods share one copy of each series instead of carrying a copy of their trailing
+        window each."""
         state = {name: _shared_view(value) for name, value in self._state().items() if value is not None}
-        lazy = {key: _shared_view(self[key]) for key in _LAZY if self._present(key)}
+        lazy = {key: _shared_view(self[key]) for key in _LAZY if self._present(key) and not (
+            key in _PRICED and isinstance(self._lazy.get(key), Deferred | None))}
         return (_restore, (state, lazy, dict(self.extra), self._hidden))
 
 
@@ -278,7 +327,9 @@ def _restore(state: dict[str, Any], lazy: dict[str, Any], extra: dict[str, Any],
 
 _FIELDS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(PeriodData)
                                  if f.name not in ("extra", "_lazy", "_hidden"))
-_LAZY: tuple[str, ...] = ("maturity_years", "roll_count", "rpv01")
+_LAZY: tuple[str, ...] = ("maturity_years", "roll_count", "rpv01", "contract_maturity", "curves", "figures")
+#: lazy keys of the ISDA pricing, pickled only once computed
+_PRICED = frozenset({"curves", "figures"})
 #: mapping-only keys: (the field they come from, how)
 _DERIVED: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "n": ("instruments", len),

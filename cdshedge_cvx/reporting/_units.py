@@ -23,13 +23,14 @@ def _by_currency(names: Sequence[str], currencies: Sequence[str]) -> dict[str, l
 
 
 def units_lines(data: Mapping[str, Any], conventions: Conventions) -> list[str]:
-    """Three lines: units of the hedge, currency of the amounts, the conventions' formulas.
+    """Units of the hedge, currency of the amounts, the conventions' formulas and, under the ISDA contract
+    model, the interest rates (or that r = 0 was assumed).
 
     Parameters
     ----------
     data : PeriodData
         Any period of the backtest (reads ``instruments``, ``currency``, ``amount_currency``,
-        ``reporting_currency``).
+        ``reporting_currency``, ``rates_note``).
     conventions : Conventions
 
     Returns
@@ -58,9 +59,15 @@ def units_lines(data: Mapping[str, Any], conventions: Conventions) -> list[str]:
     if conventions.pnl_scale != 1.0 or conventions.carry_scale != 1.0 or conventions.roll_scale != 1.0:
         amount += f" (scaled as the prototype did under '{conventions.name}' conventions: not true amounts)"
     lines.append(amount + ".")
-    maturity = ("; RPV01 with flat hazard spread/(1-R) at each index's remaining maturity"
-                if conventions.carry_annuity else "")
+    if conventions.contract_model == "isda":
+        maturity = ("; CS01 = ISDA spread DV01 of the traded contract; notional, carry and jump-to-default per CS01 "
+                    "from the ISDA CDS Standard Model at each period's base date")
+    else:
+        maturity = ("; RPV01 with flat hazard spread/(1-R) at each index's remaining maturity"
+                    if conventions.carry_annuity else "")
     lines.append(f"Conventions '{conventions.name}': {conventions.formulas()}{maturity}.")
+    if conventions.contract_model == "isda" and "rates_note" in data:
+        lines.append(f"Interest rates: {data['rates_note']}.")
     return lines
 
 

@@ -1,0 +1,51 @@
+"""A period's contract figures per unit of CS01, from the ISDA CDS Standard Model at its base date."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from cdshedge_cvx.credit._contract import ContractFigures, per_cs01_figures
+
+if TYPE_CHECKING:
+    from cdshedge_cvx.periods._period_data import PeriodData
+
+__all__ = ["FIGURES_SOURCES", "contract_figures"]
+
+#: The period-data keys the figures are computed from.
+FIGURES_SOURCES = ("base", "spread_start", "coupon_bp", "recovery", "n_names", "index_factor", "calendar_days",
+                   "roll_slope_bp_per_year", "contract_maturity", "curves")
+
+
+def contract_figures(data: PeriodData) -> ContractFigures:
+    r"""Notional, carry, roll-down and jump-to-default per unit of CS01 of every instrument of a period.
+
+    :func:`~cdshedge_cvx.credit.per_cs01_figures` at the base date :math:`T_0` for the contract held
+    (``contract_maturity``: the on-the-run series or the fixed-tenor contract traded on :math:`T_0`), at the
+    spread :math:`s` the terms use (``spread_start``), with the instrument's coupon, recovery, names and index
+    factor, the discount curve of its currency at :math:`T_0` (``curves``), over the period's calendar days
+    :math:`d`, and the roll-down slope :math:`b` = ``roll_slope_bp_per_year`` where given, else
+    ``roll_fraction`` × :math:`s`. All instruments in one vectorised call (one pricing per currency).
+
+    A period longer than a contract's remaining life (a fixed short tenor, an annual horizon): the figures
+    are priced over the :math:`d' = \min_i(T_i - T_0) - 2` days the contracts allow and carry, cash carry
+    and roll-down scaled by :math:`d/d'` (the position rolled into the same contract).
+    """
+    spread = np.asarray(data.spread_start, dtype=float)
+    slope = np.asarray(data.roll_slope_bp_per_year, dtype=float)
+    slope = np.where(np.isnan(slope), np.asarray(data.roll_fraction, dtype=float) * spread, slope)
+    maturity = np.asarray(data.contract_maturity, dtype="datetime64[D]")
+    days = int(data.calendar_days)
+    life = int((maturity.min() - np.datetime64(pd.Timestamp(data.base).date(), "D")).astype(np.int64)) - 2
+    priced = max(1, min(days, life))
+    figures = per_cs01_figures(data.base, maturity, spread, data.coupon_bp, data.recovery, list(data.curves),
+                               n_names=data.n_names, index_factor=data.index_factor, days=priced,
+                               roll_slope_bp_per_year=slope)
+    if priced == days:
+        return figures
+    scale = days / priced
+    return dataclasses.replace(figures, carry=figures.carry * scale, carry_cash=figures.carry_cash * scale,
+                               roll_down=figures.roll_down * scale)
