@@ -77,9 +77,10 @@ def stress_market(seed: int = 0) -> tuple[MarketData, Universe]:
     """:func:`market` with the stress regime: spread jumps clustered in time, to which the desk is
     more exposed than on ordinary days (``generate_market(seed, stress=True)``).
 
-    Same dates, instruments, FX and calm-day draws as :func:`market`; on top, about two clusters a
-    year of jumps that widen spreads (HY and Xover most) and cost the desk more than its ordinary
-    CS01 says. This is where a CVaR hedge and a variance hedge differ (see ``docs/tail_risk.md``).
+    Same dates, instruments, FX, rates and calm-day draws as :func:`market`; on top, about one
+    cluster a year of jumps that widen HY and Xover spreads (IG and Main barely) and cost the desk
+    more than its ordinary CS01 says. CVaR and variance hedges differ on it (see
+    ``docs/tail_risk.md``).
 
     Parameters
     ----------
