@@ -40,6 +40,7 @@ _EXPORTS = {
     "HedgeProblem": "solve", "PeriodSolution": "solve",
     "CVaRLimit": "model", "FactorCovariance": "risk", "hedge_statistics": "engine",
     "CompiledProblem": "solve",
+    "LotSolution": "solve", "MipPath": "solve", "LotCrossCheck": "crosscheck", "lot_table": "engine",
     "scipy_solve": "crosscheck", "cross_check": "crosscheck",
     "frontier": "engine", "Frontier": "engine", "backtest": "engine", "default_objective": "engine",
     "HedgeResult": "engine", "run_many": "engine", "local_dask_client": "engine", "as_jobs": "engine",

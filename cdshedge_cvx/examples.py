@@ -8,6 +8,8 @@ from cdshedge_cvx.datasets._examples import (
     seed_frames,
     seed_reference,
     spread_quoted,
+    stress_market,
 )
 
-__all__ = ["PROTOTYPE_TICKERS", "market", "prototype", "seed", "seed_frames", "seed_reference", "spread_quoted"]
+__all__ = ["PROTOTYPE_TICKERS", "market", "prototype", "seed", "seed_frames", "seed_reference", "spread_quoted",
+           "stress_market"]

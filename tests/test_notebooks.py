@@ -15,7 +15,8 @@ NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.i
 
 def test_the_three_research_notebooks_exist():
     names = [path.name for path in NOTEBOOKS]
-    for expected in ("01_reproduce_prototype.ipynb", "02_min_variance_hedging.ipynb", "03_custom_terms.ipynb"):
+    for expected in ("01_reproduce_prototype.ipynb", "02_min_variance_hedging.ipynb", "03_custom_terms.ipynb",
+                     "04_tail_risk_hedging.ipynb"):
         assert expected in names
 
 

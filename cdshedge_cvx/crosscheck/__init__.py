@@ -7,6 +7,7 @@ every period (:mod:`._reference`).
 
 from __future__ import annotations
 
+from cdshedge_cvx.crosscheck._lots import LotCrossCheck, enumerate_lots, lot_cross_check
 from cdshedge_cvx.crosscheck._reference import (
     DEFAULT_TOLERANCES,
     SLSQP_POLISH_MAX_INSTRUMENTS,
@@ -34,9 +35,12 @@ __all__ = [
     "DEFAULT_TOLERANCES",
     "SLSQP_POLISH_MAX_INSTRUMENTS",
     "CrossCheck",
+    "LotCrossCheck",
     "check_mode",
     "cold_periods",
     "cross_check",
+    "enumerate_lots",
+    "lot_cross_check",
     "period_check",
     "scipy_solve",
     "twin_gradient",

@@ -268,6 +268,10 @@ def cross_check(problem: HedgeProblem, data: Mapping[str, Any], h_cvxpy: np.ndar
     a gap exceeds its tolerance (neither when ``warn`` is false: the caller reports). scipy
     starts from ``starts`` (default: zero clipped to the box, and the previous holdings).
     """
+    from cdshedge_cvx.crosscheck._lots import lot_cross_check, uses_lots
+
+    if uses_lots(problem):  # whole lots: enumeration (small universes) or the continuous bound
+        return lot_cross_check(problem, data, h_cvxpy, cvxpy_objective, tolerances, strict=strict)
     tol = {**DEFAULT_TOLERANCES, **(tolerances or {})}
     compiled = problem.compiled
     entries = compiled.entries

@@ -15,6 +15,7 @@ from cdshedge_cvx.datasets._examples import (
     prototype,
     seed,
     seed_frames,
+    stress_market,
 )
 from cdshedge_cvx.datasets._random_walk import (
     make_market,
@@ -39,4 +40,5 @@ __all__ = [
     "prototype",
     "seed",
     "seed_frames",
+    "stress_market",
 ]

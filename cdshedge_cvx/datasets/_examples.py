@@ -16,7 +16,8 @@ import pandas as pd
 from cdshedge_cvx.market._instruments import Universe, standard_universe
 from cdshedge_cvx.market._market_data import MarketData
 
-__all__ = ["PROTOTYPE_TICKERS", "market", "prototype", "seed", "seed_frames", "seed_reference", "spread_quoted"]
+__all__ = ["PROTOTYPE_TICKERS", "market", "prototype", "seed", "seed_frames", "seed_reference", "spread_quoted",
+           "stress_market"]
 
 PROTOTYPE_TICKERS = ["CDX IG", "CDX HY", "iTraxx Main", "iTraxx Xover"]
 
@@ -69,13 +70,46 @@ def market(seed: int = 0) -> tuple[MarketData, Universe]:
     >>> market, universe = ch.examples.market()
     >>> result = ch.backtest(market, universe, horizon="M")                 # doctest: +SKIP
     """
+    return _example_market(seed, stress=False)
+
+
+def stress_market(seed: int = 0) -> tuple[MarketData, Universe]:
+    """:func:`market` with the stress regime: spread jumps clustered in time, to which the desk is
+    more exposed than on ordinary days (``generate_market(seed, stress=True)``).
+
+    Same dates, instruments, FX, rates and calm-day draws as :func:`market`; on top, about one
+    cluster a year of jumps that widen HY and Xover spreads (IG and Main barely) and cost the desk
+    more than its ordinary CS01 says. CVaR and variance hedges differ on it (see
+    ``docs/tail_risk.md``).
+
+    Parameters
+    ----------
+    seed : int, default 0
+        RNG seed, as in :func:`market`.
+
+    Returns
+    -------
+    (MarketData, Universe)
+
+    Examples
+    --------
+    >>> import cdshedge_cvx as ch
+    >>> market, universe = ch.examples.stress_market()
+    >>> market.source
+    'example market with stress regime (synthetic, seed 0)'
+    """
+    return _example_market(seed, stress=True)
+
+
+def _example_market(seed: int, stress: bool) -> tuple[MarketData, Universe]:
     from cdshedge_cvx.datasets._synthetic import generate_fx, generate_market, generate_rates
 
-    synthetic = generate_market(seed)
+    synthetic = generate_market(seed, stress=stress)
     fx = generate_fx(synthetic.spreads.index, seed)
     rates = generate_rates(synthetic.spreads.index, seed)
+    label = "example market with stress regime" if stress else "example market"
     data = MarketData(synthetic.spreads, synthetic.desk_pnl, roll_jumps=synthetic.roll_jumps, fx=fx,
-                      reporting_currency="USD", source=f"example market (synthetic, seed {seed})", rates=rates)
+                      reporting_currency="USD", source=f"{label} (synthetic, seed {seed})", rates=rates)
     return data, spread_quoted(standard_universe())
 
 

@@ -108,6 +108,17 @@ _FX_LONG_RUN = 1.12
 _FX_DAILY_LOG_VOL = 0.0045
 _FX_HALF_LIFE_DAYS = 260.0
 _FX_STREAM = 7  # EURUSD draws come from their own stream: generate_market's draws are unchanged
+# Optional stress regime (generate_market(stress=True)): clustered spread jumps, drawn from a stream of
+# their own so that the default market (stress=False) is unchanged draw for draw.
+_STRESS_STREAM = 13
+_JUMP_CLUSTER_ENTER_PROB = 1.0 / 250.0
+_JUMP_CLUSTER_EXIT_PROB = 1.0 / 8.0
+_JUMP_PROB_IN_CLUSTER = 0.35
+_JUMP_MEAN_LOG = 0.08
+_JUMP_CAP_LOG = 0.25
+_JUMP_HALF_LIFE_DAYS = 250.0
+_JUMP_LOADINGS = np.array([0.1, 1.0, 0.1, 1.0])
+_JUMP_EXPOSURES_MM_PER_BP = np.array([0.8, 0.9, 0.5, 0.6])
 
 _CALIBRATION: tuple[tuple[str, str, str], ...] = (
     (
@@ -197,12 +208,37 @@ _CALIBRATION: tuple[tuple[str, str, str], ...] = (
     ),
 )
 
+_STRESS_CALIBRATION: tuple[tuple[str, str, str], ...] = (
+    (
+        "stress regime: jump clusters (stress=True only)",
+        "P(enter) 1/250, P(exit) 1/8 per day; inside a cluster a jump with probability 0.35 a day",
+        "about one cluster a year of about eight business days: jumps come in bunches, as in credit sell-offs",
+    ),
+    (
+        "stress regime: jump size (log spread)",
+        "exponential, mean 8 % capped at 25 %, common to the four indices, loadings IG 0.1, HY 1, Main 0.1, Xover 1",
+        (
+            "high-yield gaps: a jump widens HY/Xover by about 25 bp and IG/Main by well under 1 bp, "
+            "breaking their calm-day correlation; jumps persist (their own log level, half-life 250 days)"
+        ),
+    ),
+    (
+        "stress regime: desk CS01 to jumps ($mm/bp)",
+        "IG 0.8, HY 0.9, Main 0.5, Xover 0.6",
+        (
+            "the desk's high-yield names gap more than the index in a jump (six times its ordinary HY CS01, "
+            "7.5 times Xover) and do not give it back: a hedge sized on ordinary days under-hedges the tail"
+        ),
+    ),
+)
 
-def _description() -> str:
+
+def _description(stress: bool = False) -> str:
     """The calibration, one line per number with its rationale."""
     header = "Synthetic CDS-index market: generic on-the-run 5Y spreads (bp), desk PnL ($mm)."
     lines = [header]
-    lines += [f"{name}: {value} -- {why}" for name, value, why in _CALIBRATION]
+    rows = _CALIBRATION + (_STRESS_CALIBRATION if stress else ())
+    lines += [f"{name}: {value} -- {why}" for name, value, why in rows]
     return "\n".join(lines)
 
 
@@ -230,6 +266,9 @@ class SyntheticMarket:
         credit risk, the desk loses when spreads widen).
     description : str
         The calibration, one line per number with its rationale.
+    jumps : pandas.DataFrame or None
+        With ``stress=True``: the jump part (bp) of each day's constant-maturity spread move (zero
+        outside jump days); ``None`` without the stress regime.
     """
 
     spreads: pd.DataFrame
@@ -238,6 +277,7 @@ class SyntheticMarket:
     roll_jumps: pd.DataFrame
     exposures: pd.Series
     description: str
+    jumps: pd.DataFrame | None = None
 
     def spread_changes(self, exclude_roll_jumps: bool = True) -> pd.DataFrame:
         """Daily spread changes in bp (first row 0, the base date).
@@ -308,6 +348,29 @@ def _stress_episode(dates: pd.DatetimeIndex) -> tuple[np.ndarray, np.ndarray]:
     return level, vol
 
 
+def _jump_clusters(seed: int, n: int) -> np.ndarray:
+    """Log-spread jumps of the stress regime, one row per day and one column per index.
+
+    A two-state Markov chain (calm / cluster; enter with probability ``_JUMP_CLUSTER_ENTER_PROB``,
+    leave with ``_JUMP_CLUSTER_EXIT_PROB`` per day) switches jumps on; inside a cluster a day jumps
+    with probability ``_JUMP_PROB_IN_CLUSTER`` by ``J · loading_i``, ``J`` exponential with mean
+    ``_JUMP_MEAN_LOG``, capped at ``_JUMP_CAP_LOG`` (widening only). Drawn from the stream
+    ``[seed, _STRESS_STREAM]``. Day 0 (the base date) never jumps.
+    """
+    rng = np.random.default_rng([int(seed), _STRESS_STREAM])
+    calm = rng.geometric(_JUMP_CLUSTER_ENTER_PROB, size=n)
+    cluster = rng.geometric(_JUMP_CLUSTER_EXIT_PROB, size=n)
+    durations = np.empty(2 * n, dtype=np.int64)
+    durations[0::2] = calm
+    durations[1::2] = cluster
+    state = np.repeat(np.tile(np.array([0, 1]), n), durations)[:n]
+    jumps_on = (state == 1) & (rng.random(n) < _JUMP_PROB_IN_CLUSTER)
+    sizes = np.minimum(rng.exponential(_JUMP_MEAN_LOG, size=n), _JUMP_CAP_LOG)
+    log_jumps = np.where(jumps_on, sizes, 0.0)[:, None] * _JUMP_LOADINGS[None, :]
+    log_jumps[0] = 0.0
+    return log_jumps
+
+
 def _on_the_run_maturities(dates: pd.DatetimeIndex, roll_dates: pd.DatetimeIndex) -> np.ndarray:
     """Maturity (as datetime64[D]) of the on-the-run contract on each date."""
     # Launch (nominal roll) date of the series on-the-run on each date: the
@@ -324,6 +387,7 @@ def generate_market(
     seed: int = 0,
     start: DateLike = "2019-01-02",
     end: DateLike = "2024-12-31",
+    stress: bool = False,
 ) -> SyntheticMarket:
     """Simulate a synthetic CDS-index market and a credit desk's daily PnL.
 
@@ -334,6 +398,14 @@ def generate_market(
         determined by ``(seed, start, end)``.
     start, end : date-like, default "2019-01-02", "2024-12-31"
         Sample range; the first combined business day is the base date.
+    stress : bool, default False
+        Add the stress regime: spread jumps clustered in time (about one cluster a year of about
+        eight business days, a jump on about a third of their days) that widen HY and Xover log
+        spreads by an exponential 8 % on average (capped at 25 %) (IG and Main by a tenth of that) and persist
+        (half-life 250 business days), to which the desk is more exposed than on ordinary days
+        (CS01 to jumps: IG 0.8, HY 0.9, Main 0.5, Xover 0.6 $mm/bp: its high-yield names gap more
+        than the index). The jumps are drawn from a stream of their own: with ``stress=False`` (the
+        default) the market is exactly the one without the option.
 
     Returns
     -------
@@ -360,6 +432,8 @@ def generate_market(
     """
     if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    if not isinstance(stress, bool | np.bool_):
+        raise ValueError(f"stress must be True or False, got {stress!r}")
     dates = combined_business_days(start, end)
     n = len(dates)
     if n < 2:
@@ -387,7 +461,16 @@ def generate_market(
     x[0] = 0.0
     for t in range(1, n):
         x[t] = phi * x[t - 1] + shocks[t]
+    log_jumps = _jump_clusters(int(seed), n) if stress else np.zeros_like(shocks)
+    if stress:  # jumps persist: a log level of their own, mean-reverting slowly
+        phi_jump = 0.5 ** (1.0 / _JUMP_HALF_LIFE_DAYS)
+        jump_level = np.zeros_like(log_jumps)
+        for t in range(1, n):
+            jump_level[t] = phi_jump * jump_level[t - 1] + log_jumps[t]
+        x = x + jump_level
     constant_maturity = _LONG_RUN_BP[None, :] * np.exp(x + stress_level[:, None])
+    # the part of each day's spread move that is the jump (bp): s(t) · (1 − e^(−J))
+    jump_bp = constant_maturity * (1.0 - np.exp(-log_jumps))
 
     # Generic on-the-run series, roll jumps and holiday carry-forward.
     day_numbers = dates.values.astype("datetime64[D]")
@@ -431,6 +514,8 @@ def generate_market(
     annuity = rpv01(generic, _TENOR_YEARS, 0.4)
     carry = np.vstack([np.zeros((1, generic.shape[1])), generic[:-1] / annuity[:-1]]) * elapsed[:, None] / 360.0
     pnl = -market_changes @ _EXPOSURES_MM_PER_BP + carry @ _EXPOSURES_MM_PER_BP + noise
+    if stress:  # the desk's extra loss on jumps (its jump CS01 exceeds its ordinary CS01)
+        pnl = pnl - jump_bp @ (_JUMP_EXPOSURES_MM_PER_BP - _EXPOSURES_MM_PER_BP)
     pnl[0] = 0.0
     desk_pnl = pd.Series(pnl, index=dates, name="desk_pnl")
     exposures = pd.Series(_EXPOSURES_MM_PER_BP.copy(), index=list(INSTRUMENTS), name="cs01_mm_per_bp")
@@ -440,7 +525,8 @@ def generate_market(
         roll_dates=roll_dates,
         roll_jumps=roll_jumps,
         exposures=exposures,
-        description=_description(),
+        description=_description(stress),
+        jumps=pd.DataFrame(jump_bp, index=dates, columns=list(INSTRUMENTS)) if stress else None,
     )
 
 

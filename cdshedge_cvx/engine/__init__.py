@@ -11,6 +11,7 @@ from cdshedge_cvx.engine._frontier import (
     frontier,
     run_on_dask,
 )
+from cdshedge_cvx.engine._lots import lot_table
 from cdshedge_cvx.engine._parallel import (
     as_jobs,
     local_dask_client,
@@ -42,6 +43,7 @@ __all__ = [
     "hedge_statistics",
     "interactive",
     "local_dask_client",
+    "lot_table",
     "progress_bar",
     "realised_attribution",
     "run_many",

@@ -280,6 +280,13 @@ class HedgeResult:
 
         return hedge_statistics(self.pnl, self.turnover())
 
+    def lots(self) -> pd.DataFrame:
+        """Whole-lot report per period: rounding cost against the continuous optimum, MIP gap, lots traded
+        (see :func:`~cdshedge_cvx.engine._lots.lot_table`)."""
+        from cdshedge_cvx.engine._lots import lot_table
+
+        return lot_table(self)
+
     def plot(self, *, title: str | None = None):
         """Allocations with limits, cumulative PnL hedged vs unhedged, costs by term (matplotlib Figure).
 

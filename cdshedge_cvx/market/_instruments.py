@@ -40,13 +40,18 @@ OPTIONAL_DEFAULTS: dict[str, object] = {
     "index_factor": 1.0,
     "roll_slope_bp_per_year": None,
     "aliases": "",
+    "lot_notional": None,
+    "min_trade_notional": None,
 }
 INSTRUMENT_COLUMNS = REQUIRED_COLUMNS + tuple(OPTIONAL_DEFAULTS)
 _NUMERIC = ("coupon_bp", "cs01_min", "cs01_max", "recovery", "n_names", "maturity_years",
-            "roll_fraction", "bid_ask_bp", "roll_lag_days", "tenor_years", "index_factor", "roll_slope_bp_per_year")
+            "roll_fraction", "bid_ask_bp", "roll_lag_days", "tenor_years", "index_factor", "roll_slope_bp_per_year",
+            "lot_notional", "min_trade_notional")
 _WHOLE = ("n_names", "roll_lag_days", "tenor_years")
 #: Optional columns that may be left empty (``None``): their meaning is then derived.
-_NULLABLE = ("maturity_years", "maturity_rule", "roll_slope_bp_per_year")
+_NULLABLE = ("maturity_years", "maturity_rule", "roll_slope_bp_per_year", "lot_notional", "min_trade_notional")
+#: Tradeable-size columns (optional; empty: continuous trades).
+_LOT_COLUMNS = ("lot_notional", "min_trade_notional")
 MATURITY_RULES = ("on-the-run", "fixed")
 CALENDARS = ("auto", "weekday", "us", "eu", "combined")
 #: How an instrument's market series is quoted: conventional spread in bp, or price in points of par.
@@ -118,6 +123,13 @@ class Instrument:
         5Y minus the 3Y spread, divided by 2): the contract held rolls down by that many bp per year. Given,
         it replaces ``roll_fraction × spread`` under the market conventions. Column
         ``roll_slope_bp_per_year`` of an instruments file (empty: not given).
+    lot_notional : float, optional
+        Tradeable lot in mm of notional of the instrument's currency (5 = 5mm): with it, a trade
+        (h − h_prev, converted to notional through the period's notional per unit of CS01) is a
+        whole number of lots. ``None`` (the default): continuous trades.
+    min_trade_notional : float, optional
+        Smallest trade in mm of notional: a trade is zero or at least this large. ``None``: no
+        minimum. Either field switches the whole-lot solve on (``solve/_mip_path.py``).
     """
 
     name: str
@@ -139,6 +151,8 @@ class Instrument:
     index_factor: float = 1.0
     roll_slope_bp_per_year: float | None = None
     aliases: tuple[str, ...] = ()
+    lot_notional: float | None = None
+    min_trade_notional: float | None = None
     where: str = field(default="", compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -197,6 +211,12 @@ class Instrument:
         if self.quote not in QUOTE_TYPES:
             raise DataError(f"instrument {self.name!r}{at}: quote must be one of {', '.join(QUOTE_TYPES)}, "
                             f"got {self.quote!r}")
+        if self.lot_notional is not None and not self.lot_notional > 0.0:
+            raise DataError(f"instrument {self.name!r}{at}: lot_notional must be > 0 (mm of notional), "
+                            f"got {self.lot_notional}")
+        if self.min_trade_notional is not None and not self.min_trade_notional >= 0.0:
+            raise DataError(f"instrument {self.name!r}{at}: min_trade_notional must be >= 0 (mm of notional), "
+                            f"got {self.min_trade_notional}")
         if not 0.0 < self.index_factor <= 1.0:
             raise DataError(f"instrument {self.name!r}{at}: index_factor must be in (0, 1] (remaining fraction of "
                             f"the original notional), got {self.index_factor}")
@@ -338,11 +358,14 @@ class Universe(Sequence[Instrument]):
     def to_frame(self) -> pd.DataFrame:
         """The universe as an instruments table (the columns of an instruments file; ``None``
         fields are left empty, so :meth:`from_frame` reads the table back to the same universe)."""
-        rows = [{c: getattr(i, c) for c in INSTRUMENT_COLUMNS if c != "instrument"}
-                | {"instrument": i.name, "aliases": "|".join(i.aliases)} for i in self._instruments]
-        columns = list(INSTRUMENT_COLUMNS)
+        # optional columns only when some instrument sets them (tables, and their checksums, as before they existed)
+        columns = [c for c in INSTRUMENT_COLUMNS if c not in _LOT_COLUMNS
+                   or any(getattr(i, c) is not None for i in self._instruments)]
         if not any(i.aliases for i in self._instruments):
-            columns.remove("aliases")  # the table (and its checksum) as before aliases existed
+            columns.remove("aliases")
+        rows = [{c: getattr(i, c) for c in columns if c not in ("instrument", "aliases")}
+                | {"instrument": i.name} | ({"aliases": "|".join(i.aliases)} if "aliases" in columns else {})
+                for i in self._instruments]
         return pd.DataFrame(rows, columns=columns)
 
     # constructors -------------------------------------------------------------------------
@@ -353,7 +376,7 @@ class Universe(Sequence[Instrument]):
         Required columns: ``instrument, coupon_bp, cs01_min, cs01_max``; optional:
         ``currency, recovery, n_names, maturity_years, roll_fraction, bid_ask_bp, ticker,
         roll_lag_days, maturity_rule, tenor_years, calendar, quote, index_factor,
-        roll_slope_bp_per_year``.  An empty optional cell takes
+        roll_slope_bp_per_year, lot_notional, min_trade_notional``.  An empty optional cell takes
         the default (an empty ``maturity_years`` means the on-the-run rule).  Errors name
         ``source``, the row (file line) and the column.
         """

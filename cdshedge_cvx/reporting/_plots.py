@@ -25,7 +25,7 @@ import pandas as pd
 from cdshedge_cvx.io._files import atomic_path
 from cdshedge_cvx.reporting._format import cs01_unit, money_unit
 
-__all__ = ["FONT", "MAX_SMALL_MULTIPLES", "SAVE_DPI", "amount_notes", "amount_unit", "figure_bytes",
+__all__ = ["FONT", "MAX_SMALL_MULTIPLES", "SAVE_DPI", "amount_notes", "amount_unit", "drawdown", "figure_bytes",
            "figure_format", "plot_frontier", "plot_result", "save_figure"]
 
 #: Above this many instruments the allocations are drawn as a heat map instead of step charts.
@@ -167,6 +167,28 @@ def _allocation_heatmap(fig: Any, spec: Any, result: Any) -> None:
     ax.grid(False)
 
 
+def drawdown(values: pd.Series) -> np.ndarray:
+    """Drawdown path of a PnL series: cumulative PnL minus its running peak (≤ 0), starting at 0."""
+    wealth = np.concatenate([[0.0], np.cumsum(np.asarray(values, dtype=float))])
+    return wealth - np.maximum.accumulate(wealth)
+
+
+def _drawdown_panel(ax: Any, bases: Sequence[pd.Timestamp], pnl: pd.DataFrame, money: str, colors: list[str]) -> None:
+    """Drawdown of the desk alone and of the desk + hedge (cumulative PnL below its running peak)."""
+    dates = [bases[0], *list(pnl.index)]
+    worst = {}
+    for column, label, style in (("desk_pnl", "desk, unhedged", {"color": _GREY, "lw": 1.4}),
+                                 ("hedged_pnl", "desk + hedge", {"color": colors[0], "lw": 1.8})):
+        path = drawdown(pnl[column])
+        worst[label] = -float(path.min())
+        ax.plot(dates, path, label=f"{label} (max {worst[label]:,.1f})", **style)
+    ax.fill_between(dates, drawdown(pnl["hedged_pnl"]), 0.0, color=colors[0], alpha=0.12, lw=0)
+    ax.axhline(0.0, color="0.75", lw=0.8)
+    _style(ax, title="Drawdown: cumulative PnL below its running peak", ylabel=money)
+    ax.legend(fontsize=FONT["legend"], frameon=False, loc="lower left")
+    _date_axis(ax)
+
+
 def plot_result(result: Any, *, title: str | None = None) -> Any:
     """The hedge at a glance.
 
@@ -174,9 +196,11 @@ def plot_result(result: Any, *, title: str | None = None) -> Any:
     period's base date to its end), in each index's currency per bp, with the box limits
     dashed and the allowed band shaded (a heat map above :data:`MAX_SMALL_MULTIPLES`
     instruments). Right, top: cumulative realised PnL of the desk unhedged, of the hedge net
-    of costs and of the two together. Right, bottom: cumulative realised costs by term
-    (carry, transaction cost, roll-date cost) and, dotted, the model's roll-down estimate,
-    which is not a charge (the realised hedge PnL already contains it). Amounts in mm of the
+    of costs and of the two together. Right, middle: drawdown (cumulative PnL below its
+    running peak) of the desk alone and of the desk + hedge, with each one's maximum. Right,
+    bottom: cumulative realised costs by term (carry, transaction cost, roll-date cost) and,
+    dotted, the model's roll-down estimate, which is not a charge (the realised hedge PnL
+    already contains it). Amounts in mm of the
     reporting currency.
 
     Parameters
@@ -207,7 +231,7 @@ def plot_result(result: Any, *, title: str | None = None) -> Any:
         _allocation_panels(fig, grid[0, 0], result, edges, colors)
     else:
         _allocation_heatmap(fig, grid[0, 0], result)
-    right = grid[0, 1].subgridspec(2, 1, hspace=0.1)
+    right = grid[0, 1].subgridspec(3, 1, hspace=0.1, height_ratios=[1.0, 0.6, 1.0])
     top = fig.add_subplot(right[0, 0])
     for column, label, style in (("desk_pnl", "desk, unhedged", {"color": _GREY, "lw": 1.6}),
                                  ("net_hedge", "hedge, net of costs", {"color": colors[1], "lw": 1.1, "ls": "--"}),
@@ -219,7 +243,8 @@ def plot_result(result: Any, *, title: str | None = None) -> Any:
     _style(top, title=f"Cumulative realised PnL{headline}", ylabel=money)
     top.legend(fontsize=FONT["legend"], frameon=False, loc="best")
     _date_axis(top)
-    bottom = fig.add_subplot(right[1, 0], sharex=top)
+    _drawdown_panel(fig.add_subplot(right[1, 0], sharex=top), bases, pnl, money, colors)
+    bottom = fig.add_subplot(right[2, 0], sharex=top)
     costs = [("carry", "carry paid", colors[2], "-"), ("tcost", "transaction cost", colors[3], "-")]
     if result._rolls_hedge or float(pnl["rollcost"].abs().sum()) > 0:
         costs.append(("rollcost", "roll-date cost", colors[4], "-"))

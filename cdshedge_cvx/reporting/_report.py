@@ -51,7 +51,7 @@ __all__ = ["REPORT_SECTIONS", "command_line", "file_sha256", "frame_sha256", "in
 
 #: ``id`` of every section of the report, in order.
 REPORT_SECTIONS = ("headline", "figure", "objective", "allocations", "attribution", "limits", "effectiveness",
-                   "cross-check", "inputs", "glossary")
+                   "statistics", "cross-check", "inputs", "glossary")
 
 
 _CSS = """
@@ -538,6 +538,41 @@ def _effectiveness_section(result: Any, currency: str) -> str:
               f"{_e(money_text(drawdown['desk + hedge'], currency))}.</p>")
 
 
+#: Rows of the hedge-statistics section: (statistics row, label, format, is an amount).
+_STATISTICS_ROWS = (
+    ("volatility", "volatility", ",.2f", True), ("max_drawdown", "maximum drawdown", ",.2f", True),
+    ("var_95", "VaR 95 % (loss)", ",.2f", True), ("es_95", "expected shortfall 95 % (loss)", ",.2f", True),
+    ("var_99", "VaR 99 % (loss)", ",.2f", True), ("es_99", "expected shortfall 99 % (loss)", ",.2f", True),
+    ("worst_period", "worst period", ",.2f", True),
+    ("effectiveness_worst_10pct", "effectiveness in the worst 10 % of desk periods, %", ".0f", False),
+    ("hit_ratio", "hit ratio, %", ".0f", False), ("turnover", "mean turnover, mm/bp", ",.3f", False),
+    ("cost_per_variance_removed", "transaction cost per unit of variance removed", ",.4f", False),
+)
+
+
+def _statistics_section(result: Any, currency: str) -> str:
+    """Hedge statistics of the desk alone, the hedge and the desk + hedge (``result.statistics()``)."""
+    unit = money_unit(currency)
+    noun, adjective = horizon_words(result.horizon)
+    table = result.statistics()
+    rows = {}
+    for key, label, _, amount in _STATISTICS_ROWS:
+        values = table.loc[key]
+        if key in ("effectiveness_worst_10pct", "hit_ratio"):
+            values = 100 * values
+        rows[f"{label}, {unit}" if amount else label] = values
+    frame = pd.DataFrame(rows).T
+    frame.columns = ["desk alone", "hedge, net of costs", "desk + hedge"]
+    frame.index.name = "statistic"
+    formats = {c: ",.2f" for c in frame.columns}
+    body = frame.map(lambda v: v if pd.notna(v) else "–")
+    return (_explain(f"Per {noun}, from the realised {adjective} PnL. VaR and expected shortfall are historical: the "
+                     f"95 % (99 %) quantile of the {adjective} losses and the mean of the losses at or beyond it "
+                     "(losses positive). The hit ratio of the desk is its share of gaining periods, of the hedge the "
+                     "share of periods where it offsets the desk. – : not defined for that column.")
+            + _table(body, formats))
+
+
 def _cross_check_section(result: Any, currency: str) -> str:
     unit = money_unit(currency)
     check = result.cross_check
@@ -671,7 +706,8 @@ def report_html(result: Any, *, inputs: Mapping[str, Any] | Any | None = None, t
                    _explain("Left: CS01 held in each index over time (steps: held from one rebalancing to the "
                             "next), with the allowed range shaded between its limits (dashed). Right, top: "
                             "cumulative realised PnL of the desk alone, of the hedge net of its costs, and of both "
-                            "together. Right, bottom: cumulative costs of the hedge by term.")
+                            "together. Right, middle: drawdown (cumulative PnL below its running peak) of the desk "
+                            "alone and of the desk + hedge. Right, bottom: cumulative costs of the hedge by term.")
                    + f"<img class=\"figure\" alt=\"allocations, cumulative PnL and costs\" "
                      f"src=\"data:image/png;base64,{image}\">"),
         "objective": ("What was optimised", _objective_section(result, currency)),
@@ -679,6 +715,7 @@ def report_html(result: Any, *, inputs: Mapping[str, Any] | Any | None = None, t
         "attribution": ("Where the PnL came from", _attribution_section(result, currency)),
         "limits": ("Limits and their shadow prices", _limits_section(result, currency)),
         "effectiveness": ("Hedge effectiveness", _effectiveness_section(result, currency)),
+        "statistics": ("Hedge statistics", _statistics_section(result, currency)),
         "cross-check": ("Independent check of the optimiser", _cross_check_section(result, currency)),
         "inputs": ("Inputs, checksums and data policy", _inputs_section(result, inputs, command)),
         "glossary": ("Glossary", "<dl class=\"glossary\">" + "".join(

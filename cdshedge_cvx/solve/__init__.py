@@ -38,6 +38,7 @@ from cdshedge_cvx.solve._direct_qp import (
     silenced_stdout,
 )
 from cdshedge_cvx.solve._lifted_qp import LIFTED_QP_SETTINGS, LiftedQPPath
+from cdshedge_cvx.solve._mip_path import LotSolution, LotSpec, MipPath, notional_per_cs01
 from cdshedge_cvx.solve._path import PathFailed, PeriodSolution, SolvePath
 from cdshedge_cvx.solve._problem import HedgeProblem
 from cdshedge_cvx.solve._validation import (
@@ -66,6 +67,9 @@ __all__ = [
     "DirectQPResult",
     "HedgeProblem",
     "LiftedQPPath",
+    "LotSolution",
+    "LotSpec",
+    "MipPath",
     "PathFailed",
     "PeriodSolution",
     "SolvePath",
@@ -77,6 +81,7 @@ __all__ = [
     "kkt_issue",
     "limit_constraint_issue",
     "limits_can_hold",
+    "notional_per_cs01",
     "silenced_stdout",
     "solve_box_qp",
     "term_expression_issue",

@@ -47,6 +47,7 @@ from cdshedge_cvx.solve._compiled import (
 from cdshedge_cvx.solve._cvxpy_path import CvxpySolverPath
 from cdshedge_cvx.solve._direct_qp import DirectQPPath
 from cdshedge_cvx.solve._lifted_qp import LiftedQPPath
+from cdshedge_cvx.solve._mip_path import MipPath
 from cdshedge_cvx.solve._path import PathFailed, PeriodSolution, SolvePath, period_label
 
 __all__ = ["HedgeProblem"]
@@ -142,6 +143,9 @@ class HedgeProblem:
             candidates.append(LiftedQPPath())
         candidates.append(CvxpySolverPath())
         self.paths_ = [path for path in candidates if path.accepts(compiled)]
+        lots = MipPath.for_universe(self.universe)  # whole lots: the only path (no fallback to a continuous answer)
+        if lots.accepts(compiled):
+            self.paths_ = [lots]
         self.compiled_ = compiled
         return self
 
