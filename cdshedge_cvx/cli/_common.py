@@ -11,10 +11,30 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-__all__ = ["EXIT_INTERNAL", "EXIT_OK", "EXIT_SOLVER", "EXIT_USAGE", "error_line", "exit_code",
-           "show_warning_one_line"]
+__all__ = ["EXIT_BROKEN_PIPE", "EXIT_INTERNAL", "EXIT_OK", "EXIT_SOLVER", "EXIT_USAGE", "error_line", "exit_code",
+           "quiet_broken_pipe", "show_warning_one_line"]
 
 EXIT_OK, EXIT_INTERNAL, EXIT_USAGE, EXIT_SOLVER = 0, 1, 2, 3
+#: A reader closed standard output early (``cdshedge run | head``): 128 + SIGPIPE, as a shell reports a filter
+#: killed by the signal.
+EXIT_BROKEN_PIPE = 141
+
+
+def quiet_broken_pipe() -> int:
+    """Exit quietly when the reader of standard output went away, like any Unix filter.
+
+    Standard output is pointed at ``/dev/null`` so the interpreter's final flush cannot raise
+    again; nothing is printed. Returns :data:`EXIT_BROKEN_PIPE`.
+    """
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):  # stdout without a file descriptor (captured in tests)
+        pass
+    return EXIT_BROKEN_PIPE
 
 
 def exit_code(exc: BaseException) -> int:
