@@ -16,8 +16,8 @@ import os
 import re
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
