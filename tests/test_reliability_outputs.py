@@ -16,8 +16,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import cdshedge_cvx as ch
+from cdshedge_cvx import io as chio
 from cdshedge_cvx.cli import main
-from cdshedge_cvx.io import check_output_paths, commit_outputs, resolve_output
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -46,7 +46,7 @@ def test_symlinked_output_is_written_through_and_the_link_kept(tmp_path: Path) -
     target.write_text("old\n")
     link = tmp_path / "link.csv"
     link.symlink_to(target)
-    commit_outputs({link: b"new\n"})
+    chio.commit_outputs({link: b"new\n"})
     assert link.is_symlink() and os.readlink(link) == str(target)
     assert target.read_text() == "new\n"
 
@@ -56,9 +56,9 @@ def test_fifo_output_is_refused_and_left_a_fifo(tmp_path: Path) -> None:
     fifo = tmp_path / "pipe.csv"
     os.mkfifo(fifo)
     with pytest.raises(ch.DataError, match=r"pipe\.csv.*named pipe \(FIFO\), not a regular file.*'-'"):
-        check_output_paths({"--out": fifo})
+        chio.check_output_paths({"--out": fifo})
     with pytest.raises(ch.DataError, match="named pipe"):
-        commit_outputs({fifo: b"x"})
+        chio.commit_outputs({fifo: b"x"})
     assert stat.S_ISFIFO(fifo.lstat().st_mode)
 
 
@@ -77,7 +77,7 @@ def test_a_link_to_a_device_is_refused(tmp_path: Path) -> None:
     link = tmp_path / "out.csv"
     link.symlink_to("/dev/null")
     with pytest.raises(ch.DataError, match="is a device"):
-        resolve_output(link, flag="--out")
+        chio.resolve_output(link, flag="--out")
 
 
 def test_dash_streams_the_csv_to_stdout_and_the_summary_to_stderr(tmp_path: Path) -> None:
@@ -102,12 +102,12 @@ def test_two_outputs_reaching_one_file_through_a_link_are_refused(tmp_path: Path
     (tmp_path / "x.csv").write_text("keep\n")
     (tmp_path / "y.csv").symlink_to(tmp_path / "x.csv")
     with pytest.raises(ch.DataError, match="--out and --plot both write"):
-        check_output_paths({"--out": tmp_path / "x.csv", "--plot": tmp_path / "y.csv"})
+        chio.check_output_paths({"--out": tmp_path / "x.csv", "--plot": tmp_path / "y.csv"})
 
 
 def test_two_outputs_on_stdout_are_refused() -> None:
     with pytest.raises(ch.DataError, match="both write standard output"):
-        check_output_paths({"--out": "-", "--report": "-"})
+        chio.check_output_paths({"--out": "-", "--report": "-"})
 
 
 # item 11: all outputs or none ---------------------------------------------------------------------
@@ -159,10 +159,10 @@ def test_no_path_outside_the_named_outputs_changes_and_failures_change_nothing(t
     try:
         if fail_at < 3:
             with pytest.raises(ch.DataError, match="no output was changed"):
-                commit_outputs({n: b"new " + n.name.encode() for n in names})
+                chio.commit_outputs({n: b"new " + n.name.encode() for n in names})
             assert snapshot(folder) == before
         else:
-            commit_outputs({n: b"new " + n.name.encode() for n in names})
+            chio.commit_outputs({n: b"new " + n.name.encode() for n in names})
             after = snapshot(folder)
             assert after["bystander.txt"] == before["bystander.txt"]
             assert sorted(after) == sorted(["bystander.txt", "a.csv", "b.html", "c.png"])

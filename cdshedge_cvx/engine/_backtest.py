@@ -118,7 +118,8 @@ def backtest(market: MarketData, universe: Universe, objective: Term | Objective
                                      f"({', '.join(universe.names)})")
     builder = PeriodBuilder(spreads, market.desk_pnl, universe, conv, alias, mode, window=window,
                             min_history=min_history, forecast=forecast, roll_jumps=roll_jumps, fx=market.fx,
-                            reporting_currency=market.reporting_currency, extra=extra_data)
+                            reporting_currency=market.reporting_currency, extra=extra_data,
+                            calendar=getattr(market, "calendar", None))
     if problem is None:
         objective = as_objective(default_objective() if objective is None else objective)
         problem = HedgeProblem(universe, objective, constraints, solver=solver, solver_options=solver_options,

@@ -201,9 +201,12 @@ class MarketData:
         are refused, not sorted.
     desk_pnl : Series, optional
         Daily desk PnL in mm of ``reporting_currency``. Must cover every spread date
-        (``missing="drop"`` drops the dates it lacks or leaves empty); its dates with no spreads are
-        ignored and counted in ``missing_report["desk_dates_ignored"]``. ``None`` means a flat book
-        (zero PnL).
+        (``missing="drop"`` drops the dates it lacks or leaves empty). Desk PnL is never dropped:
+        the PnL of a date with no spreads (or one the missing-data policy dropped) moves to the
+        next kept date, whose spread change spans the gap (``missing_report["desk_dates_moved"]``,
+        ``["desk_pnl_moved"]``); only PnL dated before the first or after the last spread date,
+        outside every period, is left out (``["desk_dates_ignored"]``, ``["desk_pnl_ignored"]``). ``None`` means a flat
+        book (zero PnL).
     missing : {"error", "ffill", "drop"}
         What to do with missing spreads: refuse (default), carry the last value forward for at
         most ``max_gap`` consecutive rows, or drop the dates with any missing value.
@@ -235,8 +238,9 @@ class MarketData:
         Desk PnL aligned on the spreads' dates.
     missing_report : dict
         ``policy``; ``filled`` values and ``dropped_rows``; ``max_gap`` (ffill); ``first``,
-        where the first missing spread was; ``desk_dates_ignored`` when some desk dates have
-        no spreads.
+        where the first missing spread was; ``desk_dates_moved``/``desk_pnl_moved`` when desk
+        PnL of dates without spreads moved to the next kept date; ``desk_dates_ignored``/
+        ``desk_pnl_ignored`` for desk PnL after the last spread date.
     roll_jumps : DataFrame or None
         Roll jumps on the spreads' dates and columns (0 where none), or ``None``.
     fx : DataFrame or None
@@ -283,6 +287,8 @@ class MarketData:
             raise DataError(f"{source}: fewer than two dates left after the missing-data policy "
                             f"({self.missing_report['dropped_rows']} row(s) dropped)")
         self.spreads = frame
+        #: the observation dates as given, before the missing-data policy dropped any
+        self.calendar = pd.DatetimeIndex(input_dates)
         self.source = source
         self.desk_source = desk_source
         self.has_desk = desk_pnl is not None
@@ -386,23 +392,43 @@ class MarketData:
             raise DataError(f"{desk_source}: desk PnL dates ({dates[0].date()} … {dates[-1].date()}) do not overlap "
                             f"the spreads ({index[0].date()} … {index[-1].date()}); check both files cover the "
                             "same period")
-        ignored = len(dates.difference(index))
-        if ignored:
-            self.missing_report["desk_dates_ignored"] = ignored
-        aligned = values.reindex(index)
-        lacking = np.flatnonzero(aligned.isna().to_numpy())
+        known = values.dropna()
+        lacking = np.flatnonzero(~index.isin(known.index))
         if lacking.size:
             if missing != "drop":
                 raise DataError(f"{desk_source}: no desk PnL for {lacking.size} spread date(s), first "
                                 f"{index[lacking[0]].date()}: supply them or drop those dates",
                                 hints=[Hint("missing", "drop")])
-            keep = aligned.notna().to_numpy()
+            keep = index.isin(known.index)
             self.spreads = self.spreads.loc[keep]
             self.missing_report["dropped_rows"] = int(self.missing_report["dropped_rows"]) + int(lacking.size)
-            aligned = aligned.loc[keep]
-            if len(aligned) < 2:
+            if keep.sum() < 2:
                 raise DataError(f"{desk_source}: fewer than two dates in common with the spreads")
+        aligned = self._carry_desk(known)
         return aligned.rename("desk_pnl")
+
+    def _carry_desk(self, known: pd.Series) -> pd.Series:
+        """Desk PnL on the kept spread dates, never dropped: the PnL of a date the spreads lack (a
+        holiday of the spreads, a date dropped by the missing-data policy) moves to the next kept
+        date, whose spread change spans the gap (as roll jumps do).
+
+        ``missing_report["desk_dates_moved"]`` counts the moved dates and ``desk_pnl_moved`` sums
+        them; PnL dated before the first or after the last spread date (outside every period) is
+        counted in ``desk_dates_ignored`` and summed in ``desk_pnl_ignored``.
+        """
+        kept = self.spreads.index
+        target = kept.searchsorted(known.index, side="left")
+        inside = (target < len(kept)) & (known.index >= kept[0])  # before the first date: no change holds it
+        moved = inside & ~known.index.isin(kept)
+        if moved.any():
+            self.missing_report["desk_dates_moved"] = int(moved.sum())
+            self.missing_report["desk_pnl_moved"] = float(known.to_numpy()[moved].sum())
+        if (~inside).any():
+            self.missing_report["desk_dates_ignored"] = int((~inside).sum())
+            self.missing_report["desk_pnl_ignored"] = float(known.to_numpy()[~inside].sum())
+        placed = pd.Series(known.to_numpy()[inside], index=kept[target[inside]])
+        return placed.groupby(level=0).sum().reindex(kept, fill_value=0.0).astype(float)
+
 
     def _align_jumps(self, jumps: pd.DataFrame, input_dates: pd.DatetimeIndex, jumps_source: str,
                      csv_rows: bool) -> pd.DataFrame:

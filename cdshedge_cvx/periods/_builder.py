@@ -74,13 +74,18 @@ class PeriodBuilder:
     extra : mapping, optional
         Additional keys for users' own terms: a value per key, either a constant or a
         callable ``f(data) -> value`` called with the period's :class:`PeriodData`.
+    calendar : DatetimeIndex, optional
+        The observation dates before the missing-data policy dropped any
+        (:attr:`MarketData.calendar`): each period's ``rows`` counts them, so a dropped value
+        never changes the schedule.
     """
 
     def __init__(self, spreads: pd.DataFrame, desk_pnl: pd.Series, universe: Universe,
                  conventions: Conventions, horizon: str = "M", mode: Mode = "hindsight", *,
                  window: int = 252, min_history: int = 20, forecast: pd.DataFrame | None = None,
                  roll_jumps: pd.DataFrame | None = None, fx: pd.DataFrame | None = None,
-                 reporting_currency: str = "USD", extra: Mapping[str, Any] | None = None) -> None:
+                 reporting_currency: str = "USD", extra: Mapping[str, Any] | None = None,
+                 calendar: pd.DatetimeIndex | None = None) -> None:
         if mode not in ("hindsight", "walk-forward"):
             raise SpecificationError(f"unknown mode {mode!r}; use 'hindsight' or 'walk-forward'")
         if window < 2 or min_history < 2:
@@ -104,7 +109,7 @@ class PeriodBuilder:
             whole = whole - jumps
         self.whole_changes = whole
         min_rows = conventions.min_rows
-        periods = make_periods(self.dates, horizon, min_rows)
+        periods = make_periods(self.dates, horizon, min_rows, calendar=calendar)
         if mode == "walk-forward":
             periods = [p for p in periods if p.first >= self.min_history + 1]
         if not periods:

@@ -108,8 +108,13 @@ def describe_missing(missing: Mapping[str, Any], *, explain: bool = False) -> st
     else:
         gap = f" (max gap {missing.get('max_gap')} rows)" if policy == "ffill" else ""
         text = f"policy {policy!r}{gap}, {', '.join(facts)}"
+    if missing.get("desk_dates_moved"):
+        text += (f"; desk PnL of {missing['desk_dates_moved']} date(s) without spreads "
+                 f"({float(missing.get('desk_pnl_moved', 0.0)):+.4f} mm) moved to the next date with spreads")
     if missing.get("desk_dates_ignored"):
         text += f"; {missing['desk_dates_ignored']} desk PnL date(s) without spreads ignored"
+        if "desk_pnl_ignored" in missing:
+            text += f" ({float(missing['desk_pnl_ignored']):+.4f} mm, outside the spreads' dates)"
     if missing.get("fx_as_of"):
         text += f"; on {missing['fx_as_of']} date(s) without an FX fixing the latest earlier rate was used"
     return text
