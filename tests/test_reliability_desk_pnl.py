@@ -45,7 +45,8 @@ def test_dropped_dates_desk_pnl_moves_to_the_next_kept_date_and_the_hedge_is_exa
     assert np.isclose(market.desk_pnl.iloc[1:].sum(), desk.iloc[1:].sum(), atol=1e-12)
     universe = ch.standard_universe()
     wide = ch.Universe([i.replace(cs01_min=-5.0, cs01_max=5.0) for i in universe])
-    result = ch.backtest(market, wide, parse_objective("-variance"), horizon="ME", conventions="market", cross_check=False)
+    result = ch.backtest(market, wide, parse_objective("-variance"), horizon="ME", conventions="market",
+                         cross_check=False)
     np.testing.assert_allclose(result.allocations.to_numpy(), np.tile(H_TRUE, (len(result.allocations), 1)),
                                atol=1e-5)
 
