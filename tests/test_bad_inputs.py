@@ -94,6 +94,15 @@ CASES: dict[str, tuple[list[str], list[str]]] = {
     "instruments_empty_name.csv": (["row 4", "column 'instrument'", "empty instrument name"], []),
     "instruments_ticker_clash.csv": (["row 3", "'CDX HY'", "ticker 'CDX IG'", "ambiguous"], []),
     "instruments_negative_bid_ask.csv": (["row 2", "'CDX IG'", "bid_ask_bp must be >= 0, got -0.5"], []),
+    # --- issue 14: units and plausibility ----------------------------------------------------
+    "spreads_percent.csv": (["column 'CDX IG'", "look like percent", "multiply by 100", "--spread-units percent"],
+                            []),
+    "spreads_outlier.csv": (["row 5 (2021-01-07)", "column 'CDX IG'", "6000 bp", "more than 10 times",
+                             "50 and 50.9 bp", "--missing ffill"], []),
+    "spreads_implausible_ig.csv": (["row 2", "column 'CDX IG'", "3006 bp is outside 5-2,000 bp",
+                                    "investment grade"], []),
+    "desk_in_dollars.csv": (["desk PnL moves like a CS01 of", "in $ rather than $mm", "divide it by 1 000 000"], []),
+    "desk_1e300.csv": (["1e+300", "too large to compute with"], []),
 }
 
 

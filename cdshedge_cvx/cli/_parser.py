@@ -52,6 +52,8 @@ def add_data_flags(parser: argparse.ArgumentParser) -> None:
                       help="missing spreads: refuse (default), forward-fill up to --max-gap rows, or drop the dates")
     data.add_argument("--max-gap", type=positive_int, default=5, metavar="N",
                       help="longest run of missing rows --missing ffill fills (5)")
+    data.add_argument("--spread-units", choices=["bp", "percent", "decimal"], default="bp",
+                      help="unit of the spreads file, converted to bp (default bp; percent: 0.60 = 60 bp)")
 
 
 def builtin_keywords() -> list[str]:
@@ -112,6 +114,8 @@ def add_limit_flags(parser: argparse.ArgumentParser) -> None:
                         help="turnover per period: sum |h - h_prev| <= T ($mm/bp)")
     limits.add_argument("--initial-holdings", metavar="H1,H2,...",
                         help="holdings before the first period, one per instrument ($mm/bp; default 0)")
+    limits.add_argument("--allow-mixed-currency", action="store_true",
+                        help="without --fx, let gross/net limits add CS01 of different currencies unconverted")
 
 
 def add_output_flags(parser: argparse.ArgumentParser, *, out_help: str, report: bool = False) -> None:

@@ -84,7 +84,8 @@ def load_inputs(args: argparse.Namespace, *, default_example: str = "seed") -> t
         from cdshedge_cvx.market._market_data import MarketData
 
         market = MarketData.from_csv(args.spreads, args.desk_pnl, missing=args.missing, max_gap=args.max_gap,
-                                     roll_jumps=args.roll_jumps, fx=args.fx, reporting_currency=args.reporting_currency)
+                                     roll_jumps=args.roll_jumps, fx=args.fx, reporting_currency=args.reporting_currency,
+                                     spread_units=getattr(args, "spread_units", "bp"))
         universe = Universe.from_csv(args.instruments) if args.instruments else standard_universe()
         market.for_universe(universe)  # columns vs instruments, before any heavy import
         return market, universe, "market", ""

@@ -21,8 +21,17 @@ import pandas as pd
 
 from cdshedge_cvx.errors import DataError, Hint
 from cdshedge_cvx.market._instruments import Universe
+from cdshedge_cvx.market._plausibility import (
+    MAX_IMPLIED_CS01_MM,
+    OUTLIER_RATIO,
+    SPREAD_UNITS,
+    implied_cs01,
+    isolated_prints,
+    plausible_range,
+    unit_suggestion,
+)
 
-__all__ = ["MAX_SPREAD_BP", "MIN_COLUMN_MAX_BP", "MISSING_POLICIES", "MarketData"]
+__all__ = ["MAX_FX_RATE", "MAX_SPREAD_BP", "MIN_COLUMN_MAX_BP", "MISSING_POLICIES", "MarketData"]
 
 MISSING_POLICIES = ("error", "ffill", "drop")
 MissingPolicy = Literal["error", "ffill", "drop"]
@@ -30,6 +39,8 @@ MissingPolicy = Literal["error", "ffill", "drop"]
 MIN_COLUMN_MAX_BP = 0.5
 #: A spread above this (bp, i.e. 1000 % running) looks like the wrong unit.
 MAX_SPREAD_BP = 100_000.0
+#: An FX rate outside [1/this, this] is not a rate between two currencies (a unit or a typo).
+MAX_FX_RATE = 1e6
 #: Row positions in messages: ``True`` = CSV file lines (header on line 1), a sequence = the
 #: file line of each row, ``False`` = 0-based positions in a DataFrame.
 RowNumbers = bool | Sequence[int]
@@ -253,7 +264,13 @@ class MarketData:
                  desk_source: str = "desk PnL", roll_jumps: pd.DataFrame | None = None,
                  fx: pd.DataFrame | pd.Series | None = None, reporting_currency: str = "USD",
                  roll_jumps_source: str = "roll jumps", fx_source: str = "FX rates",
+                 spread_units: str = "bp", spread_ranges: dict[str, tuple[float, float]] | None = None,
+                 outlier_ratio: float = OUTLIER_RATIO,
                  _csv_rows: RowNumbers = False, _desk_rows: RowNumbers | None = None) -> None:
+        if spread_units not in SPREAD_UNITS:
+            raise DataError(f"unknown spread_units {spread_units!r}; use one of {', '.join(SPREAD_UNITS)}")
+        if not (isinstance(outlier_ratio, (int, float)) and outlier_ratio > 1):
+            raise DataError(f"outlier_ratio must be a number > 1, got {outlier_ratio!r}")
         if missing not in MISSING_POLICIES:
             raise DataError(f"unknown missing-data policy {missing!r}; use one of {', '.join(MISSING_POLICIES)}")
         if isinstance(max_gap, bool) or not isinstance(max_gap, (int, np.integer)) or max_gap < 1:
@@ -277,10 +294,14 @@ class MarketData:
         dates = _parse_dates(spreads.index, source, _csv_rows)
         input_dates = dates
         frame = _numeric_frame(spreads.set_axis(columns, axis=1), source, _csv_rows, dates)
-        self._check_values(frame, source, _csv_rows)
+        frame = frame * SPREAD_UNITS[spread_units]
+        self.spread_units = spread_units
+        self._check_values(frame, source, _csv_rows, ranges=spread_ranges, units=spread_units)
         self.missing_report: dict[str, object] = {"policy": missing, "filled": 0, "dropped_rows": 0}
         if missing == "ffill":
             self.missing_report["max_gap"] = int(max_gap)
+        frame = self._isolated_prints(frame, missing, float(outlier_ratio), source, _csv_rows)
+        self._check_ranges(frame, source, _csv_rows, spread_ranges)
         if frame.isna().to_numpy().any():
             frame = self._apply_missing(frame, missing, int(max_gap), source, _csv_rows)
         if len(frame) < 2:
@@ -293,19 +314,20 @@ class MarketData:
         self.desk_source = desk_source
         self.has_desk = desk_pnl is not None
         desk_rows = _csv_rows if _desk_rows is None else _desk_rows
-        self.desk_pnl = self._align_desk(desk_pnl, missing, desk_source, desk_rows)
         if not isinstance(reporting_currency, str) or not re.fullmatch(r"[A-Za-z]{3}", reporting_currency.strip()):
             raise DataError(f"reporting_currency must be a three-letter code such as USD, got {reporting_currency!r}")
         self.reporting_currency = reporting_currency.strip().upper()
+        self.desk_pnl = self._align_desk(desk_pnl, missing, desk_source, desk_rows)
         file_rows = _csv_rows is not False  # roll-jumps and FX files: row = file line when read from CSV
         self.roll_jumps = (None if roll_jumps is None
                            else self._align_jumps(roll_jumps, input_dates, roll_jumps_source, file_rows))
         self.fx = None if fx is None else self._align_fx(fx, fx_source, file_rows)
 
     # ------------------------------------------------------------------------------------
-    @staticmethod
-    def _check_values(frame: pd.DataFrame, source: str, csv_rows: RowNumbers) -> None:
-        """Refuse infinite, non-positive, decimal-looking and implausibly large spreads (NaN passes)."""
+    @classmethod
+    def _check_values(cls, frame: pd.DataFrame, source: str, csv_rows: RowNumbers, *,
+                      ranges: dict[str, tuple[float, float]] | None = None, units: str = "bp") -> None:
+        """Refuse infinite, non-positive, percent- or decimal-looking and implausibly large spreads (NaN passes)."""
         values = frame.to_numpy()
         dates = frame.index
         columns = list(frame.columns)
@@ -319,6 +341,7 @@ class MarketData:
                 text = what.format(value=_cell(values[r, c]))
                 raise DataError(f"{_row_label(source, r, dates[r].date(), csv_rows)}, column {columns[c]!r}: "
                                 f"{text} ({len(cells)} such cell(s))")
+        cls._check_units(frame, source, ranges, units)
         maxima = frame.max(axis=0, skipna=True)
         small = [c for c in columns if maxima[c] < MIN_COLUMN_MAX_BP]
         if small:
@@ -326,6 +349,72 @@ class MarketData:
             raise DataError(f"{source}, column {column!r}: every spread is below {MIN_COLUMN_MAX_BP:g} bp "
                             f"(max {maxima[column]:.4g}; {len(small)} of {len(columns)} column(s) like this); "
                             "spreads look like decimals: give them in bp (multiply by 10 000)")
+
+    @staticmethod
+    @staticmethod
+    def _check_units(frame: pd.DataFrame, source: str, ranges: dict[str, tuple[float, float]] | None,
+                     units: str) -> None:
+        """Refuse a column whose typical level is implausible for its kind in bp but plausible in
+        percent or decimals (see :mod:`cdshedge_cvx.market._plausibility`), with the conversion."""
+        if units != "bp":
+            return
+        found = []
+        for column in frame.columns:
+            known = plausible_range(column, ranges)
+            if known is None or not frame[column].notna().any():
+                continue
+            what, low, high = known
+            median = float(np.nanmedian(frame[column].to_numpy()))
+            unit = unit_suggestion(median, low, high)
+            if unit is not None:
+                found.append((column, unit, median, what, low, high))
+        if found:
+            column, unit, median, what, low, high = found[0]
+            plural = "s" if unit == "decimal" else ""
+            factor = "100" if unit == "percent" else "10 000"
+            raise DataError(f"{source}, column {column!r}: spreads look like {unit}{plural}, not bp (median "
+                            f"{median:.4g}, where {low:g}-{high:,.0f} bp is plausible for {what}; {len(found)} of "
+                            f"{len(frame.columns)} column(s) like this); convert them to bp (multiply by {factor}) "
+                            "or say the unit", hints=[Hint("spread_units", unit)])
+
+    def _isolated_prints(self, frame: pd.DataFrame, missing: str, ratio: float, source: str,
+                         csv_rows: RowNumbers) -> pd.DataFrame:
+        """A print more than ``ratio`` times both neighbours (or below 1/``ratio`` of both) is refused
+        under ``missing="error"``; under ``ffill``/``drop`` it becomes a missing value the policy
+        handles, counted in ``missing_report["outliers"]`` (first in ``["outlier_first"]``)."""
+        mask = isolated_prints(frame, ratio)
+        if not mask.any():
+            return frame
+        r, c = (int(x) for x in np.argwhere(mask)[0])
+        value = frame.iat[r, c]
+        before = frame.iloc[:r, c].dropna().iloc[-1]
+        after = frame.iloc[r + 1:, c].dropna().iloc[0]
+        where = f"{_row_number(r, csv_rows)} ({frame.index[r].date()}), column {frame.columns[c]!r}"
+        if missing == "error":
+            raise DataError(f"{source}, {where}: spread {_cell(value)} bp is more than {ratio:g} times away from "
+                            f"both neighbouring prints ({_cell(before)} and {_cell(after)} bp; {int(mask.sum())} "
+                            "such cell(s)): a bad print; fix it, or treat such prints as missing",
+                            hints=[Hint("missing", "ffill"), Hint("missing", "drop")])
+        self.missing_report.update(outliers=int(mask.sum()), outlier_first=f"{where}: {_cell(value)} bp")
+        return frame.mask(mask)
+
+    @staticmethod
+    def _check_ranges(frame: pd.DataFrame, source: str, csv_rows: RowNumbers,
+                      ranges: dict[str, tuple[float, float]] | None) -> None:
+        """Refuse a spread outside its instrument kind's plausible range (or the one given)."""
+        for column in frame.columns:
+            known = plausible_range(column, ranges)
+            if known is None:
+                continue
+            what, low, high = known
+            values = frame[column].to_numpy()
+            bad = np.flatnonzero((values < low) | (values > high))
+            if bad.size:
+                r = int(bad[0])
+                raise DataError(f"{_row_label(source, r, frame.index[r].date(), csv_rows)}, column {column!r}: "
+                                f"spread {_cell(values[r])} bp is outside {low:g}-{high:,.0f} bp, plausible for "
+                                f"{what} ({bad.size} such cell(s)); fix the data, or give this column its own "
+                                "range (MarketData's spread_ranges)")
 
     def _apply_missing(self, frame: pd.DataFrame, missing: str, max_gap: int, source: str,
                        csv_rows: RowNumbers) -> pd.DataFrame:
@@ -381,6 +470,7 @@ class MarketData:
             first = int(infinite[0])
             raise DataError(f"{_row_label(desk_source, first, dates[first].date(), csv_rows)}: desk PnL is "
                             f"{values.iloc[first]:g} ({infinite.size} infinite value(s)); give a finite number in $mm")
+        self._check_desk_scale(values.to_numpy(), desk_source)
         empty = np.flatnonzero(np.isnan(values.to_numpy()))
         if empty.size and missing != "drop":
             first = int(empty[0])
@@ -406,6 +496,21 @@ class MarketData:
                 raise DataError(f"{desk_source}: fewer than two dates in common with the spreads")
         aligned = self._carry_desk(known)
         return aligned.rename("desk_pnl")
+
+    def _check_desk_scale(self, desk: np.ndarray, desk_source: str) -> None:
+        """Refuse desk PnL too large to compute with, or moving like a CS01 above
+        :data:`MAX_IMPLIED_CS01_MM` $mm per bp of the typical daily spread move (a file in $, not $mm)."""
+        changes = np.diff(self.spreads.to_numpy(dtype=float), axis=0)
+        implied = implied_cs01(desk, changes)
+        currency = "$" if self.reporting_currency == "USD" else self.reporting_currency + " "
+        if implied == float("inf"):
+            largest = float(np.nanmax(np.abs(desk)))
+            raise DataError(f"{desk_source}: desk PnL values up to {largest:g} are too large to compute with (their "
+                            f"squares overflow); give the PnL in {currency}mm")
+        if np.isfinite(implied) and implied > MAX_IMPLIED_CS01_MM:
+            raise DataError(f"{desk_source}: desk PnL moves like a CS01 of {implied:,.0f} {currency}mm per bp of the "
+                            f"typical daily spread move (above {MAX_IMPLIED_CS01_MM:,.0f}); it looks like it is in "
+                            f"{currency} rather than {currency}mm: divide it by 1 000 000")
 
     def _carry_desk(self, known: pd.Series) -> pd.Series:
         """Desk PnL on the kept spread dates, never dropped: the PnL of a date the spreads lack (a
@@ -448,11 +553,12 @@ class MarketData:
         dates = _parse_dates(index, jumps_source, csv_rows)
         frame = _numeric_frame(jumps.set_axis(columns, axis=1), jumps_source, csv_rows, dates)
         values = frame.to_numpy()
-        bad = np.argwhere(~np.isfinite(values))
+        bad = np.argwhere(~np.isfinite(values) | (np.abs(values) > MAX_SPREAD_BP))
         if bad.size:
             r, c = bad[0]
             raise DataError(f"{_row_label(jumps_source, int(r), dates[r].date(), csv_rows)}, column {columns[c]!r}: "
-                            f"roll jump is {values[r, c]}; write 0 where there is no jump")
+                            f"roll jump is {_cell(values[r, c])}; give a finite jump in bp (|jump| <= "
+                            f"{MAX_SPREAD_BP:,.0f}); write 0 where there is no jump")
         outside = np.flatnonzero(~dates.isin(input_dates))
         if outside.size:
             r = int(outside[0])
@@ -502,6 +608,11 @@ class MarketData:
             r, c = bad[0]
             raise DataError(f"{_row_label(fx_source, int(r), dates[r].date(), csv_rows)}, column {columns[c]!r}: "
                             f"FX rate {values[r, c]!r} is not a positive number")
+        bad = np.argwhere((values > MAX_FX_RATE) | (values < 1 / MAX_FX_RATE))
+        if bad.size:
+            r, c = bad[0]
+            raise DataError(f"{_row_label(fx_source, int(r), dates[r].date(), csv_rows)}, column {columns[c]!r}: "
+                            f"FX rate {_cell(values[r, c])} is outside 1e-06 … 1e+06; check the unit")
         kept = self.spreads.index
         if kept[0] < dates[0]:
             raise DataError(f"{fx_source}: first rate on {dates[0].date()}, after the first spreads date "
@@ -513,7 +624,9 @@ class MarketData:
     @classmethod
     def from_csv(cls, spreads: str | Path, desk_pnl: str | Path | None = None, *,
                  missing: MissingPolicy = "error", max_gap: int = 5, roll_jumps: str | Path | None = None,
-                 fx: str | Path | None = None, reporting_currency: str = "USD") -> MarketData:
+                 fx: str | Path | None = None, reporting_currency: str = "USD", spread_units: str = "bp",
+                 spread_ranges: dict[str, tuple[float, float]] | None = None,
+                 outlier_ratio: float = OUTLIER_RATIO) -> MarketData:
         """Read spreads (first column dates, one column per instrument, bp) and desk PnL.
 
         The desk PnL file has a date column (the first, or one named ``date``) and one value
@@ -541,7 +654,8 @@ class MarketData:
                    desk_source=str(desk_pnl) if desk_pnl is not None else "desk PnL", roll_jumps=jumps_frame,
                    fx=fx_frame, reporting_currency=reporting_currency,
                    roll_jumps_source=str(roll_jumps) if roll_jumps is not None else "roll jumps",
-                   fx_source=str(fx) if fx is not None else "FX rates",
+                   fx_source=str(fx) if fx is not None else "FX rates", spread_units=spread_units,
+                   spread_ranges=spread_ranges, outlier_ratio=outlier_ratio,
                    _csv_rows=frame.attrs.get("csv_lines", True),
                    _desk_rows=desk_frame.attrs.get("csv_lines", True) if desk is not None else None)
 
