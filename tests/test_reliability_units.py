@@ -86,7 +86,7 @@ def test_a_desk_cell_of_1e300_is_refused() -> None:
     """Main: overflow warnings, then a zero hedge in every walk-forward period."""
     spreads, desk = frames()
     desk.iloc[10] = 1e300
-    with pytest.raises(ch.DataError, match="1e[+]300 are too large to compute with"):
+    with pytest.raises(ch.DataError, match=r"1e[+]300 are too large to compute with"):
         ch.MarketData(spreads, desk)
 
 
@@ -95,7 +95,7 @@ def test_fx_and_roll_jumps_out_of_float_range_are_refused() -> None:
     with pytest.raises(ch.DataError, match=r"FX rate 1e\+200 is outside"):
         ch.MarketData(spreads, desk, fx=pd.Series(1e200, index=spreads.index, name="EUR"))
     jumps = pd.DataFrame({"CDX IG": [1e300]}, index=spreads.index[5:6])
-    with pytest.raises(ch.DataError, match="roll jump is 1e[+]300"):
+    with pytest.raises(ch.DataError, match=r"roll jump is 1e[+]300"):
         ch.MarketData(spreads, desk, roll_jumps=jumps)
 
 
