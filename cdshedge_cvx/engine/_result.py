@@ -48,6 +48,7 @@ def realised_attribution(data: PeriodData, h: np.ndarray, *, roll_cost: bool = F
     the expected spread change (zero by default in walk-forward) does not contain it.
     """
     h = np.asarray(h, dtype=float)
+    data = data.realised()  # the decision's sealed realised data, opened to measure it
     realised = data.replace(expected_change=np.asarray(data["spread_changes"]).sum(axis=0))
     frame = pd.DataFrame({
         "cs01": h,
@@ -179,7 +180,7 @@ class HedgeResult:
     def pnl(self) -> pd.DataFrame:
         components = ["hedge_pnl", "carry", "roll", "tcost", "rollcost", "net"]
         by_period = self.attribution.groupby("period_end", sort=True)[components].sum()
-        desk = pd.Series([float(np.sum(r.data["desk_pnl"])) for r in self.records], index=self._index)
+        desk = pd.Series([float(np.sum(r.data.realised()["desk_pnl"])) for r in self.records], index=self._index)
         frame = pd.DataFrame({"desk_pnl": desk.to_numpy()}, index=self._index)
         frame[["hedge_pnl", "carry", "roll", "tcost", "rollcost", "net_hedge"]] = by_period.to_numpy()
         frame["hedged_pnl"] = frame["desk_pnl"] + frame["net_hedge"]

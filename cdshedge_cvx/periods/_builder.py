@@ -15,6 +15,10 @@ values dated on or before the base date:
 * carry and roll-down: the spread level at the base date (under every convention);
 * limits, instrument fields and the holdings carried from the previous decision.
 
+The period's own realised values (``spread_changes``, ``desk_pnl``) are *sealed* in the
+:class:`PeriodData` of a walk-forward decision: a term or limit that reads one gets an error
+naming it; the attribution opens them with :meth:`PeriodData.realised` after the solve.
+
 The *schedule* is treated as known in advance: the period's dates (its number of observations,
 which scales the daily variance to the horizon, and its calendar days for accrual) come from
 the data's date index. No value dated after the base date is read; the realised PnL of the
@@ -219,5 +223,7 @@ class PeriodBuilder:
             spread_changes=changes, expected_change=expected, risk_changes=risk_changes, risk_desk_pnl=risk_desk,
             desk_pnl=desk, fx_rate=self._fx[period.first - 1].copy(), h_prev=holdings,
             _lazy={"maturity_years": Deferred(maturity), "roll_count": Deferred(rolls)},
+            # walk-forward: the period's own realised data is sealed until the decision is measured
+            _sealed={"spread_changes": changes, "desk_pnl": desk} if self.mode == "walk-forward" else {},
         )
         return data.with_extra(self.extra)
