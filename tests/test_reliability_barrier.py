@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 import cdshedge_cvx as ch
 from cdshedge_cvx.periods import PeriodBuilder
+
 REALISED_KEYS = ("spread_changes", "desk_pnl")  # cdshedge_cvx.periods._period_data.REALISED_KEYS
 
 
