@@ -128,13 +128,14 @@ def build_constraints(args: argparse.Namespace) -> list[Any]:
     from cdshedge_cvx.model import GrossLimit, JumpToDefaultLimit, NetLimit, TurnoverLimit
 
     constraints: list[Any] = []
+    mixed = bool(getattr(args, "allow_mixed_currency", False))
     if args.gross_limit is not None:
-        constraints.append(GrossLimit(args.gross_limit))
+        constraints.append(GrossLimit(args.gross_limit, allow_mixed_currency=mixed))
     if args.net_limit is not None:
         bounds = numbers(args.net_limit, "--net-limit", allow_empty=True)
         if len(bounds) != 2 or bounds == [None, None]:
             raise SpecificationError(f"--net-limit needs LO,HI with at least one side, got {args.net_limit!r}")
-        constraints.append(NetLimit(lower=bounds[0], upper=bounds[1]))
+        constraints.append(NetLimit(lower=bounds[0], upper=bounds[1], allow_mixed_currency=mixed))
     if args.jtd_limit is not None:
         constraints.append(JumpToDefaultLimit(args.jtd_limit))
     if args.turnover_limit is not None:

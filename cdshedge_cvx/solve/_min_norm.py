@@ -43,6 +43,9 @@ __all__ = ["MIN_NORM_TOLERANCE", "UnidentifiedHedgeWarning", "curved_directions"
 
 #: Relative objective tolerance τ of the second stage (of max(1, |optimum|), in $mm).
 MIN_NORM_TOLERANCE = 1e-9
+#: Above this many instruments the second stage (an n × n Parameter) is not built: the warning
+#: says the first stage's answer is kept.
+MIN_NORM_MAX_INSTRUMENTS = 200
 #: Eigenvalues below this times the largest are taken as zero.
 RANK_TOLERANCE = 1e-10
 
@@ -127,7 +130,7 @@ def min_norm_solution(compiled: CompiledProblem, data: Mapping[str, Any], soluti
     if float(h @ h) >= float(solution.h @ solution.h):
         return solution
     return PeriodSolution.at(compiled, data, h, status=solution.status, solver=solution.solver,
-                             path=f"{solution.path}+min-norm", shadow_prices=solution.shadow_prices,
+                             path=solution.path, shadow_prices=solution.shadow_prices,
                              fallback_from=solution.fallback_from)
 
 
@@ -163,7 +166,12 @@ def warn_once(state: dict[str, Any], data: Mapping[str, Any], flat: int, n: int)
     """Say once per run (per :meth:`HedgeProblem.reset`) that hedges are not identified."""
     periods = state.setdefault("periods", [])
     periods.append(period_label(data))
-    if len(periods) == 1:
+    if len(periods) == 1 and n > MIN_NORM_MAX_INSTRUMENTS:
+        warnings.warn(f"period {period_label(data)}: the objective does not identify the hedge ({flat} of {n} "
+                      f"direction(s) without curvature); with more than {MIN_NORM_MAX_INSTRUMENTS} instruments the "
+                      "solver's minimiser is kept, not the minimum-norm one; add a ridge term to choose one",
+                      UnidentifiedHedgeWarning, stacklevel=4)
+    elif len(periods) == 1:
         warnings.warn(f"period {period_label(data)}: the objective does not identify the hedge ({flat} of {n} "
                       "direction(s) without curvature, e.g. more instruments than risk observations); the "
                       "minimum-norm minimiser is returned here and in every such period (listed in "
@@ -182,6 +190,8 @@ def identified(problem: Any, compiled: CompiledProblem, data: Mapping[str, Any],
     state = problem.__dict__.setdefault("_min_norm_state", {})
     warn_once(state, data, flat, compiled.n)
     problem.unidentified_periods_ = list(state["periods"])
+    if compiled.n > MIN_NORM_MAX_INSTRUMENTS:
+        return solution
     return min_norm_solution(compiled, data, solution, state.setdefault("cache", {}))
 
 
@@ -195,4 +205,5 @@ def forget(problem: Any) -> None:
 
 def is_unidentified(problem: Any, data: Mapping[str, Any]) -> bool:
     """Whether the last run answered ``data``'s period with the minimum-norm minimiser."""
-    return period_label(data) in getattr(problem, "unidentified_periods_", ())
+    return (problem.compiled.n <= MIN_NORM_MAX_INSTRUMENTS
+            and period_label(data) in getattr(problem, "unidentified_periods_", ()))
