@@ -11,8 +11,21 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-__all__ = ["EXIT_BROKEN_PIPE", "EXIT_INTERNAL", "EXIT_OK", "EXIT_SOLVER", "EXIT_USAGE", "error_line", "exit_code",
-           "quiet_broken_pipe", "show_warning_one_line"]
+__all__ = [
+    "EXIT_BROKEN_PIPE",
+    "EXIT_INTERNAL",
+    "EXIT_OK",
+    "EXIT_SOLVER",
+    "EXIT_USAGE",
+    "decimal_rate",
+    "error_line",
+    "exit_code",
+    "quiet_broken_pipe",
+    "show_warning_one_line",
+]
+
+#: A rate above this in absolute value is read as a percent typed for a decimal (3 for 3 %).
+MAX_DECIMAL_RATE = 0.25
 
 EXIT_OK, EXIT_INTERNAL, EXIT_USAGE, EXIT_SOLVER = 0, 1, 2, 3
 #: A reader closed standard output early (``cdshedge run | head``): 128 + SIGPIPE, as a shell reports a filter
@@ -65,3 +78,21 @@ def show_warning_one_line(message: Warning | str, category: type[Warning], filen
     """A warning as one line on standard error (a :data:`warnings.showwarning` replacement)."""
     text = " ".join(str(message).split())
     print(f"cdshedge: warning: {text} ({category.__name__})", file=sys.stderr)
+
+
+def decimal_rate(text: str) -> float:
+    """A rate given as a decimal (an argparse ``type``): ``0.03`` for 3 %; ``3`` is refused as a
+    percent, with the decimal to give (:data:`MAX_DECIMAL_RATE`)."""
+    import argparse
+    import math
+
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a finite rate")
+    if abs(value) > MAX_DECIMAL_RATE:
+        raise argparse.ArgumentTypeError(f"{text} looks like a percent; give the rate as a decimal "
+                                         f"({value / 100:g} for {value:g} %)")
+    return value

@@ -14,7 +14,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from cdshedge_cvx.cli._common import EXIT_OK
+from cdshedge_cvx.cli._common import EXIT_OK, decimal_rate
 
 __all__ = ["add_convert_command", "convert_command", "convert_report"]
 
@@ -37,7 +37,7 @@ def add_convert_command(subparsers: Any) -> None:
                         help="remaining maturity; default: the instrument's rule on --date (on-the-run: 20 Jun / "
                              "20 Dec maturity of the current series)")
     parser.add_argument("--date", metavar="YYYY-MM-DD", help="date for the default maturity (default: today)")
-    parser.add_argument("--rate", type=float, default=0.0, metavar="DECIMAL",
+    parser.add_argument("--rate", type=decimal_rate, default=0.0, metavar="DECIMAL",
                         help="flat continuously compounded discount rate, e.g. 0.03 (default 0)")
     parser.add_argument("--instruments", metavar="CSV", help="instruments file (default: the four standard indices)")
     parser.add_argument("--debug", action="store_true", help="show tracebacks")

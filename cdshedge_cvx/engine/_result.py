@@ -40,7 +40,9 @@ def realised_attribution(data: PeriodData, h: np.ndarray, *, roll_cost: bool = F
     :class:`~cdshedge_cvx.model.RollDateCost` (fx · bid/ask · roll_count · |h|) when ``roll_cost``
     (the hedge is rolled on the index roll dates; otherwise 0: the old series is kept); net =
     hedge − carry − tcost − rollcost. The costs are the instruments' own (multiplier 1), whatever
-    weights the objective gave them.
+    weights the objective gave them. Every amount is on one scale: the costs are multiplied by the
+    conventions' ``pnl_scale`` like the hedge PnL (1 in true amounts; under ``seed`` conventions the
+    prototype's 0.01, so tcost is not in true $mm while hedge PnL and carry are seed-scaled).
 
     ``roll`` is the model's roll-down estimate and is reported but **not** subtracted from
     ``net``: the realised spread changes of the contract held already contain its roll-down
@@ -50,13 +52,15 @@ def realised_attribution(data: PeriodData, h: np.ndarray, *, roll_cost: bool = F
     h = np.asarray(h, dtype=float)
     data = data.realised()  # the decision's sealed realised data, opened to measure it
     realised = data.replace(expected_change=np.asarray(data["spread_changes"]).sum(axis=0))
+    cost_scale = float(data["pnl_scale"])
     frame = pd.DataFrame({
         "cs01": h,
         "hedge_pnl": HedgePnL().contributions(h, realised),
         "carry": Carry().contributions(h, realised),
         "roll": Roll().contributions(h, realised),
-        "tcost": TransactionCost().contributions(h, realised),
-        "rollcost": RollDateCost().contributions(h, realised) if roll_cost else np.zeros_like(h),
+        # on the hedge PnL's scale: 1 in true amounts, the prototype's 0.01 under 'seed' conventions
+        "tcost": cost_scale * TransactionCost().contributions(h, realised),
+        "rollcost": cost_scale * RollDateCost().contributions(h, realised) if roll_cost else np.zeros_like(h),
     }, index=pd.Index(data["instruments"], name="instrument"))
     frame["net"] = frame["hedge_pnl"] - frame["carry"] - frame["tcost"] - frame["rollcost"]
     return frame
@@ -228,6 +232,11 @@ class HedgeResult:
             "tcost_mm": float(pnl["tcost"].sum()),
             "rollcost_mm": float(pnl["rollcost"].sum()),
             "hedged_pnl_mm": float(pnl["hedged_pnl"].sum()),
+            # realised costs charged although the objective has no term for them (issue 14: labelled)
+            "costs_not_in_objective": [name for name, cls in (("tcost", TransactionCost), ("rollcost", RollDateCost))
+                                       if not any(isinstance(t, cls) for t in self.objective.terms)
+                                       and float(pnl[name].abs().sum()) > 0],
+            "amount_scale": float(self.conventions.pnl_scale),
             "hedge_effectiveness": self.hedge_effectiveness(),
             "mean_gross_cs01": float(self.allocations.abs().sum(axis=1).mean()),
             "mean_turnover": float(self.turnover().mean()),
