@@ -116,6 +116,8 @@ def describe_missing(missing: Mapping[str, Any], *, explain: bool = False) -> st
         text += f"; {missing['desk_dates_ignored']} desk PnL date(s) without spreads ignored"
         if "desk_pnl_ignored" in missing:
             text += f" ({float(missing['desk_pnl_ignored']):+.4f} mm, outside the spreads' dates)"
+    if missing.get("outliers"):
+        text += f"; {missing['outliers']} bad print(s) treated as missing, first at {missing.get('outlier_first', '?')}"
     if missing.get("fx_as_of"):
         text += f"; on {missing['fx_as_of']} date(s) without an FX fixing the latest earlier rate was used"
     return text
