@@ -439,8 +439,8 @@ def _attribution_section(result: Any, currency: str) -> str:
               f"(× {scale:g} of the true amount, the hedge PnL's scale), costs included." if scale != 1.0 else "")
     return (_explain(f"Realised PnL over all periods, in {unit}.{scaled} The hedge PnL is the CS01 held times "
                      "the realised spread change of the contract held (generic-series roll jumps removed); carry, "
-                     "transaction and roll-date costs are paid by the hedge. The model's roll-down estimate is shown for "
-                     "information only: the realised spread changes already contain the roll-down, so it is not "
+                     "transaction and roll-date costs are paid by the hedge. The model's roll-down estimate is shown "
+                     "for information only: the realised spread changes already contain the roll-down, so it is not "
                      "subtracted again.")
             + _table(totals, ",.2f", caption="From the desk's PnL to the hedged PnL", total=True)
             + _table(by_instrument, ",.2f", caption="By instrument and term", total=True, index_label="instrument"))
