@@ -176,6 +176,13 @@ USAGE: dict[str, tuple[list[str], int, list[str]]] = {
     "unknown solver": (["--spreads", "{spreads}", "--solver", "NOPE"], 2, ["NOPE", "not installed"]),
     "unknown horizon": (["--spreads", "{spreads}", "--horizon", "fortnightly"], 2, ["fortnightly"]),
     "desk without spreads": (["--desk-pnl", "{spreads}"], 2, ["--desk-pnl needs --spreads"]),
+    # issue 14
+    "one file for two outputs": (["--spreads", "{spreads}", "--out", "{tmp}/x.csv", "--report", "{tmp}/x.csv"], 2,
+                                 ["--out and --report both write", "{tmp}/x.csv"]),
+    "plot to stdout": (["--spreads", "{spreads}", "--plot", "-"], 2, ["--plot -", "cannot be streamed"]),
+    "spread units unknown": (["--spreads", "{spreads}", "--spread-units", "bps"], 2, ["--spread-units", "bps"]),
+    "percent read as bp": (["--spreads", "{spreads}", "--spread-units", "percent"], 2,
+                           ["column 'CDX IG'", "outside 5-2,000 bp"]),
 }
 
 

@@ -62,20 +62,32 @@ def test_fifo_output_is_refused_and_left_a_fifo(tmp_path: Path) -> None:
     assert stat.S_ISFIFO(fifo.lstat().st_mode)
 
 
-def test_device_output_is_refused_by_the_cli_and_dev_null_survives() -> None:
+def _device(tmp_path: Path) -> Path:
+    """A character device like /dev/null, made in ``tmp_path`` (never the system's own: a broken
+    implementation under test would replace it, as the main before issue 14 did as root)."""
+    node = tmp_path / "null"
+    try:
+        os.mknod(node, stat.S_IFCHR | 0o666, os.makedev(1, 3))
+    except (PermissionError, OSError) as exc:
+        pytest.skip(f"cannot make a device node here: {exc}")
+    return node
+
+
+def test_device_output_is_refused_by_the_cli_and_the_device_survives(tmp_path: Path) -> None:
     """Main (as root) replaced /dev/null by a regular file; now exit 2 naming the device, nothing written."""
-    before = os.lstat("/dev/null")
-    result = run_cli("run", "--quiet", "--out", "/dev/null")
+    device = _device(tmp_path)
+    before = os.lstat(device)
+    result = run_cli("run", "--quiet", "--out", device)
     assert result.returncode == 2, result.stderr
-    assert "--out '/dev/null' is a device, not a regular file" in result.stderr
+    assert f"--out '{device}' is a device, not a regular file" in result.stderr
     assert "Traceback" not in result.stderr
-    after = os.lstat("/dev/null")
+    after = os.lstat(device)
     assert stat.S_ISCHR(after.st_mode) and after.st_rdev == before.st_rdev
 
 
 def test_a_link_to_a_device_is_refused(tmp_path: Path) -> None:
     link = tmp_path / "out.csv"
-    link.symlink_to("/dev/null")
+    link.symlink_to(_device(tmp_path))
     with pytest.raises(ch.DataError, match="is a device"):
         chio.resolve_output(link, flag="--out")
 
