@@ -94,6 +94,15 @@ CASES: dict[str, tuple[list[str], list[str]]] = {
     "instruments_empty_name.csv": (["row 4", "column 'instrument'", "empty instrument name"], []),
     "instruments_ticker_clash.csv": (["row 3", "'CDX HY'", "ticker 'CDX IG'", "ambiguous"], []),
     "instruments_negative_bid_ask.csv": (["row 2", "'CDX IG'", "bid_ask_bp must be >= 0, got -0.5"], []),
+    # --- issue 14: units and plausibility ----------------------------------------------------
+    "spreads_percent.csv": (["column 'CDX IG'", "look like percent", "multiply by 100", "--spread-units percent"],
+                            []),
+    "spreads_outlier.csv": (["row 5 (2021-01-07)", "column 'CDX IG'", "6000 bp", "more than 10 times",
+                             "50 and 50.9 bp", "--missing ffill"], []),
+    "spreads_implausible_ig.csv": (["row 2", "column 'CDX IG'", "3006 bp is outside 5-2,000 bp",
+                                    "investment grade"], []),
+    "desk_in_dollars.csv": (["desk PnL moves like a CS01 of", "in $ rather than $mm", "divide it by 1 000 000"], []),
+    "desk_1e300.csv": (["1e+300", "too large to compute with"], []),
 }
 
 
@@ -167,6 +176,13 @@ USAGE: dict[str, tuple[list[str], int, list[str]]] = {
     "unknown solver": (["--spreads", "{spreads}", "--solver", "NOPE"], 2, ["NOPE", "not installed"]),
     "unknown horizon": (["--spreads", "{spreads}", "--horizon", "fortnightly"], 2, ["fortnightly"]),
     "desk without spreads": (["--desk-pnl", "{spreads}"], 2, ["--desk-pnl needs --spreads"]),
+    # issue 14
+    "one file for two outputs": (["--spreads", "{spreads}", "--out", "{tmp}/x.csv", "--report", "{tmp}/x.csv"], 2,
+                                 ["--out and --report both write", "{tmp}/x.csv"]),
+    "plot to stdout": (["--spreads", "{spreads}", "--plot", "-"], 2, ["--plot -", "cannot be streamed"]),
+    "spread units unknown": (["--spreads", "{spreads}", "--spread-units", "bps"], 2, ["--spread-units", "bps"]),
+    "percent read as bp": (["--spreads", "{spreads}", "--spread-units", "percent"], 2,
+                           ["column 'CDX IG'", "outside 5-2,000 bp"]),
 }
 
 

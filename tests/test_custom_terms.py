@@ -273,7 +273,10 @@ def _variance_data(seed: int, n: int, lower, upper, desk_scale: float, change_sc
     return PeriodData({"period": f"case {seed}", "risk_changes": rng.normal(0, change_scale, (20, n)),
                        "risk_desk_pnl": rng.normal(0, desk_scale, 20), "horizon_rows": 20, "pnl_scale": 1.0,
                        "fx_rate": np.ones(n), "cs01_min": np.asarray(lower, dtype=float),
-                       "cs01_max": np.asarray(upper, dtype=float)})
+                       "cs01_max": np.asarray(upper, dtype=float),
+                       # read by the gross and net limits since issue 14 (CS01 in the reporting currency)
+                       "n": n, "amount_currency": ["USD"] * n, "instruments": [f"I{i}" for i in range(n)],
+                       "reporting_currency": "USD"})
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2, 3])

@@ -301,8 +301,10 @@ def test_a_pickled_walk_forward_result_shares_its_series():
     assert len(payload) < windows / 3  # a copy of every window would be far larger
     loaded = pickle.loads(payload)
     for before, after in zip(result.records, loaded.records):
-        for key in ("risk_changes", "risk_desk_pnl", "spread_changes", "spread_start", "rpv01"):
+        for key in ("risk_changes", "risk_desk_pnl", "spread_start", "rpv01"):
             np.testing.assert_array_equal(after.data[key], before.data[key])
+        # the sealed realised data (issue 14) pickles too
+        np.testing.assert_array_equal(after.data.realised()["spread_changes"], before.data.realised()["spread_changes"])
     assert np.shares_memory(loaded.records[0].data["risk_changes"], loaded.records[1].data["risk_changes"])
 
 

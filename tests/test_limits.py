@@ -174,7 +174,10 @@ def test_cli_limit_flags(capsys, tmp_path):
     assert main(["run", "--example", "seed", "--net-limit", "x,1", "--quiet"]) == 2
     assert "--net-limit: 'x' is not a number" in capsys.readouterr().err
     assert main(["run", "--example", "seed", "--net-limit", ",", "--quiet"]) == 2
-    assert main(["run", "--example", "seed", "--gross-limit", "0.1", "--net-limit", "0.5,", "--quiet"]) == 3
+    # CDX (USD) and iTraxx (EUR) CS01 without FX: refused unless said (issue 14)
+    assert main(["run", "--example", "seed", "--gross-limit", "0.1", "--net-limit", "0.5,", "--quiet"]) == 2
+    assert main(["run", "--example", "seed", "--gross-limit", "0.1", "--net-limit", "0.5,", "--quiet",
+                 "--allow-mixed-currency"]) == 3
     assert "cannot all hold" in capsys.readouterr().err
 
 
@@ -185,7 +188,8 @@ def test_two_limits_of_one_type_keep_both_shadow_prices():
                          direct_qp=False, cross_check=False)
     prices = result.shadow_prices
     assert {"GrossLimit", "GrossLimit#2"} <= set(prices.columns)
-    binding = result.allocations.abs().sum(axis=1) > 0.4 - 1e-7  # the tighter cap binds in these periods
+    gross = [float(np.abs(r.data["fx_rate"] * r.solution.h).sum()) for r in result.records]  # in USD (issue 14)
+    binding = pd.Series(gross, index=result.allocations.index) > 0.4 - 1e-7  # the tighter cap binds in these periods
     assert binding.any()
     assert (prices.loc[binding, "GrossLimit#2"] > 1e-6).all()     # the 0.4 cap carries the price
     np.testing.assert_allclose(prices["GrossLimit"], 0.0, atol=1e-6)  # the looser 0.5 cap never binds

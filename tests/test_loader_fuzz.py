@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 import cdshedge_cvx as ch
 from cdshedge_cvx.market._instruments import INSTRUMENT_COLUMNS
 from cdshedge_cvx.market._market_data import MAX_SPREAD_BP, MIN_COLUMN_MAX_BP
+from cdshedge_cvx.market._plausibility import isolated_prints, spread_kind
 
 FUZZ = settings(max_examples=150)
 
@@ -62,6 +63,10 @@ def assert_valid_market(market: ch.MarketData, policy: str) -> None:
     assert market.desk_pnl.index.equals(spreads.index)
     assert np.all(np.isfinite(market.desk_pnl.to_numpy()))
     assert market.missing_report["policy"] == policy
+    # issue 14: no isolated bad print survives, arithmetic on what loaded stays finite
+    assert not isolated_prints(spreads).any()
+    with np.errstate(over="raise"):
+        assert np.isfinite((market.desk_pnl.to_numpy() ** 2).sum() * len(dates))
 
 
 def assert_valid_universe(universe: ch.Universe) -> None:
@@ -125,7 +130,7 @@ DATE_CELLS = st.one_of(VALID_DATES, ODD_DATES, st.text(max_size=8))
 NUMBERS = st.floats(min_value=-1e6, max_value=1e6, allow_nan=False).map(lambda x: f"{x:.6g}")
 ODD_VALUES = st.sampled_from(["", "NaN", "nan", "inf", "-inf", "n/a", "1,5", "0", "-0", "1e400", "-1e400", "0x10",
                               "True", "  12 ", "#N/A", "null", "1e-320", "5e-5", "99999999999999999999999",
-                              "20000", "0.5", "150000"])
+                              "20000", "0.5", "150000", "1e300", "-1e300", "6000", "0.006", "0.6", "3.4"])
 VALUE_CELLS = st.one_of(NUMBERS, st.floats(min_value=0.5, max_value=20_000).map(repr), ODD_VALUES,
                         st.text(max_size=6))
 HEADERS = st.one_of(st.sampled_from(["CDX IG", "CDX HY", "iTraxx Main", "", "date", "Unnamed: 1", "a,b", 'q"uote',
@@ -210,13 +215,20 @@ def test_random_instrument_tables(content: bytes) -> None:
 def valid_tables(draw: st.DrawFn) -> tuple[bytes, list[str], list[str], np.ndarray]:
     n_columns = draw(st.integers(1, 4))
     names = draw(st.lists(st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZ abcxyz", min_size=1, max_size=10)
-                          .map(str.strip).filter(bool), min_size=n_columns, max_size=n_columns, unique=True))
+                          .map(str.strip).filter(bool).filter(lambda n: spread_kind(n)[0] == "any other"),
+                          min_size=n_columns, max_size=n_columns, unique=True))
     n_rows = draw(st.integers(2, 10))
     start = draw(st.dates(min_value=date(2000, 1, 1), max_value=date(2030, 1, 1)))
     steps = draw(st.lists(st.integers(1, 5), min_size=n_rows, max_size=n_rows))
     dates = [str(start + timedelta(days=int(d))) for d in np.cumsum(steps)]
-    values = np.array(draw(st.lists(st.lists(st.floats(min_value=0.5, max_value=20_000), min_size=n_columns,
-                                             max_size=n_columns), min_size=n_rows, max_size=n_rows)))
+    # a level per column, then day-on-day moves of at most 3x: a valid table has no isolated bad print
+    # (a value more than OUTLIER_RATIO times both neighbours is refused since issue 14)
+    first = np.array(draw(st.lists(st.floats(min_value=0.5, max_value=20_000), min_size=n_columns,
+                                   max_size=n_columns)))
+    moves = np.array(draw(st.lists(st.lists(st.floats(min_value=1 / 3, max_value=3.0), min_size=n_columns,
+                                            max_size=n_columns), min_size=n_rows - 1, max_size=n_rows - 1)))
+    values = first * np.vstack([np.ones((1, n_columns)), np.cumprod(moves.reshape(n_rows - 1, n_columns), axis=0)])
+    values = np.array([[float(repr(float(v))) for v in row] for row in np.clip(values, 0.5, 20_000)])
     rows = [["date", *names]] + [[d, *map(repr, map(float, v))] for d, v in zip(dates, values)]
     return to_csv_bytes(rows), names, dates, values
 

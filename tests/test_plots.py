@@ -61,7 +61,7 @@ def test_pnl_panel_is_the_cumulative_realised_pnl_in_dollars(result, figure):
     ax = _axes_by_title(figure, "Cumulative realised PnL")
     assert ax.get_ylabel() == "$mm"
     lines = {line.get_label(): line.get_ydata() for line in ax.lines if not line.get_label().startswith("_")}
-    desk = np.array([float(np.sum(r.data["desk_pnl"])) for r in result.records])     # by hand from the data
+    desk = np.array([float(np.sum(r.data.realised()["desk_pnl"])) for r in result.records])  # by hand, the data
     np.testing.assert_allclose(lines["desk, unhedged"], np.concatenate([[0.0], np.cumsum(desk)]), rtol=1e-12)
     np.testing.assert_allclose(lines["desk + hedge"][-1], desk.sum() + result.pnl["net_hedge"].sum(), rtol=1e-12)
     expected = 1 - np.var(result.pnl["hedged_pnl"], ddof=1) / np.var(desk, ddof=1)

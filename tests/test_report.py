@@ -115,7 +115,7 @@ def test_embedded_figure_is_a_png_of_the_result(html_text, result):
 
 def test_headline_numbers_match_the_realised_pnl(html_text, result):
     pnl = result.pnl
-    desk = np.array([float(np.sum(r.data["desk_pnl"])) for r in result.records])     # from the period data
+    desk = np.array([float(np.sum(r.data.realised()["desk_pnl"])) for r in result.records])  # from the period data
     effectiveness = 1 - np.var(pnl["hedged_pnl"], ddof=1) / np.var(desk, ddof=1)
     headline = html_text[html_text.index('id="headline"'):html_text.index('id="figure"')]
     assert f"{effectiveness:.0%}" in headline

@@ -17,7 +17,7 @@ def result():
 
 def test_realised_net_is_hedge_minus_carry_and_trading_costs(result):
     record = result.records[3]
-    data, h = record.data, record.solution.h
+    data, h = record.data.realised(), record.solution.h  # walk-forward: the realised data is sealed (issue 14)
     fx = np.asarray(data["fx_rate"])
     hedge = fx * np.asarray(data["spread_changes"]).sum(axis=0) * h            # Δs(bp) · CS01($mm/bp)
     carry = -fx * data["figures"].carry * h  # ISDA value change with the spread unchanged, per CS01

@@ -15,8 +15,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from cdshedge_cvx.cli._common import EXIT_OK
-from cdshedge_cvx.cli._parser import decimal_rate
+from cdshedge_cvx.cli._common import EXIT_OK, decimal_rate
 
 __all__ = ["add_convert_command", "convert_command", "convert_report"]
 

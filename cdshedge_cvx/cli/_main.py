@@ -16,11 +16,18 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from cdshedge_cvx.cli._common import EXIT_OK, EXIT_USAGE, error_line, exit_code, show_warning_one_line
+from cdshedge_cvx.cli._common import (
+    EXIT_OK,
+    EXIT_USAGE,
+    error_line,
+    exit_code,
+    quiet_broken_pipe,
+    show_warning_one_line,
+)
 from cdshedge_cvx.cli._convert import add_convert_command
 from cdshedge_cvx.cli._frontier import add_frontier_command
 from cdshedge_cvx.cli._parser import CommandParser
-from cdshedge_cvx.cli._pipeline import check_output_paths
+from cdshedge_cvx.cli._pipeline import check_output_paths, summary_stream
 from cdshedge_cvx.cli._run import add_run_command
 
 __all__ = ["COMMANDS", "build_parser", "entry_point", "main"]
@@ -64,7 +71,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             if not debug:
                 warnings.showwarning = show_warning_one_line
             check_output_paths(args)
-            return int(args.handler(args))
+            with summary_stream(args):
+                code = int(args.handler(args))
+            sys.stdout.flush()  # a closed pipe shows here, not at interpreter exit
+            return code
+    except BrokenPipeError:
+        return quiet_broken_pipe()
     except Exception as exc:
         if debug:
             raise

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import argparse
 
-from cdshedge_cvx.cli._common import EXIT_USAGE
+from cdshedge_cvx.cli._common import EXIT_USAGE, decimal_rate
 
 __all__ = ["CommandParser", "add_data_flags", "add_limit_flags", "add_model_flags", "add_output_flags",
            "decimal_rate", "output_file", "positive_int"]
@@ -44,17 +44,6 @@ def output_file(text: str) -> str:
     return text
 
 
-def decimal_rate(text: str) -> float:
-    """``text`` as a decimal interest rate (an argparse ``type``): ``3`` is refused as a percent."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number (a decimal rate, 0.04 = 4 %)") from None
-    if value != value or abs(value) > 0.5:
-        raise argparse.ArgumentTypeError(f"{text!r} looks like a percent or bp; rates are decimals (0.04 = 4 %)")
-    return value
-
-
 def add_data_flags(parser: argparse.ArgumentParser) -> None:
     """The ``data`` group: input files, the embedded examples and the missing-data policy."""
     data = parser.add_argument_group("data")
@@ -89,6 +78,8 @@ def add_data_flags(parser: argparse.ArgumentParser) -> None:
                       help="missing spreads: refuse (default), forward-fill up to --max-gap rows, or drop the dates")
     data.add_argument("--max-gap", type=positive_int, default=5, metavar="N",
                       help="longest run of missing rows --missing ffill fills (5)")
+    data.add_argument("--spread-units", choices=["bp", "percent", "decimal"], default="bp",
+                      help="unit of the spreads file, converted to bp (default bp; percent: 0.60 = 60 bp)")
 
 
 def builtin_keywords() -> list[str]:
@@ -155,6 +146,8 @@ def add_limit_flags(parser: argparse.ArgumentParser) -> None:
                         help="turnover per period: sum |h - h_prev| <= T ($mm/bp)")
     limits.add_argument("--initial-holdings", metavar="H1,H2,...",
                         help="holdings before the first period, one per instrument ($mm/bp; default 0)")
+    limits.add_argument("--allow-mixed-currency", action="store_true",
+                        help="without --fx, let gross/net limits add CS01 of different currencies unconverted")
 
 
 def add_output_flags(parser: argparse.ArgumentParser, *, out_help: str, report: bool = False) -> None:

@@ -4,8 +4,8 @@
 2. :func:`load_inputs` reads the market and universe (data errors come before CVXPY is imported).
 3. :func:`build_objective`, :func:`build_constraints` and :func:`backtest_options` turn the model
    and limit flags into the keyword arguments of :func:`~cdshedge_cvx.engine.backtest`.
-4. :func:`write_outputs` renders every output first and only then writes each file atomically
-   (:func:`cdshedge_cvx.io.atomic_path`): a failed run leaves no partial file.
+4. :func:`write_outputs` renders every output first and only then commits them together
+   (:func:`cdshedge_cvx.io.commit_outputs`): a failed run leaves every output as it was.
 
 Heavy imports (pandas, CVXPY, matplotlib) happen inside the functions, never at import.
 """
@@ -21,6 +21,7 @@ from cdshedge_cvx.cli._extras import extra_options, in_reporting_currency, input
 
 __all__ = ["backtest_options", "build_constraints", "build_objective", "check_output_paths", "format_table",
            "initial_holdings", "input_paths", "load_inputs", "numbers", "rate_quotes", "render_plot",
+           "summary_stream",
            "write_bytes_atomic", "write_outputs"]
 
 #: What ``--example market`` prints before the results of ``cdshedge run``.
@@ -88,7 +89,7 @@ def load_inputs(args: argparse.Namespace, *, default_example: str = "seed") -> t
         market = MarketData.from_csv(args.spreads, args.desk_pnl, missing=args.missing, max_gap=args.max_gap,
                                      roll_jumps=args.roll_jumps, fx=args.fx, reporting_currency=args.reporting_currency,
                                      rates=rate_quotes(args), sort_dates=args.sort_dates,
-                                     desk_columns=args.desk_column)
+                                     desk_columns=args.desk_column, spread_units=getattr(args, "spread_units", "bp"))
         universe = Universe.from_csv(args.instruments) if args.instruments else standard_universe()
         market.for_universe(universe)  # columns vs instruments, before any heavy import
         return market, universe, "market", ""
@@ -147,13 +148,14 @@ def build_constraints(args: argparse.Namespace) -> list[Any]:
     from cdshedge_cvx.model import GrossLimit, JumpToDefaultLimit, NetLimit, TurnoverLimit
 
     constraints: list[Any] = []
+    mixed = bool(getattr(args, "allow_mixed_currency", False))
     if args.gross_limit is not None:
-        constraints.append(GrossLimit(args.gross_limit))
+        constraints.append(GrossLimit(args.gross_limit, allow_mixed_currency=mixed))
     if args.net_limit is not None:
         bounds = numbers(args.net_limit, "--net-limit", allow_empty=True)
         if len(bounds) != 2 or bounds == [None, None]:
             raise SpecificationError(f"--net-limit needs LO,HI with at least one side, got {args.net_limit!r}")
-        constraints.append(NetLimit(lower=bounds[0], upper=bounds[1]))
+        constraints.append(NetLimit(lower=bounds[0], upper=bounds[1], allow_mixed_currency=mixed))
     if args.jtd_limit is not None:
         constraints.append(JumpToDefaultLimit(args.jtd_limit))
     if args.turnover_limit is not None:
@@ -187,17 +189,36 @@ def backtest_options(args: argparse.Namespace, universe: Any, *, conventions: st
 # outputs --------------------------------------------------------------------------------------
 def check_output_paths(args: argparse.Namespace) -> None:
     """Refuse, before any work, an output (``--out``, ``--plot``, ``--report``) whose folder does not
-    exist, that is a folder or an input file, or a figure format matplotlib cannot write."""
-    for flag in ("out", "plot", "report"):
-        value = getattr(args, flag, None)
-        if value:
-            from cdshedge_cvx.io._files import check_output_path
+    exist, that is a folder, a FIFO, a device or an input file, that another output also names, or a
+    figure format matplotlib cannot write. A symbolic link is written through to its target; ``-``
+    streams the output to standard output."""
+    from cdshedge_cvx.io._files import STDOUT
+    from cdshedge_cvx.io._files import check_output_paths as check_paths
 
-            check_output_path(value, flag=f"--{flag}", inputs=input_paths(args))
-    if getattr(args, "plot", None):
+    outputs = {f"--{flag}": getattr(args, flag, None) for flag in ("out", "plot", "report")}
+    if any(outputs.values()):
+        check_paths(outputs, inputs=input_paths(args))
+    if getattr(args, "plot", None) and args.plot != STDOUT:
         from cdshedge_cvx.reporting._plots import figure_format
 
         figure_format(args.plot)
+    elif getattr(args, "plot", None) == STDOUT:
+        from cdshedge_cvx.errors import SpecificationError
+
+        raise SpecificationError("--plot -: a figure cannot be streamed to standard output; give a file name "
+                                 "(its suffix picks the format)")
+
+
+def summary_stream(args: argparse.Namespace) -> Any:
+    """Where a command prints its summary: standard error when an output streams to standard
+    output (``--out -``), so the stream stays a clean CSV/HTML; else standard output."""
+    import contextlib
+    import sys
+
+    args.stdout_ = sys.stdout  # where "-" outputs go
+    if "-" in (getattr(args, flag, None) for flag in ("out", "plot", "report")):
+        return contextlib.redirect_stdout(sys.stderr)
+    return contextlib.nullcontext()
 
 
 def format_table(frame: Any, digits: int = 6) -> str:
@@ -231,17 +252,20 @@ def write_bytes_atomic(path: str, content: bytes) -> None:
 
 def write_outputs(args: argparse.Namespace, table: Any, make_figure: Callable[[], Any],
                   make_report: Callable[[], str] | None = None) -> None:
-    """Render the outputs asked for (``--plot`` from ``make_figure``; ``--report`` from
-    ``make_report``, given when the command was asked for a report), then write ``--out``
-    (``table`` as CSV), the figure and the report, each atomically: nothing is written unless
-    everything rendered."""
-    from cdshedge_cvx.io._tables import write_tables
+    """Render the outputs asked for (``--out``: ``table`` as CSV, or one sheet per table for ``.xlsx``;
+    ``--plot`` from ``make_figure``; ``--report`` from ``make_report``, given when the command was asked
+    for a report), then commit
+    them together (:func:`cdshedge_cvx.io.commit_outputs`): all are staged in temporary files first
+    and renamed into place only when every one is ready, so a failure leaves every output as it was."""
+    from cdshedge_cvx.io._files import commit_outputs
+    from cdshedge_cvx.io._tables import tables_bytes
 
-    figure = render_plot(args.plot, make_figure) if args.plot else None
-    report = make_report() if make_report is not None else None
+    outputs: dict[str, bytes] = {}
     if args.out:
-        write_tables(args.out, table() if callable(table) else table)  # .xlsx: one sheet per table
-    if figure is not None:
-        write_bytes_atomic(args.plot, figure)
-    if report is not None:
-        write_bytes_atomic(args.report, report.encode("utf-8"))
+        outputs[args.out] = tables_bytes(args.out, table() if callable(table) else table)
+    if args.plot:
+        outputs[args.plot] = render_plot(args.plot, make_figure)
+    if make_report is not None and args.report:
+        outputs[args.report] = make_report().encode("utf-8")
+    stdout = getattr(args, "stdout_", None)
+    commit_outputs(outputs, stdout=getattr(stdout, "buffer", None))

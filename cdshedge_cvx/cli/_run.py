@@ -72,7 +72,7 @@ def _report_inputs(args: argparse.Namespace, market: Any) -> Any:
 
 def print_run_report(result: Any, notice: str = "") -> None:
     """Print the units, the allocations table and a summary."""
-    from cdshedge_cvx.reporting._format import describe_missing
+    from cdshedge_cvx.reporting._format import describe_missing, realised_pnl_line
     from cdshedge_cvx.reporting._large import MAX_LISTED, allocation_overview, top_contributors
     from cdshedge_cvx.reporting._units import units_lines
 
@@ -96,10 +96,7 @@ def print_run_report(result: Any, notice: str = "") -> None:
     print()
     print(f"periods: {summary['periods']}   solver: {summary['solver']}   "
           f"build {summary['build_time_s'] * 1e3:.1f} ms, solves {summary['solve_time_s'] * 1e3:.1f} ms")
-    rollcost = f", rollcost -{summary['rollcost_mm']:.4f}" if summary["rollcost_mm"] else ""
-    print(f"realised PnL ({currency} mm): desk {summary['desk_pnl_mm']:.4f}, hedge {summary['hedge_pnl_mm']:.4f}, "
-          f"carry -{summary['carry_mm']:.4f}, tcost -{summary['tcost_mm']:.4f}{rollcost}, "
-          f"hedged {summary['hedged_pnl_mm']:.4f} (model roll-down {summary['roll_mm']:.4f}, already in hedge PnL)")
+    print(realised_pnl_line(summary, currency))  # one scale, one sign per cost, unmodelled costs labelled
     print(f"hedge effectiveness (1 - Var hedged / Var unhedged, realised, per period): "
           f"{summary['hedge_effectiveness']:.3f}   mean gross CS01: {summary['mean_gross_cs01']:.4f} {unit}   "
           f"mean turnover: {summary['mean_turnover']:.4f} {unit}")

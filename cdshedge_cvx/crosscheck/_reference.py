@@ -287,6 +287,10 @@ def cross_check(problem: HedgeProblem, data: Mapping[str, Any], h_cvxpy: np.ndar
     except Exception as exc:
         raise SpecificationError(f"period {period}: the scipy cross-check failed ({type(exc).__name__}: {exc}); "
                                  "check the terms' value()/gradient() and the constraints' violation()") from exc
+    from cdshedge_cvx.solve._min_norm import is_unidentified, quadratic_matrix, scipy_min_norm
+
+    if is_unidentified(problem, data):  # compare on the answer's definition: the minimum-norm minimiser
+        h_scipy = scipy_min_norm(entries, compiled.limits, data, h_scipy, scipy_value, quadratic_matrix(compiled))
     twin_at_cvxpy = float(sum(w * twin_value(t, h_cvxpy, data) for w, t in entries))
     scale = max(abs(twin_at_cvxpy), abs(scipy_value))
     objective_tol = tol["objective_abs"] + tol["objective_rel"] * scale

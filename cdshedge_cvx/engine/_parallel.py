@@ -86,6 +86,10 @@ def _is_dask_client(executor: Any) -> bool:
     return type(executor).__module__.startswith("distributed")
 
 
+#: Seconds to wait for an existing Dask scheduler before the address is reported as unreachable.
+SCHEDULER_TIMEOUT_S = 5
+
+
 def local_dask_client(workers: int | None = None, scheduler: str | None = None) -> Any:
     """A ``dask.distributed.Client``: on an existing cluster (``scheduler="tcp://host:8786"``)
     or on a new local cluster of ``workers`` processes (one thread each).
@@ -98,7 +102,12 @@ def local_dask_client(workers: int | None = None, scheduler: str | None = None) 
     except ImportError as exc:  # pragma: no cover - depends on the optional extra
         raise SpecificationError("Dask is not installed: pip install 'cdshedge_cvx[dask]'") from exc
     if scheduler:
-        return Client(scheduler)
+        try:
+            return Client(scheduler, timeout=SCHEDULER_TIMEOUT_S)
+        except (OSError, ValueError, TypeError) as exc:  # unreachable, timed out, or a malformed address
+            detail = " ".join(str(exc).split()) or type(exc).__name__
+            raise SpecificationError(f"Dask scheduler {scheduler!r} cannot be reached: {detail}; check the "
+                                     "address (tcp://host:8786) and that the scheduler is running") from None
     if workers is None or workers < 1:
         raise SpecificationError("local_dask_client needs workers >= 1 or a scheduler address")
     cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)

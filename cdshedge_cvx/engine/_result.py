@@ -40,7 +40,9 @@ def realised_attribution(data: PeriodData, h: np.ndarray, *, roll_cost: bool = F
     :class:`~cdshedge_cvx.model.RollDateCost` (fx · bid/ask · roll_count · |h|) when ``roll_cost``
     (the hedge is rolled on the index roll dates; otherwise 0: the old series is kept); net =
     hedge − carry − tcost − rollcost. The costs are the instruments' own (multiplier 1), whatever
-    weights the objective gave them.
+    weights the objective gave them. Every amount is on one scale: the costs are multiplied by the
+    conventions' ``pnl_scale`` like the hedge PnL (1 in true amounts; under ``seed`` conventions the
+    prototype's 0.01, so tcost is not in true $mm while hedge PnL and carry are seed-scaled).
 
     ``roll`` is the model's roll-down estimate and is reported but **not** subtracted from
     ``net``: the realised spread changes of the contract held already contain its roll-down
@@ -58,14 +60,17 @@ _PARTS = ("cs01", "hedge_pnl", "carry", "roll", "tcost", "rollcost", "net")
 def _realised_parts(data: PeriodData, h: np.ndarray, *, roll_cost: bool) -> dict[str, np.ndarray]:
     """The columns of :func:`realised_attribution` as arrays (one entry per instrument)."""
     h = np.asarray(h, dtype=float)
+    data = data.realised()  # the decision's sealed realised data, opened to measure it
     realised = data.replace(expected_change=np.asarray(data["spread_changes"]).sum(axis=0))
+    cost_scale = float(data["pnl_scale"])
     parts = {
         "cs01": h,
         "hedge_pnl": np.asarray(HedgePnL().contributions(h, realised), dtype=float),
         "carry": np.asarray(Carry().contributions(h, realised), dtype=float),
         "roll": np.asarray(Roll().contributions(h, realised), dtype=float),
-        "tcost": np.asarray(TransactionCost().contributions(h, realised), dtype=float),
-        "rollcost": (np.asarray(RollDateCost().contributions(h, realised), dtype=float) if roll_cost
+        # on the hedge PnL's scale: 1 in true amounts, the prototype's 0.01 under 'seed' conventions
+        "tcost": cost_scale * np.asarray(TransactionCost().contributions(h, realised), dtype=float),
+        "rollcost": (cost_scale * np.asarray(RollDateCost().contributions(h, realised), dtype=float) if roll_cost
                      else np.zeros_like(h)),
     }
     parts["net"] = parts["hedge_pnl"] - parts["carry"] - parts["tcost"] - parts["rollcost"]
@@ -201,7 +206,7 @@ class HedgeResult:
     @cached_property
     def pnl(self) -> pd.DataFrame:
         parts = self._realised
-        desk = np.array([float(np.sum(r.data["desk_pnl"])) for r in self.records], dtype=float)
+        desk = np.array([float(np.sum(r.data.realised()["desk_pnl"])) for r in self.records], dtype=float)
         frame = pd.DataFrame({"desk_pnl": desk}, index=self._index)
         for part, column in (("hedge_pnl", "hedge_pnl"), ("carry", "carry"), ("roll", "roll"), ("tcost", "tcost"),
                              ("rollcost", "rollcost"), ("net", "net_hedge")):
@@ -251,6 +256,11 @@ class HedgeResult:
             "tcost_mm": float(pnl["tcost"].sum()),
             "rollcost_mm": float(pnl["rollcost"].sum()),
             "hedged_pnl_mm": float(pnl["hedged_pnl"].sum()),
+            # realised costs charged although the objective has no term for them (issue 14: labelled)
+            "costs_not_in_objective": [name for name, cls in (("tcost", TransactionCost), ("rollcost", RollDateCost))
+                                       if not any(isinstance(t, cls) for t in self.objective.terms)
+                                       and float(pnl[name].abs().sum()) > 0],
+            "amount_scale": float(self.conventions.pnl_scale),
             "hedge_effectiveness": self.hedge_effectiveness(),
             "mean_gross_cs01": float(self.allocations.abs().sum(axis=1).mean()),
             "mean_turnover": float(self.turnover().mean()),

@@ -17,12 +17,17 @@ import re
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
 from cdshedge_cvx.errors import DataError
 
-__all__ = ["atomic_path", "check_output_path", "read_csv_checked", "write_atomic_text", "write_frame_csv"]
+__all__ = ["STDOUT", "atomic_path", "check_output_path", "check_output_paths", "commit_outputs", "read_csv_checked",
+           "resolve_output", "write_atomic_text", "write_frame_csv"]
+
+#: The output name that streams to standard output instead of a file.
+STDOUT = "-"
 
 _FIELDS = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
 
@@ -242,33 +247,111 @@ def _to_commas(text: str, delimiter: str, label: str) -> str:
     return out.getvalue()
 
 
+def resolve_output(target: str | Path, *, flag: str = "output") -> Path:
+    """The regular file that writing ``target`` changes: a symbolic link is followed to its target.
+
+    Writing goes *through* a link (the link stays, its target gets the new content), never onto
+    the link itself. A target that exists and is not a regular file (a FIFO, a device such as
+    ``/dev/null``, a socket) is refused: replacing it by a rename would destroy it. Use ``-`` to
+    stream an output to standard output.
+
+    Raises
+    ------
+    DataError
+        For a dangling link, a link loop, or a non-regular target.
+    """
+    import stat
+
+    target = Path(target)
+    if target.is_symlink():
+        try:
+            resolved = target.resolve(strict=False)
+        except (OSError, RuntimeError):
+            raise DataError(f"{flag} {str(target)!r} is a symbolic link that cannot be resolved (a loop?); "
+                            "give the file itself") from None
+        target = resolved
+    try:
+        mode = target.stat().st_mode
+    except FileNotFoundError:
+        return target
+    except OSError as exc:
+        raise DataError(f"{flag} {str(target)!r} cannot be examined: {exc.strerror or type(exc).__name__}") from None
+    if stat.S_ISDIR(mode):
+        raise DataError(f"{flag} {str(target)!r} is a directory; give a file name")
+    if not stat.S_ISREG(mode):
+        kind = ("a named pipe (FIFO)" if stat.S_ISFIFO(mode) else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
+                else "a socket" if stat.S_ISSOCK(mode) else "not a regular file")
+        raise DataError(f"{flag} {str(target)!r} is {kind}, not a regular file; it would be replaced, not written: "
+                        "give a file name, or '-' to write to standard output")
+    return target
+
+
 def check_output_path(target: str | Path, *, flag: str = "output", inputs: Iterable[str | Path | None] = ()) -> Path:
     """Refuse, before any work is done, an output path that cannot be written or would overwrite an input.
 
     Parameters
     ----------
     target : str or Path
-        The file to be written.
+        The file to be written (``"-"``: standard output, always accepted).
     flag : str, default "output"
         How messages name the path (the command line passes its flag, e.g. ``"--plot"``).
     inputs : iterable of path
         Files read by the run, which the output must not overwrite.
 
+    Returns
+    -------
+    Path
+        The file that will be written (a symbolic link resolved to its target).
+
     Raises
     ------
     DataError
-        When the folder does not exist, the target is a folder, or it is one of ``inputs``.
+        When the folder does not exist, the target is a folder, a FIFO, a device or a socket, or
+        it is one of ``inputs``.
     """
-    target = Path(target)
+    if str(target) == STDOUT:
+        return Path(STDOUT)
+    given = Path(target)
+    target = resolve_output(given, flag=flag)
     folder = target.parent if str(target.parent) else Path(".")
     if not folder.is_dir():
-        raise DataError(f"{flag} {str(target)!r}: folder {str(folder)!r} does not exist; create it first")
-    if target.is_dir():
-        raise DataError(f"{flag} {str(target)!r} is a directory; give a file name")
+        raise DataError(f"{flag} {str(given)!r}: folder {str(folder)!r} does not exist; create it first")
     for source in inputs:
         if source is not None and Path(source).exists() and target.exists() and target.samefile(source):
-            raise DataError(f"{flag} {str(target)!r} is also an input file; choose another output name")
+            raise DataError(f"{flag} {str(given)!r} is also an input file; choose another output name")
     return target
+
+
+def check_output_paths(outputs: dict[str, str | Path | None], *,
+                       inputs: Iterable[str | Path | None] = ()) -> dict[str, Path]:
+    """:func:`check_output_path` for every named output, and one file per output.
+
+    Parameters
+    ----------
+    outputs : dict
+        ``{flag: path}``; ``None`` entries are skipped.
+    inputs : iterable of path
+        Files the outputs must not overwrite.
+
+    Raises
+    ------
+    DataError
+        When two outputs name the same file (also through a link), or two stream to standard output.
+    """
+    inputs = list(inputs)
+    checked: dict[str, Path] = {}
+    seen: dict[str, str] = {}
+    for flag, value in outputs.items():
+        if not value:
+            continue
+        path = check_output_path(value, flag=flag, inputs=inputs)
+        key = STDOUT if str(path) == STDOUT else os.path.normcase(os.path.abspath(path))
+        if key in seen:
+            where = "standard output" if key == STDOUT else repr(str(value))
+            raise DataError(f"{seen[key]} and {flag} both write {where}; give each output its own file")
+        seen[key] = flag
+        checked[flag] = path
+    return checked
 
 
 def _default_mode() -> int:
@@ -291,7 +374,7 @@ def atomic_path(target: str | Path) -> Iterator[Path]:
     >>> with atomic_path("out.png") as tmp:        # doctest: +SKIP
     ...     figure.savefig(tmp)
     """
-    target = Path(target)
+    target = resolve_output(target, flag="cannot write: output")
     folder = target.parent if str(target.parent) else Path(".")
     if not folder.is_dir():
         raise DataError(f"cannot write {str(target)!r}: folder {str(folder)!r} does not exist")
@@ -327,3 +410,107 @@ def write_frame_csv(target: str | Path, frame: pd.DataFrame,
                     float_format: str | Callable[[float], str] | None = "%.10g") -> None:
     """Write ``frame`` as CSV atomically with a fixed float format (byte-identical reruns)."""
     write_atomic_text(target, frame.to_csv(float_format=float_format, lineterminator="\n"))
+
+
+def _stage(target: Path, content: bytes) -> Path:
+    """``content`` in a hidden, fsynced temporary file beside ``target`` with ``target``'s permissions."""
+    folder = target.parent if str(target.parent) else Path(".")
+    if not folder.is_dir():
+        raise DataError(f"cannot write {str(target)!r}: folder {str(folder)!r} does not exist")
+    try:
+        mode = target.stat().st_mode & 0o777 if target.exists() else _default_mode()
+        handle, name = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=target.suffix or ".tmp", dir=folder)
+    except OSError as exc:
+        raise DataError(f"cannot write {str(target)!r}: {exc.strerror or type(exc).__name__}") from None
+    tmp = Path(name)
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(content)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.chmod(tmp, mode)
+    except BaseException as exc:
+        tmp.unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise DataError(f"cannot write {str(target)!r}: {exc.strerror or type(exc).__name__}") from None
+        raise
+    return tmp
+
+
+def _backup(target: Path) -> Path | None:
+    """A hidden hard link (else copy) of ``target``'s current content, or ``None`` when it does not exist."""
+    import shutil
+
+    if not target.exists():
+        return None
+    folder = target.parent if str(target.parent) else Path(".")
+    handle, name = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=".bak", dir=folder)
+    os.close(handle)
+    backup = Path(name)
+    try:
+        backup.unlink()
+        os.link(target, backup)
+    except OSError:
+        shutil.copy2(target, backup)
+    return backup
+
+
+def commit_outputs(outputs: dict[str | Path, bytes], *, stdout: Any = None) -> None:
+    """Write every output or none: stage all to temporary files, then rename them all into place.
+
+    Each target is resolved as by :func:`resolve_output` (links written through, non-regular files
+    refused); ``"-"`` streams its content to ``stdout`` (default ``sys.stdout``'s binary buffer)
+    after the files are committed. When staging fails nothing is renamed; when a rename fails the
+    files already renamed get their previous content back (or are removed when they were new).
+
+    Parameters
+    ----------
+    outputs : dict
+        ``{path: content}``, written in this order.
+    stdout : binary file, optional
+        Where ``"-"`` writes.
+
+    Raises
+    ------
+    DataError
+        When an output cannot be written; no output is then changed.
+    """
+    import sys
+
+    files = {str(p): c for p, c in outputs.items() if str(p) != STDOUT}
+    streamed = [c for p, c in outputs.items() if str(p) == STDOUT]
+    targets = {name: resolve_output(name, flag="cannot write: output") for name in files}
+    staged: dict[Path, Path] = {}
+    try:
+        for name, content in files.items():
+            staged[targets[name]] = _stage(targets[name], content)
+        done: list[tuple[Path, Path | None]] = []
+        try:
+            for target, tmp in staged.items():
+                backup = _backup(target)
+                done.append((target, backup))
+                os.replace(tmp, target)
+        except BaseException as exc:
+            for target, backup in reversed(done):
+                with contextlib.suppress(OSError):
+                    if backup is not None:
+                        os.replace(backup, target)
+                        backup.unlink(missing_ok=True)  # rename between two links of one file does nothing
+                    elif target.exists():
+                        target.unlink()
+            if isinstance(exc, OSError):
+                raise DataError(f"cannot write {str(target)!r}: {exc.strerror or type(exc).__name__}; "
+                                "no output was changed") from None
+            raise
+        for _, backup in done:
+            if backup is not None:
+                backup.unlink(missing_ok=True)
+    finally:
+        for tmp in staged.values():
+            tmp.unlink(missing_ok=True)
+    if streamed:
+        stream = stdout if stdout is not None else sys.stdout.buffer
+        sys.stdout.flush()
+        for content in streamed:
+            stream.write(content)
+        stream.flush()

@@ -11,7 +11,7 @@ import pandas as pd
 
 from cdshedge_cvx.errors import DataError
 
-__all__ = ["EXCEL_SUFFIXES", "workbook_bytes", "write_tables"]
+__all__ = ["EXCEL_SUFFIXES", "tables_bytes", "workbook_bytes", "write_tables"]
 
 EXCEL_SUFFIXES = (".xlsx",)
 
@@ -30,6 +30,15 @@ def workbook_bytes(tables: Mapping[str, pd.DataFrame]) -> bytes:
                 table.index = table.index.date  # dates, not midnight timestamps
             table.to_excel(writer, sheet_name=str(name)[:31])
     return buffer.getvalue()
+
+
+def tables_bytes(target: str | Path, tables: pd.DataFrame | Mapping[str, pd.DataFrame]) -> bytes:
+    """The bytes :func:`write_tables` would write to ``target``: a workbook for ``.xlsx``, else the first
+    table as CSV (``%.10g``, ``\n`` line ends)."""
+    named = {"table": tables} if isinstance(tables, pd.DataFrame) else dict(tables)
+    if Path(target).suffix.lower() in EXCEL_SUFFIXES:
+        return workbook_bytes(named)
+    return next(iter(named.values())).to_csv(float_format="%.10g", lineterminator="\n").encode("utf-8")
 
 
 def write_tables(target: str | Path, tables: pd.DataFrame | Mapping[str, pd.DataFrame]) -> None:

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from cdshedge_cvx.errors import DataError
+from cdshedge_cvx.market._currencies import currency_by_name
 
 __all__ = ["CALENDARS", "INSTRUMENT_COLUMNS", "MATURITY_RULES", "QUOTE_TYPES", "Instrument", "Universe",
            "standard_universe"]
@@ -401,6 +402,8 @@ class Universe(Sequence[Instrument]):
             kwargs: dict[str, object] = {"name": name.strip()}
             for column in INSTRUMENT_COLUMNS[1:]:
                 value = row[column] if column in frame.columns else OPTIONAL_DEFAULTS[column]
+                if column == "currency" and column not in frame.columns:  # issue 14: iTraxx is EUR by name
+                    value = currency_by_name(name) or value
                 if column in REQUIRED_COLUMNS and (value is None or (isinstance(value, float) and math.isnan(value))):
                     raise DataError(f"{where}, column {column!r}: missing value for instrument {name!r}")
                 blank = value is None or (isinstance(value, float) and math.isnan(value)) or (

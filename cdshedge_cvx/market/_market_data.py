@@ -23,9 +23,18 @@ import pandas as pd
 from cdshedge_cvx.errors import DataError, Hint, naming
 from cdshedge_cvx.market._aliases import TERMINAL_TICKERS, column_key, fx_header
 from cdshedge_cvx.market._instruments import Universe
+from cdshedge_cvx.market._plausibility import (
+    MAX_IMPLIED_CS01_MM,
+    OUTLIER_RATIO,
+    SPREAD_UNITS,
+    implied_cs01,
+    isolated_prints,
+    plausible_range,
+    unit_suggestion,
+)
 from cdshedge_cvx.market._rates import RateQuotes
 
-__all__ = ["MAX_SPREAD_BP", "MIN_COLUMN_MAX_BP", "MISSING_POLICIES", "MarketData"]
+__all__ = ["MAX_FX_RATE", "MAX_SPREAD_BP", "MIN_COLUMN_MAX_BP", "MISSING_POLICIES", "MarketData"]
 
 MISSING_POLICIES = ("error", "ffill", "drop")
 MissingPolicy = Literal["error", "ffill", "drop"]
@@ -33,6 +42,8 @@ MissingPolicy = Literal["error", "ffill", "drop"]
 MIN_COLUMN_MAX_BP = 0.5
 #: A spread above this (bp, i.e. 1000 % running) looks like the wrong unit.
 MAX_SPREAD_BP = 100_000.0
+#: An FX rate outside [1/this, this] is not a rate between two currencies (a unit or a typo).
+MAX_FX_RATE = 1e6
 #: Row positions in messages: ``True`` = CSV file lines (header on line 1), a sequence = the
 #: file line of each row, ``False`` = 0-based positions in a DataFrame.
 RowNumbers = bool | Sequence[int]
@@ -323,9 +334,12 @@ class MarketData:
         are refused, not sorted.
     desk_pnl : Series, optional
         Daily desk PnL in mm of ``reporting_currency``. Must cover every spread date
-        (``missing="drop"`` drops the dates it lacks or leaves empty); its dates with no spreads are
-        ignored and counted in ``missing_report["desk_dates_ignored"]``. ``None`` means a flat book
-        (zero PnL).
+        (``missing="drop"`` drops the dates it lacks or leaves empty). Desk PnL is never dropped:
+        the PnL of a date with no spreads (or one the missing-data policy dropped) moves to the
+        next kept date, whose spread change spans the gap (``missing_report["desk_dates_moved"]``,
+        ``["desk_pnl_moved"]``); only PnL dated before the first or after the last spread date,
+        outside every period, is left out (``["desk_dates_ignored"]``, ``["desk_pnl_ignored"]``). ``None`` means a flat
+        book (zero PnL).
     missing : {"error", "ffill", "drop"}
         What to do with missing spreads: refuse (default), carry the last value forward for at
         most ``max_gap`` consecutive rows, or drop the dates with any missing value.
@@ -361,8 +375,9 @@ class MarketData:
         Desk PnL aligned on the spreads' dates.
     missing_report : dict
         ``policy``; ``filled`` values and ``dropped_rows``; ``max_gap`` (ffill); ``first``,
-        where the first missing spread was; ``desk_dates_ignored`` when some desk dates have
-        no spreads.
+        where the first missing spread was; ``desk_dates_moved``/``desk_pnl_moved`` when desk
+        PnL of dates without spreads moved to the next kept date; ``desk_dates_ignored``/
+        ``desk_pnl_ignored`` for desk PnL after the last spread date.
     roll_jumps : DataFrame or None
         Roll jumps on the spreads' dates and columns (0 where none), or ``None``.
     fx : DataFrame or None
@@ -377,7 +392,13 @@ class MarketData:
                  fx: pd.DataFrame | pd.Series | None = None, reporting_currency: str = "USD",
                  roll_jumps_source: str = "roll jumps", fx_source: str = "FX rates",
                  rates: RateQuotes | None = None,
+                 spread_units: str = "bp", spread_ranges: dict[str, tuple[float, float]] | None = None,
+                 outlier_ratio: float = OUTLIER_RATIO,
                  _csv_rows: RowNumbers = False, _desk_rows: RowNumbers | None = None) -> None:
+        if spread_units not in SPREAD_UNITS:
+            raise DataError(f"unknown spread_units {spread_units!r}; use one of {', '.join(SPREAD_UNITS)}")
+        if not (isinstance(outlier_ratio, (int, float)) and outlier_ratio > 1):
+            raise DataError(f"outlier_ratio must be a number > 1, got {outlier_ratio!r}")
         if missing not in MISSING_POLICIES:
             raise DataError(f"unknown missing-data policy {missing!r}; use one of {', '.join(MISSING_POLICIES)}")
         if isinstance(max_gap, bool) or not isinstance(max_gap, (int, np.integer)) or max_gap < 1:
@@ -401,24 +422,30 @@ class MarketData:
         dates = _parse_dates(spreads.index, source, _csv_rows)
         input_dates = dates
         frame = _numeric_frame(spreads.set_axis(columns, axis=1), source, _csv_rows, dates)
-        self._check_values(frame, source, _csv_rows)
+        frame = frame * SPREAD_UNITS[spread_units]
+        self.spread_units = spread_units
+        self._check_values(frame, source, _csv_rows, ranges=spread_ranges, units=spread_units)
         self.missing_report: dict[str, object] = {"policy": missing, "filled": 0, "dropped_rows": 0}
         if missing == "ffill":
             self.missing_report["max_gap"] = int(max_gap)
+        frame = self._isolated_prints(frame, missing, float(outlier_ratio), source, _csv_rows)
+        self._check_ranges(frame, source, _csv_rows, spread_ranges)
         if frame.isna().to_numpy().any():
             frame = self._apply_missing(frame, missing, int(max_gap), source, _csv_rows)
         if len(frame) < 2:
             raise DataError(f"{source}: fewer than two dates left after the missing-data policy "
                             f"({self.missing_report['dropped_rows']} row(s) dropped)")
         self.spreads = frame
+        #: the observation dates as given, before the missing-data policy dropped any
+        self.calendar = pd.DatetimeIndex(input_dates)
         self.source = source
         self.desk_source = desk_source
         self.has_desk = desk_pnl is not None
         desk_rows = _csv_rows if _desk_rows is None else _desk_rows
-        self.desk_pnl = self._align_desk(desk_pnl, missing, desk_source, desk_rows)
         if not isinstance(reporting_currency, str) or not re.fullmatch(r"[A-Za-z]{3}", reporting_currency.strip()):
             raise DataError(f"reporting_currency must be a three-letter code such as USD, got {reporting_currency!r}")
         self.reporting_currency = reporting_currency.strip().upper()
+        self.desk_pnl = self._align_desk(desk_pnl, missing, desk_source, desk_rows)
         file_rows = _csv_rows is not False  # roll-jumps and FX files: row = file line when read from CSV
         self.roll_jumps = (None if roll_jumps is None
                            else self._align_jumps(roll_jumps, input_dates, roll_jumps_source, file_rows))
@@ -430,9 +457,10 @@ class MarketData:
         self._converted: dict[Universe, pd.DataFrame] = {}
 
     # ------------------------------------------------------------------------------------
-    @staticmethod
-    def _check_values(frame: pd.DataFrame, source: str, csv_rows: RowNumbers) -> None:
-        """Refuse infinite, non-positive, decimal-looking and implausibly large spreads (NaN passes)."""
+    @classmethod
+    def _check_values(cls, frame: pd.DataFrame, source: str, csv_rows: RowNumbers, *,
+                      ranges: dict[str, tuple[float, float]] | None = None, units: str = "bp") -> None:
+        """Refuse infinite, non-positive, percent- or decimal-looking and implausibly large spreads (NaN passes)."""
         values = frame.to_numpy()
         dates = frame.index
         columns = list(frame.columns)
@@ -446,6 +474,7 @@ class MarketData:
                 text = what.format(value=_cell(values[r, c]))
                 raise DataError(f"{_row_label(source, r, dates[r].date(), csv_rows)}, column {columns[c]!r}: "
                                 f"{text} ({len(cells)} such cell(s))")
+        cls._check_units(frame, source, ranges, units)
         maxima = frame.max(axis=0, skipna=True)
         small = [c for c in columns if maxima[c] < MIN_COLUMN_MAX_BP]
         if small:
@@ -453,6 +482,72 @@ class MarketData:
             raise DataError(f"{source}, column {column!r}: every spread is below {MIN_COLUMN_MAX_BP:g} bp "
                             f"(max {maxima[column]:.4g}; {len(small)} of {len(columns)} column(s) like this); "
                             "spreads look like decimals: give them in bp (multiply by 10 000)")
+
+    @staticmethod
+    @staticmethod
+    def _check_units(frame: pd.DataFrame, source: str, ranges: dict[str, tuple[float, float]] | None,
+                     units: str) -> None:
+        """Refuse a column whose typical level is implausible for its kind in bp but plausible in
+        percent or decimals (see :mod:`cdshedge_cvx.market._plausibility`), with the conversion."""
+        if units != "bp":
+            return
+        found = []
+        for column in frame.columns:
+            known = plausible_range(column, ranges)
+            if known is None or not frame[column].notna().any():
+                continue
+            what, low, high = known
+            median = float(np.nanmedian(frame[column].to_numpy()))
+            unit = unit_suggestion(median, low, high)
+            if unit is not None:
+                found.append((column, unit, median, what, low, high))
+        if found:
+            column, unit, median, what, low, high = found[0]
+            plural = "s" if unit == "decimal" else ""
+            factor = "100" if unit == "percent" else "10 000"
+            raise DataError(f"{source}, column {column!r}: spreads look like {unit}{plural}, not bp (median "
+                            f"{median:.4g}, where {low:g}-{high:,.0f} bp is plausible for {what}; {len(found)} of "
+                            f"{len(frame.columns)} column(s) like this); convert them to bp (multiply by {factor}) "
+                            "or say the unit", hints=[Hint("spread_units", unit)])
+
+    def _isolated_prints(self, frame: pd.DataFrame, missing: str, ratio: float, source: str,
+                         csv_rows: RowNumbers) -> pd.DataFrame:
+        """A print more than ``ratio`` times both neighbours (or below 1/``ratio`` of both) is refused
+        under ``missing="error"``; under ``ffill``/``drop`` it becomes a missing value the policy
+        handles, counted in ``missing_report["outliers"]`` (first in ``["outlier_first"]``)."""
+        mask = isolated_prints(frame, ratio)
+        if not mask.any():
+            return frame
+        r, c = (int(x) for x in np.argwhere(mask)[0])
+        value = frame.iat[r, c]
+        before = frame.iloc[:r, c].dropna().iloc[-1]
+        after = frame.iloc[r + 1:, c].dropna().iloc[0]
+        where = f"{_row_number(r, csv_rows)} ({frame.index[r].date()}), column {frame.columns[c]!r}"
+        if missing == "error":
+            raise DataError(f"{source}, {where}: spread {_cell(value)} bp is more than {ratio:g} times away from "
+                            f"both neighbouring prints ({_cell(before)} and {_cell(after)} bp; {int(mask.sum())} "
+                            "such cell(s)): a bad print; fix it, or treat such prints as missing",
+                            hints=[Hint("missing", "ffill"), Hint("missing", "drop")])
+        self.missing_report.update(outliers=int(mask.sum()), outlier_first=f"{where}: {_cell(value)} bp")
+        return frame.mask(mask)
+
+    @staticmethod
+    def _check_ranges(frame: pd.DataFrame, source: str, csv_rows: RowNumbers,
+                      ranges: dict[str, tuple[float, float]] | None) -> None:
+        """Refuse a spread outside its instrument kind's plausible range (or the one given)."""
+        for column in frame.columns:
+            known = plausible_range(column, ranges)
+            if known is None:
+                continue
+            what, low, high = known
+            values = frame[column].to_numpy()
+            bad = np.flatnonzero(values > high)  # the low side: the unit check (a whole column) and bad prints
+            if bad.size:
+                r = int(bad[0])
+                raise DataError(f"{_row_label(source, r, frame.index[r].date(), csv_rows)}, column {column!r}: "
+                                f"spread {_cell(values[r])} bp is outside {low:g}-{high:,.0f} bp, plausible for "
+                                f"{what} ({bad.size} such cell(s)); fix the data, or give this column its own "
+                                "range (MarketData's spread_ranges)")
 
     def _apply_missing(self, frame: pd.DataFrame, missing: str, max_gap: int, source: str,
                        csv_rows: RowNumbers) -> pd.DataFrame:
@@ -508,6 +603,7 @@ class MarketData:
             first = int(infinite[0])
             raise DataError(f"{_row_label(desk_source, first, dates[first].date(), csv_rows)}: desk PnL is "
                             f"{values.iloc[first]:g} ({infinite.size} infinite value(s)); give a finite number in $mm")
+        self._check_desk_scale(values.to_numpy(), desk_source)
         empty = np.flatnonzero(np.isnan(values.to_numpy()))
         if empty.size and missing != "drop":
             first = int(empty[0])
@@ -519,23 +615,58 @@ class MarketData:
             raise DataError(f"{desk_source}: desk PnL dates ({dates[0].date()} … {dates[-1].date()}) do not overlap "
                             f"the spreads ({index[0].date()} … {index[-1].date()}); check both files cover the "
                             "same period")
-        ignored = len(dates.difference(index))
-        if ignored:
-            self.missing_report["desk_dates_ignored"] = ignored
-        aligned = values.reindex(index)
-        lacking = np.flatnonzero(aligned.isna().to_numpy())
+        known = values.dropna()
+        lacking = np.flatnonzero(~index.isin(known.index))
         if lacking.size:
             if missing != "drop":
                 raise DataError(f"{desk_source}: no desk PnL for {lacking.size} spread date(s), first "
                                 f"{index[lacking[0]].date()}: supply them or drop those dates",
                                 hints=[Hint("missing", "drop")])
-            keep = aligned.notna().to_numpy()
+            keep = index.isin(known.index)
             self.spreads = self.spreads.loc[keep]
             self.missing_report["dropped_rows"] = int(self.missing_report["dropped_rows"]) + int(lacking.size)
-            aligned = aligned.loc[keep]
-            if len(aligned) < 2:
+            if keep.sum() < 2:
                 raise DataError(f"{desk_source}: fewer than two dates in common with the spreads")
+        aligned = self._carry_desk(known)
         return aligned.rename("desk_pnl")
+
+    def _check_desk_scale(self, desk: np.ndarray, desk_source: str) -> None:
+        """Refuse desk PnL too large to compute with, or moving like a CS01 above
+        :data:`MAX_IMPLIED_CS01_MM` $mm per bp of the typical daily spread move (a file in $, not $mm)."""
+        changes = np.diff(self.spreads.to_numpy(dtype=float), axis=0)
+        implied = implied_cs01(desk, changes)
+        currency = "$" if self.reporting_currency == "USD" else self.reporting_currency + " "
+        if implied == float("inf"):
+            largest = float(np.nanmax(np.abs(desk)))
+            raise DataError(f"{desk_source}: desk PnL values up to {largest:g} are too large to compute with (their "
+                            f"squares overflow); give the PnL in {currency}mm")
+        if np.isfinite(implied) and implied > MAX_IMPLIED_CS01_MM:
+            raise DataError(f"{desk_source}: desk PnL moves like a CS01 of {implied:,.0f} {currency}mm per bp of the "
+                            f"typical daily spread move (above {MAX_IMPLIED_CS01_MM:,.0f}); it looks like it is in "
+                            f"{currency} rather than {currency}mm: divide it by 1 000 000")
+
+    def _carry_desk(self, known: pd.Series) -> pd.Series:
+        """Desk PnL on the kept spread dates, never dropped: the PnL of a date the spreads lack (a
+        holiday of the spreads, a date dropped by the missing-data policy) moves to the next kept
+        date, whose spread change spans the gap (as roll jumps do).
+
+        ``missing_report["desk_dates_moved"]`` counts the moved dates and ``desk_pnl_moved`` sums
+        them; PnL dated before the first or after the last spread date (outside every period) is
+        counted in ``desk_dates_ignored`` and summed in ``desk_pnl_ignored``.
+        """
+        kept = self.spreads.index
+        target = kept.searchsorted(known.index, side="left")
+        inside = (target < len(kept)) & (known.index >= kept[0])  # before the first date: no change holds it
+        moved = inside & ~known.index.isin(kept)
+        if moved.any():
+            self.missing_report["desk_dates_moved"] = int(moved.sum())
+            self.missing_report["desk_pnl_moved"] = float(known.to_numpy()[moved].sum())
+        if (~inside).any():
+            self.missing_report["desk_dates_ignored"] = int((~inside).sum())
+            self.missing_report["desk_pnl_ignored"] = float(known.to_numpy()[~inside].sum())
+        placed = pd.Series(known.to_numpy()[inside], index=kept[target[inside]])
+        return placed.groupby(level=0).sum().reindex(kept, fill_value=0.0).astype(float)
+
 
     def _align_jumps(self, jumps: pd.DataFrame, input_dates: pd.DatetimeIndex, jumps_source: str,
                      csv_rows: bool) -> pd.DataFrame:
@@ -556,11 +687,12 @@ class MarketData:
         dates = _parse_dates(index, jumps_source, csv_rows)
         frame = _numeric_frame(jumps.set_axis(columns, axis=1), jumps_source, csv_rows, dates)
         values = frame.to_numpy()
-        bad = np.argwhere(~np.isfinite(values))
+        bad = np.argwhere(~np.isfinite(values) | (np.abs(values) > MAX_SPREAD_BP))
         if bad.size:
             r, c = bad[0]
             raise DataError(f"{_row_label(jumps_source, int(r), dates[r].date(), csv_rows)}, column {columns[c]!r}: "
-                            f"roll jump is {values[r, c]}; write 0 where there is no jump")
+                            f"roll jump is {_cell(values[r, c])}; give a finite jump in bp (|jump| <= "
+                            f"{MAX_SPREAD_BP:,.0f}); write 0 where there is no jump")
         outside = np.flatnonzero(~dates.isin(input_dates))
         if outside.size:
             r = int(outside[0])
@@ -610,6 +742,11 @@ class MarketData:
             r, c = bad[0]
             raise DataError(f"{_row_label(fx_source, int(r), dates[r].date(), csv_rows)}, column {columns[c]!r}: "
                             f"FX rate {values[r, c]!r} is not a positive number")
+        bad = np.argwhere((values > MAX_FX_RATE) | (values < 1 / MAX_FX_RATE))
+        if bad.size:
+            r, c = bad[0]
+            raise DataError(f"{_row_label(fx_source, int(r), dates[r].date(), csv_rows)}, column {columns[c]!r}: "
+                            f"FX rate {_cell(values[r, c])} is outside 1e-06 … 1e+06; check the unit")
         kept = self.spreads.index
         if kept[0] < dates[0]:
             raise DataError(f"{fx_source}: first rate on {dates[0].date()}, after the first spreads date "
@@ -623,7 +760,9 @@ class MarketData:
                  missing: MissingPolicy = "error", max_gap: int = 5, roll_jumps: str | Path | None = None,
                  fx: str | Path | None = None, reporting_currency: str = "USD",
                  rates: str | Path | RateQuotes | None = None, sort_dates: bool = False,
-                 desk_columns: Sequence[str] | str | None = None) -> MarketData:
+                 desk_columns: Sequence[str] | str | None = None, spread_units: str = "bp",
+                 spread_ranges: dict[str, tuple[float, float]] | None = None,
+                 outlier_ratio: float = OUTLIER_RATIO) -> MarketData:
         """Read spreads (first column dates, one column per instrument, bp) and desk PnL.
 
         Files are read as desks export them (see :func:`~cdshedge_cvx.io.read_csv_checked`):
@@ -673,7 +812,8 @@ class MarketData:
                    desk_source=desk_source, roll_jumps=jumps_frame,
                    fx=fx_frame, reporting_currency=reporting_currency,
                    roll_jumps_source=str(roll_jumps) if roll_jumps is not None else "roll jumps",
-                   fx_source=str(fx) if fx is not None else "FX rates", rates=rates,
+                   fx_source=str(fx) if fx is not None else "FX rates", rates=rates, spread_units=spread_units,
+                   spread_ranges=spread_ranges, outlier_ratio=outlier_ratio,
                    _csv_rows=frame.attrs.get("csv_lines", True),
                    _desk_rows=desk.attrs.get("csv_lines", True) if desk is not None else None)
 

@@ -17,6 +17,10 @@ values dated on or before the base date:
   spread at the base date;
 * limits, instrument fields and the holdings carried from the previous decision.
 
+The period's own realised values (``spread_changes``, ``desk_pnl``) are *sealed* in the
+:class:`PeriodData` of a walk-forward decision: a term or limit that reads one gets an error
+naming it; the attribution opens them with :meth:`PeriodData.realised` after the solve.
+
 The *schedule* is treated as known in advance: the period's dates (its number of observations,
 which scales the daily variance to the horizon, and its calendar days for accrual) come from
 the data's date index. No value dated after the base date is read; the realised PnL of the
@@ -81,6 +85,10 @@ class PeriodBuilder:
     rates : RateQuotes, optional
         Interest-rate quotes: each period's discount curve per currency at its base date (cached per
         date and currency). ``None``: r = 0 (a flat zero curve), which ``rates_note`` says.
+    calendar : DatetimeIndex, optional
+        The observation dates before the missing-data policy dropped any
+        (:attr:`MarketData.calendar`): each period's ``rows`` counts them, so a dropped value
+        never changes the schedule.
     """
 
     def __init__(self, spreads: pd.DataFrame, desk_pnl: pd.Series, universe: Universe,
@@ -88,7 +96,7 @@ class PeriodBuilder:
                  window: int = 252, min_history: int = 20, forecast: pd.DataFrame | None = None,
                  roll_jumps: pd.DataFrame | None = None, fx: pd.DataFrame | None = None,
                  reporting_currency: str = "USD", extra: Mapping[str, Any] | None = None,
-                 rates: RateQuotes | None = None) -> None:
+                 rates: RateQuotes | None = None, calendar: pd.DatetimeIndex | None = None) -> None:
         if mode not in ("hindsight", "walk-forward"):
             raise SpecificationError(f"unknown mode {mode!r}; use 'hindsight' or 'walk-forward'")
         if window < 2 or min_history < 2:
@@ -115,7 +123,7 @@ class PeriodBuilder:
             whole = whole - jumps
         self.whole_changes = whole
         min_rows = conventions.min_rows
-        periods = make_periods(self.dates, horizon, min_rows)
+        periods = make_periods(self.dates, horizon, min_rows, calendar=calendar)
         if mode == "walk-forward":
             periods = [p for p in periods if p.first >= self.min_history + 1]
         if not periods:
@@ -246,6 +254,8 @@ class PeriodBuilder:
             _lazy={"maturity_years": Deferred(maturity), "roll_count": Deferred(rolls),
                    "contract_maturity": Deferred(contract_maturity),
                    "curves": Deferred(functools.partial(self._curves, period.base))},
+            # walk-forward: the period's own realised data is sealed until the decision is measured
+            _sealed={"spread_changes": changes, "desk_pnl": desk} if self.mode == "walk-forward" else {},
         )
         return data.with_extra(self.extra)
 

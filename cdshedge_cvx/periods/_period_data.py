@@ -18,12 +18,15 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from cdshedge_cvx.errors import DataError, naming
+from cdshedge_cvx.errors import DataError, SpecificationError, naming
 
 if TYPE_CHECKING:
     from cdshedge_cvx.credit._conventions import Conventions
 
-__all__ = ["Deferred", "PeriodData"]
+__all__ = ["REALISED_KEYS", "Deferred", "PeriodData"]
+
+#: Keys dated after the decision (the period's own realised data): sealed in walk-forward.
+REALISED_KEYS = ("spread_changes", "desk_pnl")
 
 _EMPTY: Mapping[str, Any] = types.MappingProxyType({})
 
@@ -81,6 +84,12 @@ class PeriodData(Mapping[str, Any]):
         walk-forward: a trailing window ending with ``base``).
     desk_pnl : ndarray
         Realised daily desk PnL in the period.
+
+        In walk-forward, ``spread_changes`` and ``desk_pnl`` (:data:`REALISED_KEYS`) are *sealed*:
+        dated after the decision, reading them (``data["desk_pnl"]``) raises a
+        :class:`~cdshedge_cvx.errors.SpecificationError` naming the period (and, during a solve,
+        the term or limit); by attribute they are ``None``. :meth:`realised` opens them for
+        measuring the decision afterwards.
     fx_rate : ndarray
         Reporting-currency units per unit of each instrument's currency at ``base`` (1 without
         an FX series).
@@ -143,10 +152,13 @@ class PeriodData(Mapping[str, Any]):
     _lazy: dict[str, Any] = field(default_factory=dict)
     #: derived keys left out of the mapping the data was built from (absent although computable)
     _hidden: frozenset[str] = frozenset()
+    #: realised values withheld from the decision (walk-forward): reading one raises; see :meth:`realised`
+    _sealed: Mapping[str, Any] = field(default_factory=lambda: _EMPTY)
 
     def __init__(self, values: Mapping[str, Any] | None = None, /, **fields: Any) -> None:
         state: dict[str, Any] = dict.fromkeys(_FIELDS)
         lazy: dict[str, Any] = dict(fields.pop("_lazy", None) or {})
+        sealed: dict[str, Any] = dict(fields.pop("_sealed", None) or {})
         extra: dict[str, Any] = dict(fields.pop("extra", None) or {})
         hidden = set(fields.pop("_hidden", None) or ())
         unknown = [key for key in fields if key not in _FIELDS and key not in _LAZY]
@@ -162,6 +174,11 @@ class PeriodData(Mapping[str, Any]):
         object.__setattr__(self, "extra", types.MappingProxyType(extra))
         object.__setattr__(self, "_lazy", lazy)
         object.__setattr__(self, "_hidden", frozenset(hidden))
+        for key in sealed:
+            if key not in REALISED_KEYS:
+                raise TypeError(f"PeriodData(): only realised keys {REALISED_KEYS} can be sealed, not {key!r}")
+            object.__setattr__(self, key, None)
+        object.__setattr__(self, "_sealed", types.MappingProxyType(sealed))
 
     # calendar facts --------------------------------------------------------------------------
     def _calendar(self, key: str) -> Any:
@@ -224,7 +241,10 @@ class PeriodData(Mapping[str, Any]):
 
     # mapping ---------------------------------------------------------------------------------
     def _present(self, key: str) -> bool:
-        """Whether ``key`` can be read (without computing anything)."""
+        """Whether ``key`` can be read (without computing anything); a sealed key is there, but
+        reading it raises."""
+        if key in self._sealed:
+            return True
         if key in self._hidden:
             return False
         if key in _FIELDS:
@@ -237,6 +257,8 @@ class PeriodData(Mapping[str, Any]):
         return key in self.extra
 
     def __getitem__(self, key: str) -> Any:
+        if key in self._sealed:
+            self._refuse_realised(key)
         getter = _GETTERS.get(key)
         if getter is not None and key not in self._hidden:
             value = getter(self)
@@ -251,12 +273,36 @@ class PeriodData(Mapping[str, Any]):
     def __contains__(self, key: object) -> bool:
         return isinstance(key, str) and self._present(key)
 
+    # the information barrier ----------------------------------------------------------------
+    def _refuse_realised(self, key: str) -> None:
+        base = self.base.date() if isinstance(self.base, pd.Timestamp) else self.base
+        raise SpecificationError(
+            f"period {self.period or '?'}: {key!r} is realised after the decision date {base} (walk-forward: "
+            "terms and limits see only data dated on or before it); use the trailing 'risk_changes'/"
+            "'risk_desk_pnl' or 'expected_change', or run in hindsight mode")
+
+    @property
+    def sealed(self) -> frozenset[str]:
+        """The realised keys withheld from the decision (walk-forward): reading one raises."""
+        return frozenset(self._sealed)
+
+    def realised(self) -> PeriodData:
+        """This period with its realised data readable: for measuring a decision after the fact
+        (:func:`~cdshedge_cvx.engine.realised_attribution`), never for taking it."""
+        if not self._sealed:
+            return self
+        state, lazy, extra = self._state(), dict(self._lazy), dict(self.extra)
+        state.update(self._sealed)
+        return PeriodData(**{name: value for name, value in state.items() if value is not None}, _lazy=lazy,
+                          extra=extra, _hidden=self._hidden)
+
     def get(self, key: str, default: Any = None) -> Any:
         """The value of ``key``, or ``default`` when the period has no such key."""
         return self[key] if key in self else default
 
     def __iter__(self) -> Iterator[str]:
-        seen = set()
+        """The readable keys (a sealed key is in the data, ``in`` says so, but is not listed)."""
+        seen = set(self._sealed)
         for key in (*_FIELDS, *_LAZY, *_DERIVED, *self.extra):
             if key not in seen and self._present(key):
                 seen.add(key)
@@ -287,8 +333,9 @@ class PeriodData(Mapping[str, Any]):
         if {*FIGURES_SOURCES, "roll_fraction"} & set(changes) and "figures" not in changes:
             lazy.pop("figures", None)
         _route(changes, state, lazy, extra)
+        sealed = {key: value for key, value in self._sealed.items() if key not in changes}
         return PeriodData(**{name: value for name, value in state.items() if value is not None}, _lazy=lazy,
-                          extra=extra, _hidden=self._hidden - set(changes))
+                          extra=extra, _hidden=self._hidden - set(changes), _sealed=sealed)
 
     def with_extra(self, extra: Mapping[str, Any] | None) -> PeriodData:
         """A copy with users' keys added: per key a constant or a callable ``f(data) -> value``.
@@ -317,16 +364,17 @@ class PeriodData(Mapping[str, Any]):
         state = {name: _shared_view(value) for name, value in self._state().items() if value is not None}
         lazy = {key: _shared_view(self[key]) for key in _LAZY if self._present(key) and not (
             key in _PRICED and isinstance(self._lazy.get(key), Deferred | None))}
-        return (_restore, (state, lazy, dict(self.extra), self._hidden))
+        sealed = {key: _shared_view(value) for key, value in self._sealed.items()}
+        return (_restore, (state, lazy, dict(self.extra), self._hidden, sealed))
 
 
-def _restore(state: dict[str, Any], lazy: dict[str, Any], extra: dict[str, Any], hidden: frozenset[str]
-             ) -> PeriodData:
-    return PeriodData(**state, _lazy=lazy, extra=extra, _hidden=hidden)
+def _restore(state: dict[str, Any], lazy: dict[str, Any], extra: dict[str, Any], hidden: frozenset[str],
+             sealed: dict[str, Any] | None = None) -> PeriodData:
+    return PeriodData(**state, _lazy=lazy, extra=extra, _hidden=hidden, _sealed=sealed or {})
 
 
 _FIELDS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(PeriodData)
-                                 if f.name not in ("extra", "_lazy", "_hidden"))
+                                 if f.name not in ("extra", "_lazy", "_hidden", "_sealed"))
 _LAZY: tuple[str, ...] = ("maturity_years", "roll_count", "rpv01", "contract_maturity", "curves", "figures")
 #: lazy keys of the ISDA pricing, pickled only once computed
 _PRICED = frozenset({"curves", "figures"})

@@ -52,11 +52,14 @@ class Period:
     base: pd.Timestamp
     first: int
     last: int
+    #: observation dates of the calendar in (base, end] when it has dates the data lost (``None``: the rows)
+    calendar_rows: int | None = None
 
     @property
     def rows(self) -> int:
-        """Number of observations in the period."""
-        return self.last - self.first + 1
+        """Number of observation dates in the period, from the calendar (the dates of the input,
+        whichever values survived the missing-data policy); without a calendar, the data's rows."""
+        return self.calendar_rows if self.calendar_rows is not None else self.last - self.first + 1
 
     @property
     def calendar_days(self) -> int:
@@ -64,11 +67,14 @@ class Period:
         return int((self.end - self.base).days)
 
 
-def make_periods(dates: pd.DatetimeIndex, horizon: str, min_rows: int = 1) -> list[Period]:
+def make_periods(dates: pd.DatetimeIndex, horizon: str, min_rows: int = 1,
+                 calendar: pd.DatetimeIndex | None = None) -> list[Period]:
     """Split ``dates`` into periods by the pandas resample bins of ``horizon``.
 
     The period's end is its last actual date (as the prototype's ``x.index[-1]``); periods with
-    fewer than ``min_rows`` observations are skipped (the prototype skips < 2).
+    fewer than ``min_rows`` observations are skipped (the prototype skips < 2). ``calendar``
+    (the observation dates before any was dropped, a superset of ``dates``) gives each period's
+    :attr:`Period.rows`: the schedule comes from the calendar, not from which values survived.
     """
     alias = normalise_horizon(horizon)
     positions = pd.Series(np.arange(len(dates)), index=dates)
@@ -78,6 +84,10 @@ def make_periods(dates: pd.DatetimeIndex, horizon: str, min_rows: int = 1) -> li
     for last in lasts:
         first = previous + 1
         if last >= first and last - first + 1 >= min_rows:
-            periods.append(Period(end=dates[last], base=dates[first - 1], first=first, last=last))
+            base, end = dates[first - 1], dates[last]
+            counted = None
+            if calendar is not None and len(calendar) != len(dates):
+                counted = int(calendar.searchsorted(end, side="right") - calendar.searchsorted(base, side="right"))
+            periods.append(Period(end=end, base=base, first=first, last=last, calendar_rows=counted))
         previous = max(previous, last)
     return periods

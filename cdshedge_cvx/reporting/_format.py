@@ -8,7 +8,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["CURRENCY_SYMBOLS", "cs01_unit", "describe_missing", "money_text", "money_unit"]
+__all__ = ["CURRENCY_SYMBOLS", "cs01_unit", "describe_missing", "money_text", "money_unit", "realised_pnl_line",
+           "signed_cost"]
 
 #: Symbol written before ``mm`` for an amount in these currencies (``$mm``, ``CHF mm``); any other
 #: currency is written as its code after the number (``12.5 SEK mm``).
@@ -108,8 +109,38 @@ def describe_missing(missing: Mapping[str, Any], *, explain: bool = False) -> st
     else:
         gap = f" (max gap {missing.get('max_gap')} rows)" if policy == "ffill" else ""
         text = f"policy {policy!r}{gap}, {', '.join(facts)}"
+    if missing.get("desk_dates_moved"):
+        text += (f"; desk PnL of {missing['desk_dates_moved']} date(s) without spreads "
+                 f"({float(missing.get('desk_pnl_moved', 0.0)):+.4f} mm) moved to the next date with spreads")
     if missing.get("desk_dates_ignored"):
         text += f"; {missing['desk_dates_ignored']} desk PnL date(s) without spreads ignored"
+        if "desk_pnl_ignored" in missing:
+            text += f" ({float(missing['desk_pnl_ignored']):+.4f} mm, outside the spreads' dates)"
+    if missing.get("outliers"):
+        text += f"; {missing['outliers']} bad print(s) treated as missing, first at {missing.get('outlier_first', '?')}"
     if missing.get("fx_as_of"):
         text += f"; on {missing['fx_as_of']} date(s) without an FX fixing the latest earlier rate was used"
     return text
+
+
+def signed_cost(value: float, digits: int = 4) -> str:
+    """A cost subtracted from PnL, written with one sign: ``-0.0452`` for a cost of 0.0452, ``+18.4811``
+    for a cost of −18.4811 (a gain), never ``--18.4811``."""
+    return f"-{value:.{digits}f}" if value >= 0 else f"+{-value:.{digits}f}"
+
+
+def realised_pnl_line(summary: Mapping[str, Any], currency: str) -> str:
+    """The command line's realised PnL line: every amount on one scale (the conventions' hedge PnL
+    scale, said when it is not 1), costs with one sign, a cost the objective does not model labelled."""
+    unmodelled = set(summary.get("costs_not_in_objective", ()))
+
+    def cost(name: str) -> str:
+        label = " (realised, not in the objective)" if name in unmodelled else ""
+        return f"{name} {signed_cost(float(summary[name + '_mm']))}{label}"
+
+    scale = float(summary.get("amount_scale", 1.0))
+    unit = f"{currency} mm" if scale == 1.0 else f"{currency} mm x {scale:g}, the prototype's scale under 'seed'"
+    rollcost = f", {cost('rollcost')}" if summary.get("rollcost_mm") else ""
+    return (f"realised PnL ({unit}): desk {summary['desk_pnl_mm']:.4f}, hedge {summary['hedge_pnl_mm']:.4f}, "
+            f"{cost('carry')}, {cost('tcost')}{rollcost}, hedged {summary['hedged_pnl_mm']:.4f} "
+            f"(model roll-down {summary['roll_mm']:.4f}, already in hedge PnL)")

@@ -439,16 +439,25 @@ def _attribution_section(result: Any, currency: str) -> str:
     totals = pd.DataFrame({
         "amount": [pnl["desk_pnl"].sum(), pnl["hedge_pnl"].sum(), -pnl["carry"].sum(), -pnl["tcost"].sum(),
                    -pnl["rollcost"].sum(), pnl["hedged_pnl"].sum()],
-    }, index=pd.Index(["desk PnL (unhedged)", "+ hedge PnL from spread moves", "− carry paid", "− transaction cost",
-                       "− roll-date cost", "= desk + hedge"], name="component"))
+    }, index=pd.Index(["desk PnL (unhedged)", "+ hedge PnL from spread moves", "− carry paid",
+                       "− transaction cost" + _unmodelled(result, "tcost"),
+                       "− roll-date cost" + _unmodelled(result, "rollcost"), "= desk + hedge"], name="component"))
     totals.columns = [f"amount, {unit}"]
-    return (_explain(f"Realised PnL over all periods, in {unit}. The hedge PnL is the CS01 held times the realised "
-                     "spread change of the contract held (generic-series roll jumps removed); carry, transaction "
-                     "and roll-date costs are paid by the hedge. The model's roll-down estimate is shown for "
-                     "information only: the realised spread changes already contain the roll-down, so it is not "
+    scale = float(result.conventions.pnl_scale)
+    scaled = (f" Under '{result.conventions.name}' conventions every amount here is on the prototype's scale "
+              f"(× {scale:g} of the true amount, the hedge PnL's scale), costs included." if scale != 1.0 else "")
+    return (_explain(f"Realised PnL over all periods, in {unit}.{scaled} The hedge PnL is the CS01 held times "
+                     "the realised spread change of the contract held (generic-series roll jumps removed); carry, "
+                     "transaction and roll-date costs are paid by the hedge. The model's roll-down estimate is shown "
+                     "for information only: the realised spread changes already contain the roll-down, so it is not "
                      "subtracted again.")
             + _table(totals, ",.2f", caption="From the desk's PnL to the hedged PnL", total=True)
             + _table(by_instrument, ",.2f", caption="By instrument and term", total=True, index_label="instrument"))
+
+
+def _unmodelled(result: Any, cost: str) -> str:
+    """`` (realised, not in the objective)`` when the summary lists ``cost`` as charged but not modelled."""
+    return " (realised, not in the objective)" if cost in result.summary().get("costs_not_in_objective", ()) else ""
 
 
 def _limits_section(result: Any, currency: str) -> str:

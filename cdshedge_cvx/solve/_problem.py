@@ -47,6 +47,7 @@ from cdshedge_cvx.solve._compiled import (
 from cdshedge_cvx.solve._cvxpy_path import CvxpySolverPath
 from cdshedge_cvx.solve._direct_qp import DirectQPPath
 from cdshedge_cvx.solve._lifted_qp import LiftedQPPath
+from cdshedge_cvx.solve._min_norm import forget, identified
 from cdshedge_cvx.solve._mip_path import MipPath
 from cdshedge_cvx.solve._path import PathFailed, PeriodSolution, SolvePath, period_label
 
@@ -167,6 +168,7 @@ class HedgeProblem:
                 reset()
         for path in self.paths_:
             path.reset()
+        forget(self)
 
     # update -------------------------------------------------------------------------------
     def update(self, data: Mapping[str, Any]) -> None:
@@ -221,6 +223,7 @@ class HedgeProblem:
                 failures.extend(exc.failures)
                 continue
             solution.fallback_from = failures + solution.fallback_from
+            solution = identified(self, compiled, data, solution)  # issue 14: the minimum-norm minimiser if flat
             solution.solve_time = time.perf_counter() - start
             return solution
         raise SolverError(f"period {period_label(data)}: no solver found an optimal hedge ({'; '.join(failures)}); "

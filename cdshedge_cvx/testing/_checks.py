@@ -153,7 +153,7 @@ class RecordingData(PeriodData):
     """A PeriodData that remembers which keys were read (``[]``, ``get``, ``in``)."""
 
     def __init__(self, data: Mapping[str, Any], log: set[str]) -> None:
-        super().__init__({key: data[key] for key in data})
+        super().__init__({key: data[key] for key in data}, _sealed=getattr(data, "_sealed", None))
         self._log = log
 
     def __getitem__(self, key: str) -> Any:
@@ -171,7 +171,8 @@ class RecordingData(PeriodData):
 
 def without(data: Mapping[str, Any], key: str) -> PeriodData:
     """The period without ``key``."""
-    return PeriodData({k: data[k] for k in data if k != key})
+    return PeriodData({k: data[k] for k in data if k != key},
+                      _sealed={k: v for k, v in getattr(data, "_sealed", {}).items() if k != key})
 
 
 def _as_period_data(data: Mapping[str, Any]) -> PeriodData:

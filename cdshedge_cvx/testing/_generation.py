@@ -21,6 +21,7 @@ from cdshedge_cvx.datasets._random_walk import make_market as random_walk_market
 from cdshedge_cvx.errors import SpecificationError
 from cdshedge_cvx.market._instruments import Instrument, Universe
 from cdshedge_cvx.market._market_data import MarketData
+from cdshedge_cvx.market._plausibility import spread_kind
 from cdshedge_cvx.periods._builder import PeriodBuilder
 from cdshedge_cvx.periods._period_data import PeriodData
 
@@ -146,7 +147,9 @@ def make_market(source: Source, universe: Universe, min_days: int = 25, max_days
     n = len(universe)
     days = source.integer(min_days, max_days)
     rng = np.random.default_rng(source.integer(0, 2**32 - 1))
-    levels = [source.real(5.0, 1500.0) for _ in range(n)]
+    # plausible for each index's kind (MarketData refuses an IG column that looks like percent …)
+    levels = [source.real(max(5.0, 4 * spread_kind(i.name)[1]), min(1500.0, spread_kind(i.name)[2] / 4))
+              for i in universe]
     volatility = source.real(0.001, 0.05)
     noise = source.real(0.0, 2.0)
     return random_walk_market(universe, days, rng, levels=levels, volatility=volatility, log=True,

@@ -1,0 +1,209 @@
+"""Identified hedges: when a period's objective does not pin the hedge down, answer its
+minimum-norm minimiser.
+
+A variance hedge is not identified when the quadratic part of the objective is singular (more
+instruments than observations in the risk sample, or instruments whose changes are collinear) and
+the limits do not fix the flat directions: every point of an affine set of hedges is optimal,
+and a solver returns an arbitrary one (the scipy cross-check another). The answer returned is
+then defined as the minimum-norm minimiser, a second stage solved after the first:
+
+.. math::
+
+    h^\\star = \\arg\\min_h \\|h\\|_2^2 \\quad \\text{s.t.}\\quad f(h) \\ge f^\\star - \\tau,
+    \\quad U h = U h_1, \\quad h \\in \\text{box and limits},
+
+with :math:`U` the eigenvectors of the curvature :math:`P` with non-zero eigenvalue and
+:math:`h_1` the first stage's answer (over a convex QP's minimisers :math:`Ph` is constant),
+
+with :math:`f` the maximised objective, :math:`f^\\star` its optimum and
+:math:`\\tau = \\text{MIN_NORM_TOLERANCE}\\cdot\\max(1, |f^\\star|)`. Without binding limits
+it is :math:`h^\\star = P^+ (-q)` for the condensed QP :math:`\\tfrac12 h^\\top P h + q^\\top h`
+(:func:`numpy.linalg.pinv`). :func:`scipy_min_norm` computes the same definition from the
+terms' numpy twins for the cross-check.
+
+Detection (:func:`rank_deficiency`) covers objectives of linear terms minus quadratic forms
+(:meth:`~cdshedge_cvx.model.Term.quadratic_form`), whatever the solve path.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping
+from typing import Any
+
+import cvxpy as cp
+import numpy as np
+
+from cdshedge_cvx.solve._compiled import CompiledProblem
+from cdshedge_cvx.solve._direct_qp import _split
+from cdshedge_cvx.solve._path import PeriodSolution, period_label
+
+__all__ = ["MIN_NORM_TOLERANCE", "UnidentifiedHedgeWarning", "curved_directions", "forget", "identified",
+           "is_unidentified", "min_norm_solution", "quadratic_matrix", "rank_deficiency", "scipy_min_norm"]
+
+#: Relative objective tolerance τ of the second stage (of max(1, |optimum|), in $mm).
+MIN_NORM_TOLERANCE = 1e-9
+#: Above this many instruments the second stage (an n × n Parameter) is not built: the warning
+#: says the first stage's answer is kept.
+MIN_NORM_MAX_INSTRUMENTS = 200
+#: Eigenvalues below this times the largest are taken as zero.
+RANK_TOLERANCE = 1e-10
+
+
+class UnidentifiedHedgeWarning(UserWarning):
+    """Some periods' objective does not identify the hedge; the minimum-norm minimiser is returned."""
+
+
+def quadratic_matrix(compiled: CompiledProblem) -> np.ndarray | None:
+    """P = 2 Σ_k |w_k| G_k of the objective's subtracted quadratic forms at the current Parameter
+    values, or ``None`` when the objective is not linear-minus-quadratic or has no quadratic part."""
+    split = _split(compiled)
+    if split is None or not split[1]:
+        return None
+    P = np.zeros((compiled.n, compiled.n))
+    for k in split[1]:
+        weight, term = compiled.entries[k]
+        G, _, _ = term.quadratic_form()
+        P += (-2.0 * weight) * np.asarray(G, dtype=float)
+    return 0.5 * (P + P.T)
+
+
+def rank_deficiency(compiled: CompiledProblem) -> int:
+    """How many directions the objective's curvature leaves flat: n − rank(P); 0 when identified
+    (or when the objective is of another form)."""
+    P = quadratic_matrix(compiled)
+    if P is None:
+        return 0
+    eigenvalues = np.linalg.eigvalsh(P)
+    top = float(np.max(np.abs(eigenvalues), initial=0.0))
+    if top == 0.0:
+        return compiled.n
+    return int(np.sum(eigenvalues <= RANK_TOLERANCE * top))
+
+
+def curved_directions(P: np.ndarray) -> np.ndarray:
+    """The eigenvectors of ``P`` with non-zero eigenvalue, as rows (the directions the curvature pins)."""
+    eigenvalues, vectors = np.linalg.eigh(P)
+    top = float(np.max(np.abs(eigenvalues), initial=0.0))
+    return vectors[:, eigenvalues > RANK_TOLERANCE * top].T
+
+
+def _stage_two(compiled: CompiledProblem, cache: dict[str, Any]) -> tuple[cp.Problem, cp.Parameter, cp.Parameter,
+                                                                          cp.Parameter]:
+    """min ‖h‖² s.t. the problem's limits, U h = u (the curved directions, zero rows elsewhere) and
+    objective ≥ t; U, u and t Parameters, compiled once. Over a convex QP's set of minimisers P h and
+    the linear part are constant, so these constraints describe that set exactly."""
+    if "problem" not in cache:
+        n = compiled.n
+        floor, U, u = cp.Parameter(name="objective_floor"), cp.Parameter((n, n), name="U"), cp.Parameter(n, name="u")
+        problem = cp.Problem(cp.Minimize(cp.sum_squares(compiled.h)),
+                             [*compiled.problem.constraints, U @ compiled.h == u, compiled.objective >= floor])
+        cache.update(problem=problem, floor=floor, U=U, u=u)
+    return cache["problem"], cache["floor"], cache["U"], cache["u"]
+
+
+def min_norm_solution(compiled: CompiledProblem, data: Mapping[str, Any], solution: PeriodSolution,
+                      cache: dict[str, Any]) -> PeriodSolution:
+    """The minimum-norm minimiser of the period, given the first stage's ``solution``.
+
+    Falls back to ``solution`` (recorded in ``fallback_from``) when the second stage fails, and
+    keeps it when it is already the minimum-norm one. ``cache`` holds the compiled second stage.
+    """
+    problem, floor, U, u = _stage_two(compiled, cache)
+    P = quadratic_matrix(compiled)
+    rows = curved_directions(P) if P is not None else np.zeros((0, compiled.n))
+    padded = np.zeros((compiled.n, compiled.n))
+    padded[:rows.shape[0]] = rows
+    U.value, u.value = padded, padded @ solution.h
+    floor.value = solution.objective - MIN_NORM_TOLERANCE * max(1.0, abs(solution.objective))
+    try:
+        problem.solve(solver=cp.CLARABEL)
+        h = None if compiled.h.value is None else np.asarray(compiled.h.value, dtype=float).copy()
+    except cp.error.SolverError as exc:  # keep the first stage's answer, and say why
+        solution.fallback_from = [*solution.fallback_from, f"minimum-norm stage: {exc}"]
+        return solution
+    if h is None or problem.status not in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE) or not np.all(np.isfinite(h)):
+        solution.fallback_from = [*solution.fallback_from, f"minimum-norm stage: status {problem.status}"]
+        return solution
+    lower, upper = compiled.box_bounds()
+    h = np.clip(h, lower, upper)
+    if float(h @ h) >= float(solution.h @ solution.h):
+        return solution
+    return PeriodSolution.at(compiled, data, h, status=solution.status, solver=solution.solver,
+                             path=solution.path, shadow_prices=solution.shadow_prices,
+                             fallback_from=solution.fallback_from)
+
+
+def scipy_min_norm(entries: Any, constraints: Any, data: Mapping[str, Any], h_start: np.ndarray,
+                   optimum: float, P: np.ndarray | None = None) -> np.ndarray:
+    """The minimum-norm minimiser from the terms' numpy twins (scipy SLSQP), for the cross-check:
+    min ‖h‖² s.t. Σ w·term.value(h) ≥ optimum − τ, the box, the limits' twins and (given the
+    curvature ``P``) P's curved coordinates held at scipy's own optimum ``h_start``."""
+    from scipy.optimize import minimize
+
+    from cdshedge_cvx.crosscheck._reference import twin_value, twin_violation
+    from cdshedge_cvx.model import BoxLimits
+
+    lower = np.asarray(data["cs01_min"], dtype=float)
+    upper = np.asarray(data["cs01_max"], dtype=float)
+    floor = optimum - MIN_NORM_TOLERANCE * max(1.0, abs(optimum))
+    extra = [c for c in constraints if not isinstance(c, BoxLimits)]
+    scale = max(1.0, abs(optimum))
+    cons = [{"type": "ineq", "fun": lambda h: (sum(w * twin_value(t, h, data) for w, t in entries) - floor) / scale}]
+    cons += [{"type": "ineq", "fun": (lambda h, c=c: -twin_violation(c, h, data))} for c in extra]
+    if P is not None:
+        rows = curved_directions(P)
+        if rows.size:
+            target = rows @ h_start
+            cons.append({"type": "eq", "fun": lambda h: rows @ h - target, "jac": lambda h: rows})
+    result = minimize(lambda h: float(h @ h), np.clip(h_start, lower, upper), jac=lambda h: 2.0 * h,
+                      bounds=list(zip(lower, upper)), constraints=cons, method="SLSQP",
+                      options={"ftol": 1e-15, "maxiter": 2000})
+    return np.clip(result.x, lower, upper)
+
+
+def warn_once(state: dict[str, Any], data: Mapping[str, Any], flat: int, n: int) -> None:
+    """Say once per run (per :meth:`HedgeProblem.reset`) that hedges are not identified."""
+    periods = state.setdefault("periods", [])
+    periods.append(period_label(data))
+    if len(periods) == 1 and n > MIN_NORM_MAX_INSTRUMENTS:
+        warnings.warn(f"period {period_label(data)}: the objective does not identify the hedge ({flat} of {n} "
+                      f"direction(s) without curvature); with more than {MIN_NORM_MAX_INSTRUMENTS} instruments the "
+                      "solver's minimiser is kept, not the minimum-norm one; add a ridge term to choose one",
+                      UnidentifiedHedgeWarning, stacklevel=4)
+    elif len(periods) == 1:
+        warnings.warn(f"period {period_label(data)}: the objective does not identify the hedge ({flat} of {n} "
+                      "direction(s) without curvature, e.g. more instruments than risk observations); the "
+                      "minimum-norm minimiser is returned here and in every such period (listed in "
+                      "problem.unidentified_periods_); add a ridge term to choose another", UnidentifiedHedgeWarning,
+                      stacklevel=4)
+
+
+def identified(problem: Any, compiled: CompiledProblem, data: Mapping[str, Any],
+               solution: PeriodSolution) -> PeriodSolution:
+    """The hook of :meth:`HedgeProblem.solve`: ``solution``, or the minimum-norm minimiser when the
+    period's objective leaves directions flat (said once per run; the periods are listed in
+    ``problem.unidentified_periods_``, emptied by :meth:`HedgeProblem.reset`)."""
+    flat = rank_deficiency(compiled)
+    if not flat:
+        return solution
+    state = problem.__dict__.setdefault("_min_norm_state", {})
+    warn_once(state, data, flat, compiled.n)
+    problem.unidentified_periods_ = list(state["periods"])
+    if compiled.n > MIN_NORM_MAX_INSTRUMENTS:
+        return solution
+    return min_norm_solution(compiled, data, solution, state.setdefault("cache", {}))
+
+
+def forget(problem: Any) -> None:
+    """Start a new run: the warning is said again, the list of periods emptied (the compiled second stage kept)."""
+    state = problem.__dict__.get("_min_norm_state")
+    if state is not None:
+        state.pop("periods", None)
+    problem.unidentified_periods_ = []
+
+
+def is_unidentified(problem: Any, data: Mapping[str, Any]) -> bool:
+    """Whether the last run answered ``data``'s period with the minimum-norm minimiser."""
+    return (problem.compiled.n <= MIN_NORM_MAX_INSTRUMENTS
+            and period_label(data) in getattr(problem, "unidentified_periods_", ()))
