@@ -187,10 +187,12 @@ def test_solver_output_never_reaches_python_stdout() -> None:
     import io
 
     market, universe = examples.market()
+    universe = universe.with_limits(upper=[2.0] * 4)
+    problem = ch.HedgeProblem(universe, -ch.VariancePenalty(), box_qp=False)  # OSQP's direct path, not the box QP
     buffer = io.StringIO()
     with contextlib.redirect_stdout(buffer):
-        result = ch.backtest(market, universe.with_limits(upper=[2.0] * 4), -ch.VariancePenalty(), horizon="Q",
-                             mode="walk-forward", cross_check=False)
+        result = ch.backtest(market, universe, horizon="Q", mode="walk-forward",
+                             cross_check=False, problem=problem)
     assert result.summary()["solver"] == "OSQP" and buffer.getvalue() == ""
 
 

@@ -179,3 +179,27 @@ def test_example_market_eurusd(simulated) -> None:
     fx = generate_fx(simulated.spreads.index, seed=0)
     vol = float(np.log(fx).diff().dropna().std() * np.sqrt(252))
     _in(EXAMPLE, f"Seed 0: {fx.min():.2f}–{fx.max():.2f}, realised vol {vol:.1%}/year".replace("%/", " %/"))
+
+
+def test_example_market_other_seeds_paragraph() -> None:
+    """The "Other seeds" counts over seeds 0–99, with the calibration tests' definitions
+    (tests/test_synthetic_market.py: typical ranges, R² of desk PnL on the changes, March 2020 peak)."""
+    ig_like, hy_like = ["CDX IG", "iTraxx Main"], ["CDX HY", "iTraxx Xover"]
+    ranges = r_squared = stress = 0
+    for seed in range(100):
+        market = generate_market(seed=seed)
+        spreads = market.spreads
+        inside_ig = spreads[ig_like].apply(lambda s: s.between(40, 110)).mean()
+        inside_hy = spreads[hy_like].apply(lambda s: s.between(200, 600)).mean()
+        ranges += bool((inside_ig > 0.95).all() and (inside_hy > 0.95).all())
+        changes = market.spread_changes().iloc[1:]
+        y = market.desk_pnl.loc[changes.index].to_numpy()
+        x = np.column_stack([np.ones(len(changes)), changes.to_numpy()])
+        beta, *_ = np.linalg.lstsq(x, y, rcond=None)
+        r2 = 1.0 - (y - x @ beta).var() / y.var()
+        r_squared += bool(0.6 <= r2 <= 0.8)
+        before = spreads.loc["2020-02-01":"2020-02-20"].mean()
+        peak = spreads.loc["2020-03-01":"2020-04-15"].max()
+        stress += bool((peak / before > 1.5).all())
+    _in(EXAMPLE, f"200–600 bp (HY/Xover) for {ranges} of them, the R² lies in 0.6–0.8 for {r_squared}, and the "
+                 f"March 2020 peak is more than 1.5 times the early-February level for {stress} of them")
