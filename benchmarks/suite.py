@@ -482,6 +482,13 @@ def bench_isda() -> dict[str, Any]:
     return {"lines": isda.run()}
 
 
+def bench_factor() -> dict[str, Any]:
+    """Factor covariance vs the full covariance at 500 instruments (see :mod:`benchmarks.factor`)."""
+    from benchmarks import factor
+
+    return {"lines": factor.run()}
+
+
 def report(results: dict[str, Any], elapsed: float) -> str:
     """The text report: machine, ratios first, then the details."""
     m = results["machine"]
@@ -587,6 +594,8 @@ def report(results: dict[str, Any], elapsed: float) -> str:
                      f"paths {s['paths']}, peak RSS {s['memory_peak_mb']:.0f} MB, all checks ok: {s['checks_ok']}")
     if "isda" in results:
         lines += ["", "ISDA PRICING"] + [f"  {line}" for line in results["isda"]["lines"]]
+    if "factor" in results:
+        lines += ["", "FACTOR RISK"] + [f"  {line}" for line in results["factor"]["lines"]]
     return "\n".join(lines)
 
 
@@ -601,7 +610,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         description="Time cdshedge_cvx against baselines measured in the same run (the prototype's scipy loop, "
                     "a bare OSQP solve, serial runs, python -c pass) and print the ratios, then the details.")
     parser.add_argument("--only", nargs="+", choices=["prototype", "scale", "frontier", "startup", "memory", "isda",
-                                                      "realistic", "general", "scale500"],
+                                                      "factor", "realistic", "general", "scale500"],
                         help="run these benchmarks only (scale500, 500 instruments x 15 years daily, runs only when "
                              "named)")
     parser.add_argument("--no-profile", action="store_true", help="skip the profile of the scale case")
@@ -609,13 +618,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--blas-threads", metavar="N", help="BLAS threads: a number or 'default' (the library's); "
                         "default 1 unless OPENBLAS/OMP/MKL_NUM_THREADS is set (applied before numpy loads)")
     args = parser.parse_args(argv)
-    chosen = args.only or ["prototype", "scale", "realistic", "general", "frontier", "startup", "memory", "isda"]
+    chosen = args.only or ["prototype", "scale", "realistic", "general", "frontier", "startup", "memory", "isda",
+                           "factor"]
     start = time.perf_counter()
     results: dict[str, Any] = {"machine": machine()}
     steps: dict[str, Callable[[], dict[str, Any]]] = {
         "prototype": bench_prototype, "scale": lambda: bench_scale(profile=not args.no_profile),
         "frontier": bench_frontier, "startup": bench_startup, "memory": bench_memory, "isda": bench_isda,
-        "realistic": realistic.bench_realistic, "general": realistic.bench_general,
+        "factor": bench_factor, "realistic": realistic.bench_realistic, "general": realistic.bench_general,
         "scale500": realistic.bench_scale500}
     for name in chosen:
         print(f"[{time.perf_counter() - start:5.0f} s] {name} ...", file=sys.stderr, flush=True)

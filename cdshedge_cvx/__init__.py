@@ -44,6 +44,7 @@ _EXPORTS = {
     "scipy_solve": "crosscheck", "cross_check": "crosscheck",
     "frontier": "engine", "Frontier": "engine", "backtest": "engine", "default_objective": "engine",
     "HedgeResult": "engine", "run_many": "engine", "local_dask_client": "engine", "as_jobs": "engine",
+    "UnidentifiedHedgeWarning": "solve._min_norm", "MixedCurrencyWarning": "model.limits._currency",
     # figures and reports
     "write_report": "reporting", "report_html": "reporting", "save_figure": "reporting",
 }

@@ -165,9 +165,16 @@ def test_cli_limit_flags(capsys, tmp_path):
                  "--objective=-variance", "--gross-limit", "1.2", "--net-limit", ",1.0", "--turnover-limit",
                  "0.5", "--jtd-limit", "12", "--out", str(out), "--quiet"])
     assert code == 0
-    allocations = pd.read_csv(out, index_col=0)
-    assert (allocations.abs().sum(axis=1) <= 1.2 + 1e-6).all()
-    assert (allocations.sum(axis=1) <= 1.0 + 1e-6).all()
+    allocations = pd.read_csv(out, index_col=0, parse_dates=True)
+    # gross and net limits are in the reporting currency (USD): iTraxx CS01 (EUR) at EURUSD of the base date,
+    # which is the previous period's last date (the first period is left out: its base is not in the file)
+    market, _ = ch.examples.market()
+    eurusd = market.fx.iloc[:, 0]
+    rates = np.array([float(eurusd.asof(day)) for day in allocations.index[:-1]])
+    usd = allocations.iloc[1:].copy()
+    usd[["iTraxx Main", "iTraxx Xover"]] = usd[["iTraxx Main", "iTraxx Xover"]].mul(rates, axis=0)
+    assert (usd.abs().sum(axis=1) <= 1.2 + 1e-6).all()
+    assert (usd.sum(axis=1) <= 1.0 + 1e-6).all()
     assert (allocations.diff().abs().sum(axis=1).iloc[1:] <= 0.5 + 1e-6).all()
     printed = capsys.readouterr().out
     assert "mean shadow price of the limits" in printed and "GrossLimit" in printed

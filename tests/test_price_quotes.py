@@ -115,3 +115,13 @@ def test_instrument_quote_and_index_factor_fields() -> None:
     frame["index_factor"] = ["0.96", "x"]
     with pytest.raises(DataError, match=r"inst.csv, row 3, column 'index_factor'"):
         Universe.from_frame(frame, source="inst.csv")
+
+
+def test_spreads_given_for_a_price_quoted_instrument_are_refused_with_the_fix() -> None:
+    """A spread series (hundreds of bp) for CDX HY, which the standard universe quotes in price, is refused
+    naming the column and how to mark it, rather than failing deep in the hazard solve."""
+    from cdshedge_cvx import examples
+
+    market, _ = examples.market()
+    with pytest.raises(DataError, match=r"column 'CDX HY'.*quote='spread'"):
+        market.for_universe(standard_universe())

@@ -43,7 +43,7 @@ def test_dropped_dates_desk_pnl_moves_to_the_next_kept_date_and_the_hedge_is_exa
     market = ch.MarketData(holed, desk, missing="drop")
     assert market.missing_report["desk_dates_moved"] == market.missing_report["dropped_rows"] > 0
     assert np.isclose(market.desk_pnl.iloc[1:].sum(), desk.iloc[1:].sum(), atol=1e-12)
-    universe = ch.standard_universe()
+    universe = ch.examples.spread_quoted(ch.standard_universe())
     wide = ch.Universe([i.replace(cs01_min=-5.0, cs01_max=5.0) for i in universe])
     result = ch.backtest(market, wide, parse_objective("-variance"), horizon="ME", conventions="market",
                          cross_check=False)

@@ -34,7 +34,8 @@ def _pinv_hedge(risk_changes: np.ndarray, risk_desk: np.ndarray) -> np.ndarray:
 
 def test_unidentified_variance_hedges_are_the_minimum_norm_minimiser() -> None:
     market = _market()
-    universe = ch.Universe([i.replace(cs01_min=-50.0, cs01_max=50.0) for i in ch.standard_universe()])
+    universe = ch.examples.spread_quoted(ch.standard_universe()).with_limits(
+        lower=[-50.0] * 4, upper=[50.0] * 4)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         result = ch.backtest(market, universe, parse_objective("-variance"), horizon="W-FRI", mode="walk-forward",
@@ -52,7 +53,8 @@ def test_unidentified_variance_hedges_are_the_minimum_norm_minimiser() -> None:
 
 def test_a_ridge_term_is_the_users_other_choice_and_is_identified() -> None:
     market = _market()
-    universe = ch.Universe([i.replace(cs01_min=-50.0, cs01_max=50.0) for i in ch.standard_universe()])
+    universe = ch.examples.spread_quoted(ch.standard_universe()).with_limits(
+        lower=[-50.0] * 4, upper=[50.0] * 4)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         result = ch.backtest(market, universe, parse_objective("-variance - 0.01*ridge"), horizon="W-FRI",
@@ -63,7 +65,8 @@ def test_a_ridge_term_is_the_users_other_choice_and_is_identified() -> None:
 
 def test_identified_problems_are_untouched() -> None:
     market = _market()
-    universe = ch.Universe([i.replace(cs01_min=-50.0, cs01_max=50.0) for i in ch.standard_universe()])
+    universe = ch.examples.spread_quoted(ch.standard_universe()).with_limits(
+        lower=[-50.0] * 4, upper=[50.0] * 4)
     result = ch.backtest(market, universe, parse_objective("-variance"), horizon="ME", mode="walk-forward",
                          window=30, min_history=30, conventions="market")
     assert result.problem.unidentified_periods_ == []
@@ -74,7 +77,8 @@ def test_the_minimum_norm_stage_respects_a_binding_box(seed: int) -> None:
     """With the box binding, the answer is still optimal (objective within tolerance of the first
     stage's) and no longer than any other optimal hedge scipy finds."""
     market = _market(seed=seed)
-    universe = ch.Universe([i.replace(cs01_min=0.0, cs01_max=0.2) for i in ch.standard_universe()])
+    universe = ch.examples.spread_quoted(ch.standard_universe()).with_limits(
+        lower=[0.0] * 4, upper=[0.2] * 4)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         result = ch.backtest(market, universe, parse_objective("-variance"), horizon="W-FRI", mode="walk-forward",

@@ -39,7 +39,8 @@ def test_spread_units_converts_to_bp_and_the_hedge_is_the_bp_one() -> None:
     in_bp = ch.MarketData(spreads, desk)
     in_percent = ch.MarketData(spreads / 100, desk, spread_units="percent")
     np.testing.assert_allclose(in_percent.spreads.to_numpy(), in_bp.spreads.to_numpy(), rtol=1e-12)
-    universe = ch.Universe([i.replace(cs01_min=-5.0, cs01_max=5.0) for i in ch.standard_universe()])
+    universe = ch.examples.spread_quoted(ch.standard_universe()).with_limits(
+        lower=[-5.0] * 4, upper=[5.0] * 4)
     options = {"horizon": "ME", "mode": "walk-forward", "window": 40, "min_history": 30, "cross_check": False}
     a = ch.backtest(in_bp, universe, parse_objective("-variance"), **options).allocations
     b = ch.backtest(in_percent, universe, parse_objective("-variance"), **options).allocations

@@ -208,10 +208,11 @@ def period_check(problem: HedgeProblem, data: Mapping[str, Any], h: np.ndarray, 
     the cold solve's figures, ``ok`` only if both passed, both messages). One warning (or
     :class:`CrossCheckError` when ``strict``) per period out of tolerance.
     """
+    from cdshedge_cvx.crosscheck._lots import uses_lots
     from cdshedge_cvx.crosscheck._reference import cross_check
 
     with single_threaded():
-        if mode == "full":
+        if mode == "full" or uses_lots(problem):  # whole lots: no continuous certificate; enumeration or bound
             return cross_check(problem, data, h, objective, tolerances, strict=strict)
         warm = warm_check(problem, data, h, objective, tolerances, warn=False)
         if warm.ok and not cold:

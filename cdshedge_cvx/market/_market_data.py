@@ -858,8 +858,14 @@ class MarketData:
             rates = self.rates if self.rates is not None else RateQuotes.flat(0.0)
             converted = {}
             for instrument in priced:
+                column = frame[instrument.name]
+                if float(column.max()) > 200.0:  # no index trades above 200 points of par: these are spreads
+                    raise DataError(f"{self.source}, column {instrument.name!r}: the instrument is quoted in price "
+                                    f"(points of par) but the column reaches {float(column.max()):.4g}, a spread in "
+                                    "bp; give prices, or mark the instrument quote='spread' (instruments file "
+                                    "column 'quote', or ch.examples.spread_quoted(universe))")
                 with naming(f"{self.source}, column {instrument.name!r} (quoted in price)", "the price conversion"):
-                    converted[instrument.name] = prices_to_spreads(frame[instrument.name], None, instrument, rates)
+                    converted[instrument.name] = prices_to_spreads(column, None, instrument, rates)
             self._converted[universe] = pd.DataFrame(converted, index=frame.index)
         return frame.assign(**self._converted[universe])
 
