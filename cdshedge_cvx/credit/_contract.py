@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from cdshedge_cvx.credit._isda import _float_array as _array
 from cdshedge_cvx.credit._isda import cds_quote
 from cdshedge_cvx.credit._yield_curve import YieldCurve
 from cdshedge_cvx.errors import DataError, SpecificationError
@@ -84,16 +85,6 @@ class ContractFigures:
     rpv01: FloatArray
     hazard_rate: FloatArray
     par: ContractFigures | None = None
-
-
-def _array(name: str, value: ArrayLike) -> FloatArray:
-    try:
-        arr = np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise DataError(f"{name} must be numeric, got {value!r}") from exc
-    if not np.all(np.isfinite(arr)):
-        raise DataError(f"{name} must be finite, got {arr[~np.isfinite(arr)].ravel()[0]!r}")
-    return arr
 
 
 def _curves(curve: YieldCurve | Sequence[YieldCurve], size: int, shape: tuple[int, ...]) -> list[YieldCurve]:
