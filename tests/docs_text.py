@@ -75,7 +75,7 @@ def table(text: str, header_start: str) -> list[list[str]]:
             for body in lines[i + 2:]:
                 if not body.startswith("|"):
                     break
-                rows.append([cell.strip() for cell in body.strip().strip("|").split("|")])
+                rows.append([cell.strip().replace("\\|", "|") for cell in re.split(r"(?<!\\)\|", body.strip()[1:-1])])
             return rows
     raise AssertionError(f"no table starting {header_start!r}")
 
