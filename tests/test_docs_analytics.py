@@ -87,7 +87,7 @@ def test_rpv01_deviation_table_against_quantlib(ql) -> None:
 
 
 def test_par_spread_of_the_triangle_hazard(ql) -> None:
-    """'98.57 bp in QuantLib for 100 bp, 5 y, against 98.56 bp from that ratio'."""
+    """The ISDA par spread of the triangle hazard, from QuantLib and from the 360/365.25 ratio."""
     quantlib, ratio = grab(ANALYTICS, r"\(([\d.]+) bp in QuantLib for 100 bp, 5 y, against ([\d.]+) bp", 0), None
     quantlib, ratio = re.findall(r"(\d+\.\d+) bp", quantlib)
     _printed(100.0 * 360 / 365.25, ratio)
@@ -144,9 +144,8 @@ def test_figures_footnote() -> None:
 
 
 def test_closed_form_carry_accuracy_claims() -> None:
-    """'within 0.3 % for index-like contracts over a month without a coupon date (IG 75–150 bp on a 100 coupon,
-    HY/Xover 300–1500 bp on 500); where the bracket nearly cancels (IG at 30 bp) or a coupon date falls in the
-    horizon it is 1–2.5 % off'."""
+    """The closed-form carry paragraph: its accuracy for index-like contracts, at IG 30 bp and with a coupon
+    date inside the horizon."""
     bound = to_float(grab(ANALYTICS, r"exact `carry × δ` within ([\d.]+) %"))
     rate = 0.045
 
@@ -305,7 +304,42 @@ def test_isda_accuracy_numbers_in_prose() -> None:
         assert floating == f"{convention.float_months}M", currency
 
 
-def test_figures_doc_numbers_listed() -> None:
-    """Numbers of analytics.md not covered elsewhere are at least well formed (guards the parsers above)."""
-    assert grab_all(ANALYTICS, r"(\d+\.\d+e-\d+)")
-    assert number(ANALYTICS, r"grows to at most ([\d.]+) %")[0] < 1.0
+def _quantlib_cds(ql, spread_bp: float, maturity: int, hazard: float, rate: float):
+    """The CDS of ``test_analytics._quantlib_rpv01`` on a given flat hazard rate."""
+    today = ql.Date(20, ql.March, 2024)
+    ql.Settings.instance().evaluationDate = today
+    probability = ql.DefaultProbabilityTermStructureHandle(ql.FlatHazardRate(today, ql.QuoteHandle(
+        ql.SimpleQuote(hazard)), ql.Actual365Fixed()))
+    discount = ql.YieldTermStructureHandle(ql.FlatForward(today, rate, ql.Actual365Fixed(), ql.Continuous))
+    schedule = ql.Schedule(today, today + ql.Period(maturity, ql.Years), ql.Period(ql.Quarterly), ql.WeekendsOnly(),
+                           ql.Following, ql.Unadjusted, ql.DateGeneration.CDS, False)
+    cds = ql.CreditDefaultSwap(ql.Protection.Buyer, 1e7, spread_bp * 1e-4, schedule, ql.Following, ql.Actual360(),
+                               True, True, today, ql.FaceValueClaim(), ql.Actual360(True), False, today, 3)
+    cds.setPricingEngine(ql.IsdaCdsEngine(probability, 0.4, discount))
+    return cds
+
+
+def test_rpv01_deviation_with_a_bootstrapped_hazard(ql) -> None:
+    """The paragraph on a QuantLib hazard bootstrapped to the par spread: how much more hazard, the worst
+    deviation and where."""
+    from scipy.optimize import brentq
+    from test_analytics import QL_GRID
+
+    text = grab(ANALYTICS, r"\(([\d.]+–[\d.]+) % more hazard\), the deviation over the same grid grows to at most "
+                           r"([\d.]+) % \((\d+) bp, (\d+) y, (\d+) %\)", 0)
+    more = re.match(r"\(([\d.]+–[\d.]+) %", text).group(1)
+    worst_shown, spread, years, rate = re.findall(r"[\d.]+", text.split("hazard")[1])
+    deviation, extra = {}, []
+    for s, t, r in QL_GRID:
+        triangle = s * 1e-4 / 0.6
+        hazard = brentq(lambda h: _quantlib_cds(ql, s, t, h, r).fairSpread() - s * 1e-4, triangle * 0.9,
+                        triangle * 1.2, xtol=1e-14)
+        extra.append(hazard / triangle - 1)
+        deviation[(s, t, r)] = ch.rpv01(s, t, 0.4, r) / (abs(_quantlib_cds(ql, s, t, hazard, r).couponLegBPS()) / 1e7
+                                                         / 1e-4) - 1
+    worst = max(deviation, key=lambda k: abs(deviation[k]))
+    _printed(100 * abs(deviation[worst]), worst_shown)
+    assert worst == (float(spread), int(years), float(rate) / 100)
+    low, high = more.split("–")
+    _printed(100 * min(extra), low)
+    _printed(100 * max(extra), high)
