@@ -82,7 +82,17 @@ def table(text: str, header_start: str) -> list[list[str]]:
 
 def blocks(text: str, language: str) -> list[str]:
     """Fenced code blocks of one language (``text``, ``python``, or '' for plain fences)."""
-    return re.findall(rf"^```{language}\n(.*?)^```", text, flags=re.S | re.M)
+    found, current, opened = [], [], None
+    for line in text.splitlines():
+        if opened is None and line.startswith("```"):
+            opened, current = line[3:].strip(), []
+        elif opened is not None and line.strip() == "```":
+            if opened == language:
+                found.append("\n".join(current) + "\n")
+            opened = None
+        elif opened is not None:
+            current.append(line)
+    return found
 
 
 def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:

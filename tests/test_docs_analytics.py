@@ -13,7 +13,7 @@ import re
 
 import numpy as np
 import pytest
-from docs_text import doc, flat, grab, grab_all, number, table, to_float
+from docs_text import doc, flat, grab, table, to_float
 
 import cdshedge_cvx as ch
 from cdshedge_cvx.credit import YieldCurve, per_cs01_figures
@@ -82,7 +82,8 @@ def test_rpv01_deviation_table_against_quantlib(ql) -> None:
     _printed(100 * abs(dev[worst]), figure)
     assert worst == (float(spread), int(years), float(rate) / 100)
     # conventions.md quotes the same comparison as 'within 0.3 %'
-    within = to_float(grab(doc("conventions.md"), r"within ([\d.]+) % of QuantLib's `IsdaCdsEngine` on the same hazard"))
+    pattern = r"within ([\d.]+) % of QuantLib's `IsdaCdsEngine` on the same hazard"
+    within = to_float(grab(doc("conventions.md"), pattern))
     assert 100 * abs(dev[worst]) < within
 
 
@@ -106,7 +107,8 @@ def test_par_spread_of_the_triangle_hazard(ql) -> None:
 
 # --- analytics.md: figures per unit of CS01 -----------------------------------------------------------
 def _contract_rows():
-    setting = grab(ANALYTICS, r"Traded contract against the par contract \(flat ([\d.]+) %, (\d{4}-\d\d-\d\d), maturity "
+    setting = grab(ANALYTICS, r"Traded contract against the par contract \(flat ([\d.]+) %, (\d{4}-\d\d-\d\d), "
+                              r"maturity "
                               r"(\d{4}-\d\d-\d\d), (\d+) days\)", 0)
     rate, trade, maturity, days = re.search(r"flat ([\d.]+) %, (\S+), maturity (\S+), (\d+) days", setting).groups()
     curve = YieldCurve.flat(float(rate) / 100, trade)
@@ -133,7 +135,7 @@ def test_figures_per_cs01_table() -> None:
 
 
 def test_figures_footnote() -> None:
-    row, f = next((row, f) for row, f in _contract_rows() if row[0].startswith("CDX HY 350/500"))
+    f = next(f for row, f in _contract_rows() if row[0].startswith("CDX HY 350/500"))
     h = to_float(grab(ANALYTICS, r"an `h` of ([\d.]+) \$mm/bp of CDX HY 350/500"))
     notional, carry, jtd = grab(ANALYTICS, r"is \$([\d.]+)mm notional, −\$([\d.]+)mm carry over 30 days and "
                                            r"\+\$([\d.]+)mm if one name", 0), None, None
@@ -332,7 +334,7 @@ def test_rpv01_deviation_with_a_bootstrapped_hazard(ql) -> None:
     deviation, extra = {}, []
     for s, t, r in QL_GRID:
         triangle = s * 1e-4 / 0.6
-        hazard = brentq(lambda h: _quantlib_cds(ql, s, t, h, r).fairSpread() - s * 1e-4, triangle * 0.9,
+        hazard = brentq(lambda h, s=s, t=t, r=r: _quantlib_cds(ql, s, t, h, r).fairSpread() - s * 1e-4, triangle * 0.9,
                         triangle * 1.2, xtol=1e-14)
         extra.append(hazard / triangle - 1)
         deviation[(s, t, r)] = ch.rpv01(s, t, 0.4, r) / (abs(_quantlib_cds(ql, s, t, hazard, r).couponLegBPS()) / 1e7

@@ -13,7 +13,7 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
-from docs_text import blocks, decimals, doc, flat, grab, must_contain, number, run_cli, table, to_float
+from docs_text import blocks, decimals, doc, flat, grab, must_contain, run_cli, table, to_float
 
 import cdshedge_cvx as ch
 
@@ -51,7 +51,7 @@ def _worked_market():
 
 
 def _period(conventions, universe=None, objective=None):
-    market, default_universe, h, fx = _worked_market()
+    market, default_universe, h, _ = _worked_market()
     if conventions == "seed":
         market = ch.MarketData(market.spreads, market.desk_pnl)
     result = ch.backtest(market, universe or default_universe, objective or ch.HedgePnL(), horizon="M",
@@ -134,7 +134,7 @@ def test_roll_down_examples() -> None:
     roll = float(ch.Roll().value(np.array([h[0], 0.0]), data))
     fraction = ch.standard_universe()["CDX IG"].roll_fraction
     _close(roll, grab(CONV, rf"`0\.25 × {fraction:g} × 60 × 28/365 = \$([\d.]+)mm`"))
-    market, universe, *_ = _worked_market()
+    _, universe, *_ = _worked_market()
     sloped = ch.Universe([i.replace(roll_slope_bp_per_year=9.0) for i in universe])
     data9, _ = _period(FLAT, sloped)
     _close(float(ch.Roll().value(np.array([h[0], 0.0]), data9)), grab(CONV, r"`0\.25 × 9 × 28/365 = \$([\d.]+)mm`"))
@@ -193,7 +193,8 @@ def test_convert_block_is_the_commands_output() -> None:
     _close(rpv01, grab(CONV, r"\(1 − e\^\{−5\.25λ\}\)/λ = ([\d.]+)` years"))
     notional = ch.cs01_to_notional(0.25, 55.0, 5.25)
     _close(notional, grab(CONV, r"`notional = 0\.25 / 5\.200424e−4 = \$([\d.]+)mm`"))
-    _close(ch.jump_to_default(notional, 0.4, 125), grab(CONV, r"`jump-to-default = 480\.73 × 0\.6 / 125 = \$([\d.]+)mm`"))
+    jtd = grab(CONV, r"`jump-to-default = 480\.73 × 0\.6 / 125 = \$([\d.]+)mm`")
+    _close(ch.jump_to_default(notional, 0.4, 125), jtd)
     isda = to_float(re.search(r"notional\s+([\d.]+) USD mm", shown).group(1))
     below = grab(CONV, r"so its notional is ([\d.]+) % below")
     _close(100 * (1 - isda / notional), below)
@@ -237,7 +238,7 @@ def test_instrument_specs_table_is_the_standard_universe() -> None:
 
 
 def test_roll_down_default_against_the_generators_curve_slopes() -> None:
-    from cdshedge_cvx.datasets._synthetic import _CURVE_SLOPE_BP_PER_YEAR, _CALIBRATION
+    from cdshedge_cvx.datasets._synthetic import _CALIBRATION, _CURVE_SLOPE_BP_PER_YEAR
 
     slopes = grab(CONV, r"3y–5y slopes of ([\d, and]+) bp per year")
     assert [to_float(v) for v in re.split(r", | and ", slopes)] == list(_CURVE_SLOPE_BP_PER_YEAR)
