@@ -221,20 +221,35 @@ def test_remaining_maturity_and_roll_date_examples() -> None:
 
 def test_instrument_specs_table_is_the_standard_universe() -> None:
     universe = ch.standard_universe()
-    rows = table(CONV, "| instrument | coupon | CS01 max |")
-    assert [r[0] for r in rows] == [i.name for i in universe]
+    header = next(line for line in CONV.splitlines() if line.startswith("| instrument | coupon | CS01 max |"))
+    names = [cell.strip() for cell in header.strip().strip("|").split("|")]
+    rows = [dict(zip(names, row)) for row in table(CONV, "| instrument | coupon | CS01 max |")]
+    assert [r["instrument"] for r in rows] == [i.name for i in universe]
     for row, inst in zip(rows, universe):
-        name, coupon, cs01_max, currency, recovery, names, bid_ask, roll = row
-        assert (to_float(coupon), to_float(cs01_max), currency, to_float(recovery), int(names), to_float(bid_ask)) == (
-            inst.coupon_bp, inst.cs01_max, inst.currency, inst.recovery, inst.n_names, inst.bid_ask_bp), name
+        assert (to_float(row["coupon"]), to_float(row["CS01 max"]), row["currency"], to_float(row["R"]),
+                int(row["names"]), to_float(row["bid/ask bp"])) == (
+            inst.coupon_bp, inst.cs01_max, inst.currency, inst.recovery, inst.n_names, inst.bid_ask_bp), row
         if inst.roll_lag_days:
-            assert roll.startswith(f"{inst.roll_lag_days} {inst.roll_calendar.upper()} business days later"), row
+            assert row["roll"].startswith(f"{inst.roll_lag_days} {inst.roll_calendar.upper()} business days later")
         else:
-            assert f"{inst.roll_calendar.upper()} calendar" in roll, row
+            assert f"{inst.roll_calendar.upper()} calendar" in row["roll"], row
         assert inst.cs01_min == 0 and inst.tenor_years == 5 and inst.rule == "on-the-run"
     fraction = to_float(grab(CONV, r"roll-down ([\d.]+) of the spread a year \(the example market's"))
     assert {i.roll_fraction for i in universe} == {fraction}
     assert [i.quote for i in universe if i.name == "CDX HY"] == ["price"]
+
+
+def test_a_flat_five_years_misstates_carry_by_the_stated_share() -> None:
+    """'A flat 5 years would misstate carry by up to about 5 % either side of a roll' (carry ∝ 1/RPV01; the
+    on-the-run maturity slides between 4.75 and 5.25 years), at the example market's long-run levels."""
+    share = to_float(grab(CONV, r"A flat 5 years would misstate carry by up to about (\d+) %"))
+    gaps = [abs(ch.rpv01(s, 5.0, 0.4) / ch.rpv01(s, t, 0.4) - 1) for s in (58, 60, 280, 345) for t in (4.75, 5.25)]
+    assert round(100 * max(gaps)) == share
+
+
+def test_example_market_has_the_stated_number_of_dates() -> None:
+    market, _ = ch.examples.market()
+    assert f"Six years of daily HY prices ({len(market.spreads)} dates)" in flat(CONV)
 
 
 def test_roll_down_default_against_the_generators_curve_slopes() -> None:

@@ -48,6 +48,14 @@ def test_lots_constants() -> None:
         instruments, vectors)
 
 
+def test_mip_gap_tolerance() -> None:
+    from cdshedge_cvx.solve._mip_path import GAP_TOLERANCE
+
+    absolute, relative = (to_float(v) for v in re.search(r"agree to ([\de.-]+) \$mm \(relative ([\de.-]+)\)",
+                                                         flat(TAIL)).groups())
+    assert GAP_TOLERANCE == {"abs": absolute, "rel": relative}
+
+
 def _worst_5pct_loss(pnl: pd.Series) -> float:
     ordered = np.sort(pnl.to_numpy())
     return float(-ordered[: max(1, int(np.ceil(0.05 * len(ordered))))].mean())
