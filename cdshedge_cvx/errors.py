@@ -44,15 +44,19 @@ class Hint:
         the same name with dashes (``--missing``).
     value : str or int, optional
         The value to pass; ``None`` when any value of the user's choice fits (``solver``).
+    flag : str, optional
+        The command line's flag where it is not ``option`` with dashes (``desk_columns`` is the
+        repeatable ``--desk-column``).
     """
 
     option: str
     value: str | int | None = None
+    flag: str | None = None
 
     def words(self, audience: Literal["python", "cli"] = "python") -> str:
         """The fix in the audience's words: ``missing='drop'`` or ``--missing drop``."""
         if audience == "cli":
-            flag = "--" + self.option.replace("_", "-")
+            flag = self.flag or "--" + self.option.replace("_", "-")
             return flag if self.value is None else f"{flag} {self.value}"
         return f"{self.option}=..." if self.value is None else f"{self.option}={self.value!r}"
 

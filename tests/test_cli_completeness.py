@@ -202,3 +202,21 @@ def test_nbconvert_in_dev_extra() -> None:
     dev = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["optional-dependencies"]
     names = {d.split(">")[0].split("=")[0].split("[")[0].strip() for d in dev["dev"]}
     assert {"nbconvert", "openpyxl", "pyarrow"} <= names
+
+
+def test_every_hint_in_the_package_names_an_existing_flag() -> None:
+    """Each ``Hint(...)`` the package raises is worded on the command line as a flag that exists."""
+    import re
+
+    from cdshedge_cvx.errors import Hint
+
+    package = Path(ch.__file__).parent
+    hints = set()
+    for source in package.rglob("*.py"):
+        for match in re.finditer(r'Hint\(\s*"([a-z_]+)"(?:[^)]*flag="([^"]+)")?', source.read_text()):
+            hints.add(Hint(match.group(1), None, match.group(2)))
+    helps = "".join(subprocess.run([sys.executable, "-m", "cdshedge_cvx", command, "--help"], capture_output=True,
+                                   text=True, check=True).stdout for command in ("run", "frontier", "convert"))
+    assert len(hints) >= 5, hints
+    missing = [hint.words("cli") for hint in hints if not re.search(re.escape(hint.words("cli")) + r"\b(?!-)", helps)]
+    assert not missing, missing

@@ -219,8 +219,6 @@ def test_exit_codes_table() -> None:
     assert exit_code(ch.DataError("x")) == 2
 
 
-@pytest.mark.xfail(strict=True, reason="package defect: the CLI words Hint('desk_columns') as --desk-columns, "
-                                       "the flag is --desk-column (cdshedge_cvx/errors.py Hint.words)")
 def test_the_desk_column_fix_names_an_existing_flag() -> None:
     from test_bad_inputs import BAD
 

@@ -2,7 +2,7 @@
 
 tail_risk.md: the defaults it quotes, the variance-vs-CVaR table on the stress market (seed 0, the run of
 notebook 04: two runs whose attribution prices 273 periods, 10–20 s), and the seed-2 / 5-day-scenario paragraph
-(four more runs: only with CDSHEDGE_DOCS_SLOW=1). The factor
+(four more runs). The factor
 benchmark's output is benchmark output (one timed run) and is not checked. desk_data.md: the serial-date
 example and range, the terminal-ticker table, the FX headers, and the output thresholds.
 """
@@ -10,7 +10,6 @@ example and range, the terminal-ticker table, the FX headers, and the output thr
 from __future__ import annotations
 
 import inspect
-import os
 import re
 
 import numpy as np
@@ -110,8 +109,6 @@ def _es(result) -> str:
     return f"{ch.hedge_statistics(result.pnl).loc['es_95', 'hedged']:.1f}"
 
 
-@pytest.mark.skipif(not os.environ.get("CDSHEDGE_DOCS_SLOW"), reason="four more stress-market runs (about 40 s under "
-                    "load: the attribution prices 273 periods); run with CDSHEDGE_DOCS_SLOW=1")
 def test_seed_2_and_five_day_scenarios_paragraph(seed0) -> None:
     daily_count = int(grab(TAIL, r"`-CVaR\(alpha=0\.95, count=(\d+)\)` \(HiGHS\)"))
     cvar_es, var_es = _groups(TAIL, r"CVaR ([\d.]+) against variance ([\d.]+) \$mm\)")

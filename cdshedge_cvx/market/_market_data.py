@@ -288,7 +288,7 @@ def _desk_series(frame: pd.DataFrame, source: str, desk_columns: Sequence[str] |
             hits = [c for c in value_cols if column_key(c) == column_key(name)]
             if not hits:
                 raise DataError(f"desk PnL file {source!r}: no column {name!r}; columns are {list(frame.columns)}",
-                                hints=[Hint("desk_columns", c) for c in value_cols[:3]])
+                                hints=[Hint("desk_columns", c, flag="--desk-column") for c in value_cols[:3]])
             if hits[0] in wanted:
                 raise DataError(f"desk PnL file {source!r}: column {name!r} chosen twice")
             wanted.append(hits[0])
@@ -296,7 +296,7 @@ def _desk_series(frame: pd.DataFrame, source: str, desk_columns: Sequence[str] |
     elif len(value_cols) != 1:
         raise DataError(f"desk PnL file {source!r}: expected a date column and one PnL column, got "
                         f"{list(frame.columns)}; choose the PnL column(s) to use (several are summed)",
-                        hints=[Hint("desk_columns", c) for c in value_cols[:3]])
+                        hints=[Hint("desk_columns", c, flag="--desk-column") for c in value_cols[:3]])
     rows = frame.attrs.get("csv_lines", True)
     dates = frame.iloc[:, date_col].to_numpy()
     if len(value_cols) == 1:
