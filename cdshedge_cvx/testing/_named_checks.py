@@ -649,13 +649,17 @@ def check_shadow_price_vs_bumped_resolve(run: CheckRun) -> None:
     equals (optimum(L + ε) − optimum(L − ε)) / 2ε within 1e-3 relative (fails 'shadow price').
 
     L is every numeric hyperparameter shifted together by ε = 1e-4·max(1, |L|) (``max_gross``; both
-    bounds of a two-sided ``NetLimit``, a shift of the band). Conditions, else the period or the
-    check is skipped: the limit has a numeric hyperparameter (``BoxLimits`` has none); the three
-    problems are feasible; the optimum is smooth at L (the left and right difference quotients agree
-    within 1 %, no change of active set within ±ε); the limit binds (|price| > 1e-6) in at least
-    one period.
+    bounds of a two-sided ``NetLimit``, a shift of the band), or those the limit names in
+    ``limit_params`` (``CVaRLimit``: ``max_loss``, not its confidence level or scenario count).
+    Conditions, else the period or the check is skipped: the limit has a numeric hyperparameter
+    (``BoxLimits`` has none); the three problems are feasible; the optimum is smooth at L (the left
+    and right difference quotients agree within 1 %, no change of active set within ±ε); the limit
+    binds (|price| > 1e-6) in at least one period.
     """
     limits = _limits(run)
+    declared = getattr(run.subject, "limit_params", None)
+    if declared is not None:  # the bound(s) the shadow price is the derivative for, not e.g. a confidence level
+        limits = {k: v for k, v in limits.items() if k in declared}
     if not limits:
         raise SkipTest(f"{run.name} has no numeric hyperparameter to bump")
     epsilon = 1e-4 * max(1.0, *(abs(v) for v in limits.values()))
