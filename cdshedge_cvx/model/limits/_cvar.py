@@ -12,8 +12,9 @@ import pandas as pd
 
 from cdshedge_cvx.errors import SpecificationError
 from cdshedge_cvx.model._component import Constraint
+from cdshedge_cvx.model._lifting import ScipyForm
 from cdshedge_cvx.model._tail_lp import tail_expression
-from cdshedge_cvx.model.terms._cvar import ScenarioMixin, empirical_cvar
+from cdshedge_cvx.model.terms._cvar import ScenarioMixin, empirical_cvar, ru_scipy_form
 
 __all__ = ["CVaRLimit"]
 
@@ -81,3 +82,8 @@ class CVaRLimit(ScenarioMixin, Constraint):
     def violation(self, h: np.ndarray, data: Mapping[str, Any]) -> float:
         cvar = empirical_cvar(self.twin_losses(h, data), float(self.alpha))[0]
         return float(max(0.0, cvar - float(self.max_loss)))
+
+    def scipy_form(self, data: Mapping[str, Any]) -> ScipyForm:
+        """The Rockafellar–Uryasev LP (:func:`~cdshedge_cvx.model.terms._cvar.ru_scipy_form`):
+        z + c Σ_s u_s ≤ M with u_s ≥ L_s(h) − z, u ≥ 0."""
+        return ru_scipy_form(self, data, None, self._limit())

@@ -12,6 +12,7 @@ import pandas as pd
 
 from cdshedge_cvx.errors import DataError, SpecificationError
 from cdshedge_cvx.model._component import Term
+from cdshedge_cvx.model._lifting import ScipyForm
 from cdshedge_cvx.model._tail_lp import tail_expression
 
 __all__ = ["CVaR", "load_scenarios"]
@@ -154,6 +155,53 @@ class ScenarioMixin:
         return np.array([-daily[end - length:end].sum() for end in range(rows - count + 1, rows + 1)])
 
 
+def twin_affine_losses(owner: Any, data: Mapping[str, Any]) -> tuple[np.ndarray, np.ndarray]:
+    """(L0, J): the scenario losses are L(h) = L0 + J h, from the windows summed directly (the twin's
+    way, not the cumulative sums that fill the Parameters)."""
+    fx = np.asarray(data["fx_rate"], dtype=float)
+    names = list(data["instruments"])
+    if owner.scenarios is not None:
+        frame = load_scenarios(owner.scenarios)
+        return -frame["desk_pnl"].to_numpy(dtype=float), -frame[names].to_numpy(dtype=float) * (data["pnl_scale"] * fx)
+    desk = np.asarray(data["risk_desk_pnl"], dtype=float)
+    changes = np.asarray(data["risk_changes"], dtype=float) * (data["pnl_scale"] * fx)
+    rows, count, length = desk.shape[0], int(owner.count), int(owner.length)
+    if rows < count + length - 1:
+        raise DataError(f"{owner.name}: the risk window is too short")
+    ends = range(rows - count + 1, rows + 1)
+    return (np.array([-desk[end - length:end].sum() for end in ends]),
+            np.array([-changes[end - length:end].sum(axis=0) for end in ends]).reshape(count, changes.shape[1]))
+
+
+def ru_scipy_form(owner: Any, data: Mapping[str, Any], weight: float | None, limit: float | None) -> ScipyForm:
+    """The Rockafellar–Uryasev LP as a :class:`ScipyForm` in t = (z⁺, z⁻, u_1 … u_S) ≥ 0, z = z⁺ − z⁻:
+
+        L_s(h) − z − u_s ≤ 0  (each scenario),    term: weight · (z + c Σ_s u_s),
+        limit: z + c Σ_s u_s ≤ M,                c = 1/((1 − α) S),
+
+    its lifting at h: z the value at risk (the minimising breakpoint), u = max(0, L − z)."""
+    base, slope = twin_affine_losses(owner, data)
+    count, n = slope.shape
+    c = 1.0 / ((1.0 - float(owner.alpha)) * count)
+    G_t = np.hstack([-np.ones((count, 1)), np.ones((count, 1)), -np.eye(count)])
+    G_h, g = slope, -base
+    objective = np.concatenate([[1.0, -1.0], np.full(count, c)])
+
+    def lifting(h: np.ndarray) -> np.ndarray:
+        losses = base + slope @ h
+        values = losses + c * np.maximum(losses[None, :] - losses[:, None], 0.0).sum(axis=1)  # f at z = L_k
+        z = float(losses[int(np.argmin(values))])
+        return np.concatenate([[max(z, 0.0), max(-z, 0.0)], np.maximum(losses - z, 0.0)])
+
+    if limit is not None:
+        G_h = np.vstack([G_h, np.zeros((1, n))])
+        G_t = np.vstack([G_t, objective[None, :]])
+        g = np.concatenate([g, [limit]])
+        return ScipyForm(n=n, A=np.zeros((count + 2, n)), G_h=G_h, G_t=G_t, g=g, lifting=lifting)
+    return ScipyForm(n=n, A=np.zeros((count + 2, n)), weights=float(weight) * objective, G_h=G_h, G_t=G_t, g=g,
+                     lifting=lifting)
+
+
 def empirical_cvar(losses: np.ndarray, alpha: float) -> tuple[float, np.ndarray]:
     """CVaR_α of equally likely ``losses`` by sorting (Rockafellar–Uryasev's minimum over z), and the
     weight of each scenario in it (a subgradient)."""
@@ -213,6 +261,8 @@ class CVaR(ScenarioMixin, Term):
                    "scenarios from the risk window")
     requires = ("risk_changes", "risk_desk_pnl", "pnl_scale", "fx_rate")
     weight_param = "gamma"
+    #: The scipy form is an LP epigraph (its own lifting), not a sum of |·|: the lifted-QP path leaves it out.
+    scipy_form_is_lp = True
 
     def __init__(self, alpha: float = 0.95, gamma: float = 1.0, count: int = 15, length: int = 1,
                  scenarios: str | Path | pd.DataFrame | None = None) -> None:
@@ -254,6 +304,10 @@ class CVaR(ScenarioMixin, Term):
         base = self.twin_losses(np.zeros_like(probe[0]), data)
         slopes = np.column_stack([self.twin_losses(e, data) - base for e in probe])  # dL/dh, linear
         return float(self.gamma) * (weights @ slopes)
+
+    def scipy_form(self, data: Mapping[str, Any]) -> ScipyForm:
+        """The Rockafellar–Uryasev LP (:func:`ru_scipy_form`): γ · (z + c Σ_s u_s), u_s ≥ L_s(h) − z, u ≥ 0."""
+        return ru_scipy_form(self, data, self._check_gamma(), None)
 
     def formula(self, conventions: Any) -> str:
         return ("γ · mean of the worst (1 − α)·S losses −(desk + Σᵢ fxᵢ·Δsᵢ·hᵢ) over S scenarios "
