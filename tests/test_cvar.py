@@ -191,3 +191,32 @@ def test_cvar_limit_shadow_price_is_the_derivative():
     central = (solve(4.0 + eps).objective - solve(4.0 - eps).objective) / (2 * eps)
     assert price > 1e-6
     assert price == pytest.approx(central, rel=1e-3, abs=1e-6)
+
+
+@pytest.mark.parametrize("limit", [False, True])
+def test_scipy_cross_check_resolves_cvar_cold_through_its_lp_form(limit):
+    """The cold cross-check re-solves a CVaR problem with SLSQP on the Rockafellar–Uryasev LP of scipy_form()
+    (no CVXPY expression read) and lands on the package's answer; the form's minimum over t is the twin's value."""
+    from cdshedge_cvx.crosscheck import cross_check
+
+    data = _period(seed=5).replace(expected_change=np.array([1.0, -0.5, 0.3]))
+    term, constraints = ch.CVaR(alpha=0.9, count=30, gamma=2.0), []
+    if limit:
+        term, constraints = ch.RidgePenalty(), [ch.CVaRLimit(6.0, alpha=0.9, count=30)]
+    problem = ch.HedgePnL() - term
+    compiled = ch.HedgeProblem(3, problem, constraints).build()
+    compiled.update(data)
+    solution = compiled.solve()
+    check = cross_check(compiled, data, solution.h, solution.objective, strict=True)
+    assert check.ok and check.allocation_gap < 1e-5
+    part = constraints[0] if limit else term
+    form = part.scipy_form(data)
+    assert form.lifting is not None and form.m == 32
+    h = solution.h
+    if not limit:
+        assert form.weights @ form.lift(h) == pytest.approx(term.value(h, data), rel=1e-12)
+    res = linprog(form.weights if not limit else np.zeros(form.m), A_ub=form.G_t, b_ub=form.g - form.G_h @ h,
+                  bounds=[(0, None)] * form.m, method="highs")
+    assert res.status == 0
+    if not limit:
+        assert res.fun == pytest.approx(term.value(h, data), rel=1e-9)
