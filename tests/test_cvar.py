@@ -13,23 +13,17 @@ from scipy.optimize import linprog
 import cdshedge_cvx as ch
 from cdshedge_cvx.testing import check_constraint, check_term
 
-FIXED = {"check_hyperparameter_change_after_build":
-         "alpha and the scenario count shape the constant sorted tail weights of cp.dotsort (DPP needs them "
-         "constant); a change is refused with a SpecificationError, never ignored"}
-
-
-LIMIT_FIXED = {**FIXED, "check_shadow_price_vs_bumped_resolve":
-               "the check bumps every numeric hyperparameter together (alpha and count too, which change the "
-               "tail, not the limit); test_cvar_limit_shadow_price_is_the_derivative bumps max_loss alone"}
-
 
 def test_cvar_keeps_its_contract():
-    report = check_term(ch.CVaR(alpha=0.8, count=2), max_examples=8, expected_failures=FIXED)
+    # length 2: the hyperparameter check halves every number (length 1 would become 0.5, not a row count)
+    report = check_term(ch.CVaR(alpha=0.8, count=2, length=2), max_examples=8)
     assert report.sign == "-"
+    assert "check_hyperparameter_change_after_build" not in " ".join(report.skipped)
 
 
 def test_cvar_limit_keeps_its_contract():
-    check_constraint(ch.CVaRLimit(5.0, alpha=0.5, count=2), max_examples=8, expected_failures=LIMIT_FIXED)
+    report = check_constraint(ch.CVaRLimit(5.0, alpha=0.5, count=2, length=2), max_examples=8)
+    assert "check_hyperparameter_change_after_build" not in " ".join(report.skipped)
 
 
 def _period(rows=40, n=3, seed=0):
@@ -105,14 +99,40 @@ def test_infeasible_cvar_limit_names_the_period():
     assert "\n" not in str(info.value)
 
 
-def test_alpha_change_on_a_compiled_problem_is_refused():
+def _windows(data, count, length):
+    desk, changes = data["risk_desk_pnl"], data["risk_changes"]
+    ends = range(desk.size - count + 1, desk.size + 1)
+    return (np.array([desk[end - length:end].sum() for end in ends]),
+            np.array([changes[end - length:end].sum(axis=0) for end in ends]))
+
+
+def test_alpha_and_count_change_on_a_compiled_problem_take_effect():
+    """alpha, count (down to fewer rows) and length are Parameters: changed on a compiled problem, the next
+    solve is the Rockafellar–Uryasev LP of the new values (linprog), without recompiling."""
     data = _period()
-    term = ch.CVaR(alpha=0.9, count=30)
-    problem = ch.HedgeProblem(3, -term).build()
-    for _, compiled_term in problem.compiled.entries:
-        compiled_term.alpha = 0.5
-    with pytest.raises(ch.SpecificationError, match="alpha"):
+    problem = ch.HedgeProblem(3, -ch.CVaR(alpha=0.9, count=30)).build()
+    problem.update(data)
+    problem.solve()
+    compiled_problem = problem.compiled.problem
+    for alpha, count, length in [(0.5, 30, 1), (0.95, 20, 1), (0.8, 12, 3)]:
+        for _, compiled_term in problem.compiled.entries:
+            compiled_term.alpha, compiled_term.count, compiled_term.length = alpha, count, length
         problem.update(data)
+        solution = problem.solve()
+        assert problem.compiled.problem is compiled_problem
+        d, R = _windows(data, count, length)
+        _, cvar_lp = _ru_linprog(d, R, alpha, data["cs01_min"], data["cs01_max"])
+        assert -solution.objective == pytest.approx(cvar_lp, rel=1e-6, abs=1e-8)
+
+
+def test_more_scenarios_than_compiled_are_refused():
+    data = _period()
+    problem = ch.HedgeProblem(3, -ch.CVaR(alpha=0.9, count=20)).build()
+    for _, compiled_term in problem.compiled.entries:
+        compiled_term.count = 30
+    with pytest.raises(ch.SpecificationError, match="compiled for 20 scenarios and now has 30") as info:
+        problem.update(data)
+    assert "\n" not in str(info.value)
 
 
 def test_user_scenarios_from_a_csv(tmp_path):
@@ -171,3 +191,32 @@ def test_cvar_limit_shadow_price_is_the_derivative():
     central = (solve(4.0 + eps).objective - solve(4.0 - eps).objective) / (2 * eps)
     assert price > 1e-6
     assert price == pytest.approx(central, rel=1e-3, abs=1e-6)
+
+
+@pytest.mark.parametrize("limit", [False, True])
+def test_scipy_cross_check_resolves_cvar_cold_through_its_lp_form(limit):
+    """The cold cross-check re-solves a CVaR problem with SLSQP on the Rockafellar–Uryasev LP of scipy_form()
+    (no CVXPY expression read) and lands on the package's answer; the form's minimum over t is the twin's value."""
+    from cdshedge_cvx.crosscheck import cross_check
+
+    data = _period(seed=5).replace(expected_change=np.array([1.0, -0.5, 0.3]))
+    term, constraints = ch.CVaR(alpha=0.9, count=30, gamma=2.0), []
+    if limit:
+        term, constraints = ch.RidgePenalty(), [ch.CVaRLimit(6.0, alpha=0.9, count=30)]
+    problem = ch.HedgePnL() - term
+    compiled = ch.HedgeProblem(3, problem, constraints).build()
+    compiled.update(data)
+    solution = compiled.solve()
+    check = cross_check(compiled, data, solution.h, solution.objective, strict=True)
+    assert check.ok and check.allocation_gap < 1e-5
+    part = constraints[0] if limit else term
+    form = part.scipy_form(data)
+    assert form.lifting is not None and form.m == 32
+    h = solution.h
+    if not limit:
+        assert form.weights @ form.lift(h) == pytest.approx(term.value(h, data), rel=1e-12)
+    res = linprog(form.weights if not limit else np.zeros(form.m), A_ub=form.G_t, b_ub=form.g - form.G_h @ h,
+                  bounds=[(0, None)] * form.m, method="highs")
+    assert res.status == 0
+    if not limit:
+        assert res.fun == pytest.approx(term.value(h, data), rel=1e-9)

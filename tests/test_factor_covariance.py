@@ -55,3 +55,25 @@ def test_factor_term_value_matches_expr(k):
     h = problem.solve().h
     compiled_term = problem.compiled.entries[0][1]
     assert compiled_term.expr(problem.compiled.h).value == pytest.approx(compiled_term.value(h, data), rel=1e-7)
+
+
+@pytest.mark.parametrize("rows,p,k", [(40, 12, 3), (30, 80, 5), (30, 80, "auto"), (252, 501, 10)])
+def test_factors_equal_numpy_cov_eigendecomposition(rows, p, k):
+    """B Bᵀ and δ from the thin SVD of the window equal those of numpy's covariance eigendecomposed (O(p³)),
+    the sign of each factor aside; the factor path never forms the p × p covariance."""
+    rng = np.random.default_rng(rows + p)
+    x = rng.normal(size=(rows, 4)) @ rng.normal(size=(4, p)) + 0.3 * rng.normal(size=(rows, p))
+    model = ch.FactorCovariance(k=k)
+    loadings, idiosyncratic = model.factors(x)
+    sample = np.cov(x, rowvar=False)
+    values, vectors = np.linalg.eigh(sample)
+    values, vectors = np.clip(values[::-1], 0.0, None), vectors[:, ::-1]
+    if k == "auto":
+        used = int(np.argmax(np.cumsum(values) / values.sum() >= 0.9 - 1e-12)) + 1
+    else:
+        used = k
+    expected = vectors[:, :used] * np.sqrt(values[:used])
+    np.testing.assert_allclose(loadings[:, :used] @ loadings[:, :used].T, expected @ expected.T, atol=1e-9)
+    np.testing.assert_allclose(loadings[:, used:], 0.0)
+    np.testing.assert_allclose(idiosyncratic, np.clip(np.diag(sample) - np.sum(expected ** 2, axis=1), 0, None),
+                               atol=1e-9)

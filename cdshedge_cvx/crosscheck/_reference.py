@@ -178,7 +178,7 @@ def _lifted_problem(entries: Sequence[tuple[float, Term]], extra: Sequence[Const
         constraints.append({"type": "ineq", "fun": (lambda x, c=c: -twin_violation(c, x[:n], data))})
 
     def lift(h: np.ndarray) -> np.ndarray:
-        t = [np.abs(form.A @ h - form.b) for form in forms]
+        t = [form.lift(h) for form in forms]
         return np.concatenate([h, *t]) if t else h
 
     return f, grad, constraints, m, lift

@@ -210,6 +210,9 @@ class Constraint(Component):
     """
 
     optional = ("scipy_form",)
+    #: The hyperparameters that are the limit's bound, whose shadow price :meth:`shadow_price` is
+    #: (``None``: every numeric hyperparameter, moved together; ``CVaRLimit``: ``max_loss``, not α).
+    limit_params: ClassVar[tuple[str, ...] | None] = None
 
     def constraints(self, h: cp.Variable) -> list[cp.Constraint]:
         """The CVXPY constraints."""

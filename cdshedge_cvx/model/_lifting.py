@@ -11,10 +11,17 @@ variables t (the epigraph of the absolute values) and linear inequalities:
 so every built-in limit and :class:`~cdshedge_cvx.model.TransactionCost` become smooth in
 (h, t). The forms are computed from the period data with numpy; they never read a CVXPY
 expression, which keeps the cross-check independent.
+
+A piecewise-linear function that is no weighted sum of absolute values (CVaR: the
+Rockafellar–Uryasev LP) is written with auxiliary variables t ≥ 0 whose rows of A are zero (so
+t ≥ |A h − b| says t ≥ 0), the LP's rows in ``G_h h + G_t t ≤ g`` and its optimal ``lifting``
+t(h) given: the term is then min_t weights · t over those rows (weights of any sign), which
+``lifting`` attains.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -37,7 +44,10 @@ class ScipyForm:
     weights : ndarray, shape (m,), optional
         For a term: its value is ``weights · t`` (weights ≥ 0).
     G_h, G_t, g : ndarray, shapes (p, n), (p, m), (p,), optional
-        For a constraint: ``G_h h + G_t t ≤ g``.
+        For a constraint: ``G_h h + G_t t ≤ g``. A term may have such rows too (an LP epigraph).
+    lifting : callable, optional
+        h ↦ the optimal t at h (default |A h − b|): for an LP epigraph whose value at h is
+        ``weights · lifting(h)`` = min over the feasible t.
     """
 
     n: int
@@ -47,6 +57,7 @@ class ScipyForm:
     G_h: np.ndarray | None = None
     G_t: np.ndarray | None = None
     g: np.ndarray | None = None
+    lifting: Callable[[np.ndarray], np.ndarray] | None = None
 
     def __post_init__(self) -> None:
         A = np.zeros((0, self.n)) if self.A is None else np.asarray(self.A, dtype=float).reshape(-1, self.n)
@@ -64,6 +75,13 @@ class ScipyForm:
             object.__setattr__(self, "g", g)
             object.__setattr__(self, "G_h", G_h.reshape(g.size, self.n))
             object.__setattr__(self, "G_t", G_t.reshape(g.size, A.shape[0]))
+
+    def lift(self, h: np.ndarray) -> np.ndarray:
+        """The optimal auxiliary variables at ``h``: ``lifting(h)``, by default |A h − b|."""
+        h = np.asarray(h, dtype=float)
+        if self.lifting is None:
+            return np.abs(self.A @ h - self.b)
+        return np.asarray(self.lifting(h), dtype=float).reshape(self.m)
 
     @property
     def m(self) -> int:

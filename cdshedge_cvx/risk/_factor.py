@@ -7,7 +7,7 @@ import numbers
 import numpy as np
 
 from cdshedge_cvx.errors import SpecificationError
-from cdshedge_cvx.risk._estimators import CovarianceEstimator, SampleCovariance
+from cdshedge_cvx.risk._estimators import CovarianceEstimator, _observations
 
 __all__ = ["FactorCovariance"]
 
@@ -46,23 +46,31 @@ class FactorCovariance(CovarianceEstimator):
         return int(min(self.k, p))
 
     def factors(self, observations: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(B, δ): B of shape (p, rows(p)) (unused columns zero under ``"auto"``), δ of shape (p,)."""
-        sample = SampleCovariance().covariance(observations)
-        p = sample.shape[0]
-        eigenvalues, eigenvectors = np.linalg.eigh(sample)
-        order = np.argsort(eigenvalues)[::-1]
-        eigenvalues, eigenvectors = np.clip(eigenvalues[order], 0.0, None), eigenvectors[:, order]
+        """(B, δ): B of shape (p, rows(p)) (unused columns zero under ``"auto"``), δ of shape (p,).
+
+        The eigenpairs of S come from the thin SVD of the centred window, X_c = U diag(σ) Vᵀ:
+        λ_j = σ_j² / (T − 1), v_j = V_j, and diag S = Σ_t X_c² / (T − 1) — O(T·p·min(T, p)),
+        never the p × p matrix S (O(p³) by an eigendecomposition).
+        """
+        x = _observations(observations, 2, "the factor covariance")
+        centred = x - x.mean(axis=0)
+        p, dof = x.shape[1], x.shape[0] - 1
+        _, singular, vt = np.linalg.svd(centred, full_matrices=False)
+        eigenvalues = np.zeros(p)
+        eigenvalues[:singular.size] = singular ** 2 / dof
+        diagonal = np.einsum("tj,tj->j", centred, centred) / dof
         rows = self.rows(p)
         if self.k == "auto":
-            total = float(eigenvalues.sum())
+            total = float(diagonal.sum())  # trace S
             share = np.cumsum(eigenvalues) / total if total > 0 else np.ones(p)
             k = int(np.searchsorted(share, self.explained - 1e-12) + 1)
-            k = max(1, min(k, rows, np.asarray(observations).shape[0] - 1))
+            k = max(1, min(k, rows, x.shape[0] - 1))
         else:
             k = rows
+        used = min(k, singular.size)
         loadings = np.zeros((p, rows))
-        loadings[:, :k] = eigenvectors[:, :k] * np.sqrt(eigenvalues[:k])
-        idiosyncratic = np.clip(np.diag(sample) - np.sum(loadings ** 2, axis=1), 0.0, None)
+        loadings[:, :used] = vt[:used].T * np.sqrt(eigenvalues[:used])
+        idiosyncratic = np.clip(diagonal - np.sum(loadings ** 2, axis=1), 0.0, None)
         return loadings, idiosyncratic
 
     def covariance(self, observations: np.ndarray) -> np.ndarray:

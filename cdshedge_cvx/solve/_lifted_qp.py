@@ -75,7 +75,7 @@ def _classify(compiled: CompiledProblem) -> tuple[list[int], list[int], list[int
             affine.append(k)
         elif weight < 0 and _overrides(term, "quadratic_form", Term):
             squares.append(k)
-        elif weight < 0 and _overrides(term, "scipy_form", Term):
+        elif weight < 0 and _overrides(term, "scipy_form", Term) and not getattr(term, "scipy_form_is_lp", False):
             lifted.append(k)
         else:
             return None

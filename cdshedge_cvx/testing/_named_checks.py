@@ -387,23 +387,40 @@ def check_quadratic_form(run: CheckRun) -> None:
     run.for_each_example(one)
 
 
+def _lp_minimum(form: Any, h: np.ndarray, cost: np.ndarray) -> float | None:
+    """min cost·t over the form's t at h (G_t t ≤ g − G_h h, t ≥ |A h − b|) by linprog (HiGHS); ``None``
+    when no t is feasible. Checks a form with its own ``lifting`` (an LP epigraph) independently of it."""
+    from scipy.optimize import linprog
+
+    lower = np.abs(form.A @ h - form.b)
+    rows = {} if form.g is None else {"A_ub": form.G_t, "b_ub": form.g - form.G_h @ h}
+    result = linprog(cost, bounds=[(low, None) for low in lower], method="highs", **rows)
+    return float(result.fun) if result.status == 0 else None
+
+
 def _term_scipy_form(run: CheckRun, built: Built, example: Example, form: Any) -> None:
     data, n = example.data, example.n
     if form.n != n or form.weights is None:
         raise run.fail("scipy form", f"a term's ScipyForm needs weights and n = {n}, got n = {form.n}, weights "
                        f"{form.weights!r}", data)
-    if np.any(form.weights < 0):
+    if form.lifting is None and np.any(form.weights < 0):
         raise run.fail("scipy form", f"weights must be >= 0 (the lifting t >= |A h - b| is exact only then), got "
                        f"{form.weights!r}", data)
     rtol, atol = run.options["rtol"], run.options["atol"]
     for h in example.points:
-        lifted = float(form.weights @ np.abs(form.A @ h - form.b))
+        lifted = float(form.weights @ form.lift(h))
         value = run.value(built.component, h, data)
         tolerance = atol + rtol * max(abs(lifted), abs(value))
         if not abs(lifted - value) <= tolerance:
-            raise run.fail("scipy form", f"the lifted form at its optimal lifting t = |A h − b| gives weights·t = "
+            raise run.fail("scipy form", f"the lifted form at its optimal lifting t(h) gives weights·t = "
                            f"{lifted!r} but value(h, data) = {value!r}: scipy_form() describes another function",
                            data, h)
+        if form.lifting is not None or form.g is not None:  # an LP epigraph: its minimum over t is the value
+            best = _lp_minimum(form, h, form.weights)
+            if best is None or not abs(best - value) <= tolerance:
+                raise run.fail("scipy form", f"min over t of weights·t subject to the form's rows is {best!r} "
+                               f"(linprog) but value(h, data) = {value!r}: scipy_form() describes another function "
+                               "or its lifting is not the minimum", data, h)
 
 
 def _limit_scipy_form(run: CheckRun, built: Built, example: Example, form: Any) -> None:
@@ -411,26 +428,33 @@ def _limit_scipy_form(run: CheckRun, built: Built, example: Example, form: Any) 
     if form.n != n or form.g is None:
         raise run.fail("scipy form", f"a limit's ScipyForm needs G_h h + G_t t <= g and n = {n}, got n = {form.n}, "
                        f"g {form.g!r}", data)
-    if np.any(form.G_t < 0):
+    if form.lifting is None and np.any(form.G_t < 0):
         raise run.fail("scipy form", "G_t must be >= 0, so that t = |A h - b| is the optimal lifting", data)
     tol = run.options["tol"]
     for h in example.points:
-        slack = float(np.max(form.G_h @ h + form.G_t @ np.abs(form.A @ h - form.b) - form.g, initial=0.0))
+        slack = float(np.max(form.G_h @ h + form.G_t @ form.lift(h) - form.g, initial=0.0))
         violation = run.violation(built.component, h, data)
         size = scale(*h)
         if slack <= 1e-10 * size and violation > tol * size:
-            raise run.fail("scipy form", f"the lifted form holds at h (at t = |A h − b|) but violation(h) = "
+            raise run.fail("scipy form", f"the lifted form holds at h (at its lifting t(h)) but violation(h) = "
                            f"{violation!r}: scipy_form() accepts points the limit rejects", data, h)
         if slack > 1e-6 * size and violation <= 0.0:
-            raise run.fail("scipy form", f"the lifted form rejects h (by {slack:.3g}, at t = |A h − b|) but "
+            raise run.fail("scipy form", f"the lifted form rejects h (by {slack:.3g}, at its lifting t(h)) but "
                            "violation(h) = 0: scipy_form() rejects points the limit accepts", data, h)
+        if form.lifting is not None and violation > 1e-6 * size \
+                and _lp_minimum(form, h, np.zeros(form.m)) is not None:
+            raise run.fail("scipy form", f"some t satisfies the form's rows at h (linprog) but violation(h) = "
+                           f"{violation!r}: scipy_form() accepts points the limit rejects", data, h)
 
 
 @_named("term", "constraint")
 def check_scipy_form(run: CheckRun) -> None:
     """The lifted smooth form of :meth:`scipy_form` (t ≥ |A h − b|) at its optimal lifting t = |A h − b|
     equals ``value(h, data)`` (terms; weights ≥ 0), or holds exactly where ``violation(h, data)`` is 0
-    (limits; G_t ≥ 0), at the example's points (fails 'scipy form'). Skipped without one."""
+    (limits; G_t ≥ 0), at the example's points (fails 'scipy form'). A form with its own ``lifting``
+    (an LP epigraph such as CVaR's) is also minimised over t by linprog at each point: the minimum
+    is the value (terms), and a feasible t exists only where the limit holds (limits). Skipped
+    without one."""
     if not _declares(run, "scipy_form"):
         raise SkipTest(f"{run.name} declares no scipy_form()")
 
@@ -649,13 +673,17 @@ def check_shadow_price_vs_bumped_resolve(run: CheckRun) -> None:
     equals (optimum(L + ε) − optimum(L − ε)) / 2ε within 1e-3 relative (fails 'shadow price').
 
     L is every numeric hyperparameter shifted together by ε = 1e-4·max(1, |L|) (``max_gross``; both
-    bounds of a two-sided ``NetLimit``, a shift of the band). Conditions, else the period or the
-    check is skipped: the limit has a numeric hyperparameter (``BoxLimits`` has none); the three
-    problems are feasible; the optimum is smooth at L (the left and right difference quotients agree
-    within 1 %, no change of active set within ±ε); the limit binds (|price| > 1e-6) in at least
-    one period.
+    bounds of a two-sided ``NetLimit``, a shift of the band), or those the limit names in
+    ``limit_params`` (``CVaRLimit``: ``max_loss``, not its confidence level or scenario count).
+    Conditions, else the period or the check is skipped: the limit has a numeric hyperparameter
+    (``BoxLimits`` has none); the three problems are feasible; the optimum is smooth at L (the left
+    and right difference quotients agree within 1 %, no change of active set within ±ε); the limit
+    binds (|price| > 1e-6) in at least one period.
     """
     limits = _limits(run)
+    declared = getattr(run.subject, "limit_params", None)
+    if declared is not None:  # the bound(s) the shadow price is the derivative for, not e.g. a confidence level
+        limits = {k: v for k, v in limits.items() if k in declared}
     if not limits:
         raise SkipTest(f"{run.name} has no numeric hyperparameter to bump")
     epsilon = 1e-4 * max(1.0, *(abs(v) for v in limits.values()))
