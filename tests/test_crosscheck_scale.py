@@ -51,7 +51,7 @@ def _kkt_residual(P: np.ndarray, q: np.ndarray, h: np.ndarray, lower: np.ndarray
     return float(np.max(violation) / max(np.max(np.abs(q)), 1e-12))
 
 
-@pytest.mark.filterwarnings("ignore::cdshedge_cvx.solve.UnidentifiedHedgeWarning")
+@pytest.mark.filterwarnings("ignore::cdshedge_cvx.UnidentifiedHedgeWarning")
 @pytest.mark.parametrize("window", [600, 252], ids=["identified", "flat-directions"])
 def test_the_cold_resolve_agrees_to_1e_6_at_500_instruments(window) -> None:
     problem, data, P, q = _period(window)
