@@ -22,16 +22,16 @@ GAMMA = 5.0
 
 
 def _period(window: int):
-    """The last period of a 500-instrument daily walk-forward on the roll calendar: (problem, data, P, q)."""
+    """The first period of a 500-instrument daily walk-forward on the roll calendar: (problem, data, P, q)."""
     from benchmarks.realistic import realistic_market
 
     from cdshedge_cvx.credit._conventions import get_conventions
     from cdshedge_cvx.periods import PeriodBuilder
 
-    market, universe = realistic_market(N, periods=1, window=window, days_per_period=1)
+    market, universe = realistic_market(N, periods=6, window=window, days_per_period=1)
     builder = PeriodBuilder(market.for_universe(universe), market.desk_pnl, universe, get_conventions("market"),
                             "B", "walk-forward", window=window, min_history=window)
-    data = list(builder)[-1]
+    data = builder.build(builder.periods[0])
     objective = ch.HedgePnL() - ch.Carry() - ch.Roll() - GAMMA * ch.VariancePenalty()
     problem = ch.HedgeProblem(universe, objective).build()
     scale = data["pnl_scale"] * data["fx_rate"]
