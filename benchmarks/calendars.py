@@ -58,9 +58,12 @@ class _Outermost:
 
     def __init__(self) -> None:
         self.depth, self.seconds, self.restore = 0, 0.0, []
+        self.by_function: dict[str, float] = {}
 
     def wrap(self, function: Any) -> Any:
         import functools
+
+        name = f"{function.__module__.rsplit('.', 1)[-1]}.{function.__qualname__}"
 
         @functools.wraps(function)
         def timed(*args: Any, **kwargs: Any) -> Any:
@@ -71,7 +74,9 @@ class _Outermost:
             try:
                 return function(*args, **kwargs)
             finally:
-                self.seconds += time.perf_counter() - start
+                elapsed = time.perf_counter() - start
+                self.seconds += elapsed
+                self.by_function[name] = self.by_function.get(name, 0.0) + elapsed
                 self.depth -= 1
 
         return timed
@@ -162,5 +167,7 @@ def bench_calendars(n: int = 125, years: int = 15, window: int = 252, horizon: s
     stats = pstats.Stats(profile)
     profiled_calendar_s, top = calendar_share(stats)
     return {"n": n, "years": years, "periods": len(result.allocations), "backtest_s": plain_s,
-            "calendar_s": timer.seconds, "calendar_share": timer.seconds / plain_s, "profiled_s": profiled_s,
+            "calendar_s": timer.seconds, "calendar_share": timer.seconds / plain_s,
+            "calendar_entries": dict(sorted(timer.by_function.items(), key=lambda item: -item[1])),
+            "profiled_s": profiled_s,
             "profiled_calendar_s": profiled_calendar_s, "calendar_top": top}

@@ -38,6 +38,8 @@ GOALS = [
     ("crosscheck_full_ratio", "6d realistic, cross_check='full' / off", None, None),
     ("general_ratio", "7  tcost + gross limit, solve time: lifted-QP path / compiled-once CVXPY+Clarabel", 0.2,
      "max"),
+    ("calendar_share", "9  calendars, maturities, RPV01, contract figures: share of a 125 x 15-year backtest", 0.05,
+     "max"),
     ("scale500_memory_mb", "8  500 instruments x 15 years daily, cross-checked: peak memory (RSS), MB", None, None),
 ]
 
@@ -498,7 +500,8 @@ def report(results: dict[str, Any], elapsed: float) -> str:
              f"{' '.join(map(str, m['load_average']))}, {m['os']}",
              f"python {m['python']}, {versions}", f"BLAS threads: {m['blas_threads']}", "", "RATIOS"]
     flat: dict[str, float] = {}
-    for section in ("prototype", "scale", "frontier", "startup", "memory", "realistic", "general", "scale500"):
+    for section in ("prototype", "scale", "frontier", "startup", "memory", "realistic", "general", "calendars",
+                    "scale500"):
         for key, value in results.get(section, {}).items():
             if isinstance(value, (int, float)) and not isinstance(value, bool):
                 flat[key] = float(value)
@@ -510,7 +513,8 @@ def report(results: dict[str, Any], elapsed: float) -> str:
         if key not in flat:
             continue
         value = flat[key]
-        shown = f"{value:8.0f} MB" if key.endswith("_mb") else f"{value:8.2f}×"
+        shown = (f"{value:8.0f} MB" if key.endswith("_mb") else f"{100 * value:7.1f} %" if key.endswith("_share")
+                 else f"{value:8.2f}×")
         lines.append(f"  {text:<82} {shown}   {_verdict(value, goal, kind)}")
     lines += ["", "DETAILS"]
     if "prototype" in results:
@@ -587,6 +591,15 @@ def report(results: dict[str, Any], elapsed: float) -> str:
                      f"({g['cvxpy_total_s']:.2f} s; whole-run ratio {g['general_total_ratio']:.2f}x); paths "
                      f"{g['paths']}; max |Δh| {g['max_allocation_gap']:.1e}, max |Δ objective| "
                      f"{g['max_objective_gap']:.1e}")
+    if "calendars" in results:
+        c = results["calendars"]
+        entries = ", ".join(f"{name} {seconds:.2f} s" for name, seconds in c["calendar_entries"].items())
+        lines.append(f"  9  {c['n']} instruments x {c['years']} years of daily data, {c['periods']} weekly "
+                     f"walk-forward periods, pnl - carry - roll - 5*variance (market conventions): backtest "
+                     f"{c['backtest_s']:.2f} s, "
+                     f"of which calendar and contract functions {c['calendar_s']:.2f} s "
+                     f"({100 * c['calendar_share']:.1f} %; outermost calls: {entries}); under cProfile "
+                     f"{c['profiled_calendar_s']:.2f} of {c['profiled_s']:.2f} s")
     if "scale500" in results:
         s = results["scale500"]
         lines.append(f"  8  {s['n']} instruments x {s['periods']} daily walk-forward periods, default cross-check: "
@@ -604,13 +617,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     import argparse
 
     from benchmarks import realistic
+    from benchmarks.calendars import bench_calendars
 
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks",
         description="Time cdshedge_cvx against baselines measured in the same run (the prototype's scipy loop, "
                     "a bare OSQP solve, serial runs, python -c pass) and print the ratios, then the details.")
     parser.add_argument("--only", nargs="+", choices=["prototype", "scale", "frontier", "startup", "memory", "isda",
-                                                      "factor", "realistic", "general", "scale500"],
+                                                      "factor", "realistic", "general", "calendars", "scale500"],
                         help="run these benchmarks only (scale500, 500 instruments x 15 years daily, runs only when "
                              "named)")
     parser.add_argument("--no-profile", action="store_true", help="skip the profile of the scale case")
@@ -618,15 +632,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--blas-threads", metavar="N", help="BLAS threads: a number or 'default' (the library's); "
                         "default 1 unless OPENBLAS/OMP/MKL_NUM_THREADS is set (applied before numpy loads)")
     args = parser.parse_args(argv)
-    chosen = args.only or ["prototype", "scale", "realistic", "general", "frontier", "startup", "memory", "isda",
-                           "factor"]
+    chosen = args.only or ["prototype", "scale", "realistic", "general", "calendars", "frontier", "startup", "memory",
+                           "isda", "factor"]
     start = time.perf_counter()
     results: dict[str, Any] = {"machine": machine()}
     steps: dict[str, Callable[[], dict[str, Any]]] = {
         "prototype": bench_prototype, "scale": lambda: bench_scale(profile=not args.no_profile),
         "frontier": bench_frontier, "startup": bench_startup, "memory": bench_memory, "isda": bench_isda,
         "factor": bench_factor, "realistic": realistic.bench_realistic, "general": realistic.bench_general,
-        "scale500": realistic.bench_scale500}
+        "calendars": bench_calendars, "scale500": realistic.bench_scale500}
     for name in chosen:
         print(f"[{time.perf_counter() - start:5.0f} s] {name} ...", file=sys.stderr, flush=True)
         results[name] = steps[name]()
