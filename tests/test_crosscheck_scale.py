@@ -24,7 +24,6 @@ GAMMA = 5.0
 def _period(window: int):
     """The first period of a 500-instrument daily walk-forward on the roll calendar: (problem, data, P, q)."""
     from benchmarks.realistic import realistic_market
-
     from cdshedge_cvx.credit._conventions import get_conventions
     from cdshedge_cvx.periods import PeriodBuilder
 
@@ -72,7 +71,7 @@ def test_the_cold_resolve_agrees_to_1e_6_at_500_instruments(window) -> None:
     assert np.isclose(check.scipy_h @ P @ check.scipy_h / 2 + q @ check.scipy_h,
                       solution.h @ P @ solution.h / 2 + q @ solution.h, rtol=1e-9, atol=0)
     # a wrong answer is still flagged: moved along a curved direction, inside the box
-    eigenvalues, vectors = np.linalg.eigh(P)
+    vectors = np.linalg.eigh(P)[1]
     free = (solution.h > lower + 1e-3) & (solution.h < upper - 1e-3)
     direction = np.where(free, vectors[:, -1], 0.0)
     wrong = solution.h + 1e-3 * direction / np.max(np.abs(direction))
