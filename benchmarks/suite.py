@@ -469,12 +469,13 @@ def bench_memory(n: int = 125, periods: int = 260, window: int = 252) -> dict[st
 
 
 # report ---------------------------------------------------------------------------------------------
-def _verdict(value: float, goal: float | None, kind: str | None) -> str:
+def _verdict(value: float, goal: float | None, kind: str | None, share: bool = False) -> str:
     if goal is None:
         return "reported"
     met = value >= goal if kind == "min" else value <= goal
     sign = "≥" if kind == "min" else "≤"
-    return f"goal {sign} {goal:g}×: {'MET' if met else 'NOT MET'}"
+    shown = f"{100 * goal:g} %" if share else f"{goal:g}×"
+    return f"goal {sign} {shown}: {'MET' if met else 'NOT MET'}"
 
 
 def bench_isda() -> dict[str, Any]:
@@ -515,7 +516,7 @@ def report(results: dict[str, Any], elapsed: float) -> str:
         value = flat[key]
         shown = (f"{value:8.0f} MB" if key.endswith("_mb") else f"{100 * value:7.1f} %" if key.endswith("_share")
                  else f"{value:8.2f}×")
-        lines.append(f"  {text:<82} {shown}   {_verdict(value, goal, kind)}")
+        lines.append(f"  {text:<82} {shown}   {_verdict(value, goal, kind, key.endswith('_share'))}")
     lines += ["", "DETAILS"]
     if "prototype" in results:
         p, c = results["prototype"]["plain"], results["prototype"]["cross_check"]
