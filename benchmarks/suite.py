@@ -40,6 +40,7 @@ GOALS = [
      "max"),
     ("calendar_share", "9  calendars, maturities, RPV01, contract figures: share of a 125 x 15-year backtest", 0.05,
      "max"),
+    ("lp_ratio", "10 CVaR LP (pnl - carry - 2*cvar): default solver (HiGHS) / OSQP, the default before", None, None),
     ("scale500_memory_mb", "8  500 instruments x 15 years daily, cross-checked: peak memory (RSS), MB", None, None),
 ]
 
@@ -502,7 +503,7 @@ def report(results: dict[str, Any], elapsed: float) -> str:
              f"python {m['python']}, {versions}", f"BLAS threads: {m['blas_threads']}", "", "RATIOS"]
     flat: dict[str, float] = {}
     for section in ("prototype", "scale", "frontier", "startup", "memory", "realistic", "general", "calendars",
-                    "scale500"):
+                    "lp", "scale500"):
         for key, value in results.get(section, {}).items():
             if isinstance(value, (int, float)) and not isinstance(value, bool):
                 flat[key] = float(value)
@@ -601,6 +602,11 @@ def report(results: dict[str, Any], elapsed: float) -> str:
                      f"of which calendar and contract functions {c['calendar_s']:.2f} s "
                      f"({100 * c['calendar_share']:.1f} %; outermost calls: {entries}); under cProfile "
                      f"{c['profiled_calendar_s']:.2f} of {c['profiled_s']:.2f} s")
+    if "lp" in results:
+        lp = results["lp"]
+        lines.append(f"  10 {lp['n']} instruments x {lp['periods']} weekly walk-forward periods, pnl - carry - 2*cvar: "
+                     f"default solver {lp['default_s']:.2f} s, OSQP {lp['osqp_s']:.2f} s; solvers that answered "
+                     f"{lp['solvers']}; max |Δ objective| {lp['max_objective_gap']:.1e}")
     if "scale500" in results:
         s = results["scale500"]
         lines.append(f"  8  {s['n']} instruments x {s['periods']} daily walk-forward periods, default cross-check: "
@@ -625,7 +631,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         description="Time cdshedge_cvx against baselines measured in the same run (the prototype's scipy loop, "
                     "a bare OSQP solve, serial runs, python -c pass) and print the ratios, then the details.")
     parser.add_argument("--only", nargs="+", choices=["prototype", "scale", "frontier", "startup", "memory", "isda",
-                                                      "factor", "realistic", "general", "calendars", "scale500"],
+                                                      "factor", "realistic", "general", "calendars", "lp",
+                                                      "scale500"],
                         help="run these benchmarks only (scale500, 500 instruments x 15 years daily, runs only when "
                              "named)")
     parser.add_argument("--no-profile", action="store_true", help="skip the profile of the scale case")
@@ -633,15 +640,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--blas-threads", metavar="N", help="BLAS threads: a number or 'default' (the library's); "
                         "default 1 unless OPENBLAS/OMP/MKL_NUM_THREADS is set (applied before numpy loads)")
     args = parser.parse_args(argv)
-    chosen = args.only or ["prototype", "scale", "realistic", "general", "calendars", "frontier", "startup", "memory",
-                           "isda", "factor"]
+    chosen = args.only or ["prototype", "scale", "realistic", "general", "calendars", "lp", "frontier", "startup",
+                           "memory", "isda", "factor"]
     start = time.perf_counter()
     results: dict[str, Any] = {"machine": machine()}
     steps: dict[str, Callable[[], dict[str, Any]]] = {
         "prototype": bench_prototype, "scale": lambda: bench_scale(profile=not args.no_profile),
         "frontier": bench_frontier, "startup": bench_startup, "memory": bench_memory, "isda": bench_isda,
         "factor": bench_factor, "realistic": realistic.bench_realistic, "general": realistic.bench_general,
-        "calendars": bench_calendars, "scale500": realistic.bench_scale500}
+        "calendars": bench_calendars, "lp": realistic.bench_lp, "scale500": realistic.bench_scale500}
     for name in chosen:
         print(f"[{time.perf_counter() - start:5.0f} s] {name} ...", file=sys.stderr, flush=True)
         results[name] = steps[name]()

@@ -39,3 +39,11 @@ def test_the_calendar_share_is_measured_without_double_counting():
     assert "_figures.contract_figures" in result["calendar_entries"]
     text = suite.report({"machine": suite.machine(), "calendars": result}, elapsed=1.0)
     assert "calendars, maturities, RPV01" in text and " %" in text
+
+
+def test_the_lp_case_runs_at_a_tiny_size():
+    from benchmarks.realistic import bench_lp
+
+    result = bench_lp(n=4, periods=4, window=60)
+    assert result["solvers"]["default"] == {"HIGHS": result["periods"]}
+    assert result["max_objective_gap"] < 1e-6 and result["lp_ratio"] > 0
