@@ -26,3 +26,24 @@ def test_the_smallest_cases_run_and_report():
     text = suite.report(results, elapsed=1.0)
     assert "RATIOS" in text and "scale, time per period" in text and "peak memory" in text
     assert np.isfinite(scale["scale_ratio"])
+
+
+def test_the_calendar_share_is_measured_without_double_counting():
+    """The calendar benchmark times only the outermost calendar/figures call, at a tiny size."""
+    from benchmarks.calendars import bench_calendars
+
+    result = bench_calendars(n=4, years=2, window=60)
+    assert result["periods"] > 50
+    assert 0.0 < result["calendar_s"] < result["backtest_s"]
+    assert abs(sum(result["calendar_entries"].values()) - result["calendar_s"]) < 1e-6 * max(1.0, result["calendar_s"])
+    assert "_figures.contract_figures" in result["calendar_entries"]
+    text = suite.report({"machine": suite.machine(), "calendars": result}, elapsed=1.0)
+    assert "calendars, maturities, RPV01" in text and " %" in text
+
+
+def test_the_lp_case_runs_at_a_tiny_size():
+    from benchmarks.realistic import bench_lp
+
+    result = bench_lp(n=4, periods=4, window=60)
+    assert result["solvers"]["default"] == {"HIGHS": result["periods"]}
+    assert result["max_objective_gap"] < 1e-6 and result["lp_ratio"] > 0

@@ -186,12 +186,16 @@ class PeriodBuilder:
     def _contract_maturities(self) -> np.ndarray:
         """Maturity of the contract every instrument holds at every period's base date (periods × n)."""
         bases = pd.DatetimeIndex([p.base for p in self.periods])
-        return np.column_stack([contract_maturities(bases, i).to_numpy().astype("datetime64[D]")
-                                for i in self.universe])
+        return np.column_stack(_shared(self.universe, lambda i: contract_maturities(bases, i).to_numpy()
+                                       .astype("datetime64[D]")))
 
     def _curves(self, base: pd.Timestamp) -> tuple[Any, ...]:
         """Each instrument's discount curve at ``base`` (one per currency, cached by the rates)."""
-        return tuple(self.rates.curve(base, i.currency) for i in self.universe)
+        by_currency: dict[str, Any] = {}
+        for instrument in self.universe:
+            if instrument.currency not in by_currency:
+                by_currency[instrument.currency] = self.rates.curve(base, instrument.currency)
+        return tuple(by_currency[i.currency] for i in self.universe)
 
     def __len__(self) -> int:
         return len(self.periods)

@@ -4,8 +4,9 @@ holds what compiling produced, and every solve path reads it.
 Every term and limit is set up for the number of instruments, its CVXPY expression or
 constraints built over one variable h and refused, naming it, unless it is DCP and DPP (so the
 problem is canonicalised once and each period only refreshes Parameter values). The CS01 box is
-always among the limits. The solver is chosen by problem class: HiGHS for linear programs, OSQP for
-quadratic ones, Clarabel otherwise.
+always among the limits. The solver is chosen by problem class: HiGHS for linear programs (an affine
+or piecewise-linear objective — CVaR, transaction costs — under polyhedral limits; OSQP's ADMM
+stalls on their kinks), OSQP for quadratic ones, Clarabel otherwise (and as every LP's fallback).
 
 DPP compiles a parameter → data tensor whose size grows as (n + 1) × (number of Parameter
 entries); CVXPY densifies it for quadratic objectives, so above :data:`DPP_TENSOR_BYTES` the
@@ -184,7 +185,7 @@ def _choose_solver(given: str | None, problem: cp.Problem, is_linear: bool) -> s
         if solver not in installed:
             raise SpecificationError(f"solver {given!r} is not installed; installed: {', '.join(sorted(installed))}")
         return solver
-    if is_linear and problem.is_qp():
+    if problem.is_lp():  # a linear or piecewise-linear objective (CVaR, |·| costs) under polyhedral limits
         return "HIGHS" if "HIGHS" in installed else "CLARABEL"
     return "OSQP" if problem.is_qp() else "CLARABEL"
 

@@ -26,6 +26,7 @@ from cdshedge_cvx.solve._diagnostics import (
     feasibility_issue,
     infeasibility_culprits,
     limits_can_hold,
+    polish_onto_limits,
     project_onto_box,
 )
 from cdshedge_cvx.solve._direct_qp import silenced_stdout
@@ -99,7 +100,7 @@ class CvxpySolverPath(SolvePath):
             if status != cp.OPTIMAL or compiled.h.value is None:
                 failures.append(f"{solver}: status {status}")
                 continue
-            h = np.asarray(compiled.h.value, dtype=float)
+            h = polish_onto_limits(compiled, np.asarray(compiled.h.value, dtype=float), data)
             issue = feasibility_issue(compiled, h, data)
             if issue:
                 failures.append(f"{solver}: {issue}")

@@ -40,7 +40,7 @@ from cdshedge_cvx.model import (
 )
 from cdshedge_cvx.solve._coefficients import coefficient_reader
 from cdshedge_cvx.solve._compiled import CompiledProblem
-from cdshedge_cvx.solve._diagnostics import feasibility_issue
+from cdshedge_cvx.solve._diagnostics import feasibility_issue, polish_onto_limits
 from cdshedge_cvx.solve._direct_qp import DIRECT_QP_MAX_INSTRUMENTS, condense
 from cdshedge_cvx.solve._path import PathFailed, PeriodSolution, SolvePath, period_label
 
@@ -201,7 +201,7 @@ class LiftedQPPath(SolvePath):
             raise PathFailed([f"CLARABEL (lifted QP): status {status}"])
         x = np.asarray(result.x, dtype=float)
         z = np.asarray(result.z, dtype=float)
-        h = x[:n]
+        h = polish_onto_limits(compiled, x[:n], data)
         issue = feasibility_issue(compiled, h, data)
         if issue:
             raise PathFailed([f"CLARABEL (lifted QP): {issue}"])
