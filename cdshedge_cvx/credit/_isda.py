@@ -56,6 +56,8 @@ _CASH_SETTLEMENT_DAYS = 3
 _BANDS = 6  # groups of contracts by schedule length in the leg evaluation
 _BAND_MIN = 500  # contracts per group at least
 _MAX_YEARS = 100
+_CLOSE = 1e-9  # a secant step below this fraction of the hazard rate ends the solve without another evaluation
+_NEAR = 1e-3  # ... when the previous step was below this fraction (so the legs' chords are accurate)
 
 
 # ---------------------------------------------------------------------------
@@ -177,26 +179,35 @@ def _maturity_days(maturity: Any, today: int) -> IntArray:
 # λ-independent set-up
 # ---------------------------------------------------------------------------
 @dataclass
+class _Band:
+    """A contiguous range of contracts (sorted by maturity) with its per-contract arrays cut to its prefix."""
+
+    start: int
+    stop: int
+    nb: int  # accrual breakpoints of the longest contract in the band
+    nc: int  # coupons of the longest contract
+    weight: FloatArray  # (rows, nb-1) 1 where the sub-period belongs to an active coupon of the contract
+    pay_df_tau: FloatArray  # (rows, nc) accrual fraction x P(payment)
+    prot_t: FloatArray  # (rows, npb) protection breakpoints (times)
+    prot_p: FloatArray  # (rows, npb) discount factors there
+    prot_fhat: FloatArray  # (rows, npb-1) log P0 - log P1, 1 for empty sub-periods past the maturity
+    prot_dt: FloatArray  # (rows, npb-1) lengths of the protection sub-periods
+
+
+@dataclass
 class _Grid:
-    """Everything of a batch of contracts that does not depend on the hazard rates."""
+    """Everything of a batch of contracts (sorted by maturity) that does not depend on the hazard rates."""
 
     t_break: FloatArray  # (B,) times of the accrual breakpoints
-    seg_weight: FloatArray  # (n, B-1) 1 where the sub-period belongs to an active coupon of the contract
     p_break: FloatArray  # (B,) discount factors at the breakpoints
     seg_fhat: FloatArray  # (B-1,) log P0 - log P1 of each sub-period
     seg_dt: FloatArray
     seg_t0_minus_tstart: FloatArray
     pay_break: IntArray  # (J,) breakpoint index of payment date - 1 for coupon j
-    pay_df_tau: FloatArray  # (n, J) accrual fraction x P(payment), 0 for inactive/absent coupons
-    prot_t: FloatArray  # (n, K+1) protection breakpoints per contract (times)
-    prot_p: FloatArray  # (n, K+1) discount factors there
-    prot_fhat: FloatArray  # (n, K)
     premium_zero: FloatArray  # (n,) premium annuity at zero hazard
     rebate: FloatArray  # (n,) accrued fraction (days/360) at step-in, per unit coupon and notional
-    n_coupons: IntArray  # (n,) coupons of each contract
-    n_break: IntArray  # (n,) accrual breakpoints each contract needs (a prefix of t_break)
-    n_prot: IntArray  # (n,) protection breakpoints each contract needs (a prefix of its row)
-    bands: list[IntArray]  # contracts grouped by n_break, so that each group computes only its prefix
+    bands: list[_Band]  # contiguous groups of contracts, each computing only the sub-periods it needs
+    band_starts: IntArray  # (len(bands),) first row of each band
     df_settle: float
 
 
@@ -226,8 +237,16 @@ def _coupon_grid(today: int, mat: IntArray) -> tuple[IntArray, IntArray, IntArra
 
 
 def _build_grid(curve: YieldCurve, today: int, mat: IntArray) -> _Grid:
+    """The λ-independent arrays of contracts with maturities ``mat`` (sorted ascending).
+
+    Everything per contract depends on its maturity only, so it is computed once per distinct maturity and
+    expanded to the contracts band by band.
+    """
+    if mat.size > 1 and np.any(mat[1:] < mat[:-1]):
+        raise AssertionError("maturities must be sorted")  # pragma: no cover - internal contract
     step_in = today + 1
-    acc, m, accrued_days = _coupon_grid(today, mat)
+    umat, inv = np.unique(mat, return_inverse=True)
+    acc, m, accrued_days = _coupon_grid(today, umat)
     n_coupons = acc.size - 1
     active = acc[1:] > step_in  # coupon j (1-based) still to pay / accrue after step-in
 
@@ -263,46 +282,52 @@ def _build_grid(curve: YieldCurve, today: int, mat: IntArray) -> _Grid:
     j_idx = np.arange(1, n_coupons + 1)
     tau = (acc[1:] - acc[:-1]) / 360.0
     tau_c = np.where(j_idx[None, :] < m[:, None], tau[None, :], 0.0)
-    last_tau = (mat - acc[m - 1] + 1) / 360.0
-    tau_c[np.arange(mat.size), m - 1] = last_tau
+    last_tau = (umat - acc[m - 1] + 1) / 360.0
+    tau_c[np.arange(umat.size), m - 1] = last_tau
     pay_df = np.exp(curve.log_discount_days(acc[1:] - today))
     pay_df_tau = tau_c * (pay_df * active)[None, :]
 
     # protection: from T to the maturity, split at the curve nodes after the step-in date
     pnodes = nodes[nodes > step_in]
-    if pnodes.size and pnodes[-1] >= mat.max():
-        pnodes = pnodes[: int(np.searchsorted(pnodes, mat.max())) + 1]
-    cuts = np.minimum(pnodes[None, :], mat[:, None])
-    pb = np.concatenate([np.full((mat.size, 1), today), cuts, mat[:, None]], axis=1)
+    if pnodes.size and pnodes[-1] >= umat.max():
+        pnodes = pnodes[: int(np.searchsorted(pnodes, umat.max())) + 1]
+    cuts = np.minimum(pnodes[None, :], umat[:, None])
+    pb = np.concatenate([np.full((umat.size, 1), today), cuts, umat[:, None]], axis=1)
     pt = tof(pb)
     plog = curve.log_discount_days(pb - today)
+    pp = np.exp(plog)
+    # zero-length sub-periods past a contract's maturity contribute h = 0 exactly; a dummy f = 1 keeps them
+    # out of the Taylor branch (0 either way)
+    pf = np.where(pt[:, 1:] > pt[:, :-1], plog[:, :-1] - plog[:, 1:], 1.0)
 
     settle = int(advance_business_days(today, _CASH_SETTLEMENT_DAYS))
     n_break = pay_break[m - 1] + 1
-    n_prot = 2 + np.sum(pnodes[None, :] < mat[:, None], axis=1)
-    order = np.argsort(n_break, kind="stable")
+    n_prot = 2 + np.sum(pnodes[None, :] < umat[:, None], axis=1)
     n_bands = max(1, min(_BANDS, mat.size // _BAND_MIN))
-    bands = [band for band in np.array_split(order, n_bands) if band.size]
+    bands = []
+    for rows in np.array_split(np.arange(mat.size), n_bands):
+        if not rows.size:
+            continue
+        lo, hi = int(rows[0]), int(rows[-1]) + 1
+        u = inv[lo:hi]
+        last = int(u[-1])  # the longest contract of the band (maturities are sorted)
+        nb, nc, npb = int(n_break[last]), int(m[last]), int(n_prot[last])
+        bands.append(_Band(
+            start=lo, stop=hi, nb=nb, nc=nc,
+            weight=seg_weight[u, : nb - 1], pay_df_tau=pay_df_tau[u, :nc],
+            prot_t=pt[u, :npb], prot_p=pp[u, :npb], prot_fhat=pf[u, : npb - 1],
+            prot_dt=np.diff(pt[u, :npb], axis=1)))
     return _Grid(
         t_break=t_break,
-        seg_weight=seg_weight,
         p_break=p_break,
         seg_fhat=logp[:-1] - logp[1:],
         seg_dt=t_break[1:] - t_break[:-1],
         seg_t0_minus_tstart=t_break[:-1] - np.asarray(seg_tstart),
         pay_break=pay_break,
-        pay_df_tau=pay_df_tau,
-        prot_t=pt,
-        prot_p=np.exp(plog),
-        # zero-length sub-periods past a contract's maturity contribute h = 0 exactly; a dummy f = 1 keeps them
-        # out of the Taylor branch (0 either way)
-        prot_fhat=np.where(pt[:, 1:] > pt[:, :-1], plog[:, :-1] - plog[:, 1:], 1.0),
-        premium_zero=pay_df_tau.sum(axis=1),
-        rebate=accrued_days / 360.0,
-        n_coupons=m,
-        n_break=n_break,
-        n_prot=n_prot,
+        premium_zero=pay_df_tau.sum(axis=1)[inv],
+        rebate=(accrued_days / 360.0)[inv],
         bands=bands,
+        band_starts=np.asarray([band.start for band in bands], dtype=np.int64),
         df_settle=float(np.exp(curve.log_discount_days(settle - today))),
     )
 
@@ -313,6 +338,7 @@ def _build_grid(curve: YieldCurve, today: int, mat: IntArray) -> _Grid:
 def _legs(g: _Grid, lam: FloatArray, rows: IntArray | None = None) -> tuple[FloatArray, FloatArray]:
     r"""Protection leg per unit loss and full premium annuity per unit coupon, for hazard rates ``lam``.
 
+    ``rows`` (sorted ascending, default all) selects the contracts ``lam`` belongs to.
     Returns :math:`(V, A_{full})` with (sub-periods :math:`[t_0, t_1]`, :math:`\hat f = \log P_0 - \log P_1`,
     :math:`\hat h = \lambda (t_1 - t_0)`, :math:`x = \hat f + \hat h`)
 
@@ -326,29 +352,37 @@ def _legs(g: _Grid, lam: FloatArray, rows: IntArray | None = None) -> tuple[Floa
     replaced by their Taylor series in :math:`x` when :math:`x < 10^{-4}` (QuantLib's ``Taylor`` fix).
     """
     lam = np.asarray(lam, dtype=np.float64)
+    protection = np.empty(lam.size)
+    annuity = np.empty(lam.size)
     if rows is None:
-        protection = np.empty(lam.size)
-        annuity = np.empty(lam.size)
         for band in g.bands:  # each group of contracts evaluates only the sub-periods it needs
-            protection[band], annuity[band] = _legs_block(g, lam[band], band)
+            sl = slice(band.start, band.stop)
+            protection[sl], annuity[sl] = _legs_block(g, band, lam[sl], None)
         return protection, annuity
-    return _legs_block(g, lam, rows)
+    cut = np.searchsorted(rows, g.band_starts[1:])
+    for band, lo, hi in zip(g.bands, np.concatenate(([0], cut)), np.concatenate((cut, [rows.size]))):
+        if hi > lo:
+            local = rows[lo:hi] - band.start
+            protection[lo:hi], annuity[lo:hi] = _legs_block(
+                g, band, lam[lo:hi], None if local.size == band.stop - band.start else local)
+    return protection, annuity
 
 
-def _legs_block(g: _Grid, lam: FloatArray, rows: IntArray) -> tuple[FloatArray, FloatArray]:
-    nb = int(g.n_break[rows].max())
-    nc = int(g.n_coupons[rows].max())
-    npb = int(g.n_prot[rows].max())
-    weight = g.seg_weight[rows, : nb - 1]
-    pay_df_tau = g.pay_df_tau[rows, :nc]
-    pt, pp, pf = g.prot_t[rows, :npb], g.prot_p[rows, :npb], g.prot_fhat[rows, : npb - 1]
+def _legs_block(g: _Grid, band: _Band, lam: FloatArray, local: IntArray | None) -> tuple[FloatArray, FloatArray]:
+    nb, nc = band.nb, band.nc
+    if local is None:
+        weight, pay_df_tau = band.weight, band.pay_df_tau
+        pt, pp, pf, pdt = band.prot_t, band.prot_p, band.prot_fhat, band.prot_dt
+    else:
+        weight, pay_df_tau = band.weight[local], band.pay_df_tau[local]
+        pt, pp, pf, pdt = band.prot_t[local], band.prot_p[local], band.prot_fhat[local], band.prot_dt[local]
     lam_c = lam[:, None]
 
     # protection leg: sum of h/x (P0 Q0 - P1 Q1)
     a = np.exp(-lam_c * pt)
     a *= pp
     a0 = a[:, :-1]
-    h = lam_c * (pt[:, 1:] - pt[:, :-1])
+    h = lam_c * pdt
     x = pf + h
     value = a0 - a[:, 1:]
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -406,13 +440,18 @@ class _Solution:
 
 
 def _solve_hazard(g: _Grid, loss: FloatArray, k: FloatArray, target: FloatArray, guess: FloatArray,
-                  what: str, shown: FloatArray, start: tuple[FloatArray, FloatArray] | None = None) -> _Solution:
+                  what: str, shown: FloatArray, start: tuple[FloatArray, ...] | None = None,
+                  original: IntArray | None = None, early: bool = True) -> _Solution:
     r"""Solve :math:`F(\lambda) = (1-R)V(\lambda) - k\,(A_{full}(\lambda) - \alpha_0 P(T_{cs})) - b = 0`.
 
     :math:`F` increases with :math:`\lambda`; a secant step is taken inside the bracket
     :math:`[\lambda_{lo}, \lambda_{hi}]` (started at :math:`[0, 100]`), a bisection when it falls outside;
     stops when the residual is at its rounding level or a step is below 4 ulp. ``start`` is a known
-    point :math:`(\lambda, F(\lambda))` to start the secant from (default :math:`(0, F(0))`).
+    point :math:`(\lambda, F(\lambda))` to start the secant from (default :math:`(0, F(0))`). ``shown`` are
+    the quotes named in error messages, ``original`` the caller's index of each contract (default the row).
+    With ``early``, a secant step below ``_CLOSE`` of :math:`\lambda` right after one below ``_NEAR`` ends the
+    solve with the legs extrapolated along their chords (error :math:`O(10^{-12})` relative, one evaluation
+    saved); without it every contract stops at the rounding level of its residual (a price reproduced exactly).
     """
     n = loss.size
     rebate_pv = g.rebate * g.df_settle
@@ -422,15 +461,18 @@ def _solve_hazard(g: _Grid, loss: FloatArray, k: FloatArray, target: FloatArray,
     f_lo = -k * (g.premium_zero - rebate_pv) - target
     if np.any(f_lo >= 0.0):
         i = int(np.flatnonzero(f_lo >= 0.0)[0])
+        i, value = (i if original is None else int(original[i])), float(shown[i])
         raise DataError(
-            f"{what} = {float(shown.ravel()[i])!r} is worth more than a default-free contract (contract {i}): "
+            f"{what} = {value!r} is worth more than a default-free contract (contract {i}): "
             "no hazard rate reproduces it; check the quote and the coupon")
     legs_lo = [np.zeros(n), g.premium_zero.copy()]
     legs_hi = [np.full(n, np.nan), np.full(n, np.nan)]
     if start is None:
         x_prev, f_prev = lo.copy(), f_lo
+        legs_prev = [np.zeros(n), g.premium_zero.copy()]
     else:
         x_prev, f_prev = start[0].copy(), start[1].copy()
+        legs_prev = [start[2].copy(), start[3].copy()] if len(start) == 4 else [np.full(n, np.nan)] * 2
     x = np.clip(guess, 1e-12, 0.5 * _MAX_HAZARD)
     fx = np.empty(n)
     scale = np.empty(n)
@@ -467,14 +509,26 @@ def _solve_hazard(g: _Grid, loss: FloatArray, k: FloatArray, target: FloatArray,
         at_hi = finite & ~at_x & ~at_lo & (np.abs(secant - hi_t) <= 4.0 * _EPS * hi_t)
         done = small | at_x | at_lo | at_hi | (fs == fp) | (hi_t - lo_t <= 4.0 * _EPS * hi_t)
         pick_lo, pick_hi = done & ~small & at_lo, done & ~small & at_hi
-        rows = todo[done]
-        for out, at_x_value, lo_value, hi_value in (
-                (final[0], xs, lo_t, hi_t),
-                (final[1], legs[0][todo], legs_lo[0][todo], legs_hi[0][todo]),
-                (final[2], legs[1][todo], legs_lo[1][todo], legs_hi[1][todo])):
-            out[rows] = np.where(pick_lo, lo_value, np.where(pick_hi, hi_value, at_x_value))[done]
-        slope[rows] = chord[done]
+        # close: the secant step is below _CLOSE of the hazard rate after a step below _NEAR of it -- the legs at
+        # the secant point are the chords' first-order extrapolation, exact to O(step x previous step)
+        v_x, a_x, v_p, a_p = legs[0][todo], legs[1][todo], legs_prev[0][todo], legs_prev[1][todo]
+        step = secant - xs
+        close = (early & ~done & inside & (np.abs(step) <= _CLOSE * xs) & (np.abs(xs - xp) <= _NEAR * xs)
+                 & np.isfinite(v_p) & np.isfinite(a_p))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            v_close = v_x + (v_x - v_p) / (xs - xp) * step
+            a_close = a_x + (a_x - a_p) / (xs - xp) * step
+        rows = todo[done | close]
+        for out, at_x_value, lo_value, hi_value, close_value in (
+                (final[0], xs, lo_t, hi_t, secant),
+                (final[1], v_x, legs_lo[0][todo], legs_hi[0][todo], v_close),
+                (final[2], a_x, legs_lo[1][todo], legs_hi[1][todo], a_close)):
+            out[rows] = np.where(close, close_value,
+                                 np.where(pick_lo, lo_value, np.where(pick_hi, hi_value, at_x_value)))[done | close]
+        slope[rows] = chord[done | close]
+        done |= close
         x_prev[todo], f_prev[todo] = xs, fs
+        legs_prev[0][todo], legs_prev[1][todo] = v_x, a_x
         x[todo] = np.where(inside, secant, 0.5 * (lo_t + hi_t))
         todo = todo[~done]
         if todo.size == 0:
@@ -485,8 +539,9 @@ def _solve_hazard(g: _Grid, loss: FloatArray, k: FloatArray, target: FloatArray,
     stuck = final[0] >= _MAX_HAZARD * (1.0 - 1e-9)
     if np.any(stuck):
         i = int(np.flatnonzero(stuck)[0])
+        i, value = (i if original is None else int(original[i])), float(shown[i])
         raise DataError(
-            f"{what} = {float(shown.ravel()[i])!r} needs a hazard rate above {_MAX_HAZARD:g} per year (contract {i}): "
+            f"{what} = {value!r} needs a hazard rate above {_MAX_HAZARD:g} per year (contract {i}): "
             "check the quote, the coupon and the recovery")
     return _Solution(final[0], final[1], final[2], slope)
 
@@ -653,24 +708,28 @@ def cds_quote(
     except ValueError as exc:
         raise DataError(f"maturity, {quote_name}, coupon_bp, recovery and notional do not broadcast: {exc}") from exc
     shape = mat_b.shape
-    mat_f = mat_b.ravel()
-    c = c_b.ravel() * _BP
-    loss = 1.0 - r_b.ravel()
-    nominal = n_b.ravel()
+    # contracts sorted by maturity: the grid is built per distinct maturity and evaluated in contiguous bands
+    order = np.argsort(mat_b.ravel(), kind="stable")
+    mat_f = mat_b.ravel()[order]
+    c = c_b.ravel()[order] * _BP
+    loss = 1.0 - r_b.ravel()[order]
+    nominal = n_b.ravel()[order]
+    q_f = q_b.ravel()[order]
 
     grid = _build_grid(curve, today, mat_f)
     dfs = grid.df_settle
     rebate_pv = grid.rebate * dfs
     if price is None:
-        s = q_b.ravel() * _BP
-        sol = _solve_hazard(grid, loss, s, np.zeros_like(s), s / loss * 365.0 / 360.0, "spread_bp", q_b)
+        s = q_f * _BP
+        sol = _solve_hazard(grid, loss, s, np.zeros_like(s), s / loss * 365.0 / 360.0, "spread_bp", q_f,
+                            original=order)
         annuity = sol.annuity - rebate_pv
     else:
-        points = (100.0 - q_b.ravel()) / 100.0
+        points = (100.0 - q_f) / 100.0
         lam0 = np.maximum(c, 1e-4) / loss
         _, ann0 = _legs(grid, lam0)
         s_guess = np.maximum(c + points * dfs / (ann0 - rebate_pv), 1e-5)
-        sol = _solve_hazard(grid, loss, c, points * dfs, s_guess / loss, "price", q_b)
+        sol = _solve_hazard(grid, loss, c, points * dfs, s_guess / loss, "price", q_f, original=order, early=False)
         annuity = sol.annuity - rebate_pv
         s = loss * sol.protection / annuity
     lam = sol.hazard
@@ -686,22 +745,28 @@ def cds_quote(
     with np.errstate(divide="ignore", invalid="ignore"):
         newton = lam + _BP * annuity / sol_slope
     guess_up = np.where(np.isfinite(newton) & (newton > lam), newton, lam * (s_up / s))
-    up = _solve_hazard(grid, loss, s_up, np.zeros_like(s), guess_up, "spread_bp + 1bp", q_b,
-                       start=(lam, -_BP * annuity))
+    up = _solve_hazard(grid, loss, s_up, np.zeros_like(s), guess_up, "spread_bp + 1bp", q_f,
+                       start=(lam, -_BP * annuity, sol.protection, sol.annuity), original=order)
     upfront_up = (loss * up.protection - c * (up.annuity - rebate_pv)) / dfs
 
     upfront = nominal * upfront_unit
     accrued = nominal * c * grid.rebate
+    unsort = np.empty_like(order)
+    unsort[order] = np.arange(order.size)
+
+    def back(values: FloatArray) -> Any:
+        return values[unsort].reshape(shape)
+
     out = CdsQuote(
-        upfront=upfront.reshape(shape),
-        accrued=accrued.reshape(shape),
-        price=(100.0 - 100.0 * upfront_unit).reshape(shape),
-        cash_settlement=(upfront - accrued).reshape(shape),
-        spread_bp=(s / _BP).reshape(shape),
-        rpv01=(annuity / dfs).reshape(shape),
-        cs01=(nominal * (upfront_up - upfront_unit)).reshape(shape),
-        jtd=(nominal * (loss - upfront_unit) / n_names).reshape(shape),
-        hazard_rate=lam.reshape(shape),
-        maturity=from_day_numbers(mat_f).reshape(shape),
+        upfront=back(upfront),
+        accrued=back(accrued),
+        price=back(100.0 - 100.0 * upfront_unit),
+        cash_settlement=back(upfront - accrued),
+        spread_bp=back(s / _BP),
+        rpv01=back(annuity / dfs),
+        cs01=back(nominal * (upfront_up - upfront_unit)),
+        jtd=back(nominal * (loss - upfront_unit) / n_names),
+        hazard_rate=back(lam),
+        maturity=from_day_numbers(mat_f)[unsort].reshape(shape),
     )
     return out
