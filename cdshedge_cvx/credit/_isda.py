@@ -178,6 +178,23 @@ def _maturity_days(maturity: Any, today: int) -> IntArray:
 # ---------------------------------------------------------------------------
 # λ-independent set-up
 # ---------------------------------------------------------------------------
+class _Workspace:
+    """Reusable scratch arrays for :func:`_legs_block` (one set for all bands).
+
+    Allocating fresh (rows x sub-periods) temporaries on every evaluation costs page faults that take
+    several times longer than the arithmetic; every large intermediate is written into these instead.
+    """
+
+    _NAMES = ("a", "d", "h", "x", "v", "pay", "take_w", "take_pay", "p_a", "p_h", "p_x", "p_v",
+              "take_pt", "take_pp", "take_pf", "take_pdt")
+
+    def __init__(self, size: int) -> None:
+        self.buffers = {name: np.empty(size) for name in self._NAMES}
+
+    def get(self, name: str, rows: int, cols: int) -> FloatArray:
+        return self.buffers[name][: rows * cols].reshape(rows, cols)
+
+
 @dataclass
 class _Band:
     """A contiguous range of contracts (sorted by maturity) with its per-contract arrays cut to its prefix."""
@@ -209,6 +226,8 @@ class _Grid:
     bands: list[_Band]  # contiguous groups of contracts, each computing only the sub-periods it needs
     band_starts: IntArray  # (len(bands),) first row of each band
     df_settle: float
+    minus_t_break: FloatArray  # -t_break
+    work: _Workspace
 
 
 def _coupon_grid(today: int, mat: IntArray) -> tuple[IntArray, IntArray, IntArray]:
@@ -329,6 +348,8 @@ def _build_grid(curve: YieldCurve, today: int, mat: IntArray) -> _Grid:
         bands=bands,
         band_starts=np.asarray([band.start for band in bands], dtype=np.int64),
         df_settle=float(np.exp(curve.log_discount_days(settle - today))),
+        minus_t_break=-t_break,
+        work=_Workspace(max((band.stop - band.start) * max(band.nb, band.nc, band.prot_t.shape[1]) for band in bands)),
     )
 
 
@@ -370,21 +391,30 @@ def _legs(g: _Grid, lam: FloatArray, rows: IntArray | None = None) -> tuple[Floa
 
 def _legs_block(g: _Grid, band: _Band, lam: FloatArray, local: IntArray | None) -> tuple[FloatArray, FloatArray]:
     nb, nc = band.nb, band.nc
+    k = lam.size
+    w = g.work
+    npb = band.prot_t.shape[1]
     if local is None:
         weight, pay_df_tau = band.weight, band.pay_df_tau
         pt, pp, pf, pdt = band.prot_t, band.prot_p, band.prot_fhat, band.prot_dt
     else:
-        weight, pay_df_tau = band.weight[local], band.pay_df_tau[local]
-        pt, pp, pf, pdt = band.prot_t[local], band.prot_p[local], band.prot_fhat[local], band.prot_dt[local]
+        weight = np.take(band.weight, local, axis=0, out=w.get("take_w", k, nb - 1))
+        pay_df_tau = np.take(band.pay_df_tau, local, axis=0, out=w.get("take_pay", k, nc))
+        pt = np.take(band.prot_t, local, axis=0, out=w.get("take_pt", k, npb))
+        pp = np.take(band.prot_p, local, axis=0, out=w.get("take_pp", k, npb))
+        pf = np.take(band.prot_fhat, local, axis=0, out=w.get("take_pf", k, npb - 1))
+        pdt = np.take(band.prot_dt, local, axis=0, out=w.get("take_pdt", k, npb - 1))
     lam_c = lam[:, None]
 
     # protection leg: sum of h/x (P0 Q0 - P1 Q1)
-    a = np.exp(-lam_c * pt)
+    a = np.multiply(lam_c, pt, out=w.get("p_a", k, npb))
+    np.negative(a, out=a)
+    np.exp(a, out=a)
     a *= pp
     a0 = a[:, :-1]
-    h = lam_c * pdt
-    x = pf + h
-    value = a0 - a[:, 1:]
+    h = np.multiply(lam_c, pdt, out=w.get("p_h", k, npb - 1))
+    x = np.add(pf, h, out=w.get("p_x", k, npb - 1))
+    value = np.subtract(a0, a[:, 1:], out=w.get("p_v", k, npb - 1))
     with np.errstate(divide="ignore", invalid="ignore"):
         value *= h
         value /= x
@@ -396,9 +426,10 @@ def _legs_block(g: _Grid, band: _Band, lam: FloatArray, local: IntArray | None) 
     protection = value.sum(axis=1)
 
     # premium leg: coupons paid on survival to the day before payment
-    t_break = g.t_break[:nb]
-    a = np.exp(-lam_c * t_break)
-    premium = np.einsum("ij,ij->i", pay_df_tau, a[:, g.pay_break[:nc]])
+    a = np.multiply(lam_c, g.minus_t_break[:nb], out=w.get("a", k, nb))
+    np.exp(a, out=a)
+    survival_pay = np.take(a, g.pay_break[:nc], axis=1, out=w.get("pay", k, nc))
+    premium = np.einsum("ij,ij->i", pay_df_tau, survival_pay)
 
     # accrual on default: sum of h/x [dt ((P0Q0 - P1Q1)/x - P1Q1) + (t0 - ts)(P0Q0 - P1Q1)]
     dt = g.seg_dt[: nb - 1]
@@ -406,11 +437,11 @@ def _legs_block(g: _Grid, band: _Band, lam: FloatArray, local: IntArray | None) 
     a *= g.p_break[:nb]
     a0 = a[:, :-1]
     a1 = a[:, 1:]
-    d = a0 - a1
-    h = lam_c * dt
-    x = h + g.seg_fhat[: nb - 1]
+    d = np.subtract(a0, a1, out=w.get("d", k, nb - 1))
+    h = np.multiply(lam_c, dt, out=w.get("h", k, nb - 1))
+    x = np.add(h, g.seg_fhat[: nb - 1], out=w.get("x", k, nb - 1))
     with np.errstate(divide="ignore", invalid="ignore"):
-        value = d / x
+        value = np.divide(d, x, out=w.get("v", k, nb - 1))
         value -= a1
         value *= dt
         d *= t0s
@@ -733,7 +764,10 @@ def cds_quote(
         annuity = sol.annuity - rebate_pv
         s = loss * sol.protection / annuity
     lam = sol.hazard
-    upfront_unit = (loss * sol.protection - c * annuity) / dfs
+    if price is None:
+        upfront_unit = (loss * sol.protection - c * annuity) / dfs
+    else:  # the quoted price is the upfront by definition (the solve reproduces it to its rounding level)
+        upfront_unit = points
 
     # CS01: re-solve at spread + 1 bp. At the base hazard rate the bumped residual is -1bp x A (a free first
     # secant point) and a Newton step with the base solve's last secant slope gives the second.
