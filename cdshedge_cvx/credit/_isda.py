@@ -197,7 +197,12 @@ class _Workspace:
 
 @dataclass
 class _Band:
-    """A contiguous range of contracts (sorted by maturity) with its per-contract arrays cut to its prefix."""
+    """A contiguous range of contracts (sorted by maturity) with its arrays cut to the sub-periods it needs.
+
+    The accrual-grid arrays (``minus_t_break`` ... ``pay_break``) are 1-d, shared by the band's contracts (one
+    trade date), or 2-d with one row per contract (contracts of several trade dates, padded with empty
+    sub-periods: :func:`_build_multi_grid`).
+    """
 
     start: int
     stop: int
@@ -209,25 +214,48 @@ class _Band:
     prot_p: FloatArray  # (rows, npb) discount factors there
     prot_fhat: FloatArray  # (rows, npb-1) log P0 - log P1, 1 for empty sub-periods past the maturity
     prot_dt: FloatArray  # (rows, npb-1) lengths of the protection sub-periods
+    minus_t_break: FloatArray  # ([rows,] nb) minus the times of the accrual breakpoints
+    p_break: FloatArray  # ([rows,] nb) discount factors at the breakpoints
+    seg_fhat: FloatArray  # ([rows,] nb-1) log P0 - log P1 of each sub-period (1 for padding)
+    seg_dt: FloatArray  # ([rows,] nb-1) lengths of the sub-periods
+    seg_t0s: FloatArray  # ([rows,] nb-1) start of the sub-period minus the start of its coupon's accrual
+    pay_break: IntArray  # ([rows,] nc) breakpoint index of payment date - 1 of each coupon
+
+    @property
+    def per_row(self) -> bool:
+        return self.minus_t_break.ndim == 2
 
 
 @dataclass
 class _Grid:
     """Everything of a batch of contracts (sorted by maturity) that does not depend on the hazard rates."""
 
-    t_break: FloatArray  # (B,) times of the accrual breakpoints
-    p_break: FloatArray  # (B,) discount factors at the breakpoints
-    seg_fhat: FloatArray  # (B-1,) log P0 - log P1 of each sub-period
-    seg_dt: FloatArray
-    seg_t0_minus_tstart: FloatArray
-    pay_break: IntArray  # (J,) breakpoint index of payment date - 1 for coupon j
     premium_zero: FloatArray  # (n,) premium annuity at zero hazard
     rebate: FloatArray  # (n,) accrued fraction (days/360) at step-in, per unit coupon and notional
     bands: list[_Band]  # contiguous groups of contracts, each computing only the sub-periods it needs
     band_starts: IntArray  # (len(bands),) first row of each band
-    df_settle: float
-    minus_t_break: FloatArray  # -t_break
+    df_settle: FloatArray  # (n,) discount factor to the cash-settlement date
     work: _Workspace
+
+
+@dataclass
+class _Parts:
+    """The λ-independent arrays of the distinct maturities of one trade date (see :func:`_grid_parts`)."""
+
+    t_break: FloatArray  # (B,)
+    logp: FloatArray  # (B,)
+    seg_t0s: FloatArray  # (B-1,)
+    pay_break: IntArray  # (J,)
+    seg_weight: FloatArray  # (u, B-1)
+    pay_df_tau: FloatArray  # (u, J)
+    prot_t: FloatArray  # (u, P)
+    prot_p: FloatArray  # (u, P)
+    prot_fhat: FloatArray  # (u, P-1)
+    n_break: IntArray  # (u,)
+    n_coupons: IntArray  # (u,)
+    n_prot: IntArray  # (u,)
+    rebate: FloatArray  # (u,)
+    df_settle: float
 
 
 def _coupon_grid(today: int, mat: IntArray) -> tuple[IntArray, IntArray, IntArray]:
@@ -255,18 +283,10 @@ def _coupon_grid(today: int, mat: IntArray) -> tuple[IntArray, IntArray, IntArra
     return acc, m, accrued_days
 
 
-def _build_grid(curve: YieldCurve, today: int, mat: IntArray) -> _Grid:
-    """The λ-independent arrays of contracts with maturities ``mat`` (sorted ascending).
-
-    Everything per contract depends on its maturity only, so it is computed once per distinct maturity and
-    expanded to the contracts band by band.
-    """
-    if mat.size > 1 and np.any(mat[1:] < mat[:-1]):
-        raise AssertionError("maturities must be sorted")  # pragma: no cover - internal contract
+def _grid_parts(curve: YieldCurve, today: int, umat: IntArray) -> _Parts:
+    """The λ-independent arrays of the distinct maturities ``umat`` (sorted) traded on ``today``."""
     step_in = today + 1
-    umat, inv = np.unique(mat, return_inverse=True)
     acc, m, accrued_days = _coupon_grid(today, umat)
-    n_coupons = acc.size - 1
     active = acc[1:] > step_in  # coupon j (1-based) still to pay / accrue after step-in
 
     def tof(days: ArrayLike) -> FloatArray:
@@ -277,32 +297,21 @@ def _build_grid(curve: YieldCurve, today: int, mat: IntArray) -> _Grid:
     # split at the curve nodes strictly inside (ForwardsInCouponPeriod::Piecewise)
     starts = np.maximum(acc[:-1], step_in) - 1
     ends = acc[1:] - 1
-    breaks = [int(starts[0])]
-    seg_coupon = []
-    seg_tstart = []
-    pay_break = np.empty(n_coupons, dtype=np.int64)
-    for j in range(n_coupons):
-        inner = nodes[(nodes > starts[j]) & (nodes < ends[j])]
-        if starts[j] != breaks[-1]:  # cannot happen for the contiguous IMM grid; kept for safety
-            raise AssertionError("non-contiguous coupon grid")  # pragma: no cover
-        for d in [*inner.tolist(), int(ends[j])]:
-            breaks.append(d)
-            seg_coupon.append(j)
-            seg_tstart.append(float(tof(acc[j] - 1)) - _HALF_DAY)
-        pay_break[j] = len(breaks) - 1
-    b = np.asarray(breaks, dtype=np.int64)
+    if np.any(starts[1:] != ends[:-1]):  # cannot happen for the contiguous IMM grid; kept for safety
+        raise AssertionError("non-contiguous coupon grid")  # pragma: no cover
+    inner = nodes[(nodes > starts[0]) & (nodes < ends[-1]) & ~np.isin(nodes, ends)]
+    b = np.sort(np.concatenate(([starts[0]], ends, inner)), kind="stable")
+    seg_coupon = np.searchsorted(ends, b[1:], side="left")  # (b_i, b_i+1] belongs to coupon j: e_j-1 < b_i+1 <= e_j
+    pay_break = np.searchsorted(b, ends, side="right") - 1
     t_break = tof(b)
     logp = curve.log_discount_days(b - today)
-    p_break = np.exp(logp)
-    seg_coupon_a = np.asarray(seg_coupon)
-    seg_weight = ((seg_coupon_a[None, :] < m[:, None]) & active[seg_coupon_a][None, :]).astype(np.float64)
+    seg_weight = ((seg_coupon[None, :] < m[:, None]) & active[seg_coupon][None, :]).astype(np.float64)
 
     # premium: tau_j P(pay_j) for coupons 1..m, the last one ending on the maturity day inclusive
-    j_idx = np.arange(1, n_coupons + 1)
+    j_idx = np.arange(1, acc.size)
     tau = (acc[1:] - acc[:-1]) / 360.0
     tau_c = np.where(j_idx[None, :] < m[:, None], tau[None, :], 0.0)
-    last_tau = (umat - acc[m - 1] + 1) / 360.0
-    tau_c[np.arange(umat.size), m - 1] = last_tau
+    tau_c[np.arange(umat.size), m - 1] = (umat - acc[m - 1] + 1) / 360.0
     pay_df = np.exp(curve.log_discount_days(acc[1:] - today))
     pay_df_tau = tau_c * (pay_df * active)[None, :]
 
@@ -314,42 +323,111 @@ def _build_grid(curve: YieldCurve, today: int, mat: IntArray) -> _Grid:
     pb = np.concatenate([np.full((umat.size, 1), today), cuts, umat[:, None]], axis=1)
     pt = tof(pb)
     plog = curve.log_discount_days(pb - today)
-    pp = np.exp(plog)
-    # zero-length sub-periods past a contract's maturity contribute h = 0 exactly; a dummy f = 1 keeps them
-    # out of the Taylor branch (0 either way)
-    pf = np.where(pt[:, 1:] > pt[:, :-1], plog[:, :-1] - plog[:, 1:], 1.0)
-
     settle = int(advance_business_days(today, _CASH_SETTLEMENT_DAYS))
-    n_break = pay_break[m - 1] + 1
-    n_prot = 2 + np.sum(pnodes[None, :] < umat[:, None], axis=1)
-    n_bands = max(1, min(_BANDS, mat.size // _BAND_MIN))
+    return _Parts(
+        t_break=t_break, logp=logp, seg_t0s=t_break[:-1] - (tof(acc[seg_coupon] - 1) - _HALF_DAY),
+        pay_break=pay_break, seg_weight=seg_weight, pay_df_tau=pay_df_tau, prot_t=pt, prot_p=np.exp(plog),
+        # zero-length sub-periods past a contract's maturity contribute h = 0 exactly; a dummy f = 1 keeps them
+        # out of the Taylor branch (0 either way)
+        prot_fhat=np.where(pt[:, 1:] > pt[:, :-1], plog[:, :-1] - plog[:, 1:], 1.0),
+        n_break=pay_break[m - 1] + 1, n_coupons=m, n_prot=2 + np.sum(pnodes[None, :] < umat[:, None], axis=1),
+        rebate=accrued_days / 360.0, df_settle=float(np.exp(curve.log_discount_days(settle - today))),
+    )
+
+
+def _n_bands(n: int) -> int:
+    return max(1, min(_BANDS, n // _BAND_MIN))
+
+
+def _build_grid(curve: YieldCurve, today: int, mat: IntArray) -> _Grid:
+    """The λ-independent arrays of contracts with maturities ``mat`` (sorted ascending) traded on ``today``.
+
+    Everything per contract depends on its maturity only, so it is computed once per distinct maturity and
+    expanded to the contracts band by band.
+    """
+    if mat.size > 1 and np.any(mat[1:] < mat[:-1]):
+        raise AssertionError("maturities must be sorted")  # pragma: no cover - internal contract
+    umat, inv = np.unique(mat, return_inverse=True)
+    p = _grid_parts(curve, today, umat)
+    minus_t, p_break = -p.t_break, np.exp(p.logp)
+    seg_fhat, seg_dt = p.logp[:-1] - p.logp[1:], np.diff(p.t_break)
     bands = []
-    for rows in np.array_split(np.arange(mat.size), n_bands):
+    for rows in np.array_split(np.arange(mat.size), _n_bands(mat.size)):
         if not rows.size:
             continue
         lo, hi = int(rows[0]), int(rows[-1]) + 1
         u = inv[lo:hi]
         last = int(u[-1])  # the longest contract of the band (maturities are sorted)
-        nb, nc, npb = int(n_break[last]), int(m[last]), int(n_prot[last])
+        nb, nc, npb = int(p.n_break[last]), int(p.n_coupons[last]), int(p.n_prot[last])
         bands.append(_Band(
             start=lo, stop=hi, nb=nb, nc=nc,
-            weight=seg_weight[u, : nb - 1], pay_df_tau=pay_df_tau[u, :nc],
-            prot_t=pt[u, :npb], prot_p=pp[u, :npb], prot_fhat=pf[u, : npb - 1],
-            prot_dt=np.diff(pt[u, :npb], axis=1)))
+            weight=p.seg_weight[u, : nb - 1], pay_df_tau=p.pay_df_tau[u, :nc],
+            prot_t=p.prot_t[u, :npb], prot_p=p.prot_p[u, :npb], prot_fhat=p.prot_fhat[u, : npb - 1],
+            prot_dt=np.diff(p.prot_t[u, :npb], axis=1), minus_t_break=minus_t[:nb], p_break=p_break[:nb],
+            seg_fhat=seg_fhat[: nb - 1], seg_dt=seg_dt[: nb - 1], seg_t0s=p.seg_t0s[: nb - 1],
+            pay_break=p.pay_break[:nc]))
     return _Grid(
-        t_break=t_break,
-        p_break=p_break,
-        seg_fhat=logp[:-1] - logp[1:],
-        seg_dt=t_break[1:] - t_break[:-1],
-        seg_t0_minus_tstart=t_break[:-1] - np.asarray(seg_tstart),
-        pay_break=pay_break,
-        premium_zero=pay_df_tau.sum(axis=1)[inv],
-        rebate=(accrued_days / 360.0)[inv],
+        premium_zero=p.pay_df_tau.sum(axis=1)[inv],
+        rebate=p.rebate[inv],
         bands=bands,
         band_starts=np.asarray([band.start for band in bands], dtype=np.int64),
-        df_settle=float(np.exp(curve.log_discount_days(settle - today))),
-        minus_t_break=-t_break,
-        work=_Workspace(max((band.stop - band.start) * max(band.nb, band.nc, band.prot_t.shape[1]) for band in bands)),
+        df_settle=np.full(mat.size, p.df_settle),
+        work=_Workspace(_work_size(bands)),
+    )
+
+
+def _work_size(bands: list[_Band]) -> int:
+    return max((band.stop - band.start) * max(band.nb, band.nc, band.prot_t.shape[1]) for band in bands)
+
+
+def _pad(rows: list[FloatArray], width: int, fill: str | float) -> FloatArray:
+    """Stack 2-d blocks of different widths, padding each row with its last value (``"edge"``) or ``fill``."""
+    out = []
+    for block in rows:
+        extra = width - block.shape[1]
+        if extra:
+            pad = np.repeat(block[:, -1:], extra, axis=1) if fill == "edge" else np.full((block.shape[0], extra), fill)
+            block = np.concatenate([block, pad], axis=1)
+        out.append(block)
+    return np.concatenate(out, axis=0)
+
+
+def _build_multi_grid(items: list[tuple[YieldCurve, int, IntArray]]) -> _Grid:
+    """One grid for contracts of several trade dates: ``(curve, trade day, maturities)`` per date, the rows in
+    that order. Each contract carries its own accrual grid (2-d band arrays), padded with empty sub-periods
+    (length 0, dummy :math:`\\hat f = 1`, weight 0) to the longest, so that all dates solve together."""
+    parts = []
+    for curve, today, mat in items:
+        umat, inv = np.unique(mat, return_inverse=True)
+        parts.append((_grid_parts(curve, today, umat), inv))
+    width_b = max(p.t_break.size for p, _ in parts)
+    width_j = max(p.pay_break.size for p, _ in parts)
+    width_p = max(p.prot_t.shape[1] for p, _ in parts)
+
+    def per_row(p: _Parts, inv: IntArray, values: FloatArray) -> FloatArray:
+        return np.broadcast_to(values, (inv.size, values.size))
+
+    t = _pad([per_row(p, inv, p.t_break) for p, inv in parts], width_b, "edge")
+    logp = _pad([per_row(p, inv, p.logp) for p, inv in parts], width_b, "edge")
+    seg_fhat = _pad([per_row(p, inv, p.logp[:-1] - p.logp[1:]) for p, inv in parts], width_b - 1, 1.0)
+    seg_t0s = _pad([per_row(p, inv, p.seg_t0s) for p, inv in parts], width_b - 1, 0.0)
+    weight = _pad([p.seg_weight[inv] for p, inv in parts], width_b - 1, 0.0)
+    pay_df_tau = _pad([p.pay_df_tau[inv] for p, inv in parts], width_j, 0.0)
+    pay_break = _pad([per_row(p, inv, p.pay_break) for p, inv in parts], width_j, 0.0).astype(np.int64)
+    prot_t = _pad([p.prot_t[inv] for p, inv in parts], width_p, "edge")
+    prot_p = _pad([p.prot_p[inv] for p, inv in parts], width_p, "edge")
+    prot_fhat = _pad([p.prot_fhat[inv] for p, inv in parts], width_p - 1, 1.0)
+    n = t.shape[0]
+    band = _Band(start=0, stop=n, nb=width_b, nc=width_j, weight=weight, pay_df_tau=pay_df_tau, prot_t=prot_t,
+                 prot_p=prot_p, prot_fhat=prot_fhat, prot_dt=np.diff(prot_t, axis=1), minus_t_break=-t,
+                 p_break=np.exp(logp), seg_fhat=seg_fhat, seg_dt=np.diff(t, axis=1), seg_t0s=seg_t0s,
+                 pay_break=pay_break)
+    return _Grid(
+        premium_zero=np.concatenate([p.pay_df_tau.sum(axis=1)[inv] for p, inv in parts]),
+        rebate=np.concatenate([p.rebate[inv] for p, inv in parts]),
+        bands=[band], band_starts=np.zeros(1, dtype=np.int64),
+        df_settle=np.concatenate([np.full(inv.size, p.df_settle) for p, inv in parts]),
+        work=_Workspace(_work_size([band])),
     )
 
 
@@ -404,6 +482,11 @@ def _legs_block(g: _Grid, band: _Band, lam: FloatArray, local: IntArray | None) 
         pp = np.take(band.prot_p, local, axis=0, out=w.get("take_pp", k, npb))
         pf = np.take(band.prot_fhat, local, axis=0, out=w.get("take_pf", k, npb - 1))
         pdt = np.take(band.prot_dt, local, axis=0, out=w.get("take_pdt", k, npb - 1))
+    minus_t, p_break, seg_fhat = band.minus_t_break, band.p_break, band.seg_fhat
+    dt, t0s, pay_break = band.seg_dt, band.seg_t0s, band.pay_break
+    if band.per_row and local is not None:  # contracts of several trade dates: their own grids
+        minus_t, p_break, seg_fhat = minus_t[local], p_break[local], seg_fhat[local]
+        dt, t0s, pay_break = dt[local], t0s[local], pay_break[local]
     lam_c = lam[:, None]
 
     # protection leg: sum of h/x (P0 Q0 - P1 Q1)
@@ -426,20 +509,21 @@ def _legs_block(g: _Grid, band: _Band, lam: FloatArray, local: IntArray | None) 
     protection = value.sum(axis=1)
 
     # premium leg: coupons paid on survival to the day before payment
-    a = np.multiply(lam_c, g.minus_t_break[:nb], out=w.get("a", k, nb))
+    a = np.multiply(lam_c, minus_t, out=w.get("a", k, nb))
     np.exp(a, out=a)
-    survival_pay = np.take(a, g.pay_break[:nc], axis=1, out=w.get("pay", k, nc))
+    if band.per_row:
+        survival_pay = np.take_along_axis(a, pay_break, axis=1)
+    else:
+        survival_pay = np.take(a, pay_break, axis=1, out=w.get("pay", k, nc))
     premium = np.einsum("ij,ij->i", pay_df_tau, survival_pay)
 
     # accrual on default: sum of h/x [dt ((P0Q0 - P1Q1)/x - P1Q1) + (t0 - ts)(P0Q0 - P1Q1)]
-    dt = g.seg_dt[: nb - 1]
-    t0s = g.seg_t0_minus_tstart[: nb - 1]
-    a *= g.p_break[:nb]
+    a *= p_break
     a0 = a[:, :-1]
     a1 = a[:, 1:]
     d = np.subtract(a0, a1, out=w.get("d", k, nb - 1))
     h = np.multiply(lam_c, dt, out=w.get("h", k, nb - 1))
-    x = np.add(h, g.seg_fhat[: nb - 1], out=w.get("x", k, nb - 1))
+    x = np.add(h, seg_fhat, out=w.get("x", k, nb - 1))
     with np.errstate(divide="ignore", invalid="ignore"):
         value = np.divide(d, x, out=w.get("v", k, nb - 1))
         value -= a1
@@ -452,11 +536,12 @@ def _legs_block(g: _Grid, band: _Band, lam: FloatArray, local: IntArray | None) 
     if taylor.size:
         r, cols = np.divmod(taylor, x.shape[1])
         xs = x[r, cols]
-        hs = lam[r] * dt[cols]
+        dts, t0ss = (dt[r, cols], t0s[r, cols]) if dt.ndim == 2 else (dt[cols], t0s[cols])
+        hs = lam[r] * dts
         xs2 = xs * xs
         value[r, cols] = hs * a0[r, cols] * (
-            t0s[cols] * (1.0 - xs / 2.0 + xs2 / 6.0 - xs2 * xs / 24.0)
-            + dt[cols] * (0.5 - xs / 3.0 + xs2 / 8.0 - xs2 * xs / 30.0)
+            t0ss * (1.0 - xs / 2.0 + xs2 / 6.0 - xs2 * xs / 24.0)
+            + dts * (0.5 - xs / 3.0 + xs2 / 8.0 - xs2 * xs / 30.0)
         )
     accrual = np.einsum("ij,ij->i", weight, value) * (365.0 / 360.0)
     return protection, premium + accrual
@@ -470,9 +555,17 @@ class _Solution:
     slope: FloatArray  # dF/dlambda from the last secant step (nan when unknown)
 
 
+def _where(row: int, shown: FloatArray, original: IntArray | None, labels: list[str] | None) -> tuple[str, float]:
+    """The prefix naming a contract in a message (its label, else its index) and its quote."""
+    index = row if original is None else int(original[row])
+    head = f"{labels[index]}: " if labels is not None else f"contract {index}: "
+    return head, float(shown[row])
+
+
 def _solve_hazard(g: _Grid, loss: FloatArray, k: FloatArray, target: FloatArray, guess: FloatArray,
                   what: str, shown: FloatArray, start: tuple[FloatArray, ...] | None = None,
-                  original: IntArray | None = None, early: bool = True) -> _Solution:
+                  original: IntArray | None = None, early: bool = True,
+                  labels: list[str] | None = None) -> _Solution:
     r"""Solve :math:`F(\lambda) = (1-R)V(\lambda) - k\,(A_{full}(\lambda) - \alpha_0 P(T_{cs})) - b = 0`.
 
     :math:`F` increases with :math:`\lambda`; a secant step is taken inside the bracket
@@ -491,10 +584,9 @@ def _solve_hazard(g: _Grid, loss: FloatArray, k: FloatArray, target: FloatArray,
     # at zero hazard the protection leg and the accrual on default vanish: F(0) = -k A(0) - target
     f_lo = -k * (g.premium_zero - rebate_pv) - target
     if np.any(f_lo >= 0.0):
-        i = int(np.flatnonzero(f_lo >= 0.0)[0])
-        i, value = (i if original is None else int(original[i])), float(shown[i])
+        head, value = _where(int(np.flatnonzero(f_lo >= 0.0)[0]), shown, original, labels)
         raise DataError(
-            f"{what} = {value!r} is worth more than a default-free contract (contract {i}): "
+            f"{head}{what} = {value!r} is worth more than a default-free contract: "
             "no hazard rate reproduces it; check the quote and the coupon")
     legs_lo = [np.zeros(n), g.premium_zero.copy()]
     legs_hi = [np.full(n, np.nan), np.full(n, np.nan)]
@@ -569,10 +661,9 @@ def _solve_hazard(g: _Grid, loss: FloatArray, k: FloatArray, target: FloatArray,
         raise DataError(f"{what}: the hazard-rate solve did not converge")
     stuck = final[0] >= _MAX_HAZARD * (1.0 - 1e-9)
     if np.any(stuck):
-        i = int(np.flatnonzero(stuck)[0])
-        i, value = (i if original is None else int(original[i])), float(shown[i])
+        head, value = _where(int(np.flatnonzero(stuck)[0]), shown, original, labels)
         raise DataError(
-            f"{what} = {value!r} needs a hazard rate above {_MAX_HAZARD:g} per year (contract {i}): "
+            f"{head}{what} = {value!r} needs a hazard rate above {_MAX_HAZARD:g} per year: "
             "check the quote, the coupon and the recovery")
     return _Solution(final[0], final[1], final[2], slope)
 
@@ -803,4 +894,78 @@ def cds_quote(
         hazard_rate=back(lam),
         maturity=from_day_numbers(mat_f)[unsort].reshape(shape),
     )
+    return out
+
+
+def spreads_from_prices(trade_dates: Any, maturity: Any, price: ArrayLike, *, coupon_bp: float, recovery: float,
+                        curves: list[YieldCurve], labels: list[str] | None = None) -> FloatArray:
+    r"""Conventional spreads (bp) of contracts traded on several dates, from their prices, in one solve.
+
+    Contract :math:`i` is traded on ``trade_dates[i]`` with the discount curve ``curves[i]`` (anchored there);
+    the flat hazard rate solves :math:`(1-R)V - cA = (1 - p_i/100)\,P(T_{cs})` and the spread is
+    :math:`s = (1-R)V/A` -- exactly :func:`cds_quote` with ``price=`` (``spread_bp`` of its result), but all
+    dates in one vectorised hazard-rate solve (each contract on its own accrual grid) and without the CS01
+    re-solve: a price series converts in one call rather than one per date.
+
+    Parameters
+    ----------
+    trade_dates, maturity : array_like of dates, shape (n,)
+        Trade date and maturity (a 20 Mar/Jun/Sep/Dec after the step-in date) of each contract.
+    price : array_like, shape (n,)
+        Prices in points of par (finite).
+    coupon_bp, recovery : float
+        Running coupon (bp) and recovery rate of every contract.
+    curves : list of YieldCurve
+        Discount curve of each contract, anchored at its trade date.
+    labels : list of str, optional
+        How a message names contract :math:`i` (default ``"contract i"``).
+
+    Raises
+    ------
+    DataError
+        As :func:`cds_quote` with ``price``, the message naming the contract.
+    """
+    days = np.asarray(to_day_numbers(trade_dates, "trade_dates"), dtype=np.int64).reshape(-1)
+    mat = np.asarray(to_day_numbers(maturity, "maturity"), dtype=np.int64).reshape(-1)
+    quote = _float_array("price", price).reshape(-1)
+    if not (days.size == mat.size == quote.size == len(curves)):
+        raise DataError(f"spreads_from_prices: {days.size} trade dates, {mat.size} maturities, {quote.size} prices "
+                        f"and {len(curves)} curves")
+    if days.size == 0:
+        return np.empty(0)
+    for k, (curve, day) in enumerate(zip(curves, days)):
+        if not isinstance(curve, YieldCurve):
+            raise SpecificationError(f"curves[{k}] must be a YieldCurve, got {type(curve).__name__}")
+        if int((curve.trade_date - np.datetime64("1970-01-01", "D")).astype(np.int64)) != int(day):
+            raise SpecificationError(f"curves[{k}] is anchored at {curve.trade_date}, its contract trades on "
+                                     f"{from_day_numbers(day)}")
+    bad = ~_is_imm_twentieth(mat) | (mat <= days + 1) | (mat > add_months(days, 12 * _MAX_YEARS))
+    if np.any(bad):
+        k = int(np.flatnonzero(bad)[0])
+        head = f"{labels[k]}: " if labels is not None else f"contract {k}: "
+        raise DataError(f"{head}maturity {from_day_numbers(mat[k])} is not a CDS roll date after the step-in date "
+                        f"{from_day_numbers(days[k] + 1)} within {_MAX_YEARS} years")
+    if not 0.0 <= recovery < 1.0:
+        raise DataError(f"recovery must be in [0, 1), got {recovery!r}")
+    if coupon_bp < 0.0:
+        raise DataError(f"coupon_bp must be >= 0, got {coupon_bp!r}")
+    order = np.lexsort((mat, days))  # by trade date, then maturity
+    items, starts = [], np.flatnonzero(np.r_[True, np.diff(days[order]) != 0])
+    for lo, hi in zip(starts, np.r_[starts[1:], order.size]):
+        rows = order[lo:hi]
+        items.append((curves[int(rows[0])], int(days[rows[0]]), mat[rows]))
+    grid = _build_multi_grid(items)
+    n = order.size
+    c = np.full(n, coupon_bp * _BP)
+    loss = np.full(n, 1.0 - recovery)
+    q = quote[order]
+    points = (100.0 - q) / 100.0
+    dfs = grid.df_settle
+    rebate_pv = grid.rebate * dfs
+    _, ann0 = _legs(grid, np.maximum(c, 1e-4) / loss)
+    s_guess = np.maximum(c + points * dfs / (ann0 - rebate_pv), 1e-5)
+    sol = _solve_hazard(grid, loss, c, points * dfs, s_guess / loss, "price", q, original=order, early=False,
+                        labels=labels)
+    out = np.empty(n)
+    out[order] = loss * sol.protection / (sol.annuity - rebate_pv) / _BP
     return out
