@@ -16,6 +16,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cdshedge_cvx.credit._conventions import get_conventions
 from cdshedge_cvx.credit._roll_down import curve_roll_slope
@@ -217,3 +219,20 @@ def test_cli_flag_end_to_end(tmp_path: Path) -> None:
     assert example.returncode != 0 and "no row for" in example.stderr  # the example's dates are not covered
     assert "--tenor-spreads" in subprocess.run([sys.executable, "-m", "cdshedge_cvx", "run", "--help"],
                                                capture_output=True, text=True).stdout
+
+
+@settings(max_examples=40, deadline=None)
+@given(level=st.floats(50.0, 500.0), slope=st.floats(-20.0, 40.0), x0=st.floats(3.5, 6.0),
+       offsets=st.lists(st.floats(0.5, 3.0), min_size=1, max_size=3, unique=True),
+       above=st.booleans(), days=st.integers(1, 400))
+def test_a_straight_curve_rolls_down_at_its_slope(level, slope, x0, offsets, above, days) -> None:
+    """Points on a line s = level + slope·(x − x0): whatever the tenors and the period, b = slope."""
+    xs = np.array([x0 + o if above else x0 - o for o in offsets])
+    xs = xs[xs > 0.05]
+    if xs.size == 0 or np.min(np.abs(np.diff(np.sort(np.r_[xs, x0])))) < 1e-6:
+        return
+    spreads = level + slope * (xs - x0)
+    if np.any(spreads <= 0):
+        return
+    b = curve_roll_slope([x0], [level], xs[None, :], spreads[None, :], days=days)[0]
+    assert b == pytest.approx(slope, rel=1e-9, abs=1e-9)
