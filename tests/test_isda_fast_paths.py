@@ -104,3 +104,11 @@ def test_a_bad_price_among_many_names_its_date() -> None:
     with pytest.raises(DataError, match=r"contract 1: maturity 2024-05-21"):
         spreads_from_prices(["2024-05-01", "2024-05-01"], ["2029-06-20", "2024-05-21"], [100.0, 100.0],
                             coupon_bp=500.0, recovery=0.3, curves=[YieldCurve.flat(0.04, "2024-05-01")] * 2)
+
+
+def test_no_contracts_give_empty_figures() -> None:
+    """An empty batch (a universe with nothing priced on a date) prices to empty arrays (main: ValueError)."""
+    q = cds_quote("2024-05-15", np.array([], dtype="datetime64[D]"), np.array([]),
+                  curve=YieldCurve.flat(0.03, "2024-05-15"))
+    assert q.upfront.shape == (0,) and q.cs01.shape == (0,) and q.maturity.dtype == np.dtype("datetime64[D]")
+    assert spreads_from_prices([], [], [], coupon_bp=500.0, recovery=0.3, curves=[]).shape == (0,)

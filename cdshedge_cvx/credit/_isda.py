@@ -830,6 +830,11 @@ def cds_quote(
     except ValueError as exc:
         raise DataError(f"maturity, {quote_name}, coupon_bp, recovery and notional do not broadcast: {exc}") from exc
     shape = mat_b.shape
+    if mat_b.size == 0:  # nothing to price: empty figures of the broadcast shape
+        empty = np.empty(shape)
+        return CdsQuote(upfront=empty, accrued=empty.copy(), price=empty.copy(), cash_settlement=empty.copy(),
+                        spread_bp=empty.copy(), rpv01=empty.copy(), cs01=empty.copy(), jtd=empty.copy(),
+                        hazard_rate=empty.copy(), maturity=np.empty(shape, dtype="datetime64[D]"))
     # contracts sorted by maturity: the grid is built per distinct maturity and evaluated in contiguous bands
     order = np.argsort(mat_b.ravel(), kind="stable")
     mat_f = mat_b.ravel()[order]
