@@ -930,6 +930,8 @@ def spreads_from_prices(trade_dates: Any, maturity: Any, price: ArrayLike, *, co
     DataError
         As :func:`cds_quote` with ``price``, the message naming the contract.
     """
+    if np.size(price) == 0 and np.size(trade_dates) == 0 and np.size(maturity) == 0 and not curves:
+        return np.empty(0)
     days = np.asarray(to_day_numbers(trade_dates, "trade_dates"), dtype=np.int64).reshape(-1)
     mat = np.asarray(to_day_numbers(maturity, "maturity"), dtype=np.int64).reshape(-1)
     quote = _float_array("price", price).reshape(-1)
