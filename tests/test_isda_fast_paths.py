@@ -112,3 +112,15 @@ def test_no_contracts_give_empty_figures() -> None:
                   curve=YieldCurve.flat(0.03, "2024-05-15"))
     assert q.upfront.shape == (0,) and q.cs01.shape == (0,) and q.maturity.dtype == np.dtype("datetime64[D]")
     assert spreads_from_prices([], [], [], coupon_bp=500.0, recovery=0.3, curves=[]).shape == (0,)
+
+
+def test_previous_imm_twentieth_by_brute_force() -> None:
+    """The integer-arithmetic anchor against stepping back one day at a time to a 20 Mar/Jun/Sep/Dec."""
+    import datetime as dt
+
+    epoch = dt.date(1970, 1, 1)
+    for number in range(18_000, 20_000, 7):  # 2019-04 ... 2024-10, every weekday in turn
+        day = epoch + dt.timedelta(days=number)
+        while not (day.day == 20 and day.month % 3 == 0):
+            day -= dt.timedelta(days=1)
+        assert _isda._previous_imm_twentieth(number) == (day - epoch).days

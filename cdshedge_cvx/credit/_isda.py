@@ -23,6 +23,7 @@ Conventions (the Markit / ISDA standard contract)
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
@@ -56,6 +57,7 @@ _CASH_SETTLEMENT_DAYS = 3
 _BANDS = 6  # groups of contracts by schedule length in the leg evaluation
 _BAND_MIN = 500  # contracts per group at least
 _MAX_YEARS = 100
+_ORDINAL_EPOCH_DATE = dt.date(1970, 1, 1)  # day number 0
 _CLOSE = 1e-9  # a secant step below this fraction of the hazard rate ends the solve without another evaluation
 _NEAR = 1e-3  # ... when the previous step was below this fraction (so the legs' chords are accurate)
 
@@ -118,12 +120,13 @@ class CdsQuote:
 # ---------------------------------------------------------------------------
 def _previous_imm_twentieth(day: int) -> int:
     """The 20th of Mar/Jun/Sep/Dec on or before ``day`` (QuantLib ``previousTwentieth``, CDS rules)."""
-    month = from_day_numbers(day).astype("datetime64[M]")
-    twentieth = int((month.astype("datetime64[D]") - np.datetime64("1970-01-01", "D")).astype(np.int64)) + 19
-    if twentieth > day:
-        twentieth = int(add_months(twentieth, -1))
-    month_of_year = int(from_day_numbers(twentieth).astype("datetime64[M]").astype(np.int64)) % 12 + 1
-    return int(add_months(twentieth, -(month_of_year % 3)))
+    date = _ORDINAL_EPOCH_DATE + dt.timedelta(days=int(day))
+    year, month = (date.year, date.month) if date.day >= 20 else divmod(date.year * 12 + date.month - 2, 12)
+    if date.day < 20:
+        month += 1
+    back = month % 3  # months back to Mar/Jun/Sep/Dec
+    total = year * 12 + month - 1 - back
+    return (dt.date(total // 12, total % 12 + 1, 20) - _ORDINAL_EPOCH_DATE).days
 
 
 def _is_imm_twentieth(days: IntArray) -> NDArray[np.bool_]:
