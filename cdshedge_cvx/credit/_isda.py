@@ -59,7 +59,7 @@ _BAND_MIN = 500  # contracts per group at least
 _MAX_YEARS = 100
 _ORDINAL_EPOCH_DATE = dt.date(1970, 1, 1)  # day number 0
 _CLOSE = 1e-9  # a secant step below this fraction of the hazard rate ends the solve without another evaluation
-_NEAR = 1e-3  # ... when the previous step was below this fraction (so the legs' chords are accurate)
+_NEAR = 1e-4  # ... when the previous step was below this fraction (so the legs' chords are accurate)
 
 
 # ---------------------------------------------------------------------------
@@ -577,7 +577,7 @@ def _solve_hazard(g: _Grid, loss: FloatArray, k: FloatArray, target: FloatArray,
     point :math:`(\lambda, F(\lambda))` to start the secant from (default :math:`(0, F(0))`). ``shown`` are
     the quotes named in error messages, ``original`` the caller's index of each contract (default the row).
     With ``early``, a secant step below ``_CLOSE`` of :math:`\lambda` right after one below ``_NEAR`` ends the
-    solve with the legs extrapolated along their chords (error :math:`O(10^{-12})` relative, one evaluation
+    solve with the legs extrapolated along their chords (error :math:`O(10^{-13})` relative, one evaluation
     saved); without it every contract stops at the rounding level of its residual (a price reproduced exactly).
     """
     n = loss.size
