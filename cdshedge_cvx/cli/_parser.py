@@ -57,6 +57,10 @@ def add_data_flags(parser: argparse.ArgumentParser) -> None:
                       "four standard indices (CDX HY quoted in price)")
     data.add_argument("--roll-jumps", metavar="CSV", help="generic-series roll jumps in bp (spreads layout), removed "
                       "from the daily changes")
+    data.add_argument("--tenor-spreads", metavar="CSV", help="spreads in bp of other tenors of the indices, for the "
+                      "roll-down slope: first column dates, columns named by instrument and tenor ('CDX IG 3Y', "
+                      "'CDX IG 7Y'); a value on every spreads date. Given for an instrument, it replaces its "
+                      "roll_slope_bp_per_year, which replaces roll_fraction; CSV, .xlsx or .parquet")
     data.add_argument("--fx", metavar="CSV", help="FX rates: a date column and one column per currency (EUR or "
                       "EURUSD = USD per EUR) converting other currencies' amounts into the reporting currency")
     data.add_argument("--desk-column", action="append", default=None, metavar="NAME",

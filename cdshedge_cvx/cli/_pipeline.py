@@ -56,7 +56,7 @@ def numbers(text: str, flag: str, *, allow_empty: bool = False) -> list[float | 
 
 def input_paths(args: argparse.Namespace) -> list[str]:
     """The input files named on the command line (an output must not overwrite one of them)."""
-    names = ("spreads", "desk_pnl", "instruments", "roll_jumps", "fx", "rates")
+    names = ("spreads", "desk_pnl", "instruments", "roll_jumps", "fx", "rates", "tenor_spreads")
     return [p for p in (getattr(args, name, None) for name in names) if p] + input_files(args)
 
 
@@ -89,9 +89,11 @@ def load_inputs(args: argparse.Namespace, *, default_example: str = "seed") -> t
         market = MarketData.from_csv(args.spreads, args.desk_pnl, missing=args.missing, max_gap=args.max_gap,
                                      roll_jumps=args.roll_jumps, fx=args.fx, reporting_currency=args.reporting_currency,
                                      rates=rate_quotes(args), sort_dates=args.sort_dates,
-                                     desk_columns=args.desk_column, spread_units=getattr(args, "spread_units", "bp"))
+                                     desk_columns=args.desk_column, spread_units=getattr(args, "spread_units", "bp"),
+                                     tenor_spreads=getattr(args, "tenor_spreads", None))
         universe = Universe.from_csv(args.instruments) if args.instruments else standard_universe()
         market.for_universe(universe)  # columns vs instruments, before any heavy import
+        market.tenor_spreads_for_universe(universe)
         return market, universe, "market", ""
     from cdshedge_cvx.datasets import _examples as examples
 
@@ -109,6 +111,9 @@ def load_inputs(args: argparse.Namespace, *, default_example: str = "seed") -> t
     rates = rate_quotes(args)
     if rates is not None:
         market = market.with_rates(rates)
+    if getattr(args, "tenor_spreads", None):
+        market = market.with_tenor_spreads(args.tenor_spreads, sort_dates=args.sort_dates)
+        market.tenor_spreads_for_universe(universe)
     return market, universe, conventions, notice
 
 

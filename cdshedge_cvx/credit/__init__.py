@@ -40,7 +40,9 @@ from cdshedge_cvx.credit._isda import (
     cds_accrued,
     cds_maturity,
     cds_quote,
+    spreads_from_prices,
 )
+from cdshedge_cvx.credit._roll_down import curve_roll_slope
 from cdshedge_cvx.credit._rolls import (
     DAYS_PER_YEAR,
     remaining_maturity,
@@ -73,6 +75,7 @@ __all__ = [
     "cds_quote",
     "combined_business_days",
     "cs01_to_notional",
+    "curve_roll_slope",
     "eu_business_days",
     "get_conventions",
     "index_roll_dates",
@@ -86,6 +89,7 @@ __all__ = [
     "roll_dates",
     "rpv01",
     "series_maturities",
+    "spreads_from_prices",
     "standard_maturity",
     "us_business_days",
     "year_fraction",

@@ -133,7 +133,9 @@ def backtest(market: MarketData, universe: Universe, objective: Term | Objective
     builder = PeriodBuilder(spreads, market.desk_pnl, universe, conv, alias, mode, window=window,
                             min_history=min_history, forecast=forecast, roll_jumps=roll_jumps, fx=market.fx,
                             reporting_currency=market.reporting_currency, extra=extra_data, rates=market.rates,
-                            calendar=getattr(market, "calendar", None))
+                            calendar=getattr(market, "calendar", None),
+                            tenor_spreads=market.tenor_spreads_for_universe(universe),
+                            tenor_spreads_source=market.tenor_spreads_source)
     if isinstance(objective, str):  # "pnl - carry - roll - 5*variance", as ch.frontier takes it
         from cdshedge_cvx.model._parser import parse_objective
 

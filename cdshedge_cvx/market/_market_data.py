@@ -33,6 +33,7 @@ from cdshedge_cvx.market._plausibility import (
     unit_suggestion,
 )
 from cdshedge_cvx.market._rates import RateQuotes
+from cdshedge_cvx.market._tenor_spreads import TenorSeries, align_tenor_spreads, tenor_series
 
 __all__ = ["MAX_FX_RATE", "MAX_SPREAD_BP", "MIN_COLUMN_MAX_BP", "MISSING_POLICIES", "MarketData"]
 
@@ -364,7 +365,14 @@ class MarketData:
         Interest-rate quotes per date and currency (or a flat rate), from which the market conventions
         price every contract with the ISDA CDS Standard Model (notional, carry and jump-to-default per
         CS01, price quotes into spreads). ``None``: r = 0 is assumed (summaries and reports say so).
-    source, desk_source, roll_jumps_source, fx_source : str
+    tenor_spreads : DataFrame, optional
+        Spreads (bp) of other tenors of the indices, for the roll-down slope: dates, then one column per
+        instrument and tenor (``CDX IG 3Y``, ``CDX IG 7Y``; the instrument named as in the spreads). Every
+        spreads date needs a value in every column. Given for an instrument, the roll-down slope of each
+        period comes from the curve through these tenors (:mod:`cdshedge_cvx.market._tenor_spreads`); it
+        takes precedence over the instrument's ``roll_slope_bp_per_year``, which takes precedence over
+        ``roll_fraction``.
+    source, desk_source, roll_jumps_source, fx_source, tenor_spreads_source : str
         Names used in error messages (file paths when read from CSV).
 
     Attributes
@@ -393,7 +401,8 @@ class MarketData:
                  roll_jumps_source: str = "roll jumps", fx_source: str = "FX rates",
                  rates: RateQuotes | None = None,
                  spread_units: str = "bp", spread_ranges: dict[str, tuple[float, float]] | None = None,
-                 outlier_ratio: float = OUTLIER_RATIO,
+                 outlier_ratio: float = OUTLIER_RATIO, tenor_spreads: pd.DataFrame | None = None,
+                 tenor_spreads_source: str = "tenor spreads",
                  _csv_rows: RowNumbers = False, _desk_rows: RowNumbers | None = None) -> None:
         if spread_units not in SPREAD_UNITS:
             raise DataError(f"unknown spread_units {spread_units!r}; use one of {', '.join(SPREAD_UNITS)}")
@@ -455,6 +464,10 @@ class MarketData:
                             f"{type(rates).__name__}")
         self.rates = rates
         self._converted: dict[Universe, pd.DataFrame] = {}
+        self.tenor_spreads_source = tenor_spreads_source
+        self.tenor_spreads = (None if tenor_spreads is None  # see market/_tenor_spreads.py
+                              else align_tenor_spreads(tenor_spreads, self.spreads.index, tenor_spreads_source,
+                                                       file_rows))
 
     # ------------------------------------------------------------------------------------
     @classmethod
@@ -762,7 +775,7 @@ class MarketData:
                  rates: str | Path | RateQuotes | None = None, sort_dates: bool = False,
                  desk_columns: Sequence[str] | str | None = None, spread_units: str = "bp",
                  spread_ranges: dict[str, tuple[float, float]] | None = None,
-                 outlier_ratio: float = OUTLIER_RATIO) -> MarketData:
+                 outlier_ratio: float = OUTLIER_RATIO, tenor_spreads: str | Path | None = None) -> MarketData:
         """Read spreads (first column dates, one column per instrument, bp) and desk PnL.
 
         Files are read as desks export them (see :func:`~cdshedge_cvx.io.read_csv_checked`):
@@ -775,7 +788,10 @@ class MarketData:
         spreads' layout (first column dates, bp; columns named like the spreads' or by another
         ticker of the same index); the optional FX file has dates then one column per currency
         (``EUR``, ``EURUSD`` or ``EURUSD Curncy``: USD per EUR). ``rates`` is a rates file (columns
-        ``date, currency, tenor, rate``, see :meth:`RateQuotes.from_csv`) or a :class:`RateQuotes`.
+        ``date, currency, tenor, rate``, see :meth:`RateQuotes.from_csv`) or a :class:`RateQuotes`. The
+        optional tenor-spreads file has the spreads' layout with columns named by instrument and tenor
+        (``CDX IG 3Y``, ``CDX IG 7Y``): the roll-down slope comes from the curve through those tenors
+        (see :meth:`with_tenor_spreads`).
 
         Parameters
         ----------
@@ -808,7 +824,7 @@ class MarketData:
             fx_frame = None if fx_frame is None else _sort_rows(fx_frame, str(fx))
             if desk is not None:
                 desk = _sort_rows(desk, desk_source)
-        return cls(frame, desk, missing=missing, max_gap=max_gap, source=str(spreads),
+        market = cls(frame, desk, missing=missing, max_gap=max_gap, source=str(spreads),
                    desk_source=desk_source, roll_jumps=jumps_frame,
                    fx=fx_frame, reporting_currency=reporting_currency,
                    roll_jumps_source=str(roll_jumps) if roll_jumps is not None else "roll jumps",
@@ -816,12 +832,45 @@ class MarketData:
                    spread_ranges=spread_ranges, outlier_ratio=outlier_ratio,
                    _csv_rows=frame.attrs.get("csv_lines", True),
                    _desk_rows=desk.attrs.get("csv_lines", True) if desk is not None else None)
+        if tenor_spreads is not None:
+            market = market.with_tenor_spreads(tenor_spreads, sort_dates=sort_dates)
+        return market
 
     # ------------------------------------------------------------------------------------
     @property
     def dates(self) -> pd.DatetimeIndex:
         """The observation dates."""
         return pd.DatetimeIndex(self.spreads.index)
+
+    def with_tenor_spreads(self, tenor_spreads: pd.DataFrame | str | Path | None, source: str | None = None, *,
+                           sort_dates: bool = False) -> MarketData:
+        """A copy of this market with other tenors' spreads (a frame, or a file read like the spreads file:
+        CSV, .xlsx, .parquet; ``sort_dates`` sorts its rows). See the ``tenor_spreads`` parameter."""
+        other = copy.copy(self)
+        if tenor_spreads is None:
+            other.tenor_spreads = None
+            return other
+        file_rows: RowNumbers = False
+        if isinstance(tenor_spreads, (str, Path)):
+            from cdshedge_cvx.io._files import read_csv_checked
+
+            source = str(tenor_spreads) if source is None else source
+            tenor_spreads = read_csv_checked(tenor_spreads, what="tenor spreads file")
+            if sort_dates:
+                tenor_spreads = _sort_rows(tenor_spreads, source)
+            file_rows = tenor_spreads.attrs.get("csv_lines", True)
+        other.tenor_spreads_source = "tenor spreads" if source is None else source
+        other.tenor_spreads = align_tenor_spreads(tenor_spreads, self.spreads.index, other.tenor_spreads_source,
+                                                  file_rows)
+        return other
+
+    def tenor_spreads_for_universe(self, universe: Universe) -> dict[str, TenorSeries] | None:
+        """The other tenors' spreads per instrument of ``universe`` (``None`` when none were given)."""
+        if self.tenor_spreads is None:
+            return None
+        own = {i.name: (12 * int(i.tenor_years) if i.rule == "on-the-run"
+                        else 3 * round(float(i.maturity_years) * 4)) for i in universe}  # type: ignore[arg-type]
+        return tenor_series(self.tenor_spreads, universe, own, self.tenor_spreads_source)
 
     def with_rates(self, rates: RateQuotes | None) -> MarketData:
         """A copy of this market with other interest-rate quotes (``None``: r = 0)."""

@@ -5,7 +5,8 @@ upfront on a 500 bp coupon contract). The hedge works in conventional spreads, s
 converted date by date: on each date the contract held (the on-the-run series, or the fixed-tenor
 contract) is priced with that date's discount curve and the flat hazard rate that reproduces the price;
 the conventional spread is the running spread that flat hazard rate implies
-(:func:`~cdshedge_cvx.credit.cds_quote` with ``price=``).
+(:func:`~cdshedge_cvx.credit.cds_quote` with ``price=``). All dates of a series are solved together in one
+vectorised call (``credit._isda.spreads_from_prices``: each date's contract on its own accrual grid).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import pandas as pd
 from numpy.typing import ArrayLike
 
 from cdshedge_cvx.credit._calendars import on_the_run_maturities
-from cdshedge_cvx.credit._isda import cds_maturity, cds_quote
+from cdshedge_cvx.credit._isda import cds_maturity, spreads_from_prices
 from cdshedge_cvx.errors import DataError, naming
 from cdshedge_cvx.market._instruments import Instrument
 from cdshedge_cvx.market._rates import RateQuotes
@@ -101,17 +102,19 @@ def prices_to_spreads(prices: ArrayLike | pd.Series, dates: Any, instrument: Ins
     if len(stamps) != values.size:
         raise DataError(f"prices_to_spreads: {values.size} prices for {len(stamps)} dates")
     out = np.full(values.size, np.nan)
-    if values.size:
+    known = np.flatnonzero(np.isfinite(values))
+    if known.size:
         maturities = contract_maturities(stamps, instrument).to_numpy().astype("datetime64[D]")
         days = stamps.to_numpy().astype("datetime64[D]")
-        known = np.isfinite(values)
-        for day in np.unique(days[known]):
-            rows = np.flatnonzero((days == day) & known)
+        curves = {}
+        for day in np.unique(days[known]):  # one curve per date (cached by the rates)
             with naming(f"instrument {instrument.name!r}, price on {day}", "the spread conversion"):
-                curve = rates.curve(day, instrument.currency)
-                quote = cds_quote(day, maturities[rows], price=values[rows], coupon_bp=instrument.coupon_bp,
-                                  recovery=instrument.recovery, curve=curve)
-            out[rows] = quote.spread_bp
+                curves[day] = rates.curve(day, instrument.currency)
+        # every date in one vectorised hazard-rate solve
+        out[known] = spreads_from_prices(days[known], maturities[known], values[known],
+                                         coupon_bp=float(instrument.coupon_bp), recovery=float(instrument.recovery),
+                                         curves=[curves[d] for d in days[known]],
+                                         labels=[f"instrument {instrument.name!r}, price on {d}" for d in days[known]])
     if series:
         return pd.Series(out, index=prices.index, name=prices.name)  # type: ignore[union-attr]
     return out

@@ -344,6 +344,8 @@ class RateQuotes:
         return curve
 
     def _day(self, date: Any) -> int:
+        if isinstance(date, np.datetime64) and not np.isnat(date):  # the fast path of per-date loops
+            return int(date.astype("datetime64[D]").astype(np.int64))
         stamp = pd.to_datetime(date, errors="coerce") if np.ndim(date) == 0 else pd.NaT
         if pd.isna(stamp):
             raise DataError(f"{self.source}: date must be one date (e.g. 2024-05-15), got {date!r}")

@@ -96,7 +96,8 @@ class PeriodBuilder:
                  window: int = 252, min_history: int = 20, forecast: pd.DataFrame | None = None,
                  roll_jumps: pd.DataFrame | None = None, fx: pd.DataFrame | None = None,
                  reporting_currency: str = "USD", extra: Mapping[str, Any] | None = None,
-                 rates: RateQuotes | None = None, calendar: pd.DatetimeIndex | None = None) -> None:
+                 rates: RateQuotes | None = None, calendar: pd.DatetimeIndex | None = None,
+                 tenor_spreads: Mapping[str, Any] | None = None, tenor_spreads_source: str = "tenor spreads") -> None:
         if mode not in ("hindsight", "walk-forward"):
             raise SpecificationError(f"unknown mode {mode!r}; use 'hindsight' or 'walk-forward'")
         if window < 2 or min_history < 2:
@@ -112,6 +113,8 @@ class PeriodBuilder:
         self.forecast = forecast
         self.extra = dict(extra or {})
         self.rates = RateQuotes.flat(0.0) if rates is None else rates
+        self.tenor_spreads = dict(tenor_spreads or {})  # name -> TenorSeries on these dates (roll-down slopes)
+        self.tenor_spreads_source = tenor_spreads_source
         rates_note = ("none given: r = 0 assumed (flat zero discount curve)" if rates is None
                       else rates.describe())
         self.dates = pd.DatetimeIndex(spreads.index)
@@ -250,8 +253,16 @@ class PeriodBuilder:
             return np.array([contract_maturities([period.base], i)[0] for i in self.universe], dtype="datetime64[D]")
 
         holdings = np.zeros(len(self.universe)) if h_prev is None else np.array(h_prev, dtype=float)
+        static = self._static
+        if self.tenor_spreads:  # roll-down slopes from the other tenors' curve (periods/_roll_slopes.py)
+            from cdshedge_cvx.periods._roll_slopes import period_roll_slopes
+
+            slopes = period_roll_slopes(self.universe.names, self.tenor_spreads, start_row, period.base,
+                                        contract_maturity(), self.levels[start_row], period.calendar_days,
+                                        static["roll_slope_bp_per_year"], self.tenor_spreads_source)
+            static = {**static, "roll_slope_bp_per_year": slopes}
         data = PeriodData(
-            **self._static, period=str(period.end.date()), period_end=period.end, base=period.base,
+            **static, period=str(period.end.date()), period_end=period.end, base=period.base,
             rows=period.rows, calendar_days=period.calendar_days, spread_start=self.levels[start_row],
             spread_changes=changes, expected_change=expected, risk_changes=risk_changes, risk_desk_pnl=risk_desk,
             desk_pnl=desk, fx_rate=self._fx[period.first - 1].copy(), h_prev=holdings,

@@ -27,7 +27,8 @@ def contract_figures(data: PeriodData) -> ContractFigures:
     (``contract_maturity``: the on-the-run series or the fixed-tenor contract traded on :math:`T_0`), at the
     spread :math:`s` the terms use (``spread_start``), with the instrument's coupon, recovery, names and index
     factor, the discount curve of its currency at :math:`T_0` (``curves``), over the period's calendar days
-    :math:`d`, and the roll-down slope :math:`b` = ``roll_slope_bp_per_year`` where given, else
+    :math:`d`, and the roll-down slope :math:`b` = ``roll_slope_bp_per_year`` where given (the period's slope
+    of the curve through the other tenors when the market has them, see ``periods/_roll_slopes.py``), else
     ``roll_fraction`` × :math:`s`. All instruments in one vectorised call (one pricing per currency).
 
     A period longer than a contract's remaining life (a fixed short tenor, an annual horizon): the figures

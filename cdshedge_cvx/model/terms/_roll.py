@@ -22,8 +22,9 @@ class Roll(LinearTerm):
     roll_i = roll_scale · fx_i · b_i · accrual · h_i
 
     The spread of a contract held rolls down its credit curve as it ages, by the curve's slope b
-    (bp per year of maturity) per year; protection bought loses that many CS01. Market: b = the
-    instrument's ``roll_slope_bp_per_year`` where given, else ``roll_fraction`` (default 0.1, the
+    (bp per year of maturity) per year; protection bought loses that many CS01. Market: b = the slope
+    of the curve through the instrument's other tenors where given (``MarketData(tenor_spreads=...)``,
+    per period), else its ``roll_slope_bp_per_year``, else ``roll_fraction`` (default 0.1, the
     slope of the example market's curves) × spread (bp); accrual = calendar days/365; h in $mm/bp, so
     $mm (with the ISDA contract model, the coefficient is −fx · figures.roll_down). Seed:
     h · s · 0.2 · rows/252 · 1e-4 (the prototype's fraction and stray 1e-4). Scale, fraction and day
