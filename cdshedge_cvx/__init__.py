@@ -28,6 +28,7 @@ _EXPORTS = {
     "rpv01": "credit", "cs01_to_notional": "credit", "notional_to_cs01": "credit",
     "jump_to_default": "credit", "premium_accrued": "credit",
     "YieldCurve": "credit", "cds_quote": "credit", "CdsQuote": "credit", "cds_accrued": "credit",
+    "curve_roll_slope": "credit", "spreads_from_prices": "credit",
     "cds_maturity": "credit",
     "per_cs01_figures": "credit", "ContractFigures": "credit",
     # model
