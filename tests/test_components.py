@@ -26,18 +26,20 @@ def test_a_changed_gross_limit_on_a_built_problem_takes_effect_without_recompili
     market, universe = seed
     objective = ch.HedgePnL() - ch.Carry() - ch.Roll()
     kwargs = {"conventions": "seed", "horizon": "Q"}
-    first = ch.backtest(market, universe, objective, constraints=[ch.GrossLimit(0.3)], **kwargs)
+    first = ch.backtest(market, universe, objective, constraints=[ch.GrossLimit(0.3, allow_mixed_currency=True)],
+                        **kwargs)
     gross = next(c for c in _compiled_limits(first.problem) if isinstance(c, ch.GrossLimit))
     gross.max_gross = 0.1
     again = ch.backtest(market, universe, problem=first.problem, **kwargs)
-    fresh = ch.backtest(market, universe, objective, constraints=[ch.GrossLimit(0.1)], **kwargs)
+    fresh = ch.backtest(market, universe, objective, constraints=[ch.GrossLimit(0.1, allow_mixed_currency=True)],
+                        **kwargs)
     assert (again.allocations.abs().sum(axis=1) <= 0.1 + 1e-8).all()
     np.testing.assert_allclose(again.allocations.to_numpy(), fresh.allocations.to_numpy(), atol=1e-7)
     np.testing.assert_allclose(again.term_values.to_numpy(), fresh.term_values.to_numpy(), atol=1e-7)
 
 
 @pytest.mark.parametrize(("make", "attribute", "new"), [
-    (lambda: ch.NetLimit(lower=-0.5, upper=0.5), "upper", 0.05),
+    (lambda: ch.NetLimit(lower=-0.5, upper=0.5, allow_mixed_currency=True), "upper", 0.05),
     (lambda: ch.JumpToDefaultLimit(50.0), "max_jtd", 2.0),
     (lambda: ch.TurnoverLimit(2.0), "max_turnover", 0.05),
 ], ids=["net", "jtd", "turnover"])
@@ -57,7 +59,8 @@ def test_every_limit_is_a_parameter_written_at_update(seed, make, attribute, new
 
 def test_an_open_side_of_a_net_limit_stays_open(seed):
     market, universe = seed
-    first = ch.backtest(market, universe, constraints=[ch.NetLimit(upper=0.5)], conventions="seed", horizon="Q")
+    first = ch.backtest(market, universe, constraints=[ch.NetLimit(upper=0.5, allow_mixed_currency=True)],
+                        conventions="seed", horizon="Q")
     limit = next(c for c in _compiled_limits(first.problem) if isinstance(c, ch.NetLimit))
     limit.lower = -1.0
     with pytest.raises(ch.SpecificationError, match="built with only the upper side"):
@@ -66,7 +69,8 @@ def test_an_open_side_of_a_net_limit_stays_open(seed):
 
 def test_a_negative_limit_set_after_build_is_refused_by_name(seed):
     market, universe = seed
-    first = ch.backtest(market, universe, constraints=[ch.GrossLimit(0.3)], conventions="seed", horizon="Q")
+    first = ch.backtest(market, universe, constraints=[ch.GrossLimit(0.3, allow_mixed_currency=True)],
+                        conventions="seed", horizon="Q")
     next(c for c in _compiled_limits(first.problem) if isinstance(c, ch.GrossLimit)).max_gross = -1.0
     with pytest.raises(ch.SpecificationError, match="GrossLimit: max_gross must be >= 0"):
         ch.backtest(market, universe, problem=first.problem, conventions="seed", horizon="Q")

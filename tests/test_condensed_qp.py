@@ -15,9 +15,9 @@ from cdshedge_cvx.testing import period_data, universes
 CASES = {
     "tcost": (lambda: -ch.VariancePenalty() - 2.0 * ch.TransactionCost(), lambda: []),
     "tcost+gross": (lambda: ch.HedgePnL() - ch.Carry() - 0.5 * ch.VariancePenalty() - ch.TransactionCost(),
-                    lambda: [ch.GrossLimit(0.3)]),
+                    lambda: [ch.GrossLimit(0.3, allow_mixed_currency=True)]),
     "turnover+net": (lambda: ch.HedgePnL() - 0.5 * ch.VariancePenalty(),
-                     lambda: [ch.TurnoverLimit(0.2), ch.NetLimit(0.1)]),
+                     lambda: [ch.TurnoverLimit(0.2), ch.NetLimit(0.1, allow_mixed_currency=True)]),
     "rollcost+jtd": (lambda: ch.HedgePnL() - ch.Roll() - ch.VariancePenalty() - ch.RollDateCost(),
                      lambda: [ch.JumpToDefaultLimit(5.0)]),
 }

@@ -57,9 +57,9 @@ def _free(period):
 
 # (limit factory from a value, measure, which side binds, limit value as a fraction of the free hedge's measure)
 CASES = {
-    "gross": (lambda v: ch.GrossLimit(v), gross, 1.0, 0.5),
-    "net-upper": (lambda v: ch.NetLimit(upper=v), net, 1.0, 0.5),
-    "net-lower": (lambda v: ch.NetLimit(lower=v), net, -1.0, 1.5),
+    "gross": (lambda v: ch.GrossLimit(v, allow_mixed_currency=True), gross, 1.0, 0.5),
+    "net-upper": (lambda v: ch.NetLimit(upper=v, allow_mixed_currency=True), net, 1.0, 0.5),
+    "net-lower": (lambda v: ch.NetLimit(lower=v, allow_mixed_currency=True), net, -1.0, 1.5),
     "jtd": (lambda v: ch.JumpToDefaultLimit(v), jtd, 1.0, 0.4),
     "turnover": (lambda v: ch.TurnoverLimit(v), turnover, 1.0, 0.3),
 }
@@ -89,16 +89,17 @@ def test_net_limit_shadow_price_shifts_both_bounds(period):
     """With both sides given, the shadow price is d optimum / d (shift of the whole band)."""
     free_net = net(_free(period), period)
     lo, hi = 0.2 * free_net, 0.5 * free_net
-    solution = _solve(period, [ch.NetLimit(lower=lo, upper=hi)])
+    solution = _solve(period, [ch.NetLimit(lower=lo, upper=hi, allow_mixed_currency=True)])
     step = 1e-4
-    up = _solve(period, [ch.NetLimit(lower=lo + step, upper=hi + step)]).objective
-    down = _solve(period, [ch.NetLimit(lower=lo - step, upper=hi - step)]).objective
+    up = _solve(period, [ch.NetLimit(lower=lo + step, upper=hi + step, allow_mixed_currency=True)]).objective
+    down = _solve(period, [ch.NetLimit(lower=lo - step, upper=hi - step, allow_mixed_currency=True)]).objective
     assert solution.shadow_prices["NetLimit"] == pytest.approx((up - down) / (2 * step), rel=1e-3)
 
 
 def test_backtest_reports_shadow_prices_and_scipy_agrees(period):
     market = generated_market(seed=32, days=110)
-    limits = [ch.GrossLimit(1.0), ch.NetLimit(lower=0.2, upper=0.9), ch.JumpToDefaultLimit(8.0),
+    limits = [ch.GrossLimit(1.0, allow_mixed_currency=True),
+              ch.NetLimit(lower=0.2, upper=0.9, allow_mixed_currency=True), ch.JumpToDefaultLimit(8.0),
               ch.TurnoverLimit(0.6)]
     result = ch.backtest(market, wide_universe(), OBJECTIVE, constraints=limits, horizon="W-FRI",
                          mode="walk-forward", window=30, strict=True)  # strict: a scipy disagreement raises
@@ -116,10 +117,11 @@ def test_backtest_reports_shadow_prices_and_scipy_agrees(period):
 
 def test_infeasible_limits_name_the_period_and_the_limits(period):
     with pytest.raises(ch.InfeasibleError, match=r"period \d{4}-\d\d-\d\d: .*NetLimit\(lower=50\.0"):
-        _solve(period, [ch.NetLimit(lower=50.0)])
+        _solve(period, [ch.NetLimit(lower=50.0, allow_mixed_currency=True)])
     # each limit is feasible alone with the box; together they are not
     with pytest.raises(ch.InfeasibleError, match=r"period \d{4}-\d\d-\d\d: .*combination.*GrossLimit.*NetLimit"):
-        _solve(period, [ch.GrossLimit(0.5), ch.NetLimit(lower=1.0)])
+        _solve(period, [ch.GrossLimit(0.5, allow_mixed_currency=True),
+                        ch.NetLimit(lower=1.0, allow_mixed_currency=True)])
     with pytest.raises(ch.SpecificationError, match="NetLimit: lower 2 > upper 1"):
         _solve(period, [ch.NetLimit(lower=2, upper=1)])
     with pytest.raises(ch.SpecificationError, match="GrossLimit: max_gross must be >= 0"):

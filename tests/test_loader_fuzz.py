@@ -221,11 +221,12 @@ def valid_tables(draw: st.DrawFn) -> tuple[bytes, list[str], list[str], np.ndarr
     start = draw(st.dates(min_value=date(2000, 1, 1), max_value=date(2030, 1, 1)))
     steps = draw(st.lists(st.integers(1, 5), min_size=n_rows, max_size=n_rows))
     dates = [str(start + timedelta(days=int(d))) for d in np.cumsum(steps)]
-    # a level per column, then day-on-day moves of at most 3x: a valid table has no isolated bad print
-    # (a value more than OUTLIER_RATIO times both neighbours is refused since issue 14)
+    # a level per column, then day-on-day moves of at most 1.5x: a valid table has no isolated bad print
+    # (a value more than OUTLIER_RATIO times both neighbours is refused since issue 14) and no print
+    # OUTLIER_RATIO times below the median of the 11 around it (refused since wave 3: 3x a day could do that)
     first = np.array(draw(st.lists(st.floats(min_value=0.5, max_value=20_000), min_size=n_columns,
                                    max_size=n_columns)))
-    moves = np.array(draw(st.lists(st.lists(st.floats(min_value=1 / 3, max_value=3.0), min_size=n_columns,
+    moves = np.array(draw(st.lists(st.lists(st.floats(min_value=1 / 1.5, max_value=1.5), min_size=n_columns,
                                             max_size=n_columns), min_size=n_rows - 1, max_size=n_rows - 1)))
     values = first * np.vstack([np.ones((1, n_columns)), np.cumprod(moves.reshape(n_rows - 1, n_columns), axis=0)])
     values = np.array([[float(repr(float(v))) for v in row] for row in np.clip(values, 0.5, 20_000)])

@@ -8,6 +8,7 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import cdshedge_cvx as ch
@@ -49,9 +50,27 @@ def test_mixing_currencies_without_fx_is_refused_unless_allowed() -> None:
         warnings.simplefilter("error")
         ch.backtest(market, universe, objective, constraints=[ch.GrossLimit(0.3, allow_mixed_currency=True)],
                     conventions="seed", cross_check=False)
-    with pytest.warns(UserWarning, match="adds CS01 of several currencies unconverted"):
-        ch.backtest(market, universe, objective, constraints=[ch.NetLimit(upper=0.3)], conventions="seed",
-                    cross_check=False)
+
+
+@pytest.mark.parametrize("limit", [lambda: ch.GrossLimit(0.3), lambda: ch.NetLimit(upper=0.3)], ids=["gross", "net"])
+def test_mixing_currencies_without_fx_is_an_error_by_default(limit) -> None:
+    """Main (wave 2): the library's default (``allow_mixed_currency=None``) added EUR and USD CS01
+    unconverted with only a MixedCurrencyWarning. Now an error naming the limit, the currencies and
+    the two fixes (fx, allow_mixed_currency), as the command line already was."""
+    market, universe = ch.examples.seed()
+    name = type(limit()).__name__
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # refused, not warned
+        with pytest.raises(ch.SpecificationError, match=rf"{name}: the instruments' CS01 are in several currencies "
+                                                        r"\(CDX IG USD.*iTraxx Main EUR.*\) and no FX series") as info:
+            ch.backtest(market, universe, parse_objective("pnl - carry - roll"), constraints=[limit()],
+                        conventions="seed", cross_check=False)
+    assert [h.option for h in info.value.hints] == ["fx", "allow_mixed_currency"]
+    # with FX the same limit converts, no error
+    fx = pd.DataFrame({"EUR": 1.1}, index=market.spreads.index)
+    converted = ch.MarketData(market.spreads, market.desk_pnl, fx=fx)
+    ch.backtest(converted, universe, parse_objective("pnl - carry - roll"), constraints=[limit()],
+                conventions="seed", cross_check=False)
 
 
 def test_the_cli_refuses_mixed_currency_limits_without_fx(capsys) -> None:

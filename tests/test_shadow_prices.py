@@ -90,8 +90,9 @@ def test_a_cap_price_is_the_change_of_the_optimum_per_unit_of_cap(capped):
 def test_built_in_limits_in_the_long_table_and_the_wide_view():
     market, universe = ch.examples.seed()
     result = ch.backtest(market, universe, OBJECTIVE - 0.05 * ch.VariancePenalty(),
-                         constraints=[ch.GrossLimit(0.3), ch.NetLimit(-0.2, 0.2)], conventions="seed", horizon="Q",
-                         cross_check=False)
+                         constraints=[ch.GrossLimit(0.3, allow_mixed_currency=True),
+                                      ch.NetLimit(-0.2, 0.2, allow_mixed_currency=True)],
+                         conventions="seed", horizon="Q", cross_check=False)
     wide = result.shadow_prices
     assert list(wide.columns) == [*universe.names, "GrossLimit", "NetLimit"]
     long = result.shadow_prices_long

@@ -39,10 +39,11 @@ FORCED_LOWER = [0.10, 0.05, 0.10, 0.05]  # the box forces a gross CS01 of at lea
 def test_gross_limit_below_what_the_box_forces_is_infeasible(market, universe, objective) -> None:
     forced = universe.with_limits(lower=FORCED_LOWER)
     with pytest.raises(ch.InfeasibleError) as info:
-        ch.backtest(market, forced, objective, horizon="W-FRI", constraints=[ch.GrossLimit(0.2)])
+        ch.backtest(market, forced, objective, horizon="W-FRI",
+                    constraints=[ch.GrossLimit(0.2, allow_mixed_currency=True)])
     message = str(info.value)
     assert f"period {FIRST_PERIOD}" in message
-    assert "GrossLimit(max_gross=0.2)" in message and "CS01 box" in message
+    assert "GrossLimit(max_gross=0.2, allow_mixed_currency=True)" in message and "CS01 box" in message
     assert "CDX IG (cs01_min 0.1)" in message and "iTraxx Xover (cs01_min 0.05)" in message
     assert isinstance(info.value, ch.SolverError)
 
@@ -50,7 +51,8 @@ def test_gross_limit_below_what_the_box_forces_is_infeasible(market, universe, o
 def test_gross_limit_equal_to_the_forced_gross_leaves_one_point(market, universe) -> None:
     """Σ|h| ≤ Σ lower with h ≥ lower > 0 has the single solution h = lower (by hand)."""
     forced = universe.with_limits(lower=FORCED_LOWER)
-    result = ch.backtest(market, forced, VARIANCE, horizon="W-FRI", constraints=[ch.GrossLimit(0.3)],
+    result = ch.backtest(market, forced, VARIANCE, horizon="W-FRI",
+                         constraints=[ch.GrossLimit(0.3, allow_mixed_currency=True)],
                          cross_check=False)
     np.testing.assert_allclose(result.allocations.to_numpy(), np.tile(FORCED_LOWER, (2, 1)), rtol=0, atol=1e-7)
     assert (result.allocations.abs().sum(axis=1) <= 0.3 * (1 + 1e-9)).all()
@@ -217,9 +219,12 @@ def test_a_twin_that_returns_nan_is_a_disagreement(market, universe) -> None:
 
 def test_the_box_may_be_listed_after_other_limits(market, universe) -> None:
     forced = universe.with_limits(lower=FORCED_LOWER)
-    with pytest.raises(ch.InfeasibleError, match=r"GrossLimit\(max_gross=0.2\) with the CS01 box.*CDX IG"):
-        ch.backtest(market, forced, VARIANCE, horizon="W-FRI", constraints=[ch.GrossLimit(0.2), ch.BoxLimits()])
-    result = ch.backtest(market, forced, VARIANCE, horizon="W-FRI", constraints=[ch.GrossLimit(0.3), ch.BoxLimits()],
+    with pytest.raises(ch.InfeasibleError,
+                       match=r"GrossLimit\(max_gross=0.2, allow_mixed_currency=True\) with the CS01 box.*CDX IG"):
+        ch.backtest(market, forced, VARIANCE, horizon="W-FRI",
+                    constraints=[ch.GrossLimit(0.2, allow_mixed_currency=True), ch.BoxLimits()])
+    result = ch.backtest(market, forced, VARIANCE, horizon="W-FRI",
+                         constraints=[ch.GrossLimit(0.3, allow_mixed_currency=True), ch.BoxLimits()],
                          cross_check=False)
     np.testing.assert_allclose(result.allocations.to_numpy(), np.tile(FORCED_LOWER, (2, 1)), rtol=0, atol=1e-7)
 
@@ -246,7 +251,8 @@ def test_an_unbounded_verdict_is_a_solver_failure_not_an_answer(market, universe
             problem._status = cp.UNBOUNDED
 
     _patched_solve(monkeypatch, misfire)
-    result = ch.backtest(market, universe, ch.HedgePnL() - ch.Carry(), constraints=[ch.GrossLimit(10.0)],
+    result = ch.backtest(market, universe, ch.HedgePnL() - ch.Carry(),
+                         constraints=[ch.GrossLimit(10.0, allow_mixed_currency=True)],
                          horizon="W-FRI", cross_check=False)  # a linear program: HiGHS first
     assert set(result.solver_info["solver"]) == {"CLARABEL"}
     assert all("HIGHS: status unbounded" in text for text in result.solver_info["fallback"])

@@ -395,8 +395,9 @@ def test_check_term_on_the_periods_hypothesis_draws(data):
 @settings(max_examples=3)
 @given(st.floats(min_value=0.05, max_value=2.0))
 def test_check_constraint_inside_a_given_test(max_gross):
-    report = check_constraint(ch.GrossLimit(max_gross), universe=ch.examples.spread_quoted(ch.standard_universe()),
-                              max_examples=3, expected_failures=builtin_expected_failures(ch.GrossLimit(max_gross)))
+    limit, twin = (ch.GrossLimit(max_gross, allow_mixed_currency=True) for _ in range(2))
+    report = check_constraint(limit, universe=ch.examples.spread_quoted(ch.standard_universe()),
+                              max_examples=3, expected_failures=builtin_expected_failures(twin))
     assert report.examples == 3
 
 

@@ -86,12 +86,13 @@ def load_inputs(args: argparse.Namespace, *, default_example: str = "seed") -> t
     if example is None:
         from cdshedge_cvx.market._market_data import MarketData
 
+        universe = Universe.from_csv(args.instruments) if args.instruments else standard_universe()
         market = MarketData.from_csv(args.spreads, args.desk_pnl, missing=args.missing, max_gap=args.max_gap,
                                      roll_jumps=args.roll_jumps, fx=args.fx, reporting_currency=args.reporting_currency,
                                      rates=rate_quotes(args), sort_dates=args.sort_dates,
                                      desk_columns=args.desk_column, spread_units=getattr(args, "spread_units", "bp"),
-                                     tenor_spreads=getattr(args, "tenor_spreads", None))
-        universe = Universe.from_csv(args.instruments) if args.instruments else standard_universe()
+                                     tenor_spreads=getattr(args, "tenor_spreads", None),
+                                     spread_ranges=universe.spread_ranges() or None)
         market.for_universe(universe)  # columns vs instruments, before any heavy import
         market.tenor_spreads_for_universe(universe)
         return market, universe, "market", ""

@@ -43,16 +43,21 @@ OPTIONAL_DEFAULTS: dict[str, object] = {
     "aliases": "",
     "lot_notional": None,
     "min_trade_notional": None,
+    "min_spread_bp": None,
+    "max_spread_bp": None,
 }
 INSTRUMENT_COLUMNS = REQUIRED_COLUMNS + tuple(OPTIONAL_DEFAULTS)
 _NUMERIC = ("coupon_bp", "cs01_min", "cs01_max", "recovery", "n_names", "maturity_years",
             "roll_fraction", "bid_ask_bp", "roll_lag_days", "tenor_years", "index_factor", "roll_slope_bp_per_year",
-            "lot_notional", "min_trade_notional")
+            "lot_notional", "min_trade_notional", "min_spread_bp", "max_spread_bp")
 _WHOLE = ("n_names", "roll_lag_days", "tenor_years")
 #: Optional columns that may be left empty (``None``): their meaning is then derived.
-_NULLABLE = ("maturity_years", "maturity_rule", "roll_slope_bp_per_year", "lot_notional", "min_trade_notional")
+_NULLABLE = ("maturity_years", "maturity_rule", "roll_slope_bp_per_year", "lot_notional", "min_trade_notional",
+             "min_spread_bp", "max_spread_bp")
 #: Tradeable-size columns (optional; empty: continuous trades).
 _LOT_COLUMNS = ("lot_notional", "min_trade_notional")
+#: Plausible-spread-range columns (optional; empty: the index kind's range).
+_RANGE_COLUMNS = ("min_spread_bp", "max_spread_bp")
 MATURITY_RULES = ("on-the-run", "fixed")
 CALENDARS = ("auto", "weekday", "us", "eu", "combined")
 #: How an instrument's market series is quoted: conventional spread in bp, or price in points of par.
@@ -131,6 +136,11 @@ class Instrument:
     min_trade_notional : float, optional
         Smallest trade in mm of notional: a trade is zero or at least this large. ``None``: no
         minimum. Either field switches the whole-lot solve on (``solve/_mip_path.py``).
+    min_spread_bp, max_spread_bp : float, optional
+        The plausible range of the instrument's spreads in bp, replacing its index kind's (investment
+        grade 5-2 000 bp, high yield 30-20 000 bp, see :mod:`cdshedge_cvx.market._plausibility`); a
+        side left out (``None``) keeps the kind's. Columns ``min_spread_bp``/``max_spread_bp`` of an
+        instruments file; used when the market is read with :meth:`Universe.spread_ranges`.
     """
 
     name: str
@@ -154,6 +164,8 @@ class Instrument:
     aliases: tuple[str, ...] = ()
     lot_notional: float | None = None
     min_trade_notional: float | None = None
+    min_spread_bp: float | None = None
+    max_spread_bp: float | None = None
     where: str = field(default="", compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -218,6 +230,13 @@ class Instrument:
         if self.min_trade_notional is not None and not self.min_trade_notional >= 0.0:
             raise DataError(f"instrument {self.name!r}{at}: min_trade_notional must be >= 0 (mm of notional), "
                             f"got {self.min_trade_notional}")
+        for column in _RANGE_COLUMNS:
+            if getattr(self, column) is not None and not getattr(self, column) > 0.0:
+                raise DataError(f"instrument {self.name!r}{at}: {column} must be > 0 bp, got {getattr(self, column)}")
+        if (self.min_spread_bp is not None and self.max_spread_bp is not None
+                and self.min_spread_bp >= self.max_spread_bp):
+            raise DataError(f"instrument {self.name!r}{at}: min_spread_bp {self.min_spread_bp} >= max_spread_bp "
+                            f"{self.max_spread_bp}; swap them or fix the range")
         if not 0.0 < self.index_factor <= 1.0:
             raise DataError(f"instrument {self.name!r}{at}: index_factor must be in (0, 1] (remaining fraction of "
                             f"the original notional), got {self.index_factor}")
@@ -347,6 +366,14 @@ class Universe(Sequence[Instrument]):
         folded = {column_key(k): v for k, v in reversed(list(aliases.items()))}
         return folded.get(column_key(text))
 
+    def spread_ranges(self) -> dict[str, tuple[float | None, float | None]]:
+        """The plausible spread ranges the instruments set (``min_spread_bp``, ``max_spread_bp``), keyed by
+        every name a data column may use for them (:meth:`aliases`): pass it as ``spread_ranges`` to
+        :class:`~cdshedge_cvx.market.MarketData` (the command line does). Empty when none sets one."""
+        ranges = {i.name: (i.min_spread_bp, i.max_spread_bp) for i in self._instruments
+                  if i.min_spread_bp is not None or i.max_spread_bp is not None}
+        return {alias: ranges[name] for alias, name in self.aliases().items() if name in ranges}
+
     def with_limits(self, lower: Sequence[float] | None = None, upper: Sequence[float] | None = None) -> Universe:
         """A copy with new CS01 limits (``None`` keeps the current ones)."""
         lower = self.lower if lower is None else np.asarray(lower, dtype=float)
@@ -360,7 +387,7 @@ class Universe(Sequence[Instrument]):
         """The universe as an instruments table (the columns of an instruments file; ``None``
         fields are left empty, so :meth:`from_frame` reads the table back to the same universe)."""
         # optional columns only when some instrument sets them (tables, and their checksums, as before they existed)
-        columns = [c for c in INSTRUMENT_COLUMNS if c not in _LOT_COLUMNS
+        columns = [c for c in INSTRUMENT_COLUMNS if c not in _LOT_COLUMNS + _RANGE_COLUMNS
                    or any(getattr(i, c) is not None for i in self._instruments)]
         if not any(i.aliases for i in self._instruments):
             columns.remove("aliases")
@@ -377,8 +404,8 @@ class Universe(Sequence[Instrument]):
         Required columns: ``instrument, coupon_bp, cs01_min, cs01_max``; optional:
         ``currency, recovery, n_names, maturity_years, roll_fraction, bid_ask_bp, ticker,
         roll_lag_days, maturity_rule, tenor_years, calendar, quote, index_factor,
-        roll_slope_bp_per_year, lot_notional, min_trade_notional``.  An empty optional cell takes
-        the default (an empty ``maturity_years`` means the on-the-run rule).  Errors name
+        roll_slope_bp_per_year, lot_notional, min_trade_notional, min_spread_bp, max_spread_bp``.
+        An empty optional cell takes the default (an empty ``maturity_years`` means the on-the-run rule).  Errors name
         ``source``, the row (file line) and the column.
         """
         if not isinstance(frame, pd.DataFrame):

@@ -29,6 +29,7 @@ from cdshedge_cvx.market._plausibility import (
     SPREAD_UNITS,
     implied_cs01,
     isolated_prints,
+    low_prints,
     plausible_range,
     unit_suggestion,
 )
@@ -438,6 +439,7 @@ class MarketData:
         if missing == "ffill":
             self.missing_report["max_gap"] = int(max_gap)
         frame = self._isolated_prints(frame, missing, float(outlier_ratio), source, _csv_rows)
+        frame = self._low_prints(frame, missing, float(outlier_ratio), source, _csv_rows, spread_ranges)
         self._check_ranges(frame, source, _csv_rows, spread_ranges)
         if frame.isna().to_numpy().any():
             frame = self._apply_missing(frame, missing, int(max_gap), source, _csv_rows)
@@ -544,6 +546,26 @@ class MarketData:
         self.missing_report.update(outliers=int(mask.sum()), outlier_first=f"{where}: {_cell(value)} bp")
         return frame.mask(mask)
 
+    def _low_prints(self, frame: pd.DataFrame, missing: str, ratio: float, source: str, csv_rows: RowNumbers,
+                    ranges: dict[str, tuple[float | None, float | None]] | None) -> pd.DataFrame:
+        """A print below its column's plausible low, or ``ratio`` times below the prints around it
+        (:func:`~cdshedge_cvx.market._plausibility.low_prints`), is refused under ``missing="error"``;
+        under ``ffill``/``drop`` it becomes a missing value, counted with the bad prints."""
+        mask, reasons = low_prints(frame, ranges, ratio)
+        if not mask.any():
+            return frame
+        r, c = (int(x) for x in np.argwhere(mask)[0])
+        where = f"{_row_number(r, csv_rows)} ({frame.index[r].date()}), column {frame.columns[c]!r}"
+        if missing == "error":
+            raise DataError(f"{source}, {where}: spread {_cell(frame.iat[r, c])} bp {reasons[0]} ({int(mask.sum())} "
+                            "such cell(s)): a bad print, or a value in percent among bp; fix it, give the column "
+                            "its own range, or treat such prints as missing",
+                            hints=[Hint("missing", "ffill"), Hint("missing", "drop")])
+        count = int(self.missing_report.get("outliers", 0)) + int(mask.sum())
+        self.missing_report["outliers"] = count
+        self.missing_report.setdefault("outlier_first", f"{where}: {_cell(frame.iat[r, c])} bp")
+        return frame.mask(mask)
+
     @staticmethod
     def _check_ranges(frame: pd.DataFrame, source: str, csv_rows: RowNumbers,
                       ranges: dict[str, tuple[float, float]] | None) -> None:
@@ -560,7 +582,7 @@ class MarketData:
                 raise DataError(f"{_row_label(source, r, frame.index[r].date(), csv_rows)}, column {column!r}: "
                                 f"spread {_cell(values[r])} bp is outside {low:g}-{high:,.0f} bp, plausible for "
                                 f"{what} ({bad.size} such cell(s)); fix the data, or give this column its own "
-                                "range (MarketData's spread_ranges)")
+                                "range (MarketData's spread_ranges, or the instruments' min_spread_bp/max_spread_bp)")
 
     def _apply_missing(self, frame: pd.DataFrame, missing: str, max_gap: int, source: str,
                        csv_rows: RowNumbers) -> pd.DataFrame:

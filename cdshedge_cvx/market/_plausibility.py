@@ -7,7 +7,9 @@ that period's hedge; a desk file in $ instead of $mm is a book a million times t
 checks refuse each with the fix to apply.
 
 Plausible spread ranges (bp), by the kind of index a column's name shows (override per column
-with ``MarketData(spread_ranges={"CDX IG": (1, 5000)})``):
+with ``MarketData(spread_ranges={"CDX IG": (1, 5000)})``, or per instrument with the instruments
+file's ``min_spread_bp``/``max_spread_bp``, :meth:`Universe.spread_ranges`; a side left out keeps
+the kind's):
 
 ==================  ==========================================================  ========  =========
 kind                names (case-insensitive, any part of the column name)       low bp    high bp
@@ -25,6 +27,12 @@ like decimals; a spread above 100 000 bp is refused); no unit is guessed for suc
 The lows sit far below the tightest prints on record (CDX IG 2007: ~30 bp; HY 2007: ~250 bp) and
 the highs far above the widest (CDX IG 2008: ~280 bp; CDX HY 2008: ~1 800 bp; Xover 2009:
 ~1 100 bp), so only a wrong unit or a bad print falls outside.
+
+Per cell, both sides are judged: above the range's high is refused; below its low, or more than
+``OUTLIER_RATIO`` times below the median of the prints around it (:data:`LOW_WINDOW` rows; a run of
+prints in percent among bp, or one at the file's first or last row, which :func:`isolated_prints`
+cannot judge) is refused under ``missing="error"`` and otherwise treated as missing and reported
+(:func:`low_prints`).
 """
 
 from __future__ import annotations
@@ -35,8 +43,8 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-__all__ = ["MAX_IMPLIED_CS01_MM", "OUTLIER_RATIO", "SPREAD_KINDS", "SPREAD_UNITS", "implied_cs01", "isolated_prints",
-           "plausible_range", "spread_kind", "unit_suggestion"]
+__all__ = ["LOW_WINDOW", "MAX_IMPLIED_CS01_MM", "OUTLIER_RATIO", "SPREAD_KINDS", "SPREAD_UNITS", "implied_cs01",
+           "isolated_prints", "low_prints", "plausible_range", "spread_kind", "unit_suggestion"]
 
 #: Factor from each accepted spread unit to bp.
 SPREAD_UNITS = {"bp": 1.0, "percent": 100.0, "decimal": 10_000.0}
@@ -51,6 +59,9 @@ SPREAD_KINDS: tuple[tuple[str, str, float, float], ...] = (
 #: A print above this many times both its neighbours (or below 1/this of both) is a bad print.
 OUTLIER_RATIO = 10.0
 
+#: Rows of the centred window whose median a print is compared with on the low side (:func:`low_prints`).
+LOW_WINDOW = 11
+
 #: Desk PnL that moves like a CS01 above this ($mm per bp of the typical spread move) is in the wrong unit.
 MAX_IMPLIED_CS01_MM = 1_000.0
 
@@ -64,17 +75,34 @@ def spread_kind(column: str) -> tuple[str, float, float]:
     return SPREAD_KINDS[-1][0], SPREAD_KINDS[-1][2], SPREAD_KINDS[-1][3]
 
 
-def plausible_range(column: str, overrides: Mapping[str, tuple[float, float]] | None = None
+def plausible_range(column: str, overrides: Mapping[str, tuple[float | None, float | None]] | None = None
                     ) -> tuple[str, float, float] | None:
-    """``(what, low, high)`` for ``column``: the user's override when given, else its kind's; ``None``
-    for a column of no known kind (only the general limits of ``MarketData`` apply to it)."""
-    if overrides and column in overrides:
-        low, high = overrides[column]
-        return "the range given", float(low), float(high)
+    """``(what, low, high)`` for ``column``: the user's override when given (matched exactly, else
+    ignoring case and repeated spaces; a side given as ``None`` keeps the kind's, or the general
+    limits' for a column of no known kind), else its kind's; ``None`` for a column of no known kind
+    and no override (only the general limits of ``MarketData`` apply to it)."""
     kind, low, high = spread_kind(column)
+    given = _override(column, overrides)
+    if given is not None:
+        new_low = low if given[0] is None else float(given[0])
+        new_high = high if given[1] is None else float(given[1])
+        return "the range given", new_low, new_high
     if kind == SPREAD_KINDS[-1][0]:
         return None
     return f"{kind} indices", low, high
+
+
+def _override(column: str, overrides: Mapping[str, tuple[float | None, float | None]] | None
+              ) -> tuple[float | None, float | None] | None:
+    if not overrides:
+        return None
+    if column in overrides:
+        return overrides[column]
+    key = " ".join(str(column).split()).casefold()
+    for name, bounds in overrides.items():
+        if " ".join(str(name).split()).casefold() == key:
+            return bounds
+    return None
 
 
 def unit_suggestion(median: float, low: float, high: float) -> str | None:
@@ -99,6 +127,36 @@ def isolated_prints(frame: pd.DataFrame, ratio: float = OUTLIER_RATIO) -> np.nda
         high = (values > ratio * before) & (values > ratio * after)
         low = (values * ratio < before) & (values * ratio < after)
     return (high | low) & np.isfinite(before) & np.isfinite(after) & np.isfinite(values)
+
+
+def low_prints(frame: pd.DataFrame, ranges: Mapping[str, tuple[float | None, float | None]] | None = None,
+               ratio: float = OUTLIER_RATIO) -> tuple[np.ndarray, list[str]]:
+    """Mask of the cells too low to be a spread in bp, and per cell the reason (row-major order of the mask).
+
+    A cell is too low when it is below the plausible low of its column (:func:`plausible_range`), or more
+    than ``ratio`` times below the median of the non-missing prints in the centred window of
+    :data:`LOW_WINDOW` rows around it (at least 3 of them): 0.6 among 60 bp prints, alone or in a run
+    of up to half the window, at any row.
+    """
+    values = frame.to_numpy(dtype=float)
+    mask = np.zeros(values.shape, dtype=bool)
+    reason = np.full(values.shape, "", dtype=object)
+    medians = frame.rolling(LOW_WINDOW, center=True, min_periods=3).median().to_numpy(dtype=float)
+    for c, column in enumerate(frame.columns):
+        column_values = values[:, c]
+        known = plausible_range(column, ranges)
+        with np.errstate(invalid="ignore"):
+            relative = np.isfinite(medians[:, c]) & (column_values * ratio < medians[:, c])
+            below = (column_values < known[1]) if known is not None else np.zeros_like(relative)
+        for r in np.flatnonzero((below | relative) & np.isfinite(column_values)):
+            mask[r, c] = True
+            if below[r]:
+                what, low, high = known  # type: ignore[misc]
+                reason[r, c] = f"is below {low:g}-{high:,.0f} bp, plausible for {what}"
+            else:
+                reason[r, c] = (f"is more than {ratio:g} times below {medians[r, c]:.6g} bp, the median of the "
+                                "prints around it")
+    return mask, [str(reason[r, c]) for r, c in np.argwhere(mask)]
 
 
 def implied_cs01(desk: np.ndarray, changes: np.ndarray) -> float:

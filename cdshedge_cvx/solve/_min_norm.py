@@ -18,8 +18,15 @@ with :math:`U` the eigenvectors of the curvature :math:`P` with non-zero eigenva
 with :math:`f` the maximised objective, :math:`f^\\star` its optimum and
 :math:`\\tau = \\text{MIN_NORM_TOLERANCE}\\cdot\\max(1, |f^\\star|)`. Without binding limits
 it is :math:`h^\\star = P^+ (-q)` for the condensed QP :math:`\\tfrac12 h^\\top P h + q^\\top h`
-(:func:`numpy.linalg.pinv`). :func:`scipy_min_norm` computes the same definition from the
-terms' numpy twins for the cross-check.
+(:func:`numpy.linalg.pinv`), i.e. the projection :math:`U^\\top U h_1` of the first stage's answer
+onto the curved directions: it is tried first, in closed form at any size, and kept when it
+satisfies the limits and the objective floor (it is then the minimiser of the second stage over a
+superset of its feasible set). Otherwise the second stage is solved by CVXPY with :math:`U` an
+``r × n`` Parameter (``r`` the rank of :math:`P`, at most the number of risk observations; one
+compiled problem per rank) and the objective floor as the linear constraint
+:math:`q^\\top h \\le q^\\top h_1 + \\tau` (the curvature is constant where :math:`Uh = Uh_1`), no
+quadratic Parameter, so it works at any number of instruments. :func:`scipy_min_norm`
+computes the same definition from the terms' numpy twins for the cross-check.
 
 Detection (:func:`rank_deficiency`) covers objectives of linear terms minus quadratic forms
 (:meth:`~cdshedge_cvx.model.Term.quadratic_form`), whatever the solve path.
@@ -34,6 +41,7 @@ from typing import Any
 import cvxpy as cp
 import numpy as np
 
+from cdshedge_cvx.solve._coefficients import coefficient_reader
 from cdshedge_cvx.solve._compiled import CompiledProblem
 from cdshedge_cvx.solve._direct_qp import _split
 from cdshedge_cvx.solve._path import PeriodSolution, period_label
@@ -43,9 +51,6 @@ __all__ = ["MIN_NORM_TOLERANCE", "UnidentifiedHedgeWarning", "curved_directions"
 
 #: Relative objective tolerance τ of the second stage (of max(1, |optimum|), in $mm).
 MIN_NORM_TOLERANCE = 1e-9
-#: Above this many instruments the second stage (an n × n Parameter) is not built: the warning
-#: says the first stage's answer is kept.
-MIN_NORM_MAX_INSTRUMENTS = 200
 #: Eigenvalues below this times the largest are taken as zero.
 RANK_TOLERANCE = 1e-10
 
@@ -88,47 +93,98 @@ def curved_directions(P: np.ndarray) -> np.ndarray:
     return vectors[:, eigenvalues > RANK_TOLERANCE * top].T
 
 
-def _stage_two(compiled: CompiledProblem, cache: dict[str, Any]) -> tuple[cp.Problem, cp.Parameter, cp.Parameter,
-                                                                          cp.Parameter]:
-    """min ‖h‖² s.t. the problem's limits, U h = u (the curved directions, zero rows elsewhere) and
-    objective ≥ t; U, u and t Parameters, compiled once. Over a convex QP's set of minimisers P h and
-    the linear part are constant, so these constraints describe that set exactly."""
-    if "problem" not in cache:
+def _linear_part(compiled: CompiledProblem, cache: dict[str, Any]) -> np.ndarray:
+    """q of the condensed QP (the maximised objective is −½ hᵀPh − qᵀh + const) at the current
+    Parameter values: the affine terms' coefficients read from CVXPY (compiled once, cached) and
+    the quadratic forms' linear parts."""
+    if "read_linear" not in cache:
+        split = _split(compiled)
+        affine = None if split is None else split[0]
+        cache["read_linear"] = (None if affine is None
+                                else coefficient_reader(compiled.h, affine, cp.Problem(cp.Maximize(affine))))
+    c = np.zeros(compiled.n) if cache["read_linear"] is None else cache["read_linear"]()
+    q = -np.asarray(c, dtype=float)
+    split = _split(compiled)
+    for k in split[1] if split is not None else ():
+        weight, term = compiled.entries[k]
+        q = q + (-2.0 * weight) * np.asarray(term.quadratic_form()[1], dtype=float)
+    return q
+
+
+def _stage_two(compiled: CompiledProblem, cache: dict[str, Any], rank: int
+               ) -> tuple[cp.Problem, cp.Parameter, cp.Parameter, cp.Parameter | None, cp.Parameter | None]:
+    """min ‖h‖² s.t. the problem's limits, U h = u (the ``rank`` curved directions) and qᵀh ≤ t;
+    U (rank × n), u, q and t Parameters, compiled once per rank.
+
+    Over {U h = U h₁} the curvature term is constant (P (h − h₁) = 0), so the objective is
+    f(h₁) − qᵀ(h − h₁) there and "objective ≥ f(h₁)" is the linear qᵀh ≤ qᵀh₁: the
+    second stage holds no quadratic Parameter (an n × n one would make CVXPY's parameter tensor n³
+    large; linear, the floor needs no slack: t = qᵀh₁), so it compiles at any number of instruments."""
+    if cache.get("compiled") is not compiled:  # a new compiled problem: new stages
+        cache.clear()
+        cache["compiled"] = compiled
+    stages = cache.setdefault("stages", {})
+    if rank not in stages:
         n = compiled.n
-        floor, U, u = cp.Parameter(name="objective_floor"), cp.Parameter((n, n), name="U"), cp.Parameter(n, name="u")
-        problem = cp.Problem(cp.Minimize(cp.sum_squares(compiled.h)),
-                             [*compiled.problem.constraints, U @ compiled.h == u, compiled.objective >= floor])
-        cache.update(problem=problem, floor=floor, U=U, u=u)
-    return cache["problem"], cache["floor"], cache["U"], cache["u"]
+        ceiling, q = cp.Parameter(name="objective_ceiling"), cp.Parameter(n, name="q")
+        constraints = [*compiled.problem.constraints, q @ compiled.h <= ceiling]
+        U = u = None
+        if rank:
+            U, u = cp.Parameter((rank, n), name="U"), cp.Parameter(rank, name="u")
+            constraints.append(U @ compiled.h == u)
+        stages[rank] = (cp.Problem(cp.Minimize(cp.sum_squares(compiled.h)), constraints), ceiling, q, U, u)
+    return stages[rank]
+
+
+def _satisfies(compiled: CompiledProblem, h: np.ndarray, floor: float) -> bool:
+    """Whether ``h`` keeps the objective at or above ``floor`` and breaks none of the compiled limits
+    (CVXPY's residuals of the limits' own constraints, to 1e-9 of the hedge's scale)."""
+    if float(sum(compiled.term_values(h).values())) < floor:
+        return False
+    saved = compiled.h.value
+    try:
+        compiled.h.value = h
+        worst = max((float(np.max(c.violation(), initial=0.0)) for c in compiled.constraints), default=0.0)
+    finally:
+        compiled.h.value = saved
+    return worst <= 1e-9 * max(1.0, float(np.max(np.abs(h), initial=0.0)))
 
 
 def min_norm_solution(compiled: CompiledProblem, data: Mapping[str, Any], solution: PeriodSolution,
                       cache: dict[str, Any]) -> PeriodSolution:
     """The minimum-norm minimiser of the period, given the first stage's ``solution``.
 
-    Falls back to ``solution`` (recorded in ``fallback_from``) when the second stage fails, and
-    keeps it when it is already the minimum-norm one. ``cache`` holds the compiled second stage.
+    First the closed form (the projection of the first stage's answer onto the curved directions),
+    kept when feasible; else the second stage by CVXPY. Falls back to ``solution`` (recorded in
+    ``fallback_from``) when that stage fails, and keeps it when it is already the minimum-norm one.
+    ``cache`` holds the compiled second stages.
     """
-    problem, floor, U, u = _stage_two(compiled, cache)
     P = quadratic_matrix(compiled)
     rows = curved_directions(P) if P is not None else np.zeros((0, compiled.n))
-    padded = np.zeros((compiled.n, compiled.n))
-    padded[:rows.shape[0]] = rows
-    U.value, u.value = padded, padded @ solution.h
-    floor.value = solution.objective - MIN_NORM_TOLERANCE * max(1.0, abs(solution.objective))
-    try:
-        problem.solve(solver=cp.CLARABEL)
-        h = None if compiled.h.value is None else np.asarray(compiled.h.value, dtype=float).copy()
-    except cp.error.SolverError as exc:  # keep the first stage's answer, and say why
-        solution.fallback_from = [*solution.fallback_from, f"minimum-norm stage: {exc}"]
-        return solution
-    if h is None or problem.status not in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE) or not np.all(np.isfinite(h)):
-        solution.fallback_from = [*solution.fallback_from, f"minimum-norm stage: status {problem.status}"]
-        return solution
-    lower, upper = compiled.box_bounds()
-    h = np.clip(h, lower, upper)
-    if float(h @ h) >= float(solution.h @ solution.h):
-        return solution
+    target = solution.objective - MIN_NORM_TOLERANCE * max(1.0, abs(solution.objective))
+    projected = rows.T @ (rows @ solution.h)
+    if _satisfies(compiled, projected, target):
+        h = projected
+    else:
+        problem, ceiling, q, U, u = _stage_two(compiled, cache, rows.shape[0])
+        if U is not None:
+            U.value, u.value = rows, rows @ solution.h
+        q.value = _linear_part(compiled, cache)
+        ceiling.value = float(q.value @ solution.h)  # exact (linear) here: no slack τ needed
+        try:
+            problem.solve(solver=cp.CLARABEL)
+            h = None if compiled.h.value is None else np.asarray(compiled.h.value, dtype=float).copy()
+        except cp.error.SolverError as exc:  # keep the first stage's answer, and say why
+            solution.fallback_from = [*solution.fallback_from, f"minimum-norm stage: {exc}"]
+            return solution
+        if h is None or problem.status not in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE) or not np.all(np.isfinite(h)):
+            solution.fallback_from = [*solution.fallback_from, f"minimum-norm stage: status {problem.status}"]
+            return solution
+        lower, upper = compiled.box_bounds()
+        h = np.clip(h, lower, upper)
+    scale = max(1.0, float(np.max(np.abs(solution.h), initial=0.0)))
+    if float(h @ h) >= float(solution.h @ solution.h) or float(np.max(np.abs(h - solution.h))) <= 1e-7 * scale:
+        return solution  # already the minimum-norm one (to solver accuracy)
     return PeriodSolution.at(compiled, data, h, status=solution.status, solver=solution.solver,
                              path=solution.path, shadow_prices=solution.shadow_prices,
                              fallback_from=solution.fallback_from)
@@ -166,12 +222,7 @@ def warn_once(state: dict[str, Any], data: Mapping[str, Any], flat: int, n: int)
     """Say once per run (per :meth:`HedgeProblem.reset`) that hedges are not identified."""
     periods = state.setdefault("periods", [])
     periods.append(period_label(data))
-    if len(periods) == 1 and n > MIN_NORM_MAX_INSTRUMENTS:
-        warnings.warn(f"period {period_label(data)}: the objective does not identify the hedge ({flat} of {n} "
-                      f"direction(s) without curvature); with more than {MIN_NORM_MAX_INSTRUMENTS} instruments the "
-                      "solver's minimiser is kept, not the minimum-norm one; add a ridge term to choose one",
-                      UnidentifiedHedgeWarning, stacklevel=4)
-    elif len(periods) == 1:
+    if len(periods) == 1:
         warnings.warn(f"period {period_label(data)}: the objective does not identify the hedge ({flat} of {n} "
                       "direction(s) without curvature, e.g. more instruments than risk observations); the "
                       "minimum-norm minimiser is returned here and in every such period (listed in "
@@ -190,9 +241,10 @@ def identified(problem: Any, compiled: CompiledProblem, data: Mapping[str, Any],
     state = problem.__dict__.setdefault("_min_norm_state", {})
     warn_once(state, data, flat, compiled.n)
     problem.unidentified_periods_ = list(state["periods"])
-    if compiled.n > MIN_NORM_MAX_INSTRUMENTS:
-        return solution
-    return min_norm_solution(compiled, data, solution, state.setdefault("cache", {}))
+    answer = min_norm_solution(compiled, data, solution, state.setdefault("cache", {}))
+    moved = state.setdefault("moved", set())
+    (moved.add if answer is not solution else moved.discard)(period_label(data))
+    return answer
 
 
 def forget(problem: Any) -> None:
@@ -200,10 +252,22 @@ def forget(problem: Any) -> None:
     state = problem.__dict__.get("_min_norm_state")
     if state is not None:
         state.pop("periods", None)
+        state.pop("moved", None)
     problem.unidentified_periods_ = []
 
 
+#: Above this many instruments the scipy cross-check compares on the minimum-norm definition (a
+#: dense SLSQP solve, O(n³) per iteration) only in the periods where the second stage moved the
+#: answer; where the first stage's answer was kept, on the plain optimum.
+SCIPY_MIN_NORM_MAX_INSTRUMENTS = 200
+
+
 def is_unidentified(problem: Any, data: Mapping[str, Any]) -> bool:
-    """Whether the last run answered ``data``'s period with the minimum-norm minimiser."""
-    return (problem.compiled.n <= MIN_NORM_MAX_INSTRUMENTS
-            and period_label(data) in getattr(problem, "unidentified_periods_", ()))
+    """Whether the last run answered ``data``'s period with the minimum-norm minimiser (the scipy
+    cross-check then compares on that definition; above :data:`SCIPY_MIN_NORM_MAX_INSTRUMENTS`
+    instruments only when the second stage moved the first stage's answer)."""
+    label = period_label(data)
+    if label not in getattr(problem, "unidentified_periods_", ()):
+        return False
+    state = problem.__dict__.get("_min_norm_state", {})
+    return problem.compiled.n <= SCIPY_MIN_NORM_MAX_INSTRUMENTS or label in state.get("moved", ())

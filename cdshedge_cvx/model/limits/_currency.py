@@ -3,15 +3,15 @@
 A limit that adds CS01 across instruments (gross, net) is in mm of the reporting currency per bp:
 each instrument's CS01 is weighted by its FX rate at the decision date (``data["fx_rate"]``,
 reporting-currency units per unit of the instrument's currency). Without an FX series the
-amounts of a mixed universe stay in their own currencies: ``allow_mixed_currency=False`` refuses
-adding them (the command line's default), ``True`` adds them unconverted (each unit counts as
-one), and ``None`` (the library's default, for the prototype's arithmetic) adds them unconverted
-with a :class:`MixedCurrencyWarning`.
+amounts of a mixed universe stay in their own currencies: adding them is refused (a
+:class:`~cdshedge_cvx.errors.SpecificationError` naming the limit and the currencies, with hints
+``fx`` and ``allow_mixed_currency``) unless ``allow_mixed_currency=True``, which adds them
+unconverted (each unit counts as one). ``None`` (the default) and ``False`` both refuse.
+:class:`MixedCurrencyWarning` is kept for code that filters it; it is no longer emitted.
 """
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Mapping
 from typing import Any
 
@@ -23,7 +23,10 @@ __all__ = ["MixedCurrencyWarning", "reporting_weights"]
 
 
 class MixedCurrencyWarning(UserWarning):
-    """A limit adds CS01 of several currencies unconverted (no FX series given)."""
+    """A limit adds CS01 of several currencies unconverted (no FX series given).
+
+    No longer emitted: mixing currencies without FX is refused unless ``allow_mixed_currency=True``.
+    """
 
 
 def reporting_weights(owner: Any, data: Mapping[str, Any], n: int) -> np.ndarray:
@@ -34,7 +37,7 @@ def reporting_weights(owner: Any, data: Mapping[str, Any], n: int) -> np.ndarray
     ------
     SpecificationError
         When the instruments' amounts are in several currencies (no FX series) and ``owner`` does
-        not have ``allow_mixed_currency=True``.
+        not have ``allow_mixed_currency=True`` (``None``, the default, refuses like ``False``).
     """
     amounts = [str(c).upper() for c in data["amount_currency"]]
     if len(set(amounts)) > 1:
@@ -42,13 +45,6 @@ def reporting_weights(owner: Any, data: Mapping[str, Any], n: int) -> np.ndarray
         if allowed:
             return np.ones(n)
         pairs = ", ".join(f"{name} {ccy}" for name, ccy in zip(data["instruments"], amounts))
-        if allowed is None:
-            if not getattr(owner, "mixed_warned_", False):
-                object.__setattr__(owner, "mixed_warned_", True)
-                warnings.warn(f"{owner.name}: adds CS01 of several currencies unconverted ({pairs}; no FX series "
-                              "given); give FX rates, or say allow_mixed_currency=True (or False to refuse)",
-                              MixedCurrencyWarning, stacklevel=2)
-            return np.ones(n)
         raise SpecificationError(
             f"{owner.name}: the instruments' CS01 are in several currencies ({pairs}) and no FX series converts "
             f"them into {data['reporting_currency']}; give FX rates, or allow the "

@@ -25,8 +25,8 @@ class GrossLimit(Constraint):
     problem's limit takes effect at the next period without recompiling.
     """
 
-    #: without an FX series, CS01 of several currencies: False refuses, True adds them unconverted,
-    #: None adds them with a MixedCurrencyWarning (see :mod:`cdshedge_cvx.model.limits._currency`)
+    #: without an FX series, CS01 of several currencies: True adds them unconverted; None (the
+    #: default) and False refuse (see :mod:`cdshedge_cvx.model.limits._currency`)
     allow_mixed_currency: bool | None = None
     requires = ("n", "fx_rate", "amount_currency", "instruments", "reporting_currency")
 

@@ -28,8 +28,8 @@ class NetLimit(Constraint):
     stays open until the problem is built again.
     """
 
-    #: without an FX series, CS01 of several currencies: False refuses, True adds them unconverted,
-    #: None adds them with a MixedCurrencyWarning (see :mod:`cdshedge_cvx.model.limits._currency`)
+    #: without an FX series, CS01 of several currencies: True adds them unconverted; None (the
+    #: default) and False refuse (see :mod:`cdshedge_cvx.model.limits._currency`)
     allow_mixed_currency: bool | None = None
     requires = ("n", "fx_rate", "amount_currency", "instruments", "reporting_currency")
 
