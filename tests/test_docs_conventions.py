@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -326,3 +327,17 @@ def test_decimal_spreads_threshold() -> None:
 
     threshold = to_float(grab(CONV, r"a spreads column whose values are all below ([\d.]+) bp is refused as decimals"))
     assert threshold == MIN_COLUMN_MAX_BP
+
+
+def test_the_instrument_column_lists_name_every_column() -> None:
+    """README's input table and conventions.md list exactly the instruments file's columns."""
+    from cdshedge_cvx.market._instruments import OPTIONAL_DEFAULTS, REQUIRED_COLUMNS
+
+    readme = (Path(__file__).parents[1] / "README.md").read_text()
+    conventions = (Path(__file__).parents[1] / "docs" / "conventions.md").read_text()
+    for text in (readme, " ".join(conventions.split())):
+        found = re.search(r"`(instrument[, ]+coupon_bp[, ]+cs01_min[, ]+cs01_max)`.*?optional `([^`]+)`", text, re.S)
+        assert found, "no column list"
+        required = [c.strip() for c in re.split(r"[, ]+", found.group(1))]
+        optional = [c.strip() for c in found.group(2).split(",")]
+        assert tuple(required) == REQUIRED_COLUMNS and optional == list(OPTIONAL_DEFAULTS)
