@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import re
-import warnings
 from pathlib import Path
 
 import pandas as pd
@@ -91,6 +90,18 @@ def _written_messages(tmp_path: Path) -> list[str]:
         mine["My index"] = mine["My index"] / 1e4
         mine.to_csv(tmp_path / "spreads.csv", index=False)
         out += _raised(lambda: ch.MarketData.from_csv("spreads.csv", desk_pnl=VALID["desk"]))
+        # a run of two prints in percent among bp (rows 22-23 of the file)
+        from test_rel3_plausibility import _frames
+
+        spreads, desk = _frames()
+        spreads.iloc[[20, 21], 0] /= 100.0
+        spreads.rename_axis("date").to_csv(tmp_path / "spreads.csv")
+        desk.rename("desk_pnl").rename_axis("date").to_csv(tmp_path / "desk.csv")
+        out += _raised(lambda: ch.MarketData.from_csv("spreads.csv", desk_pnl="desk.csv"))
+        # a plausible range the wrong way round
+        (tmp_path / "instruments.csv").write_text("instrument,coupon_bp,cs01_min,cs01_max,min_spread_bp,max_spread_bp\n"
+                                                  "CDX IG,100,-1,1,50,40\n")
+        out += _raised(lambda: ch.Universe.from_csv("instruments.csv"))
         # FX out of range on row 3
         dates = pd.read_csv(VALID["spreads"]).iloc[:, 0]
         fx = pd.DataFrame({"date": dates, "EUR": 1.1})
@@ -105,10 +116,10 @@ def _written_messages(tmp_path: Path) -> list[str]:
     out += _raised(lambda: ch.backtest(market, universe, -ch.VariancePenalty(), horizon="D", cross_check=False))
     out += _raised(lambda: ch.backtest(market, universe, ch.HedgePnL(), horizon="W-FRI", solver="NOPE"))
     forced = universe.with_limits(lower=[0.1, 0.05, 0.1, 0.05], upper=[0.25, 0.1, 0.25, 0.1])
-    with warnings.catch_warnings():  # the valid files have no FX: the gross limit says it adds EUR and USD
-        warnings.simplefilter("ignore", ch.MixedCurrencyWarning)
-        out += _raised(lambda: ch.backtest(market, forced, ch.HedgePnL(), constraints=[ch.GrossLimit(0.2)],
-                                           horizon="W-FRI", cross_check=False))
+    dates = pd.to_datetime(pd.read_csv(VALID["spreads"]).iloc[:, 0])
+    in_usd = ch.MarketData(market.spreads, market.desk_pnl, fx=pd.DataFrame({"EUR": 1.1}, index=dates))
+    out += _raised(lambda: ch.backtest(in_usd, forced, ch.HedgePnL(), constraints=[ch.GrossLimit(0.2)],
+                                       horizon="W-FRI", cross_check=False))
     return out
 
 
