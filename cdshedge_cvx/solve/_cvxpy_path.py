@@ -19,6 +19,7 @@ from typing import Any
 
 import cvxpy as cp
 import numpy as np
+import pandas as pd
 
 from cdshedge_cvx.errors import InfeasibleError
 from cdshedge_cvx.solve._compiled import CompiledProblem, installed_solvers
@@ -105,7 +106,22 @@ class CvxpySolverPath(SolvePath):
             if issue:
                 failures.append(f"{solver}: {issue}")
                 continue
-            prices = {label: limit.shadow_price() for label, limit in zip(compiled.limit_labels, compiled.limits)}
+            prices = {label: _limit_price(limit) for label, limit in zip(compiled.limit_labels, compiled.limits)}
             return PeriodSolution.at(compiled, data, project_onto_box(compiled, h), status=status, solver=solver,
                                      path=self.name, shadow_prices=prices, fallback_from=failures)
         raise PathFailed(failures)
+
+
+def _limit_price(limit: Any) -> Any:
+    """The limit's ``shadow_price()``; for a limit priced per group (``group_shadow_prices``, the jump-to-default
+    limit) a Series of the groups' prices from the constraint's dual, given only when it sums to
+    ``shadow_price()`` (a subclass that reports another total keeps its number)."""
+    total = limit.shadow_price()
+    groups = getattr(limit, "group_shadow_prices", None)
+    prices = groups() if groups is not None else None
+    if not prices or np.ndim(total) != 0:
+        return total
+    series = pd.Series(prices, dtype=float, name="shadow_price")
+    if not abs(float(series.sum()) - float(total)) <= 1e-12 * max(1.0, abs(float(total))):
+        return total
+    return series

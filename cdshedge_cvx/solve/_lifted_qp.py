@@ -26,6 +26,7 @@ from typing import Any
 
 import cvxpy as cp
 import numpy as np
+import pandas as pd
 import scipy.sparse as sp
 
 from cdshedge_cvx.errors import SpecificationError, naming
@@ -141,15 +142,15 @@ class LiftedQPPath(SolvePath):
             weight, term = compiled.entries[k]
             form = _form(term, data, f"term {compiled.labels[k]}")
             term_forms.append((k, weight, form))
-        limit_forms: list[tuple[str, ScipyForm, np.ndarray]] = []
+        limit_forms: list[tuple[str, ScipyForm, np.ndarray, Any]] = []
         for label, limit in zip(compiled.limit_labels, compiled.limits):
             if type(limit) is BoxLimits:
                 continue
             form = _form(limit, data, f"limit {label}")
-            limit_forms.append((label, form, _dual_signs(limit, form)))
+            limit_forms.append((label, form, _dual_signs(limit, form), limit))
         lower, upper = compiled.box_bounds()
         start = time.perf_counter()
-        forms = [form for _, _, form in term_forms] + [form for _, form, _ in limit_forms]
+        forms = [form for _, _, form in term_forms] + [form for _, form, _, _ in limit_forms]
         offsets = np.concatenate([[0], np.cumsum([form.m for form in forms])]).astype(int)
         m = int(offsets[-1])
         cost = np.zeros(m)
@@ -160,7 +161,7 @@ class LiftedQPPath(SolvePath):
         b_all[:n], b_all[n:2 * n] = upper, -np.asarray(lower, dtype=float)
         eye = np.arange(n)
         entries: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = [(eye, eye, np.ones(n)), (n + eye, eye, -np.ones(n))]
-        limit_rows: list[tuple[str, int, np.ndarray]] = []
+        limit_rows: list[tuple[str, int, np.ndarray, Any]] = []
         row = 2 * n
         for index, form in enumerate(forms):
             offset = n + int(offsets[index])
@@ -178,8 +179,8 @@ class LiftedQPPath(SolvePath):
                     entries.append(_dense_block(form.G_t, row, offset))
                 b_all[row:row + size] = form.g
                 if index >= len(term_forms):
-                    label, _, signs = limit_forms[index - len(term_forms)]
-                    limit_rows.append((label, row, signs))
+                    label, _, signs, limit = limit_forms[index - len(term_forms)]
+                    limit_rows.append((label, row, signs, limit))
                 row += size
         A_all = sp.csc_matrix((np.concatenate([e[2] for e in entries]),
                                (np.concatenate([e[0] for e in entries]), np.concatenate([e[1] for e in entries]))),
@@ -207,8 +208,8 @@ class LiftedQPPath(SolvePath):
             raise PathFailed([f"CLARABEL (lifted QP): {issue}"])
         h = np.clip(h, lower, upper)
         prices: dict[str, Any] = {compiled.box_label: z[:n] - z[n:2 * n]}
-        for label, first, signs in limit_rows:
-            prices[label] = float(signs @ z[first:first + signs.size])
+        for label, first, signs, limit in limit_rows:
+            prices[label] = _limit_price(limit, signs, z[first:first + signs.size])
         solution = PeriodSolution.at(compiled, data, h, status=cp.OPTIMAL, solver=self.solver_name, path=self.name,
                                      shadow_prices=prices)
         solution.solve_time = time.perf_counter() - start
@@ -221,6 +222,16 @@ class LiftedQPPath(SolvePath):
                 raise SpecificationError(f"term {label}: scipy_form() gives {-value!r} at the optimum but its CVXPY "
                                          f"expression {-expected!r}; they must be the same function")
         return solution
+
+
+def _limit_price(limit: Any, signs: np.ndarray, duals: np.ndarray) -> float | pd.Series:
+    """d optimum / d limit from the duals of the limit's rows: Σ_r (∂g_r/∂limit) z_r; for a limit priced per group
+    (``group_shadow_prices_from_rows``, the jump-to-default limit) a Series of the groups' prices, whose sum
+    is that number."""
+    fold = getattr(limit, "group_shadow_prices_from_rows", None)
+    if fold is None:
+        return float(signs @ duals)
+    return pd.Series(fold(duals), dtype=float, name="shadow_price")
 
 
 def _form(part: Any, data: Mapping[str, Any], what: str) -> ScipyForm:
