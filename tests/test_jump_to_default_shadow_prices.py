@@ -152,3 +152,16 @@ def test_other_limits_keep_one_row_without_a_group(market, universe):
     assert len(gross) == len(result.records) and gross["group"].isna().all() and gross["instrument"].isna().all()
     box = long[long["constraint"] == "BoxLimits"]
     assert box["group"].isna().all() and list(box["instrument"][:2]) == universe.names
+
+
+def test_the_solutions_price_stays_a_number_carrying_its_groups(solved):
+    """``solution.shadow_prices["JumpToDefaultLimit"]`` is still d optimum / dL (a float), the groups ride along
+    and survive a pickle (results cross processes in parallel backtests)."""
+    import pickle
+
+    _, result = solved
+    price = result.records[-2].solution.shadow_prices["JumpToDefaultLimit"]
+    assert isinstance(price, float) and price == pytest.approx(sum(price.groups.values()), rel=1e-12)
+    assert list(price.groups) == ["CDX IG", "CDX HY"]
+    copy = pickle.loads(pickle.dumps(price))
+    assert float(copy) == float(price) and copy.groups == price.groups

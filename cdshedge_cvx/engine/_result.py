@@ -15,6 +15,7 @@ from cdshedge_cvx.market._instruments import Universe
 from cdshedge_cvx.model._objective import Objective
 from cdshedge_cvx.model.terms import Carry, HedgePnL, Roll, RollDateCost, TransactionCost  # type: ignore[attr-defined]
 from cdshedge_cvx.periods._period_data import PeriodData
+from cdshedge_cvx.solve._group_prices import GroupShadowPrice
 from cdshedge_cvx.solve._problem import HedgeProblem, PeriodSolution
 
 __all__ = ["HedgeResult", "PeriodRecord", "realised_attribution"]
@@ -165,8 +166,8 @@ class HedgeResult:
         for r in self.records:
             end = r.data["period_end"]
             for label, value in r.solution.shadow_prices.items():
-                if isinstance(value, pd.Series):  # priced per group (the jump-to-default limit), by group label
-                    rows.extend((end, label, None, str(group), float(price)) for group, price in value.items())
+                if isinstance(value, GroupShadowPrice):  # priced per group (the jump-to-default limit), by label
+                    rows.extend((end, label, None, group, price) for group, price in value.groups.items())
                 elif self._per_instrument(value):
                     rows.extend((end, label, name, None, float(price))
                                 for name, price in zip(self.universe.names, np.asarray(value, dtype=float)))

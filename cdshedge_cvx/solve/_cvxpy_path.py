@@ -19,7 +19,6 @@ from typing import Any
 
 import cvxpy as cp
 import numpy as np
-import pandas as pd
 
 from cdshedge_cvx.errors import InfeasibleError
 from cdshedge_cvx.solve._compiled import CompiledProblem, installed_solvers
@@ -31,6 +30,7 @@ from cdshedge_cvx.solve._diagnostics import (
     project_onto_box,
 )
 from cdshedge_cvx.solve._direct_qp import silenced_stdout
+from cdshedge_cvx.solve._group_prices import GroupShadowPrice
 from cdshedge_cvx.solve._path import PathFailed, PeriodSolution, SolvePath, period_label
 
 __all__ = ["CvxpySolverPath"]
@@ -114,14 +114,14 @@ class CvxpySolverPath(SolvePath):
 
 def _limit_price(limit: Any) -> Any:
     """The limit's ``shadow_price()``; for a limit priced per group (``group_shadow_prices``, the jump-to-default
-    limit) a Series of the groups' prices from the constraint's dual, given only when it sums to
-    ``shadow_price()`` (a subclass that reports another total keeps its number)."""
+    limit) that number with each group's price from the constraint's dual
+    (:class:`~cdshedge_cvx.solve._group_prices.GroupShadowPrice`), given only when the groups sum to it (a
+    subclass that reports another number keeps its number alone)."""
     total = limit.shadow_price()
     groups = getattr(limit, "group_shadow_prices", None)
     prices = groups() if groups is not None else None
-    if not prices or np.ndim(total) != 0:
+    if not prices or np.ndim(total) != 0 or not np.isfinite(total):
         return total
-    series = pd.Series(prices, dtype=float, name="shadow_price")
-    if not abs(float(series.sum()) - float(total)) <= 1e-12 * max(1.0, abs(float(total))):
+    if not abs(sum(prices.values()) - float(total)) <= 1e-9 * max(1.0, abs(float(total))):
         return total
-    return series
+    return GroupShadowPrice(float(total), prices)

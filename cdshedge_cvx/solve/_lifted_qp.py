@@ -26,7 +26,6 @@ from typing import Any
 
 import cvxpy as cp
 import numpy as np
-import pandas as pd
 import scipy.sparse as sp
 
 from cdshedge_cvx.errors import SpecificationError, naming
@@ -43,6 +42,7 @@ from cdshedge_cvx.solve._coefficients import coefficient_reader
 from cdshedge_cvx.solve._compiled import CompiledProblem
 from cdshedge_cvx.solve._diagnostics import feasibility_issue, polish_onto_limits
 from cdshedge_cvx.solve._direct_qp import DIRECT_QP_MAX_INSTRUMENTS, condense
+from cdshedge_cvx.solve._group_prices import GroupShadowPrice
 from cdshedge_cvx.solve._path import PathFailed, PeriodSolution, SolvePath, period_label
 
 __all__ = ["LIFTABLE_LIMITS", "LIFTED_QP_SETTINGS", "LiftedQPPath"]
@@ -224,14 +224,13 @@ class LiftedQPPath(SolvePath):
         return solution
 
 
-def _limit_price(limit: Any, signs: np.ndarray, duals: np.ndarray) -> float | pd.Series:
+def _limit_price(limit: Any, signs: np.ndarray, duals: np.ndarray) -> float:
     """d optimum / d limit from the duals of the limit's rows: Σ_r (∂g_r/∂limit) z_r; for a limit priced per group
-    (``group_shadow_prices_from_rows``, the jump-to-default limit) a Series of the groups' prices, whose sum
-    is that number."""
+    (``group_shadow_prices_from_rows``, the jump-to-default limit) that number with each group's price
+    (:class:`~cdshedge_cvx.solve._group_prices.GroupShadowPrice`)."""
+    total = float(signs @ duals)
     fold = getattr(limit, "group_shadow_prices_from_rows", None)
-    if fold is None:
-        return float(signs @ duals)
-    return pd.Series(fold(duals), dtype=float, name="shadow_price")
+    return total if fold is None else GroupShadowPrice(total, fold(duals))
 
 
 def _form(part: Any, data: Mapping[str, Any], what: str) -> ScipyForm:
