@@ -50,7 +50,9 @@ class JumpToDefaultLimit(Constraint):
     (d optimum / dL, every group's bound raised together). A backtest reports both per period, on
     every solve path: ``result.shadow_prices["JumpToDefaultLimit"]`` the sum, and
     ``result.shadow_prices_long`` one row per group (``group`` the label, ``"CDX IG"`` or
-    ``"CDX IG + CDX IG 10Y"``; ``instrument`` empty). The lifted-QP path folds the duals of each
+    ``"CDX IG + CDX IG 10Y"``; ``instrument`` empty); a solve's ``solution.shadow_prices[label]`` is
+    the sum, a :class:`~cdshedge_cvx.solve._group_prices.GroupShadowPrice` whose ``groups`` map each
+    label to its price. The lifted-QP path folds the duals of each
     group's two rows (:math:`\pm\, jtd_g \cdot h \le L`) into the group's price
     (:meth:`group_shadow_prices_from_rows`), the CVXPY path reads the constraint's dual per group
     (:meth:`group_shadow_prices`).
