@@ -62,7 +62,7 @@ def test_a_per_name_cap_does_not_overwrite_the_box_prices(capped):
 def test_the_long_table_keeps_every_dual_under_its_limit(capped):
     universe, _, result = capped
     long = result.shadow_prices_long
-    assert list(long.columns) == ["period_end", "constraint", "instrument", "shadow_price"]
+    assert list(long.columns) == ["period_end", "constraint", "instrument", "group", "shadow_price"]
     assert len(long) == 2 * len(universe) * len(result.records)
     for label in ("BoxLimits", "NameCap"):
         table = long[long["constraint"] == label].pivot(index="period_end", columns="instrument",

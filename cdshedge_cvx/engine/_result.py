@@ -15,6 +15,7 @@ from cdshedge_cvx.market._instruments import Universe
 from cdshedge_cvx.model._objective import Objective
 from cdshedge_cvx.model.terms import Carry, HedgePnL, Roll, RollDateCost, TransactionCost  # type: ignore[attr-defined]
 from cdshedge_cvx.periods._period_data import PeriodData
+from cdshedge_cvx.solve._group_prices import GroupShadowPrice
 from cdshedge_cvx.solve._problem import HedgeProblem, PeriodSolution
 
 __all__ = ["HedgeResult", "PeriodRecord", "realised_attribution"]
@@ -91,11 +92,17 @@ class HedgeResult:
         Box limits' shadow price per instrument (d optimum / d shift of the box), then one
         column per other constraint, labelled by it: its shadow price, the sum of its duals for
         a limit with several (d optimum / d raising every part of the limit by one unit). The
-        per-instrument duals of such a limit are in ``shadow_prices_long``.
+        per-instrument or per-group duals of such a limit are in ``shadow_prices_long``.
     shadow_prices_long : DataFrame
-        Every dual, one row per (period_end, constraint, instrument): columns ``period_end``,
-        ``constraint`` (the limit's label), ``instrument`` and ``shadow_price``; a limit without
-        one dual per instrument has one row, ``instrument`` ``None``, with the sum of its duals.
+        Every dual, one row per (period_end, constraint, instrument) or (period_end, constraint,
+        group): columns ``period_end``, ``constraint`` (the limit's label), ``instrument``,
+        ``group`` and ``shadow_price``. A limit with one dual per instrument (the box) has one row
+        per instrument (``group`` ``None``); a limit priced per group
+        (:class:`~cdshedge_cvx.model.JumpToDefaultLimit`: each index, or each overlap group, has
+        its own bound) one row per group, ``group`` its label (``"CDX IG"``, ``"CDX IG + CDX IG
+        10Y"``) and ``instrument`` ``None``, d optimum / d(that group's bound), on every solve
+        path; the rows sum to the limit's column of ``shadow_prices``. Any other limit has one row,
+        ``instrument`` and ``group`` ``None``, with the sum of its duals.
     solver_info : DataFrame
         status, solver, path (closed-form / direct-qp / solver), solve_time (s), fallback.
     cross_check : DataFrame
@@ -159,12 +166,14 @@ class HedgeResult:
         for r in self.records:
             end = r.data["period_end"]
             for label, value in r.solution.shadow_prices.items():
-                if self._per_instrument(value):
-                    rows.extend((end, label, name, float(price))
+                if isinstance(value, GroupShadowPrice):  # priced per group (the jump-to-default limit), by label
+                    rows.extend((end, label, None, group, price) for group, price in value.groups.items())
+                elif self._per_instrument(value):
+                    rows.extend((end, label, name, None, float(price))
                                 for name, price in zip(self.universe.names, np.asarray(value, dtype=float)))
                 else:
-                    rows.append((end, label, None, float(np.sum(value))))
-        return pd.DataFrame(rows, columns=["period_end", "constraint", "instrument", "shadow_price"])
+                    rows.append((end, label, None, None, float(np.sum(value))))
+        return pd.DataFrame(rows, columns=["period_end", "constraint", "instrument", "group", "shadow_price"])
 
     @cached_property
     def solver_info(self) -> pd.DataFrame:

@@ -30,6 +30,7 @@ from cdshedge_cvx.solve._diagnostics import (
     project_onto_box,
 )
 from cdshedge_cvx.solve._direct_qp import silenced_stdout
+from cdshedge_cvx.solve._group_prices import GroupShadowPrice
 from cdshedge_cvx.solve._path import PathFailed, PeriodSolution, SolvePath, period_label
 
 __all__ = ["CvxpySolverPath"]
@@ -105,7 +106,22 @@ class CvxpySolverPath(SolvePath):
             if issue:
                 failures.append(f"{solver}: {issue}")
                 continue
-            prices = {label: limit.shadow_price() for label, limit in zip(compiled.limit_labels, compiled.limits)}
+            prices = {label: _limit_price(limit) for label, limit in zip(compiled.limit_labels, compiled.limits)}
             return PeriodSolution.at(compiled, data, project_onto_box(compiled, h), status=status, solver=solver,
                                      path=self.name, shadow_prices=prices, fallback_from=failures)
         raise PathFailed(failures)
+
+
+def _limit_price(limit: Any) -> Any:
+    """The limit's ``shadow_price()``; for a limit priced per group (``group_shadow_prices``, the jump-to-default
+    limit) that number with each group's price from the constraint's dual
+    (:class:`~cdshedge_cvx.solve._group_prices.GroupShadowPrice`), given only when the groups sum to it (a
+    subclass that reports another number keeps its number alone)."""
+    total = limit.shadow_price()
+    groups = getattr(limit, "group_shadow_prices", None)
+    prices = groups() if groups is not None else None
+    if not prices or np.ndim(total) != 0 or not np.isfinite(total):
+        return total
+    if not abs(sum(prices.values()) - float(total)) <= 1e-9 * max(1.0, abs(float(total))):
+        return total
+    return GroupShadowPrice(float(total), prices)

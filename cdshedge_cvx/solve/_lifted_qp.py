@@ -42,6 +42,7 @@ from cdshedge_cvx.solve._coefficients import coefficient_reader
 from cdshedge_cvx.solve._compiled import CompiledProblem
 from cdshedge_cvx.solve._diagnostics import feasibility_issue, polish_onto_limits
 from cdshedge_cvx.solve._direct_qp import DIRECT_QP_MAX_INSTRUMENTS, condense
+from cdshedge_cvx.solve._group_prices import GroupShadowPrice
 from cdshedge_cvx.solve._path import PathFailed, PeriodSolution, SolvePath, period_label
 
 __all__ = ["LIFTABLE_LIMITS", "LIFTED_QP_SETTINGS", "LiftedQPPath"]
@@ -141,15 +142,15 @@ class LiftedQPPath(SolvePath):
             weight, term = compiled.entries[k]
             form = _form(term, data, f"term {compiled.labels[k]}")
             term_forms.append((k, weight, form))
-        limit_forms: list[tuple[str, ScipyForm, np.ndarray]] = []
+        limit_forms: list[tuple[str, ScipyForm, np.ndarray, Any]] = []
         for label, limit in zip(compiled.limit_labels, compiled.limits):
             if type(limit) is BoxLimits:
                 continue
             form = _form(limit, data, f"limit {label}")
-            limit_forms.append((label, form, _dual_signs(limit, form)))
+            limit_forms.append((label, form, _dual_signs(limit, form), limit))
         lower, upper = compiled.box_bounds()
         start = time.perf_counter()
-        forms = [form for _, _, form in term_forms] + [form for _, form, _ in limit_forms]
+        forms = [form for _, _, form in term_forms] + [form for _, form, _, _ in limit_forms]
         offsets = np.concatenate([[0], np.cumsum([form.m for form in forms])]).astype(int)
         m = int(offsets[-1])
         cost = np.zeros(m)
@@ -160,7 +161,7 @@ class LiftedQPPath(SolvePath):
         b_all[:n], b_all[n:2 * n] = upper, -np.asarray(lower, dtype=float)
         eye = np.arange(n)
         entries: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = [(eye, eye, np.ones(n)), (n + eye, eye, -np.ones(n))]
-        limit_rows: list[tuple[str, int, np.ndarray]] = []
+        limit_rows: list[tuple[str, int, np.ndarray, Any]] = []
         row = 2 * n
         for index, form in enumerate(forms):
             offset = n + int(offsets[index])
@@ -178,8 +179,8 @@ class LiftedQPPath(SolvePath):
                     entries.append(_dense_block(form.G_t, row, offset))
                 b_all[row:row + size] = form.g
                 if index >= len(term_forms):
-                    label, _, signs = limit_forms[index - len(term_forms)]
-                    limit_rows.append((label, row, signs))
+                    label, _, signs, limit = limit_forms[index - len(term_forms)]
+                    limit_rows.append((label, row, signs, limit))
                 row += size
         A_all = sp.csc_matrix((np.concatenate([e[2] for e in entries]),
                                (np.concatenate([e[0] for e in entries]), np.concatenate([e[1] for e in entries]))),
@@ -207,8 +208,8 @@ class LiftedQPPath(SolvePath):
             raise PathFailed([f"CLARABEL (lifted QP): {issue}"])
         h = np.clip(h, lower, upper)
         prices: dict[str, Any] = {compiled.box_label: z[:n] - z[n:2 * n]}
-        for label, first, signs in limit_rows:
-            prices[label] = float(signs @ z[first:first + signs.size])
+        for label, first, signs, limit in limit_rows:
+            prices[label] = _limit_price(limit, signs, z[first:first + signs.size])
         solution = PeriodSolution.at(compiled, data, h, status=cp.OPTIMAL, solver=self.solver_name, path=self.name,
                                      shadow_prices=prices)
         solution.solve_time = time.perf_counter() - start
@@ -221,6 +222,15 @@ class LiftedQPPath(SolvePath):
                 raise SpecificationError(f"term {label}: scipy_form() gives {-value!r} at the optimum but its CVXPY "
                                          f"expression {-expected!r}; they must be the same function")
         return solution
+
+
+def _limit_price(limit: Any, signs: np.ndarray, duals: np.ndarray) -> float:
+    """d optimum / d limit from the duals of the limit's rows: Σ_r (∂g_r/∂limit) z_r; for a limit priced per group
+    (``group_shadow_prices_from_rows``, the jump-to-default limit) that number with each group's price
+    (:class:`~cdshedge_cvx.solve._group_prices.GroupShadowPrice`)."""
+    total = float(signs @ duals)
+    fold = getattr(limit, "group_shadow_prices_from_rows", None)
+    return total if fold is None else GroupShadowPrice(total, fold(duals))
 
 
 def _form(part: Any, data: Mapping[str, Any], what: str) -> ScipyForm:

@@ -36,7 +36,9 @@ class PeriodSolution:
         Signed contribution of each objective entry (weight × term value, $mm).
     shadow_prices : dict
         Per constraint label: dual values (d optimum / d limit); a vector for a limit with one
-        dual per instrument (the CS01 box), a number otherwise.
+        dual per instrument (the CS01 box), a number otherwise; for a limit priced per group (the
+        jump-to-default limit) the number is a :class:`~cdshedge_cvx.solve._group_prices.GroupShadowPrice`,
+        whose ``groups`` hold each group's price.
     status, solver, path : str
         Solver status, the solver that produced the answer, and the path: ``closed-form``,
         ``direct-qp`` (OSQP on the condensed QP) or ``solver`` (through CVXPY).

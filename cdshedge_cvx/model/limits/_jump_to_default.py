@@ -42,8 +42,20 @@ class JumpToDefaultLimit(Constraint):
     :math:`jtd_i` is the $mm per unit CS01 a protection buyer of index i gains when one of its names
     defaults (:func:`jump_to_default_per_cs01`: payout minus the share's mark-to-market from the ISDA
     model at the period's base date, index factor applied, EUR legs converted at the period's FX
-    rate). ``L`` is a Parameter written at every ``update``; :meth:`shadow_price` is d(optimum)/dL (all
-    groups together) and :meth:`group_shadow_prices` the price of each group's bound.
+    rate). ``L`` is a Parameter written at every ``update``.
+
+    Shadow prices: each group's bound :math:`|\sum_{i \in g} jtd_i h_i| \le L` has its own,
+    :math:`\partial\,\mathrm{optimum} / \partial L_g` ($mm of objective per $mm of JTD allowed on
+    that group; 0 for a group whose bound does not bind), and :meth:`shadow_price` is their sum
+    (d optimum / dL, every group's bound raised together). A backtest reports both per period, on
+    every solve path: ``result.shadow_prices["JumpToDefaultLimit"]`` the sum, and
+    ``result.shadow_prices_long`` one row per group (``group`` the label, ``"CDX IG"`` or
+    ``"CDX IG + CDX IG 10Y"``; ``instrument`` empty); a solve's ``solution.shadow_prices[label]`` is
+    the sum, a :class:`~cdshedge_cvx.solve._group_prices.GroupShadowPrice` whose ``groups`` map each
+    label to its price. The lifted-QP path folds the duals of each
+    group's two rows (:math:`\pm\, jtd_g \cdot h \le L`) into the group's price
+    (:meth:`group_shadow_prices_from_rows`), the CVXPY path reads the constraint's dual per group
+    (:meth:`group_shadow_prices`).
 
     Parameters
     ----------
@@ -132,15 +144,31 @@ class JumpToDefaultLimit(Constraint):
                                       np.full(2 * len(exposure), float(self.max_jtd)))
 
     def shadow_price(self) -> float:
-        """d(optimum)/d(limit) after a solve: the sum of the groups' shadow prices (every group's bound is L)."""
+        """d(optimum)/d(limit) after a CVXPY solve: the sum of the groups' shadow prices (every group's bound is L)."""
         prices = self.group_shadow_prices()
         return float(sum(prices.values())) if prices else float("nan")
 
     def group_shadow_prices(self) -> dict[str, float]:
-        """d(optimum)/d(limit of one group) after a solve, by group label (``"CDX IG"``, ``"CDX IG + CDX IG 10Y"``);
-        empty before a solve."""
+        """d(optimum)/d(bound of one group) from the CVXPY constraint's dual, by group label (``"CDX IG"``,
+        ``"CDX IG + CDX IG 10Y"``); empty before a CVXPY solve.
+
+        The dual is the one of the last solve *through CVXPY*; the fast paths do not write it. Per period
+        and on every path, read ``result.shadow_prices_long`` (rows with a ``group``) instead.
+        """
         dual = self.built_[0].dual_value if getattr(self, "built_", None) else None
         if dual is None:
             return {}
         values = np.asarray(dual, dtype=float).reshape(-1)
         return {label: float(v) for label, v in zip(self.group_labels_, values)}
+
+    def group_shadow_prices_from_rows(self, duals: np.ndarray) -> dict[str, float]:
+        r"""Each group's shadow price from the duals of the rows of :meth:`scipy_form` (the lifted QP's),
+        by group label: the form's rows are :math:`E h \le L` then :math:`-E h \le L` (one row of E per
+        group, in the order of the labels), so group g's price is :math:`z_g + z_{G+g}` (both rows' bound
+        is L; at most one of them binds)."""
+        duals = np.asarray(duals, dtype=float).reshape(-1)
+        groups = len(self.group_labels_)
+        if duals.size != 2 * groups:
+            raise SpecificationError(f"{self.name}: {duals.size} row duals for {groups} groups (expected "
+                                     f"{2 * groups}: the rows of scipy_form)")
+        return {label: float(v) for label, v in zip(self.group_labels_, duals[:groups] + duals[groups:])}
