@@ -15,6 +15,7 @@ sum runs over the same elements in the same order; the secant iteration is per c
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -77,57 +78,57 @@ def spread_quote_groups(groups: list[QuoteGroup], chunk_rows: int = 4096) -> lis
 
 
 def _solve_chunk(groups: list[QuoteGroup]) -> list[GroupQuotes]:
-    # every contract's row of its own call's grid, and the band widths it would have had
-    rows: dict[tuple[int, int, int], list[tuple[int, int, object, int]]] = {}
-    meta = []
+    # every contract's rows of its own call's grid, cut to the widths of the band it would have been in; the
+    # contracts of one band of one call share those widths and go in as one block
+    blocks: dict[tuple[int, int, int], list[tuple[IntArray, dict[str, FloatArray]]]] = {}
+    offsets = np.cumsum([0] + [g.maturity.size for g in groups])
+    grids: dict[tuple[int, int, bytes], tuple[Any, ...]] = {}
     for g_index, group in enumerate(groups):
         order = np.argsort(group.maturity, kind="stable")
-        mat_f = group.maturity[order]
-        umat, inv = np.unique(mat_f, return_inverse=True)
-        parts = _grid_parts(group.curve, group.today, umat)
-        extra = (-parts.t_break, np.exp(parts.logp), parts.logp[:-1] - parts.logp[1:], np.diff(parts.t_break),
-                 parts.pay_df_tau.sum(axis=1))
-        meta.append((parts, extra))
-        for band in np.array_split(np.arange(mat_f.size), _n_bands(mat_f.size)):
+        umat, inv = np.unique(group.maturity[order], return_inverse=True)
+        key = (id(group.curve), group.today, umat.tobytes())  # a contract at its coupon and at par: one grid
+        if key not in grids:
+            p = _grid_parts(group.curve, group.today, umat)
+            grids[key] = (p, -p.t_break, np.exp(p.logp), p.logp[:-1] - p.logp[1:], np.diff(p.t_break),
+                          p.pay_df_tau.sum(axis=1))
+        p, minus_t, p_break, seg_fhat, seg_dt, premium_zero = grids[key]
+        for band in np.array_split(np.arange(inv.size), _n_bands(inv.size)):
             if not band.size:
                 continue
-            last = int(inv[band[-1]])
-            key = (int(parts.n_break[last]), int(parts.n_coupons[last]), int(parts.n_prot[last]))
-            rows.setdefault(key, []).extend((g_index, int(order[r]), None, int(inv[r])) for r in band)
-    n = sum(len(v) for v in rows.values())
-    where = np.empty(n, dtype=np.int64)  # batch row -> position in the concatenation of the groups
-    offsets = np.cumsum([0] + [g.maturity.size for g in groups])
-    premium_zero, rebate, df_settle = np.empty(n), np.empty(n), np.empty(n)
-    bands = []
+            u = inv[band]
+            last, k = int(u[-1]), band.size
+            nb, nc, npb = int(p.n_break[last]), int(p.n_coupons[last]), int(p.n_prot[last])
+
+            def rows(values: FloatArray, k: int = k) -> FloatArray:
+                return np.broadcast_to(values, (k, values.size))
+
+            blocks.setdefault((nb, nc, npb), []).append((offsets[g_index] + order[band], {
+                "weight": p.seg_weight[u, : nb - 1], "pay_df_tau": p.pay_df_tau[u, :nc],
+                "prot_t": p.prot_t[u, :npb], "prot_p": p.prot_p[u, :npb], "prot_fhat": p.prot_fhat[u, : npb - 1],
+                "minus_t": rows(minus_t[:nb]), "p_break": rows(p_break[:nb]), "seg_fhat": rows(seg_fhat[: nb - 1]),
+                "seg_dt": rows(seg_dt[: nb - 1]), "seg_t0s": rows(p.seg_t0s[: nb - 1]),
+                "pay_break": rows(p.pay_break[:nc]), "premium_zero": premium_zero[u],
+                "rebate": p.rebate[u], "df_settle": np.full(k, p.df_settle)}))
+    bands, where, flat = [], [], {"premium_zero": [], "rebate": [], "df_settle": []}
     at = 0
-    for (nb, nc, npb), members in rows.items():
-        lo = at
-        cols: dict[str, list[FloatArray]] = {k: [] for k in (
-            "weight", "pay_df_tau", "prot_t", "prot_p", "prot_fhat", "minus_t", "p_break", "seg_fhat", "seg_dt",
-            "seg_t0s", "pay_break")}
-        for g_index, position, _, u in members:
-            parts, (minus_t, p_break, seg_fhat, seg_dt, pz) = meta[g_index]
-            where[at] = offsets[g_index] + position
-            premium_zero[at], rebate[at], df_settle[at] = pz[u], parts.rebate[u], parts.df_settle
-            cols["weight"].append(parts.seg_weight[u, : nb - 1])
-            cols["pay_df_tau"].append(parts.pay_df_tau[u, :nc])
-            cols["prot_t"].append(parts.prot_t[u, :npb])
-            cols["prot_p"].append(parts.prot_p[u, :npb])
-            cols["prot_fhat"].append(parts.prot_fhat[u, : npb - 1])
-            cols["minus_t"].append(minus_t[:nb])
-            cols["p_break"].append(p_break[:nb])
-            cols["seg_fhat"].append(seg_fhat[: nb - 1])
-            cols["seg_dt"].append(seg_dt[: nb - 1])
-            cols["seg_t0s"].append(parts.seg_t0s[: nb - 1])
-            cols["pay_break"].append(parts.pay_break[:nc])
-            at += 1
-        stacked = {k: np.vstack(v) for k, v in cols.items()}
+    for (nb, nc, _), members in blocks.items():
+        # C order: the row sums (einsum) of a strided array may add in another order
+        stacked = {key: np.ascontiguousarray(np.concatenate([m[1][key] for m in members])) for key in members[0][1]}
+        where.extend(m[0] for m in members)
+        for key in flat:
+            flat[key].append(stacked[key])
+        size = stacked["weight"].shape[0]
         bands.append(_Band(
-            start=lo, stop=at, nb=nb, nc=nc, weight=stacked["weight"], pay_df_tau=stacked["pay_df_tau"],
+            start=at, stop=at + size, nb=nb, nc=nc, weight=stacked["weight"], pay_df_tau=stacked["pay_df_tau"],
             prot_t=stacked["prot_t"], prot_p=stacked["prot_p"], prot_fhat=stacked["prot_fhat"],
             prot_dt=np.diff(stacked["prot_t"], axis=1), minus_t_break=stacked["minus_t"], p_break=stacked["p_break"],
             seg_fhat=stacked["seg_fhat"], seg_dt=stacked["seg_dt"], seg_t0s=stacked["seg_t0s"],
             pay_break=stacked["pay_break"].astype(np.int64)))
+        at += size
+    n = at
+    where_rows = np.concatenate(where).astype(np.int64)  # batch row -> position in the groups' concatenation
+    premium_zero, rebate, df_settle = (np.concatenate(flat[key]) for key in ("premium_zero", "rebate", "df_settle"))
+    where = where_rows
     grid = _Grid(premium_zero=premium_zero, rebate=rebate, bands=bands,
                  band_starts=np.asarray([b.start for b in bands], dtype=np.int64), df_settle=df_settle,
                  work=_Workspace(_work_size(bands)))
