@@ -84,20 +84,22 @@ def test_no_contract_is_priced_per_period(monkeypatch):
 
 def test_spread_quote_groups_equal_separate_cds_quote_calls_to_the_bit():
     rng = np.random.default_rng(3)
-    groups, separate = [], []
+    groups, separate, pars = [], [], []
     for k, n in enumerate([125, 3, 1100, 40]):  # 1100 contracts: two bands in cds_quote
         day = np.datetime64("2015-01-05") + np.timedelta64(9 * k, "D")
         curve = (YieldCurve.isda(str(day), *USD_HIGH) if k % 2 else YieldCurve.flat(0.03, str(day)))
         mats = np.array([cds_maturity(str(day), t) for t in rng.choice(["6M", "3Y", "5Y", "10Y"], n)])
         spread, coupon, recovery = rng.uniform(20, 900, n), rng.choice([100.0, 500.0], n), rng.uniform(0.2, 0.5, n)
         separate.append(cds_quote(str(day), mats, spread, coupon_bp=coupon, recovery=recovery, curve=curve))
+        pars.append(cds_quote(str(day), mats, spread, coupon_bp=spread, recovery=recovery, curve=curve).cs01)
         today = int((day - np.datetime64("1970-01-01", "D")).astype(np.int64))
         groups.append(QuoteGroup(curve, today, mats.astype("datetime64[D]").astype(np.int64), spread, coupon,
                                  recovery))
     for chunk in (100_000, 500):  # one solve, or several chunks
-        for alone, together in zip(separate, spread_quote_groups(groups, chunk_rows=chunk)):
+        for alone, par, together in zip(separate, pars, spread_quote_groups(groups, chunk_rows=chunk)):
             for name in ("upfront", "cs01", "rpv01", "hazard_rate"):
                 np.testing.assert_array_equal(getattr(together, name), getattr(alone, name), err_msg=name)
+            np.testing.assert_array_equal(together.cs01_par, par)  # the par contract: coupon = spread
 
 
 def test_a_refused_period_still_names_itself():

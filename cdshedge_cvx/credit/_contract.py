@@ -285,7 +285,6 @@ def _figure_groups(prepared: _Prepared, trade_date: Any, days: int) -> list[tupl
             raise SpecificationError(f"curve is anchored at {crv.trade_date}, not at the trade date")
         _check_maturities(mat[idx], today, strict=True)
         calls.append((idx, "base", QuoteGroup(crv, today, mat[idx], s_b[idx], c_b[idx], r_b[idx])))
-        calls.append((idx, "par", QuoteGroup(crv, today, mat[idx], s_b[idx], s_b[idx], r_b[idx])))
         if days:
             horizon = crv.trade_date + np.timedelta64(int(days), "D")
             end_day = today + int(days)
@@ -326,11 +325,9 @@ def per_cs01_quotes_batch(requests: Sequence[Mapping[str, Any]]) -> list[dict[st
             q = priced[at]
             if key == "base":
                 out["cs01"][idx], out["upfront"][idx] = q.cs01, q.upfront
-                out["rpv01"][idx], out["hazard"][idx] = q.rpv01, q.hazard_rate
+                out["rpv01"][idx], out["hazard"][idx], out["cs01_par"][idx] = q.rpv01, q.hazard_rate, q.cs01_par
                 if not days:
                     out["upfront_end"][idx] = q.upfront
-            elif key == "par":
-                out["cs01_par"][idx] = q.cs01
             else:
                 out["upfront_end"][idx] = q.upfront
         results.append(out)

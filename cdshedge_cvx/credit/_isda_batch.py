@@ -54,12 +54,15 @@ class QuoteGroup:
 
 @dataclass(frozen=True)
 class GroupQuotes:
-    """Per unit notional, in the group's contract order: upfront, cs01, rpv01 and hazard rate."""
+    """Per unit notional, in the group's contract order: upfront, cs01, rpv01 and hazard rate, and ``cs01_par``,
+    the cs01 of the par contract (coupon = spread): the hazard-rate solves of a spread quote do not depend on the
+    coupon, so ``cds_quote(..., coupon_bp=spread_bp)`` is the same solves with another coupon in the upfronts."""
 
     upfront: FloatArray
     cs01: FloatArray
     rpv01: FloatArray
     hazard_rate: FloatArray
+    cs01_par: FloatArray
 
 
 def spread_quote_groups(groups: list[QuoteGroup], chunk_rows: int = 4096) -> list[GroupQuotes]:
@@ -154,8 +157,10 @@ def _solve_chunk(groups: list[QuoteGroup]) -> list[GroupQuotes]:
                        start=(lam, -_BP * annuity, sol.protection, sol.annuity), original=where)
     upfront_up = (loss * up.protection - c * (up.annuity - rebate_pv)) / dfs
     nominal = np.ones(n)
+    par_unit = (loss * sol.protection - s * annuity) / dfs  # coupon_bp = spread_bp: c is s to the bit
+    par_up = (loss * up.protection - s * (up.annuity - rebate_pv)) / dfs
     values = {"upfront": nominal * upfront_unit, "cs01": nominal * (upfront_up - upfront_unit),
-              "rpv01": annuity / dfs, "hazard_rate": lam}
+              "rpv01": annuity / dfs, "hazard_rate": lam, "cs01_par": nominal * (par_up - par_unit)}
     back = np.empty(n, dtype=np.int64)
     back[where] = np.arange(n)
     flat = {k: v[back] for k, v in values.items()}
