@@ -20,9 +20,10 @@ __all__ = ["CALENDAR_BUILDER_FUNCTIONS", "CALENDAR_MODULES", "bench_calendars", 
 #: Modules whose every function is a calendar, maturity, roll, RPV01 or contract-figure computation.
 CALENDAR_MODULES = ("cdshedge_cvx/credit/", "cdshedge_cvx/periods/_figures.py", "cdshedge_cvx/market/_quotes.py",
                     "cdshedge_cvx/market/_rates.py", "pandas/tseries/holiday.py")
-#: The period builder's functions that compute them (maturities, roll counts, contracts, curves per date).
+#: The period builder's functions that compute them (maturities, roll counts, contracts, curves per date, the
+#: contract figures of all periods in one batch).
 CALENDAR_BUILDER_FUNCTIONS = ("_maturities", "_roll_counts", "_contract_maturities", "_curves", "_shared",
-                              "maturity", "rolls", "contract_maturity")
+                              "maturity", "rolls", "contract_maturity", "_figure_quotes", "_period_figures")
 
 
 def is_calendar_function(key: tuple[str, int, str]) -> bool:

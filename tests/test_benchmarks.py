@@ -36,7 +36,7 @@ def test_the_calendar_share_is_measured_without_double_counting():
     assert result["periods"] > 50
     assert 0.0 < result["calendar_s"] < result["backtest_s"]
     assert abs(sum(result["calendar_entries"].values()) - result["calendar_s"]) < 1e-6 * max(1.0, result["calendar_s"])
-    assert "_figures.contract_figures" in result["calendar_entries"]
+    assert "_builder.PeriodBuilder._period_figures" in result["calendar_entries"]  # the figures of all periods, batched
     text = suite.report({"machine": suite.machine(), "calendars": result}, elapsed=1.0)
     assert "calendars, maturities, RPV01" in text and " %" in text
 

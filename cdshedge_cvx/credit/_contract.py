@@ -11,16 +11,17 @@ that the earlier approximations describe. Formulas and measured errors: ``docs/a
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from cdshedge_cvx.credit._isda import _check_maturities, cds_quote
 from cdshedge_cvx.credit._isda import _float_array as _array
-from cdshedge_cvx.credit._isda import cds_quote
-from cdshedge_cvx.credit._yield_curve import YieldCurve
+from cdshedge_cvx.credit._isda_batch import QuoteGroup, spread_quote_groups
+from cdshedge_cvx.credit._yield_curve import YieldCurve, to_day_numbers
 from cdshedge_cvx.errors import DataError, SpecificationError
 
 __all__ = ["ContractFigures", "per_cs01_figures"]
@@ -164,32 +165,10 @@ def per_cs01_figures(
     >>> round(float(f.notional), 1), round(float(f.carry), 3), round(float(f.jtd), 3)
     (2337.0, -7.954, 17.787)
     """
-    if isinstance(days, bool) or not isinstance(days, (int, np.integer)) or days < 0:
-        raise SpecificationError(f"days must be a whole number of days >= 0, got {days!r}")
-    if np.ndim(trade_date) != 0:
-        raise DataError(f"trade_date must be one date, got {trade_date!r}")
-    spread = _array("spread_bp", spread_bp)
-    coupon = _array("coupon_bp", coupon_bp)
-    rec = _array("recovery", recovery)
-    names = _array("n_names", n_names)
-    factor = _array("index_factor", index_factor)
-    slope = _array("roll_slope_bp_per_year", roll_slope_bp_per_year)
-    if np.any((names < 1) | (names != np.round(names))):
-        raise DataError(f"n_names must be whole numbers >= 1, got {names[(names < 1) | (names != np.round(names))]}")
-    if np.any((factor <= 0.0) | (factor > 1.0)):
-        raise DataError(f"index_factor must be in (0, 1], got {factor[(factor <= 0.0) | (factor > 1.0)].ravel()[0]!r}")
-    mat_in = np.asarray(maturity)
-    try:
-        shape = np.broadcast_shapes(mat_in.shape, spread.shape, coupon.shape, rec.shape, names.shape, factor.shape,
-                                    slope.shape)
-    except ValueError as exc:
-        raise DataError(f"maturity, spread_bp, coupon_bp, recovery, n_names, index_factor and "
-                        f"roll_slope_bp_per_year do not broadcast: {exc}") from exc
-    size = int(np.prod(shape, dtype=np.int64))
-    mat_b, s_b, c_b, r_b, n_b, f_b, b_b = (np.broadcast_to(a, shape).ravel()
-                                           for a in (mat_in, spread, coupon, rec, names, factor, slope))
-    curves = _curves(curve, size, shape)
-
+    prepared = _prepare(trade_date, maturity, spread_bp, coupon_bp, recovery, curve, n_names, index_factor, days,
+                        roll_slope_bp_per_year)
+    shape, (mat_b, s_b, c_b, r_b, n_b, f_b, b_b), curves = prepared
+    size = s_b.size
     out = {k: np.empty(size) for k in ("cs01", "upfront", "rpv01", "hazard", "upfront_end", "cs01_par")}
     groups: dict[int, list[int]] = {}
     for i, c in enumerate(curves):
@@ -213,6 +192,15 @@ def per_cs01_figures(
                         curve=crv.rebased(horizon))
         out["upfront_end"][idx] = end.upfront
 
+    return figures_from_quotes(out, shape, s_b, c_b, r_b, n_b, f_b, b_b, days)
+
+
+def figures_from_quotes(out: dict[str, FloatArray], shape: tuple[int, ...], s_b: FloatArray, c_b: FloatArray,
+                        r_b: FloatArray, n_b: FloatArray, f_b: FloatArray, b_b: FloatArray,
+                        days: int) -> ContractFigures:
+    """:class:`ContractFigures` from the quotes of :func:`per_cs01_figures` (flat arrays: ``cs01``, ``upfront``,
+    ``rpv01``, ``hazard``, ``upfront_end``, ``cs01_par``) and its flat broadcast inputs."""
+    size = s_b.size
     delta, delta_par = out["cs01"], out["cs01_par"]
     c, s, loss = c_b * _BP, s_b * _BP, 1.0 - r_b
     premium = days / _ACCRUAL_DAYS
@@ -239,3 +227,121 @@ def per_cs01_figures(
         hazard_rate=shaped(out["hazard"]),
         par=par,
     )
+
+
+_Prepared = tuple[tuple[int, ...], tuple[Any, FloatArray, FloatArray, FloatArray, FloatArray, FloatArray, FloatArray],
+                  list[YieldCurve]]
+
+
+def _prepare(trade_date: Any, maturity: Any, spread_bp: ArrayLike, coupon_bp: ArrayLike, recovery: ArrayLike,
+             curve: YieldCurve | Sequence[YieldCurve], n_names: ArrayLike, index_factor: ArrayLike, days: int,
+             roll_slope_bp_per_year: ArrayLike) -> _Prepared:
+    """The checked inputs of :func:`per_cs01_figures`, broadcast and flattened, with one curve per contract."""
+    if isinstance(days, bool) or not isinstance(days, (int, np.integer)) or days < 0:
+        raise SpecificationError(f"days must be a whole number of days >= 0, got {days!r}")
+    if np.ndim(trade_date) != 0:
+        raise DataError(f"trade_date must be one date, got {trade_date!r}")
+    spread = _array("spread_bp", spread_bp)
+    coupon = _array("coupon_bp", coupon_bp)
+    rec = _array("recovery", recovery)
+    names = _array("n_names", n_names)
+    factor = _array("index_factor", index_factor)
+    slope = _array("roll_slope_bp_per_year", roll_slope_bp_per_year)
+    if np.any((names < 1) | (names != np.round(names))):
+        raise DataError(f"n_names must be whole numbers >= 1, got {names[(names < 1) | (names != np.round(names))]}")
+    if np.any((factor <= 0.0) | (factor > 1.0)):
+        raise DataError(f"index_factor must be in (0, 1], got {factor[(factor <= 0.0) | (factor > 1.0)].ravel()[0]!r}")
+    mat_in = np.asarray(maturity)
+    try:
+        shape = np.broadcast_shapes(mat_in.shape, spread.shape, coupon.shape, rec.shape, names.shape, factor.shape,
+                                    slope.shape)
+    except ValueError as exc:
+        raise DataError(f"maturity, spread_bp, coupon_bp, recovery, n_names, index_factor and "
+                        f"roll_slope_bp_per_year do not broadcast: {exc}") from exc
+    size = int(np.prod(shape, dtype=np.int64))
+    mat_b, s_b, c_b, r_b, n_b, f_b, b_b = (np.broadcast_to(a, shape).ravel()
+                                           for a in (mat_in, spread, coupon, rec, names, factor, slope))
+    curves = _curves(curve, size, shape)
+
+    return shape, (mat_b, s_b, c_b, r_b, n_b, f_b, b_b), curves
+
+
+def _figure_groups(prepared: _Prepared, trade_date: Any, days: int) -> list[tuple[FloatArray, str, QuoteGroup]]:
+    """The :func:`cds_quote` calls :func:`per_cs01_figures` makes, as (rows, output key, group), checked as
+    :func:`cds_quote` checks them (spread quotes, maturities given as dates)."""
+    _, (mat_b, s_b, c_b, r_b, _, _, _), curves = prepared
+    today = int(to_day_numbers(trade_date, "trade_date").reshape(-1)[0])
+    mat = np.asarray(to_day_numbers(np.asarray(mat_b, dtype="datetime64[D]"), "maturity"), dtype=np.int64)
+    if np.any(s_b <= 0.0) or np.any(c_b < 0.0) or np.any((r_b < 0.0) | (r_b >= 1.0)):
+        raise DataError("per_cs01_figures: a spread, coupon or recovery out of range")
+    groups: dict[int, list[int]] = {}
+    for i, c in enumerate(curves):
+        groups.setdefault(id(c), []).append(i)
+    calls = []
+    for rows in groups.values():
+        idx = np.asarray(rows)
+        crv = curves[rows[0]]
+        if int((crv.trade_date - np.datetime64("1970-01-01", "D")).astype(np.int64)) != today:
+            raise SpecificationError(f"curve is anchored at {crv.trade_date}, not at the trade date")
+        _check_maturities(mat[idx], today, strict=True)
+        calls.append((idx, "base", QuoteGroup(crv, today, mat[idx], s_b[idx], c_b[idx], r_b[idx])))
+        if days:
+            horizon = crv.trade_date + np.timedelta64(int(days), "D")
+            end_day = today + int(days)
+            if np.any(mat[idx] <= end_day + 1):
+                raise DataError(f"a {days}-day horizon from {crv.trade_date} reaches a maturity")
+            calls.append((idx, "end", QuoteGroup(crv.rebased(horizon), end_day, mat[idx], s_b[idx], c_b[idx],
+                                                 r_b[idx])))
+    return calls
+
+
+def per_cs01_quotes_batch(requests: Sequence[Mapping[str, Any]]) -> list[dict[str, FloatArray]]:
+    """The quotes behind :func:`per_cs01_figures` for many calls at once (one hazard-rate solve for all).
+
+    Each request holds the keyword arguments of :func:`per_cs01_figures` (``maturity`` as dates). Returns,
+    per request, the flat arrays ``cs01``, ``upfront``, ``rpv01``, ``hazard``, ``upfront_end``, ``cs01_par``
+    that :func:`figures_from_quotes` turns into its :class:`ContractFigures` -- to the bit the numbers of
+    separate :func:`per_cs01_figures` calls (:func:`~cdshedge_cvx.credit._isda_batch.spread_quote_groups`).
+
+    Raises
+    ------
+    DataError, SpecificationError
+        A request :func:`per_cs01_figures` would refuse (its own call then names the problem).
+    """
+    plan, groups = [], []
+    for request in requests:
+        days = request.get("days", 30)
+        prepared = _prepare(request["trade_date"], request["maturity"], request["spread_bp"], request["coupon_bp"],
+                            request["recovery"], request["curve"], request.get("n_names", 125),
+                            request.get("index_factor", 1.0), days, request.get("roll_slope_bp_per_year", 0.0))
+        calls = _figure_groups(prepared, request["trade_date"], days)
+        plan.append((prepared[1][1].size, days, [(idx, key, len(groups) + k) for k, (idx, key, _) in enumerate(calls)]))
+        groups.extend(group for _, _, group in calls)
+    priced = spread_quote_groups(groups)
+    results = []
+    for size, days, calls in plan:
+        out = {k: np.empty(size) for k in ("cs01", "upfront", "rpv01", "hazard", "upfront_end", "cs01_par")}
+        for idx, key, at in calls:
+            q = priced[at]
+            if key == "base":
+                out["cs01"][idx], out["upfront"][idx] = q.cs01, q.upfront
+                out["rpv01"][idx], out["hazard"][idx], out["cs01_par"][idx] = q.rpv01, q.hazard_rate, q.cs01_par
+                if not days:
+                    out["upfront_end"][idx] = q.upfront
+            else:
+                out["upfront_end"][idx] = q.upfront
+        results.append(out)
+    return results
+
+
+def figures_with_quotes(quotes: Mapping[str, FloatArray], trade_date: Any, maturity: Any, spread_bp: ArrayLike,
+                        coupon_bp: ArrayLike, recovery: ArrayLike, curve: YieldCurve | Sequence[YieldCurve],
+                        n_names: ArrayLike = 125, index_factor: ArrayLike = 1.0, days: int = 30,
+                        roll_slope_bp_per_year: ArrayLike = 0.0) -> ContractFigures:
+    """:func:`per_cs01_figures` with its quotes already priced (:func:`per_cs01_quotes_batch`)."""
+    shape, (_, s_b, c_b, r_b, n_b, f_b, b_b), _ = _prepare(
+        trade_date, maturity, spread_bp, coupon_bp, recovery, curve, n_names, index_factor, days,
+        roll_slope_bp_per_year)
+    if any(np.shape(quotes[k]) != (s_b.size,) for k in quotes):
+        raise SpecificationError(f"quotes for {s_b.size} contracts expected")
+    return figures_from_quotes(dict(quotes), shape, s_b, c_b, r_b, n_b, f_b, b_b, days)

@@ -200,6 +200,38 @@ class PeriodBuilder:
                 by_currency[instrument.currency] = self.rates.curve(base, instrument.currency)
         return tuple(by_currency[i.currency] for i in self.universe)
 
+    def _start_row(self, period: Period) -> int:
+        """The row of the spread level the period's terms start from."""
+        # walk-forward never reads a level after the base date, whatever the conventions say
+        first_row = self.conventions.spread_start == "first-row" and self.mode == "hindsight"
+        return period.first if first_row else period.first - 1
+
+    @functools.cached_property
+    def _figure_quotes(self) -> list[dict[str, np.ndarray]] | None:
+        """The ISDA quotes behind every period's contract figures, priced in one batch on first read
+        (:func:`~cdshedge_cvx.credit._contract.per_cs01_quotes_batch`: the same numbers as one pricing per
+        period). ``None`` when some period's inputs are refused: each period then prices its own contracts,
+        and the refused one raises its own error, naming its inputs, when its figures are read."""
+        from cdshedge_cvx.credit._contract import per_cs01_quotes_batch
+        from cdshedge_cvx.periods._figures import figures_request
+
+        static = self._static
+        requests = [figures_request(period.base, self._contract_maturities[k], self.levels[self._start_row(period)],
+                                    static["coupon_bp"], static["recovery"], self._curves(period.base),
+                                    static["n_names"], static["index_factor"], period.calendar_days)
+                    for k, period in enumerate(self.periods)]
+        try:
+            return per_cs01_quotes_batch(requests)
+        except (DataError, SpecificationError):
+            return None
+
+    def _period_figures(self, k: int, data: PeriodData) -> Any:
+        """Period ``k``'s contract figures from the batch (:attr:`_figure_quotes`)."""
+        from cdshedge_cvx.periods._figures import contract_figures
+
+        quotes = self._figure_quotes
+        return contract_figures(data, None if quotes is None else quotes[k])
+
     def __len__(self) -> int:
         return len(self.periods)
 
@@ -219,9 +251,7 @@ class PeriodBuilder:
         ``extra`` keys added (a callable is called with the period's data)."""
         changes = self.period_changes(period)
         desk = self.desk[period.first:period.last + 1]
-        # walk-forward never reads a level after the base date, whatever the conventions say
-        first_row = self.conventions.spread_start == "first-row" and self.mode == "hindsight"
-        start_row = period.first if first_row else period.first - 1
+        start_row = self._start_row(period)
         if self.mode == "hindsight":
             expected = changes.sum(axis=0)
             risk_changes, risk_desk = changes, desk
@@ -272,6 +302,8 @@ class PeriodBuilder:
             # walk-forward: the period's own realised data is sealed until the decision is measured
             _sealed={"spread_changes": changes, "desk_pnl": desk} if self.mode == "walk-forward" else {},
         )
+        if own:  # the figures of all periods are priced together on the first read of one
+            data._lazy["figures"] = Deferred(functools.partial(self._period_figures, k, data))
         return data.with_extra(self.extra)
 
 

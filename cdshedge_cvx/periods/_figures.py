@@ -3,24 +3,25 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-from cdshedge_cvx.credit._contract import ContractFigures, per_cs01_figures
+from cdshedge_cvx.credit._contract import ContractFigures, figures_with_quotes, per_cs01_figures
 
 if TYPE_CHECKING:
     from cdshedge_cvx.periods._period_data import PeriodData
 
-__all__ = ["FIGURES_SOURCES", "contract_figures"]
+__all__ = ["FIGURES_SOURCES", "contract_figures", "figures_request"]
 
 #: The period-data keys the figures are computed from.
 FIGURES_SOURCES = ("base", "spread_start", "coupon_bp", "recovery", "n_names", "index_factor", "calendar_days",
                    "roll_slope_bp_per_year", "contract_maturity", "curves")
 
 
-def contract_figures(data: PeriodData) -> ContractFigures:
+def contract_figures(data: PeriodData, quotes: Mapping[str, Any] | None = None) -> ContractFigures:
     r"""Notional, carry, roll-down and jump-to-default per unit of CS01 of every instrument of a period.
 
     :func:`~cdshedge_cvx.credit.per_cs01_figures` at the base date :math:`T_0` for the contract held
@@ -29,7 +30,9 @@ def contract_figures(data: PeriodData) -> ContractFigures:
     factor, the discount curve of its currency at :math:`T_0` (``curves``), over the period's calendar days
     :math:`d`, and the roll-down slope :math:`b` = ``roll_slope_bp_per_year`` where given (the period's slope
     of the curve through the other tenors when the market has them, see ``periods/_roll_slopes.py``), else
-    ``roll_fraction`` × :math:`s`. All instruments in one vectorised call (one pricing per currency).
+    ``roll_fraction`` × :math:`s`. All instruments in one vectorised call (one pricing per currency);
+    ``quotes``: the period's quotes already priced with the other periods'
+    (:func:`~cdshedge_cvx.credit._contract.per_cs01_quotes_batch`, the same numbers).
 
     A period longer than a contract's remaining life (a fixed short tenor, an annual horizon): the figures
     are priced over the :math:`d' = \min_i(T_i - T_0) - 2` days the contracts allow and carry, cash carry
@@ -38,15 +41,28 @@ def contract_figures(data: PeriodData) -> ContractFigures:
     spread = np.asarray(data.spread_start, dtype=float)
     slope = np.asarray(data.roll_slope_bp_per_year, dtype=float)
     slope = np.where(np.isnan(slope), np.asarray(data.roll_fraction, dtype=float) * spread, slope)
-    maturity = np.asarray(data.contract_maturity, dtype="datetime64[D]")
-    days = int(data.calendar_days)
-    life = int((maturity.min() - np.datetime64(pd.Timestamp(data.base).date(), "D")).astype(np.int64)) - 2
-    priced = max(1, min(days, life))
-    figures = per_cs01_figures(data.base, maturity, spread, data.coupon_bp, data.recovery, list(data.curves),
-                               n_names=data.n_names, index_factor=data.index_factor, days=priced,
-                               roll_slope_bp_per_year=slope)
+    request = figures_request(data.base, data.contract_maturity, spread, data.coupon_bp, data.recovery, data.curves,
+                              data.n_names, data.index_factor, data.calendar_days)
+    if quotes is None:
+        figures = per_cs01_figures(**request, roll_slope_bp_per_year=slope)
+    else:  # priced with the other periods (PeriodBuilder): the same numbers
+        figures = figures_with_quotes(quotes, **request, roll_slope_bp_per_year=slope)
+    days, priced = int(data.calendar_days), request["days"]
     if priced == days:
         return figures
     scale = days / priced
     return dataclasses.replace(figures, carry=figures.carry * scale, carry_cash=figures.carry_cash * scale,
                                roll_down=figures.roll_down * scale)
+
+
+def figures_request(base: Any, contract_maturity: Any, spread_start: Any, coupon_bp: Any, recovery: Any,
+                    curves: Any, n_names: Any, index_factor: Any, calendar_days: int) -> dict[str, Any]:
+    """The arguments of :func:`~cdshedge_cvx.credit.per_cs01_figures` for a period (without the roll-down
+    slope): the horizon ``days`` is the period's calendar days, capped at the contracts' remaining life less
+    the step-in (:func:`contract_figures` scales the carry back to the period)."""
+    maturity = np.asarray(contract_maturity, dtype="datetime64[D]")
+    days = int(calendar_days)
+    life = int((maturity.min() - np.datetime64(pd.Timestamp(base).date(), "D")).astype(np.int64)) - 2
+    return {"trade_date": base, "maturity": maturity, "spread_bp": np.asarray(spread_start, dtype=float),
+            "coupon_bp": coupon_bp, "recovery": recovery, "curve": list(curves), "n_names": n_names,
+            "index_factor": index_factor, "days": max(1, min(days, life))}

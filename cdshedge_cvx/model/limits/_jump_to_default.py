@@ -8,7 +8,6 @@ from typing import Any
 import cvxpy as cp
 import numpy as np
 
-from cdshedge_cvx.credit._contract import per_cs01_figures
 from cdshedge_cvx.errors import SpecificationError
 from cdshedge_cvx.model._component import Constraint, check_limit
 from cdshedge_cvx.model._lifting import ScipyForm
@@ -121,11 +120,8 @@ class JumpToDefaultLimit(Constraint):
             return seen[1]
         fx = np.asarray(data["fx_rate"], dtype=float)
         if data["conventions"].contract_model == "isda":
-            contracts = per_cs01_figures(data["base"], np.asarray(data["contract_maturity"]),
-                                         np.asarray(data["spread_start"], dtype=float), data["coupon_bp"],
-                                         data["recovery"], list(data["curves"]), n_names=data["n_names"],
-                                         index_factor=data["index_factor"], days=0)
-            per_name = fx * contracts.jtd  # payout minus mark-to-market of the name's share
+            # payout minus mark-to-market of the name's share (the period's figures, priced once)
+            per_name = fx * np.asarray(data["figures"].jtd, dtype=float)
         else:
             notional = 1e4 / np.asarray(data["rpv01"], dtype=float)
             per_name = fx * notional * (1.0 - np.asarray(data["recovery"], dtype=float)) / np.asarray(data["n_names"])

@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from cdshedge_cvx.credit._contract import per_cs01_figures
 from cdshedge_cvx.credit._conventions import year_fraction
 from cdshedge_cvx.model.terms._base import LinearTerm, convention_formulas
 
@@ -70,25 +69,13 @@ class Carry(LinearTerm):
         return per_cs01 * years
 
     def _isda_twin(self, data: Mapping[str, Any]) -> np.ndarray:
-        """The contract priced again from the period's raw fields (kept for the data object last seen: the
-        cross-check asks for the gradient at every scipy iterate)."""
-        seen = getattr(self, "twin_", None)
-        if seen is not None and seen[0] is data:
-            return seen[1]
-        maturity = np.asarray(data["contract_maturity"], dtype="datetime64[D]")
-        days = int(data["calendar_days"])
-        # a period outliving the contract: priced over the life it has (less the step-in), scaled to the period
-        horizon = min(days, int((maturity - np.datetime64(data["base"].date(), "D")).astype(np.int64).min()) - 2)
-        horizon = max(horizon, 1)
-        contracts = per_cs01_figures(data["base"], maturity, np.asarray(data["spread_start"], dtype=float),
-                                     data["coupon_bp"], data["recovery"], list(data["curves"]),
-                                     n_names=data["n_names"], index_factor=data["index_factor"], days=horizon)
+        """The carry written again from the period's contract figures (priced once per period, with every
+        period of a backtest in one batch: ``periods/_figures.py``), not through :meth:`coefficients`."""
+        figures = data["figures"]
         conventions = data["conventions"]
         # protection bought pays: the value change with the spread unchanged, or the premium alone
-        lost = -(contracts.carry if conventions.carry_rate == "spread" else contracts.carry_cash) * days / horizon
-        twin = conventions.carry_scale * np.asarray(data["fx_rate"], dtype=float) * lost
-        self.twin_ = (data, twin)
-        return twin
+        lost = -np.asarray(figures.carry if conventions.carry_rate == "spread" else figures.carry_cash, dtype=float)
+        return conventions.carry_scale * np.asarray(data["fx_rate"], dtype=float) * lost
 
     def formula(self, conventions: Conventions) -> str:
         return f"Σᵢ fxᵢ · {convention_formulas(conventions).get('carry', 'h·spread/RPV01·days/360')}"
