@@ -274,13 +274,12 @@ def _figure_groups(prepared: _Prepared, trade_date: Any, days: int) -> list[tupl
     mat = np.asarray(to_day_numbers(np.asarray(mat_b, dtype="datetime64[D]"), "maturity"), dtype=np.int64)
     if np.any(s_b <= 0.0) or np.any(c_b < 0.0) or np.any((r_b < 0.0) | (r_b >= 1.0)):
         raise DataError("per_cs01_figures: a spread, coupon or recovery out of range")
-    groups: dict[int, list[int]] = {}
-    for i, c in enumerate(curves):
-        groups.setdefault(id(c), []).append(i)
+    ids = np.fromiter((id(c) for c in curves), dtype=np.int64, count=len(curves)) if curves else np.zeros(0, np.int64)
+    _, first = np.unique(ids, return_index=True)
     calls = []
-    for rows in groups.values():
-        idx = np.asarray(rows)
-        crv = curves[rows[0]]
+    for at in np.sort(first):  # one cds_quote call per curve, in the order the curves first appear
+        idx = np.flatnonzero(ids == ids[at])
+        crv = curves[int(at)]
         if int((crv.trade_date - np.datetime64("1970-01-01", "D")).astype(np.int64)) != today:
             raise SpecificationError(f"curve is anchored at {crv.trade_date}, not at the trade date")
         _check_maturities(mat[idx], today, strict=True)
