@@ -30,6 +30,7 @@ from cdshedge_cvx.credit._isda import (
     _work_size,
     _Workspace,
 )
+from cdshedge_cvx.credit._isda_grids import flat_grid_parts
 from cdshedge_cvx.credit._yield_curve import YieldCurve
 
 __all__ = ["QuoteGroup", "spread_quote_groups"]
@@ -94,7 +95,9 @@ def _solve_chunk(groups: list[QuoteGroup], grids: dict[tuple[Any, ...], tuple[An
     blocks: dict[tuple[int, int, int], list[tuple[IntArray, dict[str, FloatArray]]]] = {}
     offsets = np.cumsum([0] + [g.maturity.size for g in groups])
     curve_keys: dict[int, tuple[Any, ...]] = {}
-    for g_index, group in enumerate(groups):
+    sorted_groups = []
+    missing: dict[tuple[Any, ...], tuple[YieldCurve, list[tuple[Any, ...]], list[int], list[IntArray]]] = {}
+    for group in groups:
         order = np.argsort(group.maturity, kind="stable")
         umat, inv = np.unique(group.maturity[order], return_inverse=True)
         if id(group.curve) not in curve_keys:
@@ -102,10 +105,21 @@ def _solve_chunk(groups: list[QuoteGroup], grids: dict[tuple[Any, ...], tuple[An
         # one grid per curve content, trade date and maturities: a contract at its coupon and at par, and a
         # period's horizon date that is the next period's base date with the same curve, share it
         key = (curve_keys[id(group.curve)], group.today, umat.tobytes())
+        sorted_groups.append((order, inv, key))
         if key not in grids:
-            p = _grid_parts(group.curve, group.today, umat)
+            grids[key] = ()  # placeholder: built below
+            pending = missing.setdefault(curve_keys[id(group.curve)], (group.curve, [], [], []))
+            pending[1].append(key)
+            pending[2].append(group.today)
+            pending[3].append(umat)
+    for curve, keys, todays, umats in missing.values():
+        # the trade dates of one flat curve in one vectorised pass; a curve with nodes date by date
+        parts = (flat_grid_parts(curve, todays, umats) if curve.node_days.size == 0
+                 else [_grid_parts(curve, today, umat) for today, umat in zip(todays, umats)])
+        for key, p in zip(keys, parts):
             grids[key] = (p, -p.t_break, np.exp(p.logp), p.logp[:-1] - p.logp[1:], np.diff(p.t_break),
                           p.pay_df_tau.sum(axis=1))
+    for g_index, (order, inv, key) in enumerate(sorted_groups):
         p, minus_t, p_break, seg_fhat, seg_dt, premium_zero = grids[key]
         for band in np.array_split(np.arange(inv.size), _n_bands(inv.size)):
             if not band.size:
