@@ -9,12 +9,15 @@ import dataclasses
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from test_isda import USD_HIGH
 
 import cdshedge_cvx as ch
 from cdshedge_cvx.credit import _contract
-from cdshedge_cvx.credit._isda import cds_maturity, cds_quote
+from cdshedge_cvx.credit._isda import _grid_parts, cds_maturity, cds_quote
 from cdshedge_cvx.credit._isda_batch import QuoteGroup, spread_quote_groups
+from cdshedge_cvx.credit._isda_grids import flat_grid_parts
 from cdshedge_cvx.credit._yield_curve import YieldCurve
 from cdshedge_cvx.periods._figures import contract_figures
 
@@ -109,3 +112,28 @@ def test_a_refused_period_still_names_itself():
     bad = data.replace(spread_start=np.array([-1.0, 300.0, 60.0]))
     with pytest.raises(ch.DataError, match="spread"):
         _ = bad.figures
+
+
+@settings(max_examples=25, deadline=None)
+@given(start=st.integers(0, 3000), steps=st.lists(st.integers(1, 40), min_size=1, max_size=12),
+       rate=st.sampled_from([0.0, 0.03, -0.004]),
+       tenors=st.lists(st.sampled_from(["6M", "1Y", "3Y", "5Y", "7Y", "10Y"]), min_size=1, max_size=4))
+def test_flat_grids_of_many_dates_equal_one_grid_per_date_to_the_bit(start, steps, rate, tenors):
+    """The vectorised grids of many trade dates on a flat curve are :func:`_grid_parts` of each date, every
+    array to the bit (weekends, IMM roll dates, steps across a roll, several maturities per date)."""
+    days = int((np.datetime64("2012-01-02", "D") - np.datetime64("1970-01-01", "D")).astype(np.int64)) + start
+    todays = list(days + np.cumsum([0, *steps]))
+    curve = YieldCurve.flat(rate, "2012-01-02")
+    umats = []
+    for today in todays:
+        day = str(np.datetime64(int(today), "D"))
+        mats = np.unique([cds_maturity(day, t) for t in tenors]).astype("datetime64[D]").astype(np.int64)
+        umats.append(mats[mats > today + 1])
+    keep = [i for i, u in enumerate(umats) if u.size]
+    todays, umats = [int(todays[i]) for i in keep], [umats[i] for i in keep]
+    for today, umat, fast in zip(todays, umats, flat_grid_parts(curve, todays, umats)):
+        slow = _grid_parts(curve, today, umat)
+        for field in dataclasses.fields(slow):
+            np.testing.assert_array_equal(getattr(fast, field.name), getattr(slow, field.name),
+                                          err_msg=f"{field.name} at day {today}")
+            assert np.shape(getattr(fast, field.name)) == np.shape(getattr(slow, field.name)), field.name

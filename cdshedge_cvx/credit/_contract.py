@@ -11,6 +11,7 @@ that the earlier approximations describe. Formulas and measured errors: ``docs/a
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -97,9 +98,9 @@ def _curves(curve: YieldCurve | Sequence[YieldCurve], size: int, shape: tuple[in
     if len(curves) != size or len(shape) > 1:
         raise SpecificationError(f"curve: {len(curves)} curves for {size} contracts of shape {shape}; give one "
                                  "YieldCurve, or one per contract for 1-d inputs")
-    for i, c in enumerate(curves):
-        if not isinstance(c, YieldCurve):
-            raise SpecificationError(f"curve[{i}] must be a YieldCurve, got {type(c).__name__}")
+    if not all(map(isinstance, curves, itertools.repeat(YieldCurve))):
+        i, c = next((i, c) for i, c in enumerate(curves) if not isinstance(c, YieldCurve))
+        raise SpecificationError(f"curve[{i}] must be a YieldCurve, got {type(c).__name__}")
     return curves
 
 
@@ -274,13 +275,15 @@ def _figure_groups(prepared: _Prepared, trade_date: Any, days: int) -> list[tupl
     mat = np.asarray(to_day_numbers(np.asarray(mat_b, dtype="datetime64[D]"), "maturity"), dtype=np.int64)
     if np.any(s_b <= 0.0) or np.any(c_b < 0.0) or np.any((r_b < 0.0) | (r_b >= 1.0)):
         raise DataError("per_cs01_figures: a spread, coupon or recovery out of range")
-    groups: dict[int, list[int]] = {}
-    for i, c in enumerate(curves):
-        groups.setdefault(id(c), []).append(i)
+    if len(set(map(id, curves))) == 1:  # one curve (one currency): one call
+        ids, first = np.zeros(len(curves), dtype=np.int64), np.zeros(1, dtype=np.int64)
+    else:
+        ids = np.fromiter(map(id, curves), dtype=np.int64, count=len(curves))
+        first = np.unique(ids, return_index=True)[1]
     calls = []
-    for rows in groups.values():
-        idx = np.asarray(rows)
-        crv = curves[rows[0]]
+    for at in np.sort(first):  # one cds_quote call per curve, in the order the curves first appear
+        idx = np.flatnonzero(ids == ids[at])
+        crv = curves[int(at)]
         if int((crv.trade_date - np.datetime64("1970-01-01", "D")).astype(np.int64)) != today:
             raise SpecificationError(f"curve is anchored at {crv.trade_date}, not at the trade date")
         _check_maturities(mat[idx], today, strict=True)

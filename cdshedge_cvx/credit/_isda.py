@@ -223,6 +223,7 @@ class _Band:
     seg_dt: FloatArray  # ([rows,] nb-1) lengths of the sub-periods
     seg_t0s: FloatArray  # ([rows,] nb-1) start of the sub-period minus the start of its coupon's accrual
     pay_break: IntArray  # ([rows,] nc) breakpoint index of payment date - 1 of each coupon
+    pay_flat: IntArray | None = None  # (rows, nc) pay_break + nb x row: indices into the flattened (rows, nb) array
 
     @property
     def per_row(self) -> bool:
@@ -514,7 +515,11 @@ def _legs_block(g: _Grid, band: _Band, lam: FloatArray, local: IntArray | None) 
     # premium leg: coupons paid on survival to the day before payment
     a = np.multiply(lam_c, minus_t, out=w.get("a", k, nb))
     np.exp(a, out=a)
-    if band.per_row:
+    if band.per_row and local is None:  # a gather from the flat array: take_along_axis without its index set-up
+        if band.pay_flat is None:
+            band.pay_flat = pay_break + nb * np.arange(k, dtype=np.int64)[:, None]
+        survival_pay = np.take(a.reshape(-1), band.pay_flat, out=w.get("pay", k, nc))
+    elif band.per_row:
         survival_pay = np.take_along_axis(a, pay_break, axis=1)
     else:
         survival_pay = np.take(a, pay_break, axis=1, out=w.get("pay", k, nc))

@@ -30,6 +30,7 @@ from cdshedge_cvx.credit._isda import (
     _work_size,
     _Workspace,
 )
+from cdshedge_cvx.credit._isda_grids import flat_grid_parts
 from cdshedge_cvx.credit._yield_curve import YieldCurve
 
 __all__ = ["QuoteGroup", "spread_quote_groups"]
@@ -69,31 +70,56 @@ def spread_quote_groups(groups: list[QuoteGroup], chunk_rows: int = 4096) -> lis
     """``cds_quote`` of every group (spread quotes, notional 1), solved together in chunks of about
     ``chunk_rows`` contracts; the same numbers, to the bit, as one call per group."""
     out: list[GroupQuotes] = []
+    grids: dict[tuple[Any, ...], tuple[Any, ...]] = {}  # shared by the chunks: a period's end is the next one's base
+    blocks_cache: dict[tuple[Any, ...], dict[str, FloatArray]] = {}
     start = 0
     while start < len(groups):
         stop, rows = start, 0
         while stop < len(groups) and (rows == 0 or rows + groups[stop].maturity.size <= chunk_rows):
             rows += groups[stop].maturity.size
             stop += 1
-        out.extend(_solve_chunk(groups[start:stop]))
+        out.extend(_solve_chunk(groups[start:stop], grids, blocks_cache))
         start = stop
     return out
 
 
-def _solve_chunk(groups: list[QuoteGroup]) -> list[GroupQuotes]:
+def _curve_key(curve: YieldCurve) -> tuple[Any, ...]:
+    """What :func:`_grid_parts` reads of a curve: curves equal in these give the same grid, to the bit."""
+    return (curve.node_days.tobytes(), curve.node_log_discount.tobytes(), float(curve.tail_rate))
+
+
+def _solve_chunk(groups: list[QuoteGroup], grids: dict[tuple[Any, ...], tuple[Any, ...]],
+                 blocks_cache: dict[tuple[Any, ...], dict[str, FloatArray]]) -> list[GroupQuotes]:
     # every contract's rows of its own call's grid, cut to the widths of the band it would have been in; the
     # contracts of one band of one call share those widths and go in as one block
     blocks: dict[tuple[int, int, int], list[tuple[IntArray, dict[str, FloatArray]]]] = {}
     offsets = np.cumsum([0] + [g.maturity.size for g in groups])
-    grids: dict[tuple[int, int, bytes], tuple[Any, ...]] = {}
-    for g_index, group in enumerate(groups):
+    curve_keys: dict[int, tuple[Any, ...]] = {}
+    sorted_groups = []
+    missing: dict[tuple[Any, ...], tuple[YieldCurve, list[tuple[Any, ...]], list[int], list[IntArray]]] = {}
+    for group in groups:
         order = np.argsort(group.maturity, kind="stable")
         umat, inv = np.unique(group.maturity[order], return_inverse=True)
-        key = (id(group.curve), group.today, umat.tobytes())  # a contract at its coupon and at par: one grid
+        if id(group.curve) not in curve_keys:
+            curve_keys[id(group.curve)] = _curve_key(group.curve)
+        # one grid per curve content, trade date and maturities: a contract at its coupon and at par, and a
+        # period's horizon date that is the next period's base date with the same curve, share it
+        key = (curve_keys[id(group.curve)], group.today, umat.tobytes())
+        sorted_groups.append((order, inv, key))
         if key not in grids:
-            p = _grid_parts(group.curve, group.today, umat)
+            grids[key] = ()  # placeholder: built below
+            pending = missing.setdefault(curve_keys[id(group.curve)], (group.curve, [], [], []))
+            pending[1].append(key)
+            pending[2].append(group.today)
+            pending[3].append(umat)
+    for curve, keys, todays, umats in missing.values():
+        # the trade dates of one flat curve in one vectorised pass; a curve with nodes date by date
+        parts = (flat_grid_parts(curve, todays, umats) if curve.node_days.size == 0
+                 else [_grid_parts(curve, today, umat) for today, umat in zip(todays, umats)])
+        for key, p in zip(keys, parts):
             grids[key] = (p, -p.t_break, np.exp(p.logp), p.logp[:-1] - p.logp[1:], np.diff(p.t_break),
                           p.pay_df_tau.sum(axis=1))
+    for g_index, (order, inv, key) in enumerate(sorted_groups):
         p, minus_t, p_break, seg_fhat, seg_dt, premium_zero = grids[key]
         for band in np.array_split(np.arange(inv.size), _n_bands(inv.size)):
             if not band.size:
@@ -101,17 +127,22 @@ def _solve_chunk(groups: list[QuoteGroup]) -> list[GroupQuotes]:
             u = inv[band]
             last, k = int(u[-1]), band.size
             nb, nc, npb = int(p.n_break[last]), int(p.n_coupons[last]), int(p.n_prot[last])
+            block_key = (key, u.tobytes())
+            if block_key in blocks_cache:  # the same grid rows again (another period, the same contracts)
+                blocks.setdefault((nb, nc, npb), []).append((offsets[g_index] + order[band], blocks_cache[block_key]))
+                continue
 
             def rows(values: FloatArray, k: int = k) -> FloatArray:
                 return np.broadcast_to(values, (k, values.size))
 
-            blocks.setdefault((nb, nc, npb), []).append((offsets[g_index] + order[band], {
+            blocks_cache[block_key] = {
                 "weight": p.seg_weight[u, : nb - 1], "pay_df_tau": p.pay_df_tau[u, :nc],
                 "prot_t": p.prot_t[u, :npb], "prot_p": p.prot_p[u, :npb], "prot_fhat": p.prot_fhat[u, : npb - 1],
                 "minus_t": rows(minus_t[:nb]), "p_break": rows(p_break[:nb]), "seg_fhat": rows(seg_fhat[: nb - 1]),
                 "seg_dt": rows(seg_dt[: nb - 1]), "seg_t0s": rows(p.seg_t0s[: nb - 1]),
                 "pay_break": rows(p.pay_break[:nc]), "premium_zero": premium_zero[u],
-                "rebate": p.rebate[u], "df_settle": np.full(k, p.df_settle)}))
+                "rebate": p.rebate[u], "df_settle": np.full(k, p.df_settle)}
+            blocks.setdefault((nb, nc, npb), []).append((offsets[g_index] + order[band], blocks_cache[block_key]))
     bands, where, flat = [], [], {"premium_zero": [], "rebate": [], "df_settle": []}
     at = 0
     for (nb, nc, _), members in blocks.items():

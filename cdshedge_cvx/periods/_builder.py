@@ -192,13 +192,23 @@ class PeriodBuilder:
         return np.column_stack(_shared(self.universe, lambda i: contract_maturities(bases, i).to_numpy()
                                        .astype("datetime64[D]")))
 
+    @functools.cached_property
+    def _curves_at(self) -> dict[Any, tuple[Any, ...]]:
+        """:meth:`_curves` already built, by base date (the batch and each period read the same ones)."""
+        return {}
+
     def _curves(self, base: pd.Timestamp) -> tuple[Any, ...]:
         """Each instrument's discount curve at ``base`` (one per currency, cached by the rates)."""
+        cached = self._curves_at.get(base)
+        if cached is not None:
+            return cached
         by_currency: dict[str, Any] = {}
         for instrument in self.universe:
             if instrument.currency not in by_currency:
                 by_currency[instrument.currency] = self.rates.curve(base, instrument.currency)
-        return tuple(by_currency[i.currency] for i in self.universe)
+        curves = tuple(by_currency[i.currency] for i in self.universe)
+        self._curves_at[base] = curves
+        return curves
 
     def _start_row(self, period: Period) -> int:
         """The row of the spread level the period's terms start from."""

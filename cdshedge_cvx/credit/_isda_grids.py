@@ -1,0 +1,103 @@
+r"""The λ-independent ISDA grids of many trade dates on one flat curve, built in one vectorised pass.
+
+:func:`~cdshedge_cvx.credit._isda._grid_parts` builds the accrual/discount grid of one trade date: a
+backtest calls it once per period (and once per horizon date). On a flat curve (no nodes) the grid of
+trade date :math:`T` and maturities :math:`M` is the IMM accrual schedule :math:`a_0..a_J` of :math:`T`
+(CDS2015: :math:`a_0` the adjusted 20 Mar/Jun/Sep/Dec on or before :math:`T`), the accrual-on-default
+breakpoints :math:`b = (\max(a_0, T+1) - 1, a_1 - 1, \dots, a_J - 1)` (no curve node to split at), the
+protection breakpoints :math:`(T, M)`, and :math:`\log P(d) = -r\,d/365` at each of them: every date's
+arrays are the same element-wise formulas, so :func:`flat_grid_parts` evaluates them on one
+(dates × coupons) array, padded to the longest schedule, and cuts each date's rows back to its own
+widths -- the same numbers, to the bit, as one :func:`_grid_parts` call per date.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+
+from cdshedge_cvx.credit._isda import (
+    _CASH_SETTLEMENT_DAYS,
+    _DAYS_PER_YEAR,
+    _HALF_DAY,
+    _Parts,
+    _previous_imm_twentieth,
+)
+from cdshedge_cvx.credit._yield_curve import YieldCurve, add_months, advance_business_days, following
+
+__all__ = ["flat_grid_parts"]
+
+FloatArray = NDArray[np.float64]
+IntArray = NDArray[np.int64]
+
+
+def _months(days: IntArray) -> IntArray:
+    return (np.asarray(days, dtype=np.int64).astype("datetime64[D]").astype("datetime64[M]")).astype(np.int64)
+
+
+def flat_grid_parts(curve: YieldCurve, todays: list[int], umats: list[IntArray]) -> list[_Parts]:
+    """``[_grid_parts(curve, today, umat) for today, umat in zip(todays, umats)]`` for a flat ``curve``
+    (``umat`` sorted, distinct, after each step-in date), in one vectorised pass."""
+    if curve.node_days.size:
+        raise ValueError("flat_grid_parts: the curve has nodes")  # internal contract: callers check
+    k = len(todays)
+    if k == 0:
+        return []
+    today = np.asarray(todays, dtype=np.int64)
+    step_in = today + 1
+    sizes = np.asarray([u.size for u in umats], dtype=np.int64)
+    owner = np.repeat(np.arange(k), sizes)  # item of each maturity
+    mat = np.concatenate(umats).astype(np.int64)
+
+    # the accrual schedule of each trade date (_coupon_grid)
+    prev20 = np.asarray([_previous_imm_twentieth(int(d)) for d in todays], dtype=np.int64)
+    first = np.where(following(prev20) > today, add_months(prev20, -3), prev20)
+    m = (_months(mat) - _months(first)[owner]) // 3  # coupons of each contract
+    n_coupons = np.zeros(k, dtype=np.int64)
+    np.maximum.at(n_coupons, owner, m)
+    width = int(n_coupons.max())
+    acc = following(add_months(np.repeat(first[:, None], width + 1, axis=1), 3 * np.arange(width + 1)[None, :]))
+    end_first = np.where(m > 1, acc[owner, np.minimum(1, n_coupons[owner])], mat + 1)
+    accrued_days = np.where(step_in[owner] < end_first, step_in[owner] - acc[owner, 0], 0)
+
+    # accrual-on-default breakpoints: max(a_0, T+1) - 1, then a_j - 1 (no curve node inside)
+    b = np.concatenate([np.maximum(acc[:, :1], step_in[:, None]) - 1, acc[:, 1:] - 1], axis=1)
+    t_break = (b.astype(np.float64) - today[:, None].astype(np.float64)) / _DAYS_PER_YEAR
+    logp = curve.log_discount_days(b - today[:, None])
+    active = acc[:, 1:] > step_in[:, None]
+    tof_start = (acc[:, :-1] - 1).astype(np.float64)
+    seg_t0s = t_break[:, :-1] - ((tof_start - today[:, None].astype(np.float64)) / _DAYS_PER_YEAR - _HALF_DAY)
+
+    # premium: tau_j P(pay_j), the last coupon of each contract ending on its maturity day inclusive
+    j_idx = np.arange(1, width + 1)
+    tau = (acc[:, 1:] - acc[:, :-1]) / 360.0
+    tau_c = np.where(j_idx[None, :] < m[:, None], tau[owner], 0.0)
+    tau_c[np.arange(mat.size), m - 1] = (mat - acc[owner, m - 1] + 1) / 360.0
+    pay_df = np.exp(curve.log_discount_days(acc[:, 1:] - today[:, None]))
+    pay_df_tau = tau_c * (pay_df * active)[owner]
+    seg_weight = ((j_idx[None, :] - 1 < m[:, None]) & active[owner]).astype(np.float64)
+
+    # protection: from T to the maturity (no node to split at)
+    pb = np.stack([today[owner], mat], axis=1)
+    pt = (pb.astype(np.float64) - today[owner, None].astype(np.float64)) / _DAYS_PER_YEAR
+    plog = curve.log_discount_days(pb - today[owner, None])
+    prot_fhat = np.where(pt[:, 1:] > pt[:, :-1], plog[:, :-1] - plog[:, 1:], 1.0)
+    prot_p = np.exp(plog)
+    settle = advance_business_days(today, _CASH_SETTLEMENT_DAYS)
+    df_settle = np.exp(curve.log_discount_days(settle - today))
+
+    out = []
+    stops = np.cumsum(sizes)
+    for i in range(k):
+        nc = int(n_coupons[i])
+        rows = slice(int(stops[i] - sizes[i]), int(stops[i]))
+        m_i = m[rows]
+        out.append(_Parts(
+            t_break=t_break[i, : nc + 1], logp=logp[i, : nc + 1], seg_t0s=seg_t0s[i, :nc],
+            pay_break=np.arange(1, nc + 1, dtype=np.int64),
+            seg_weight=np.ascontiguousarray(seg_weight[rows, :nc]),
+            pay_df_tau=np.ascontiguousarray(pay_df_tau[rows, :nc]),
+            prot_t=pt[rows], prot_p=prot_p[rows], prot_fhat=prot_fhat[rows],
+            n_break=m_i + 1, n_coupons=m_i, n_prot=np.full(m_i.size, 2, dtype=np.int64),
+            rebate=accrued_days[rows] / 360.0, df_settle=float(df_settle[i])))
+    return out
