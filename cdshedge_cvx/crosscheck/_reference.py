@@ -21,7 +21,7 @@ from cdshedge_cvx.model import BoxLimits, Constraint, Term
 if TYPE_CHECKING:
     from cdshedge_cvx.solve._problem import HedgeProblem
 
-__all__ = ["DEFAULT_TOLERANCES", "SLSQP_POLISH_MAX_INSTRUMENTS", "CrossCheck", "cross_check", "scipy_solve",
+__all__ = ["DEFAULT_TOLERANCES", "SLSQP_POLISH_MAX_INSTRUMENTS", "CrossCheck", "cross_check", "report", "scipy_solve",
            "twin_gradient", "twin_value", "twin_violation"]
 
 #: objective: |gap| ≤ abs + rel·|objective| ($mm); allocation: max |Δh| ≤ alloc · max(1, limit range)
@@ -372,6 +372,14 @@ def scipy_solve(entries: Sequence[tuple[float, Term]], constraints: Sequence[Con
     return best_h, -best_value
 
 
+def report(text: str, strict: bool) -> None:
+    """A failed cross-check: :class:`CrossCheckError` when ``strict``, else a :class:`CrossCheckWarning`
+    (pointing at the caller of the check)."""
+    if strict:
+        raise CrossCheckError(text)
+    warnings.warn(text, CrossCheckWarning, stacklevel=4)
+
+
 def cross_check(problem: HedgeProblem, data: Mapping[str, Any], h_cvxpy: np.ndarray, cvxpy_objective: float,
                 tolerances: Mapping[str, float] | None = None, *, strict: bool = False,
                 warn: bool = True, starts: Sequence[np.ndarray] | None = None) -> CrossCheck:
@@ -427,8 +435,5 @@ def cross_check(problem: HedgeProblem, data: Mapping[str, Any], h_cvxpy: np.ndar
     check = CrossCheck(h_scipy, scipy_value, twin_at_cvxpy, objective_gap, twin_gap, allocation_gap,
                        not problems, message)
     if problems and warn:
-        text = f"period {data.get('period', '?')}: scipy cross-check: {message}"
-        if strict:
-            raise CrossCheckError(text)
-        warnings.warn(text, CrossCheckWarning, stacklevel=3)
+        report(f"period {data.get('period', '?')}: scipy cross-check: {message}", strict)
     return check

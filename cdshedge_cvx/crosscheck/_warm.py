@@ -21,7 +21,6 @@ Modes (``backtest(cross_check=...)``):
 from __future__ import annotations
 
 import functools
-import warnings
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -33,10 +32,11 @@ from cdshedge_cvx.crosscheck._reference import (
     CrossCheck,
     _lifted_problem,
     _objective_and_gradient,
+    report,
     twin_value,
     twin_violation,
 )
-from cdshedge_cvx.errors import CdsHedgeError, CrossCheckError, CrossCheckWarning, SpecificationError
+from cdshedge_cvx.errors import CdsHedgeError, SpecificationError
 from cdshedge_cvx.model import BoxLimits
 
 if TYPE_CHECKING:
@@ -192,10 +192,7 @@ def warm_check(problem: HedgeProblem, data: Mapping[str, Any], h_cvxpy: np.ndarr
     check = CrossCheck(h_scipy, scipy_value, twin_at_cvxpy, objective_gap, twin_gap, allocation_gap, not problems,
                        message, kind="warm")
     if problems and warn:
-        text = f"period {period}: scipy cross-check (warm): {message}"
-        if strict:
-            raise CrossCheckError(text)
-        warnings.warn(text, CrossCheckWarning, stacklevel=3)
+        report(f"period {period}: scipy cross-check (warm): {message}", strict)
     return check
 
 
@@ -226,8 +223,5 @@ def period_check(problem: HedgeProblem, data: Mapping[str, Any], h: np.ndarray, 
                        max(full.objective_gap, warm.objective_gap), full.twin_gap, full.allocation_gap,
                        warm.ok and full.ok, message, kind="warm+cold")
     if not check.ok:
-        text = f"period {data.get('period', '?')}: scipy cross-check: {message}"
-        if strict:
-            raise CrossCheckError(text)
-        warnings.warn(text, CrossCheckWarning, stacklevel=3)
+        report(f"period {data.get('period', '?')}: scipy cross-check: {message}", strict)
     return check

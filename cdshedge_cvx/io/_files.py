@@ -360,6 +360,20 @@ def _default_mode() -> int:
     return 0o666 & ~mask
 
 
+def _temporary_beside(target: Path) -> tuple[int, str, int]:
+    """(open handle, name, permissions) of a new hidden temporary file in ``target``'s folder, the
+    permissions ``target``'s own (or the default for a new file)."""
+    folder = target.parent if str(target.parent) else Path(".")
+    if not folder.is_dir():
+        raise DataError(f"cannot write {str(target)!r}: folder {str(folder)!r} does not exist")
+    try:
+        mode = target.stat().st_mode & 0o777 if target.exists() else _default_mode()
+        handle, name = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=target.suffix or ".tmp", dir=folder)
+    except OSError as exc:
+        raise DataError(f"cannot write {str(target)!r}: {exc.strerror or type(exc).__name__}") from None
+    return handle, name, mode
+
+
 @contextlib.contextmanager
 def atomic_path(target: str | Path) -> Iterator[Path]:
     """Yield a temporary path beside ``target``; rename it onto ``target`` only on success.
@@ -375,14 +389,7 @@ def atomic_path(target: str | Path) -> Iterator[Path]:
     ...     figure.savefig(tmp)
     """
     target = resolve_output(target, flag="cannot write: output")
-    folder = target.parent if str(target.parent) else Path(".")
-    if not folder.is_dir():
-        raise DataError(f"cannot write {str(target)!r}: folder {str(folder)!r} does not exist")
-    try:
-        mode = target.stat().st_mode & 0o777 if target.exists() else _default_mode()
-        handle, name = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=target.suffix or ".tmp", dir=folder)
-    except OSError as exc:
-        raise DataError(f"cannot write {str(target)!r}: {exc.strerror or type(exc).__name__}") from None
+    handle, name, mode = _temporary_beside(target)
     os.close(handle)
     tmp = Path(name)
     try:
@@ -414,14 +421,7 @@ def write_frame_csv(target: str | Path, frame: pd.DataFrame,
 
 def _stage(target: Path, content: bytes) -> Path:
     """``content`` in a hidden, fsynced temporary file beside ``target`` with ``target``'s permissions."""
-    folder = target.parent if str(target.parent) else Path(".")
-    if not folder.is_dir():
-        raise DataError(f"cannot write {str(target)!r}: folder {str(folder)!r} does not exist")
-    try:
-        mode = target.stat().st_mode & 0o777 if target.exists() else _default_mode()
-        handle, name = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=target.suffix or ".tmp", dir=folder)
-    except OSError as exc:
-        raise DataError(f"cannot write {str(target)!r}: {exc.strerror or type(exc).__name__}") from None
+    handle, name, mode = _temporary_beside(target)
     tmp = Path(name)
     try:
         with os.fdopen(handle, "wb") as stream:
