@@ -67,7 +67,7 @@ def test_no_contract_is_priced_per_period(monkeypatch):
     """Fails before the batch: per period, the figures, the carry twin and the jump-to-default twin each priced
     the contracts again (8 ``cds_quote`` calls per period and currency)."""
     calls = {"cds_quote": 0, "batch": 0}
-    quote, batch = _contract.cds_quote, getattr(_contract, "spread_quote_groups", None)
+    quote, batch = _contract.cds_quote, getattr(_contract, "tabulated_quote_groups", None)
 
     def counted_quote(*args, **kwargs):
         calls["cds_quote"] += 1
@@ -78,7 +78,7 @@ def test_no_contract_is_priced_per_period(monkeypatch):
         return batch(*args, **kwargs)
 
     monkeypatch.setattr(_contract, "cds_quote", counted_quote)
-    monkeypatch.setattr(_contract, "spread_quote_groups", counted_batch, raising=False)
+    monkeypatch.setattr(_contract, "tabulated_quote_groups", counted_batch, raising=False)
     result = _backtest("W-FRI", cross_check="full")
     assert result.cross_check["ok"].all()
     assert len(result.records) > 20

@@ -21,7 +21,8 @@ from numpy.typing import ArrayLike, NDArray
 
 from cdshedge_cvx.credit._isda import _check_maturities, cds_quote
 from cdshedge_cvx.credit._isda import _float_array as _array
-from cdshedge_cvx.credit._isda_batch import QuoteGroup, spread_quote_groups
+from cdshedge_cvx.credit._isda_batch import QuoteGroup
+from cdshedge_cvx.credit._isda_table import tabulated_quote_groups
 from cdshedge_cvx.credit._yield_curve import YieldCurve, to_day_numbers
 from cdshedge_cvx.errors import DataError, SpecificationError
 
@@ -87,6 +88,13 @@ class ContractFigures:
     rpv01: FloatArray
     hazard_rate: FloatArray
     par: ContractFigures | None = None
+
+    def row(self, k: int) -> ContractFigures:
+        """Row ``k`` of every field (figures of a (periods × instruments) panel: period ``k``'s)."""
+        return ContractFigures(
+            notional=self.notional[k], carry=self.carry[k], carry_cash=self.carry_cash[k],
+            roll_down=self.roll_down[k], jtd=self.jtd[k], cs01=self.cs01[k], upfront=self.upfront[k],
+            rpv01=self.rpv01[k], hazard_rate=self.hazard_rate[k], par=None if self.par is None else self.par.row(k))
 
 
 def _curves(curve: YieldCurve | Sequence[YieldCurve], size: int, shape: tuple[int, ...]) -> list[YieldCurve]:
@@ -320,7 +328,8 @@ def per_cs01_quotes_batch(requests: Sequence[Mapping[str, Any]]) -> list[dict[st
         calls = _figure_groups(prepared, request["trade_date"], days)
         plan.append((prepared[1][1].size, days, [(idx, key, len(groups) + k) for k, (idx, key, _) in enumerate(calls)]))
         groups.extend(group for _, _, group in calls)
-    priced = spread_quote_groups(groups)
+    # many contracts on few grids (a backtest's periods): Chebyshev tables per grid, else contract by contract
+    priced = tabulated_quote_groups(groups, [key == "base" for _, _, calls in plan for _, key, _ in calls])
     results = []
     for size, days, calls in plan:
         out = {k: np.empty(size) for k in ("cs01", "upfront", "rpv01", "hazard", "upfront_end", "cs01_par")}

@@ -66,11 +66,19 @@ class GroupQuotes:
     cs01_par: FloatArray
 
 
-def spread_quote_groups(groups: list[QuoteGroup], chunk_rows: int = 4096) -> list[GroupQuotes]:
+def spread_quote_groups(groups: list[QuoteGroup], chunk_rows: int = 4096, *, bump: bool = True, early: bool = True,
+                        grids: dict[tuple[Any, ...], tuple[Any, ...]] | None = None) -> list[GroupQuotes]:
     """``cds_quote`` of every group (spread quotes, notional 1), solved together in chunks of about
-    ``chunk_rows`` contracts; the same numbers, to the bit, as one call per group."""
+    ``chunk_rows`` contracts; the same numbers, to the bit, as one call per group.
+
+    ``bump=False`` skips the solve at the quote + 1 bp (``cs01`` and ``cs01_par`` are then NaN);
+    ``early=False`` solves every hazard rate to the rounding level of its residual (no chord-extrapolated
+    last step: see :func:`~cdshedge_cvx.credit._isda._solve_hazard`); ``grids`` is a cache of the
+    λ-independent grids to share between calls (keyed by curve content, trade date and maturities).
+    """
     out: list[GroupQuotes] = []
-    grids: dict[tuple[Any, ...], tuple[Any, ...]] = {}  # shared by the chunks: a period's end is the next one's base
+    if grids is None:  # shared by the chunks: a period's end is the next one's base
+        grids = {}
     blocks_cache: dict[tuple[Any, ...], dict[str, FloatArray]] = {}
     start = 0
     while start < len(groups):
@@ -78,7 +86,7 @@ def spread_quote_groups(groups: list[QuoteGroup], chunk_rows: int = 4096) -> lis
         while stop < len(groups) and (rows == 0 or rows + groups[stop].maturity.size <= chunk_rows):
             rows += groups[stop].maturity.size
             stop += 1
-        out.extend(_solve_chunk(groups[start:stop], grids, blocks_cache))
+        out.extend(_solve_chunk(groups[start:stop], grids, blocks_cache, bump=bump, early=early))
         start = stop
     return out
 
@@ -89,7 +97,8 @@ def _curve_key(curve: YieldCurve) -> tuple[Any, ...]:
 
 
 def _solve_chunk(groups: list[QuoteGroup], grids: dict[tuple[Any, ...], tuple[Any, ...]],
-                 blocks_cache: dict[tuple[Any, ...], dict[str, FloatArray]]) -> list[GroupQuotes]:
+                 blocks_cache: dict[tuple[Any, ...], dict[str, FloatArray]], *, bump: bool = True,
+                 early: bool = True) -> list[GroupQuotes]:
     # every contract's rows of its own call's grid, cut to the widths of the band it would have been in; the
     # contracts of one band of one call share those widths and go in as one block
     blocks: dict[tuple[int, int, int], list[tuple[IntArray, dict[str, FloatArray]]]] = {}
@@ -176,23 +185,29 @@ def _solve_chunk(groups: list[QuoteGroup], grids: dict[tuple[Any, ...], tuple[An
     dfs = grid.df_settle
     rebate_pv = grid.rebate * dfs
     s = q * _BP  # as cds_quote (spread quotes, notional 1)
-    sol = _solve_hazard(grid, loss, s, np.zeros_like(s), s / loss * 365.0 / 360.0, "spread_bp", q, original=where)
+    sol = _solve_hazard(grid, loss, s, np.zeros_like(s), s / loss * 365.0 / 360.0, "spread_bp", q, original=where,
+                        early=early)
     annuity = sol.annuity - rebate_pv
     upfront_unit = (loss * sol.protection - c * annuity) / dfs
     lam = sol.hazard
+    back = np.empty(n, dtype=np.int64)
+    back[where] = np.arange(n)
+    if not bump:
+        nan = np.full(n, np.nan)
+        values = {"upfront": upfront_unit, "cs01": nan, "rpv01": annuity / dfs, "hazard_rate": lam, "cs01_par": nan}
+        flat = {k: v[back] for k, v in values.items()}
+        return [GroupQuotes(**{k: v[offsets[i]:offsets[i + 1]] for k, v in flat.items()}) for i in range(len(groups))]
     s_up = s + _BP
     with np.errstate(divide="ignore", invalid="ignore"):
         newton = lam + _BP * annuity / sol.slope
     guess_up = np.where(np.isfinite(newton) & (newton > lam), newton, lam * (s_up / s))
     up = _solve_hazard(grid, loss, s_up, np.zeros_like(s), guess_up, "spread_bp + 1bp", q,
-                       start=(lam, -_BP * annuity, sol.protection, sol.annuity), original=where)
+                       start=(lam, -_BP * annuity, sol.protection, sol.annuity), original=where, early=early)
     upfront_up = (loss * up.protection - c * (up.annuity - rebate_pv)) / dfs
     nominal = np.ones(n)
     par_unit = (loss * sol.protection - s * annuity) / dfs  # coupon_bp = spread_bp: c is s to the bit
     par_up = (loss * up.protection - s * (up.annuity - rebate_pv)) / dfs
     values = {"upfront": nominal * upfront_unit, "cs01": nominal * (upfront_up - upfront_unit),
               "rpv01": annuity / dfs, "hazard_rate": lam, "cs01_par": nominal * (par_up - par_unit)}
-    back = np.empty(n, dtype=np.int64)
-    back[where] = np.arange(n)
     flat = {k: v[back] for k, v in values.items()}
     return [GroupQuotes(**{k: v[offsets[i]:offsets[i + 1]] for k, v in flat.items()}) for i in range(len(groups))]

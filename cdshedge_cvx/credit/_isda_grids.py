@@ -25,7 +25,7 @@ from cdshedge_cvx.credit._isda import (
 )
 from cdshedge_cvx.credit._yield_curve import YieldCurve, add_months, advance_business_days, following
 
-__all__ = ["flat_grid_parts"]
+__all__ = ["flat_grid_parts", "flat_row_arrays"]
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -40,9 +40,49 @@ def flat_grid_parts(curve: YieldCurve, todays: list[int], umats: list[IntArray])
     (``umat`` sorted, distinct, after each step-in date), in one vectorised pass."""
     if curve.node_days.size:
         raise ValueError("flat_grid_parts: the curve has nodes")  # internal contract: callers check
-    k = len(todays)
-    if k == 0:
+    if not todays:
         return []
+    f = _flat_arrays(curve, todays, umats)
+    out = []
+    stops = np.cumsum(f["sizes"])
+    for i in range(len(todays)):
+        nc = int(f["n_coupons"][i])
+        rows = slice(int(stops[i] - f["sizes"][i]), int(stops[i]))
+        m_i = f["m"][rows]
+        out.append(_Parts(
+            t_break=f["t_break"][i, : nc + 1], logp=f["logp"][i, : nc + 1], seg_t0s=f["seg_t0s"][i, :nc],
+            pay_break=np.arange(1, nc + 1, dtype=np.int64),
+            seg_weight=np.ascontiguousarray(f["seg_weight"][rows, :nc]),
+            pay_df_tau=np.ascontiguousarray(f["pay_df_tau"][rows, :nc]),
+            prot_t=f["prot_t"][rows], prot_p=f["prot_p"][rows], prot_fhat=f["prot_fhat"][rows],
+            n_break=m_i + 1, n_coupons=m_i, n_prot=np.full(m_i.size, 2, dtype=np.int64),
+            rebate=f["rebate"][rows], df_settle=float(f["df_settle"][i])))
+    return out
+
+
+def flat_row_arrays(curve: YieldCurve, todays: list[int], umats: list[IntArray]) -> dict[str, np.ndarray]:
+    """The grids of :func:`flat_grid_parts` as one row per (trade date, maturity), in the order of the
+    concatenated ``umats``, every row padded to the longest schedule (the padding coupons have weight and
+    premium 0, so a row's legs are those of its own grid up to the order of the row sums).
+
+    Keys: ``t_break``, ``logp`` (rows x B), ``seg_t0s``, ``seg_weight``, ``pay_df_tau``, ``pay_break``
+    (rows x B-1), ``prot_t``, ``prot_p`` (rows x 2), ``prot_fhat`` (rows x 1), ``premium_zero``, ``rebate``,
+    ``df_settle`` (rows,).
+    """
+    if curve.node_days.size:
+        raise ValueError("flat_row_arrays: the curve has nodes")  # internal contract: callers check
+    f = _flat_arrays(curve, todays, umats)
+    owner, width = f["owner"], f["seg_weight"].shape[1]
+    return {"t_break": f["t_break"][owner], "logp": f["logp"][owner], "seg_t0s": f["seg_t0s"][owner],
+            "seg_weight": f["seg_weight"], "pay_df_tau": f["pay_df_tau"],
+            "pay_break": np.tile(np.arange(1, width + 1, dtype=np.int64), (owner.size, 1)),
+            "prot_t": f["prot_t"], "prot_p": f["prot_p"], "prot_fhat": f["prot_fhat"],
+            "premium_zero": f["pay_df_tau"].sum(axis=1), "rebate": f["rebate"], "df_settle": f["df_settle"][owner]}
+
+
+def _flat_arrays(curve: YieldCurve, todays: list[int], umats: list[IntArray]) -> dict[str, np.ndarray]:
+    """The (dates x coupons) and (maturities x coupons) arrays of :func:`flat_grid_parts`, before the cut."""
+    k = len(todays)
     today = np.asarray(todays, dtype=np.int64)
     step_in = today + 1
     sizes = np.asarray([u.size for u in umats], dtype=np.int64)
@@ -86,18 +126,6 @@ def flat_grid_parts(curve: YieldCurve, todays: list[int], umats: list[IntArray])
     settle = advance_business_days(today, _CASH_SETTLEMENT_DAYS)
     df_settle = np.exp(curve.log_discount_days(settle - today))
 
-    out = []
-    stops = np.cumsum(sizes)
-    for i in range(k):
-        nc = int(n_coupons[i])
-        rows = slice(int(stops[i] - sizes[i]), int(stops[i]))
-        m_i = m[rows]
-        out.append(_Parts(
-            t_break=t_break[i, : nc + 1], logp=logp[i, : nc + 1], seg_t0s=seg_t0s[i, :nc],
-            pay_break=np.arange(1, nc + 1, dtype=np.int64),
-            seg_weight=np.ascontiguousarray(seg_weight[rows, :nc]),
-            pay_df_tau=np.ascontiguousarray(pay_df_tau[rows, :nc]),
-            prot_t=pt[rows], prot_p=prot_p[rows], prot_fhat=prot_fhat[rows],
-            n_break=m_i + 1, n_coupons=m_i, n_prot=np.full(m_i.size, 2, dtype=np.int64),
-            rebate=accrued_days[rows] / 360.0, df_settle=float(df_settle[i])))
-    return out
+    return {"sizes": sizes, "owner": owner, "m": m, "n_coupons": n_coupons, "t_break": t_break, "logp": logp,
+            "seg_t0s": seg_t0s, "seg_weight": seg_weight, "pay_df_tau": pay_df_tau, "prot_t": pt, "prot_p": prot_p,
+            "prot_fhat": prot_fhat, "rebate": accrued_days / 360.0, "df_settle": df_settle}

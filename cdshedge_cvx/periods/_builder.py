@@ -235,10 +235,46 @@ class PeriodBuilder:
         except (DataError, SpecificationError):
             return None
 
+    @functools.cached_property
+    def _figure_panel(self) -> Any:
+        """The contract figures of every period × instrument in one vectorised pass on first read
+        (:func:`~cdshedge_cvx.credit._figure_panel.figure_panel`: per-grid Chebyshev tables of the ISDA solve,
+        the per-period numbers to about 1e-13 relative); ``None`` when the panel is too small for the tables to
+        pay or some input is refused (the periods are then priced through :attr:`_figure_quotes`)."""
+        from cdshedge_cvx.credit._figure_panel import figure_panel
+        from cdshedge_cvx.periods._figures import figures_days
+
+        if not self.periods:
+            return None
+        static = self._static
+        currencies = list(dict.fromkeys(i.currency for i in self.universe))
+        currency = np.asarray([currencies.index(i.currency) for i in self.universe], dtype=np.int64)
+        maturity = np.asarray(self._contract_maturities, dtype="datetime64[D]")
+        bases = [period.base for period in self.periods]
+        spreads = self.levels[[self._start_row(period) for period in self.periods]]
+        slope = np.where(np.isnan(static["roll_slope_bp_per_year"]), static["roll_fraction"] * spreads,
+                         static["roll_slope_bp_per_year"])
+        curves = []
+        for base in bases:
+            by_instrument = self._curves(base)
+            curves.append([by_instrument[int(np.flatnonzero(currency == c)[0])] for c in range(len(currencies))])
+        days = np.asarray([figures_days(base, maturity[k], period.calendar_days)
+                           for k, (base, period) in enumerate(zip(bases, self.periods))], dtype=np.int64)
+        try:
+            return figure_panel(np.asarray([np.datetime64(pd.Timestamp(b).date(), "D") for b in bases]), maturity,
+                                spreads, static["coupon_bp"], static["recovery"], static["n_names"],
+                                static["index_factor"], slope, curves, currency, days)
+        except (DataError, SpecificationError):
+            return None
+
     def _period_figures(self, k: int, data: PeriodData) -> Any:
-        """Period ``k``'s contract figures from the batch (:attr:`_figure_quotes`)."""
+        """Period ``k``'s contract figures: a row of :attr:`_figure_panel`, else from the batch
+        (:attr:`_figure_quotes`)."""
         from cdshedge_cvx.periods._figures import contract_figures
 
+        panel = self._figure_panel
+        if panel is not None:
+            return contract_figures(data, priced=panel.row(k))
         quotes = self._figure_quotes
         return contract_figures(data, None if quotes is None else quotes[k])
 
