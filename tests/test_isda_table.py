@@ -48,8 +48,8 @@ def _compare(groups: list[QuoteGroup], tabulated: list, tolerance: float = 1e-12
     """The tables against the contract-by-contract solve, every hazard rate solved to the rounding level of its
     residual, at the quote and at the quote + 1 bp.
 
-    The solve's own cs01 is the difference of two upfronts, each (1-R)V - cA with legs of size s rpv01: its
-    rounding is s/1bp times that of the legs (1e-11 at 3000 bp). The tables compute cs01 from the rpv01 at
+    The solve's own cs01 is the difference of two upfronts, each (1-R)V - cA with terms of size s rpv01 and
+    c rpv01: its rounding is (s + c)/1bp times that of the legs (1e-11 at 3000 bp). The tables compute cs01 from the rpv01 at
     both quotes, ``(s + 1bp - c) rpv01(s + 1bp) - (s - c) rpv01(s)`` and ``1bp rpv01(s + 1bp)`` at par (an
     identity at the solution, (1-R)V = sA); so the rpv01s are compared tightly, and the cs01s with the same
     formulas on the exact rpv01s, then with the solve's own cs01s to its rounding.
@@ -69,21 +69,22 @@ def _compare(groups: list[QuoteGroup], tabulated: list, tolerance: float = 1e-12
         scale = (np.abs(s - c) + 1.0) * _BP * rpv01 if name in ("upfront", "cs01") else np.abs(reference[name])
         worst = np.max(np.abs(reference[name] - b) / scale)
         assert worst <= tolerance, f"{name}: {worst:.2e} from the exact rpv01s"
-        # the solve's own figures: to their rounding, 1e-13 of the legs' size (s + 1 bp) rpv01
-        allowed = 1e-12 * np.abs(own) + 1e-13 * (s + 1.0) * _BP * rpv01
+        # the solve's own figures: to their rounding, 1e-13 of the size of its terms (1-R)V ~ (s + 1 bp) rpv01
+        # and c rpv01
+        allowed = 1e-12 * np.abs(own) + 1e-13 * (s + c + 1.0) * _BP * rpv01
         assert np.all(np.abs(own - b) <= allowed), f"{name}: {np.max(np.abs(own - b) / allowed):.2f} x the rounding"
 
 
 def _counting_points(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """Record the points each table solve prices (none: the contracts were solved one by one)."""
     solved: list[int] = []
-    solve = _isda_table._solve_points
+    solve = _isda_table._price_points
 
     def counted(rows, row, z):
         solved.append(row.size)
         return solve(rows, row, z)
 
-    monkeypatch.setattr(_isda_table, "_solve_points", counted)
+    monkeypatch.setattr(_isda_table, "_price_points", counted)
     return solved
 
 

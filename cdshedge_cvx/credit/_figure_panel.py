@@ -21,7 +21,7 @@ from numpy.typing import NDArray
 from cdshedge_cvx.credit._contract import ContractFigures, figures_from_quotes
 from cdshedge_cvx.credit._isda import _MAX_YEARS, _is_imm_twentieth
 from cdshedge_cvx.credit._isda_table import DateIndex, tabulated_quotes
-from cdshedge_cvx.credit._yield_curve import YieldCurve, add_months, from_day_numbers, to_day_numbers
+from cdshedge_cvx.credit._yield_curve import _EPOCH, YieldCurve, add_months, from_day_numbers, to_day_numbers
 from cdshedge_cvx.errors import DataError, SpecificationError
 
 __all__ = ["figure_panel"]
@@ -47,7 +47,8 @@ def figure_panel(trade_dates: Any, maturity: Any, spread_bp: FloatArray, coupon_
     coupon_bp, recovery, n_names, index_factor
         (n,) per instrument.
     curves, currency
-        ``curves[p][currency[j]]`` is instrument ``j``'s discount curve at period ``p``'s base date.
+        ``curves[p][currency[j]]`` is instrument ``j``'s discount curve at period ``p``'s base date (a flat
+        curve may be anchored at any date: it discounts the same from all).
     days
         (P,) the horizon of each period in calendar days (>= 1).
 
@@ -84,7 +85,8 @@ def figure_panel(trade_dates: Any, maturity: Any, spread_bp: FloatArray, coupon_
     for p, by_currency in enumerate(curves):
         day, end_day = int(today[p]), int(today[p] + horizon[p])
         for c, curve in enumerate(by_currency):
-            if int(to_day_numbers(curve.trade_date, "curve").reshape(-1)[0]) != day:
+            # a flat curve (no nodes) discounts the same from any date it is anchored at
+            if curve.node_days.size and int((curve.trade_date - _EPOCH).astype(np.int64)) != day:
                 raise SpecificationError(f"curve is anchored at {curve.trade_date}, not at the trade date")
             base_ids[p, c] = index.add(curve, day)
             # a flat curve is the same curve from any date; a curve with nodes is rebased to the horizon
@@ -118,7 +120,7 @@ def _check(spread: FloatArray, coupon: FloatArray, rec: FloatArray, names: Float
         raise DataError("per_cs01_figures: a spread, coupon or recovery out of range")
     if np.any((names < 1) | (names != np.round(names))) or np.any((factor <= 0.0) | (factor > 1.0)):
         raise DataError("n_names must be whole numbers >= 1 and index_factor in (0, 1]")
-    if not np.all(_is_imm_twentieth(mat)):
+    if not np.all(_is_imm_twentieth(np.unique(mat))):  # a few distinct maturities (the roll calendar)
         raise DataError("maturity must be a CDS roll date (20 Mar/Jun/Sep/Dec)")
     if np.any(mat <= (today + horizon)[:, None] + 1):
         raise DataError("a horizon reaches a maturity (or a maturity is before the step-in date)")

@@ -39,13 +39,13 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from numpy.typing import NDArray
 
-from cdshedge_cvx.credit._isda import _BP, _Band, _Grid, _grid_parts, _solve_hazard, _work_size, _Workspace
+from cdshedge_cvx.credit._isda import _BP, _EPS, _Band, _Grid, _grid_parts, _legs, _work_size, _Workspace
 from cdshedge_cvx.credit._isda_batch import GroupQuotes, QuoteGroup, _curve_key, spread_quote_groups
 from cdshedge_cvx.credit._isda_grids import flat_row_arrays
 from cdshedge_cvx.credit._yield_curve import YieldCurve
-from cdshedge_cvx.errors import DataError
 
 __all__ = ["DateIndex", "tabulated_quote_groups", "tabulated_quotes"]
 
@@ -53,7 +53,7 @@ FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
 
 #: Clenshaw–Curtis point counts tried in turn (nested: each set contains the previous one).
-_LEVELS = (9, 17, 33, 65)
+_LEVELS = (17, 33, 65)
 #: The last two Chebyshev coefficients must be below this fraction of the largest (ρ and λ alike).
 _TOLERANCE = 1e-14
 #: Fewer contracts per grid than this on average: solving them one by one is cheaper than the tables.
@@ -155,8 +155,12 @@ def tabulated_quotes(dates: DateIndex, date: IntArray, maturity: IntArray, sprea
         return None
     low = int(maturity.min())
     span = int(maturity.max()) - low + 1
-    row_keys, row = np.unique(date * span + (maturity - low), return_inverse=True)
-    row = row.astype(np.int64)
+    # the distinct (date, maturity) grids, sorted: a hash factorisation, then the few distinct keys sorted
+    codes, keys = pd.factorize(date * span + (maturity - low))
+    order = np.argsort(keys, kind="stable")
+    rank = np.empty(order.size, dtype=np.int64)
+    rank[order] = np.arange(order.size)
+    row, row_keys = rank[codes], np.asarray(keys)[order]
     rows = row_keys.size
     if spread_bp.size < min_per_grid * rows:
         return None
@@ -173,38 +177,7 @@ def tabulated_quotes(dates: DateIndex, date: IntArray, maturity: IntArray, sprea
     mid = 0.5 * (lo + hi)
     half = np.maximum(0.5 * (hi - lo), _MIN_HALF_WIDTH * mid)
 
-    finest = _LEVELS[-1]
-    values = {"rpv01": np.full((rows, finest), np.nan), "hazard_rate": np.full((rows, finest), np.nan)}
-    coefficients = {name: np.zeros((rows, finest)) for name in values}
-    terms = np.zeros(rows, dtype=np.int64)  # points of each row's table (0: not converged)
-    active = np.arange(rows)
-    grid_rows = _row_arrays(dates, row_date, row_maturity)
-    for level, count in enumerate(_LEVELS):
-        stride = (finest - 1) // (count - 1)
-        new = np.arange(count) if level == 0 else np.arange(1, count, 2)  # points not solved at coarser levels
-        x = _points(count)
-        points = (mid[active, None] + half[active, None] * x[None, new]).ravel()  # z at each active row's points
-        try:
-            rho, hazard = _solve_points(grid_rows, np.repeat(active, new.size), points)
-        except DataError:
-            return None
-        values["rpv01"][np.ix_(active, new * stride)] = rho.reshape(active.size, new.size)
-        values["hazard_rate"][np.ix_(active, new * stride)] = (hazard / points).reshape(active.size, new.size)
-        matrix = _coefficient_matrix(count)
-        converged = np.ones(active.size, dtype=bool)
-        level_coefficients = {}
-        for name, table in values.items():
-            a = table[np.ix_(active, np.arange(count) * stride)] @ matrix.T
-            level_coefficients[name] = a
-            converged &= np.max(np.abs(a[:, -2:]), axis=1) <= _TOLERANCE * np.max(np.abs(a), axis=1)
-        done = active[converged]
-        for name, a in level_coefficients.items():
-            coefficients[name][done, :count] = a[converged]
-        terms[done] = count
-        active = active[~converged]
-        if not active.size:
-            break
-
+    coefficients, terms = _tables(_row_arrays(dates, row_date, row_maturity), mid, half)
     out = {name: np.full(spread_bp.size, np.nan) for name in ("upfront", "cs01", "rpv01", "hazard_rate", "cs01_par")}
     contract_terms = terms[row]
     for width in np.unique(terms[terms > 0]):  # the contracts of the grids with tables of ``width`` terms
@@ -231,6 +204,127 @@ def tabulated_quotes(dates: DateIndex, date: IntArray, maturity: IntArray, sprea
     if not np.all(tabulated):  # grids whose tables did not converge: their contracts one by one
         _solve_directly(dates, date, maturity, spread_bp, coupon_bp, recovery, ~tabulated, out)
     return out
+
+
+def _tables(grid_rows: dict[str, np.ndarray], mid: FloatArray, half: FloatArray) -> tuple[dict[str, FloatArray],
+                                                                                      IntArray]:
+    r"""Chebyshev coefficients in :math:`x = (z - \text{mid})/\text{half}` of :math:`\rho(z)` and
+    :math:`\lambda(z)/z` for every grid row, and the number of terms of each (0: not converged).
+
+    The legs are priced at Chebyshev points of the *hazard rate* on an interval :math:`[\lambda_a, \lambda_b]`
+    whose image :math:`[z(\lambda_a), z(\lambda_b)]` covers the row's :math:`z` range (one evaluation of the
+    legs per point, no root-finding): :math:`z(\lambda) = V/(A_{full} - \alpha_0 P(T_{cs}))` and
+    :math:`\rho(\lambda)`. Both interpolants must have converged in :math:`\lambda` (last two coefficients
+    below ``_TOLERANCE`` of the largest); then :math:`z(\lambda) = \zeta` is inverted by Newton's method on
+    the interpolant at the Chebyshev points :math:`\zeta_m` of the row's :math:`z` range, giving
+    :math:`\rho(\zeta_m)` and :math:`\lambda(\zeta_m)/\zeta_m`, whose Chebyshev coefficients in :math:`x`
+    must have converged as well.
+    """
+    rows, finest = mid.size, _LEVELS[-1]
+    coefficients = {"rpv01": np.zeros((rows, finest)), "hazard_rate": np.zeros((rows, finest))}
+    terms = np.zeros(rows, dtype=np.int64)
+    # z(λ) ≈ λ 360/365 (the premium accrues ACT/360): a hazard-rate interval with a margin, widened until covered
+    lam_lo = (mid - half) * (365.0 / 360.0) * 0.9
+    lam_hi = (mid + half) * (365.0 / 360.0) * 1.1
+    z_at = np.full((rows, finest), np.nan)
+    rho_at = np.full((rows, finest), np.nan)
+    active = np.arange(rows)
+    first = _points(_LEVELS[0])
+    stride0 = (finest - 1) // (_LEVELS[0] - 1)
+    pending = active
+    for _ in range(6):  # the first level, widening the intervals that do not cover their z range
+        lam = 0.5 * (lam_lo + lam_hi)[pending, None] + 0.5 * (lam_hi - lam_lo)[pending, None] * first[None, :]
+        z, rho = _price_points(grid_rows, np.repeat(pending, first.size), lam.ravel())
+        z_at[np.ix_(pending, np.arange(first.size) * stride0)] = z.reshape(pending.size, first.size)
+        rho_at[np.ix_(pending, np.arange(first.size) * stride0)] = rho.reshape(pending.size, first.size)
+        z_rows = z.reshape(pending.size, first.size)
+        covered = (np.all(np.isfinite(z_rows), axis=1) & np.all(np.diff(z_rows, axis=1) < 0.0, axis=1)
+                   & (z_rows[:, -1] <= (mid - half)[pending]) & (z_rows[:, 0] >= (mid + half)[pending]))
+        pending = pending[~covered]
+        if not pending.size:
+            break
+        lam_lo[pending] *= 0.8
+        lam_hi[pending] *= 1.25
+    active = np.setdiff1d(active, pending)  # rows never covered: solved contract by contract
+    for level, count in enumerate(_LEVELS):
+        stride = (finest - 1) // (count - 1)
+        if level:
+            new = np.arange(1, count, 2)  # the points the coarser levels did not price
+            t = _points(count)[new]
+            lam = 0.5 * (lam_lo + lam_hi)[active, None] + 0.5 * (lam_hi - lam_lo)[active, None] * t[None, :]
+            z, rho = _price_points(grid_rows, np.repeat(active, new.size), lam.ravel())
+            z_at[np.ix_(active, new * stride)] = z.reshape(active.size, new.size)
+            rho_at[np.ix_(active, new * stride)] = rho.reshape(active.size, new.size)
+        matrix = _coefficient_matrix(count)
+        slots = np.arange(count) * stride
+        in_lambda = {"z": z_at[np.ix_(active, slots)] @ matrix.T, "rho": rho_at[np.ix_(active, slots)] @ matrix.T}
+        converged = np.ones(active.size, dtype=bool)
+        for a in in_lambda.values():
+            converged &= np.max(np.abs(a[:, -2:]), axis=1) <= _TOLERANCE * np.max(np.abs(a), axis=1)
+        # the row's z points, their hazard rates by Newton's method on z(λ), and the tables in z
+        x = _points(count)
+        target = (mid[active, None] + half[active, None] * x[None, :]).ravel()
+        which = np.repeat(np.arange(active.size), count)
+        t, inverted = _invert(in_lambda["z"], which, target)
+        converged &= np.all(inverted.reshape(active.size, count), axis=1)
+        lam = (0.5 * (lam_lo + lam_hi)[active][which] + 0.5 * (lam_hi - lam_lo)[active][which] * t)
+        rho = _clenshaw(np.ascontiguousarray(in_lambda["rho"].T), which, t)
+        in_z = {"rpv01": rho.reshape(active.size, count) @ matrix.T,
+                "hazard_rate": (lam / target).reshape(active.size, count) @ matrix.T}
+        for a in in_z.values():
+            converged &= np.max(np.abs(a[:, -2:]), axis=1) <= _TOLERANCE * np.max(np.abs(a), axis=1)
+        done = active[converged]
+        for name, a in in_z.items():
+            coefficients[name][done, :count] = a[converged]
+        # the terms up to the last one above the tolerance (the rest are below the interpolation error)
+        significant = np.zeros(done.size, dtype=np.int64)
+        for a in in_z.values():
+            big = np.abs(a[converged]) > _TOLERANCE * np.max(np.abs(a[converged]), axis=1, keepdims=True)
+            significant = np.maximum(significant, count - np.argmax(big[:, ::-1], axis=1))
+        terms[done] = significant
+        active = active[~converged]
+        if not active.size:
+            break
+    return coefficients, terms
+
+
+def _invert(coefficients: FloatArray, which: IntArray, target: FloatArray) -> tuple[FloatArray, NDArray[np.bool_]]:
+    """``t`` in [-1, 1] with Σ_k a_k T_k(t) = ``target`` (``a`` the row ``which`` of ``coefficients``, increasing
+    in t), by Newton's method from the chord; and whether it converged to the rounding level of the series."""
+    derivative = np.polynomial.chebyshev.chebder(coefficients, axis=1)
+    table, slope_table = np.ascontiguousarray(coefficients.T), np.ascontiguousarray(derivative.T)
+    signs = (-1.0) ** np.arange(coefficients.shape[1])
+    low, high = (coefficients @ signs)[which], coefficients.sum(axis=1)[which]  # the values at t = -1 and 1
+    t = np.clip(-1.0 + 2.0 * (target - low) / (high - low), -1.0, 1.0)
+    for _ in range(12):
+        residual = _clenshaw(table, which, t) - target
+        step = residual / _clenshaw(slope_table, which, t)
+        t = np.clip(t - step, -1.0, 1.0)
+        if np.all(np.abs(step) <= 4.0 * _EPS):
+            break
+    residual = _clenshaw(table, which, t) - target
+    # the rounding level of evaluating the series: a few ulp of the sum of its terms' sizes
+    return t, np.abs(residual) <= 32.0 * _EPS * np.abs(coefficients).sum(axis=1)[which]
+
+
+def _price_points(rows: dict[str, np.ndarray], row: IntArray, lam: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """The spread per unit loss :math:`z = V/(A_{full} - \alpha_0 P(T_{cs}))` and the clean RPV01 of flat
+    hazard rates ``lam`` on grid rows ``row`` (one evaluation of the legs, :func:`~cdshedge_cvx.credit._isda._legs`)."""
+    def take(name: str) -> np.ndarray:
+        return np.take(rows[name], row, axis=0)
+
+    band = _Band(start=0, stop=row.size, nb=rows["t_break"].shape[1], nc=rows["pay_df_tau"].shape[1],
+                 weight=take("seg_weight"), pay_df_tau=take("pay_df_tau"), prot_t=take("prot_t"),
+                 prot_p=take("prot_p"), prot_fhat=take("prot_fhat"), prot_dt=take("prot_dt"),
+                 minus_t_break=take("minus_t"), p_break=take("p_break"), seg_fhat=take("seg_fhat"),
+                 seg_dt=take("seg_dt"), seg_t0s=take("seg_t0s"), pay_break=take("pay_break"))
+    grid = _Grid(premium_zero=take("premium_zero"), rebate=take("rebate"), bands=[band],
+                 band_starts=np.zeros(1, dtype=np.int64), df_settle=take("df_settle"),
+                 work=_Workspace(_work_size([band])))
+    protection, annuity = _legs(grid, lam)
+    clean = annuity - grid.rebate * grid.df_settle
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return protection / clean, clean / grid.df_settle
 
 
 def _pad(block: np.ndarray, width: int, fill: str | float) -> np.ndarray:
@@ -290,6 +384,11 @@ def _row_arrays(dates: DateIndex, row_date: IntArray, row_maturity: IntArray) ->
             out[name] = np.empty((rows, width), dtype=blocks[0].dtype)
         for (where, _), block in zip(pieces, blocks):
             out[name][where] = block
+    # the λ-independent products every evaluation of the legs reads (as _build_grid computes them)
+    out["minus_t"] = -out["t_break"]
+    out["p_break"] = np.exp(out["logp"])
+    out["seg_dt"] = np.diff(out["t_break"], axis=1)
+    out["prot_dt"] = np.diff(out["prot_t"], axis=1)
     return out
 
 
@@ -303,25 +402,6 @@ def _stack(per_date: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
             blocks = [_pad(b, width, _PADDING[name]) for b in blocks]
         out[name] = np.concatenate(blocks)
     return out
-
-
-def _solve_points(rows: dict[str, np.ndarray], row: IntArray, z: FloatArray) -> tuple[FloatArray, FloatArray]:
-    """The clean RPV01 and the hazard rate of spread quotes ``z`` (decimal, recovery 0) on grid rows ``row``,
-    solved to the rounding level of their residuals (:func:`~cdshedge_cvx.credit._isda._solve_hazard`)."""
-    t, logp = rows["t_break"][row], rows["logp"][row]
-    prot_t = rows["prot_t"][row]
-    band = _Band(start=0, stop=row.size, nb=t.shape[1], nc=rows["pay_df_tau"].shape[1],
-                 weight=rows["seg_weight"][row], pay_df_tau=rows["pay_df_tau"][row], prot_t=prot_t,
-                 prot_p=rows["prot_p"][row], prot_fhat=rows["prot_fhat"][row], prot_dt=np.diff(prot_t, axis=1),
-                 minus_t_break=-t, p_break=np.exp(logp), seg_fhat=rows["seg_fhat"][row], seg_dt=np.diff(t, axis=1),
-                 seg_t0s=rows["seg_t0s"][row], pay_break=rows["pay_break"][row])
-    grid = _Grid(premium_zero=rows["premium_zero"][row], rebate=rows["rebate"][row], bands=[band],
-                 band_starts=np.zeros(1, dtype=np.int64), df_settle=rows["df_settle"][row],
-                 work=_Workspace(_work_size([band])))
-    loss = np.ones(row.size)
-    sol = _solve_hazard(grid, loss, z, np.zeros(row.size), z * 365.0 / 360.0, "spread_bp", z / _BP, early=False)
-    dfs = grid.df_settle
-    return (sol.annuity - grid.rebate * dfs) / dfs, sol.hazard
 
 
 def _solve_directly(dates: DateIndex, date: IntArray, maturity: IntArray, spread_bp: FloatArray,

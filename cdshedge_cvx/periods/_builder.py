@@ -29,6 +29,7 @@ decision (:attr:`HedgeResult.pnl`) is then measured on the period's own data, ou
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
@@ -197,18 +198,23 @@ class PeriodBuilder:
         """:meth:`_curves` already built, by base date (the batch and each period read the same ones)."""
         return {}
 
+    @functools.cached_property
+    def _currencies(self) -> tuple[list[str], np.ndarray]:
+        """The universe's currencies in order of first appearance, and each instrument's index among them."""
+        currencies = list(dict.fromkeys(i.currency for i in self.universe))
+        return currencies, np.asarray([currencies.index(i.currency) for i in self.universe], dtype=np.int64)
+
+    def _currency_curves(self, base: pd.Timestamp) -> tuple[Any, ...]:
+        """The discount curve of each currency (:attr:`_currencies` order) at ``base``, cached."""
+        cached = self._curves_at.get(base)
+        if cached is None:
+            cached = self._curves_at[base] = tuple(self.rates.curve(base, c) for c in self._currencies[0])
+        return cached
+
     def _curves(self, base: pd.Timestamp) -> tuple[Any, ...]:
         """Each instrument's discount curve at ``base`` (one per currency, cached by the rates)."""
-        cached = self._curves_at.get(base)
-        if cached is not None:
-            return cached
-        by_currency: dict[str, Any] = {}
-        for instrument in self.universe:
-            if instrument.currency not in by_currency:
-                by_currency[instrument.currency] = self.rates.curve(base, instrument.currency)
-        curves = tuple(by_currency[i.currency] for i in self.universe)
-        self._curves_at[base] = curves
-        return curves
+        by_currency = self._currency_curves(base)
+        return tuple(by_currency[k] for k in self._currencies[1])
 
     def _start_row(self, period: Period) -> int:
         """The row of the spread level the period's terms start from."""
@@ -239,42 +245,54 @@ class PeriodBuilder:
     def _figure_panel(self) -> Any:
         """The contract figures of every period × instrument in one vectorised pass on first read
         (:func:`~cdshedge_cvx.credit._figure_panel.figure_panel`: per-grid Chebyshev tables of the ISDA solve,
-        the per-period numbers to about 1e-13 relative); ``None`` when the panel is too small for the tables to
-        pay or some input is refused (the periods are then priced through :attr:`_figure_quotes`)."""
+        the per-period numbers to about 1e-13 relative) as ``(figures over the priced days, figures scaled to each
+        period, priced days)``; ``None`` when the panel is too small for the tables to pay or some input is
+        refused (the periods are then priced through :attr:`_figure_quotes`)."""
         from cdshedge_cvx.credit._figure_panel import figure_panel
-        from cdshedge_cvx.periods._figures import figures_days
 
         if not self.periods:
             return None
         static = self._static
-        currencies = list(dict.fromkeys(i.currency for i in self.universe))
-        currency = np.asarray([currencies.index(i.currency) for i in self.universe], dtype=np.int64)
         maturity = np.asarray(self._contract_maturities, dtype="datetime64[D]")
-        bases = [period.base for period in self.periods]
+        bases = pd.DatetimeIndex([period.base for period in self.periods])
+        base_days = bases.values.astype("datetime64[D]")
         spreads = self.levels[[self._start_row(period) for period in self.periods]]
         slope = np.where(np.isnan(static["roll_slope_bp_per_year"]), static["roll_fraction"] * spreads,
                          static["roll_slope_bp_per_year"])
-        curves = []
-        for base in bases:
-            by_instrument = self._curves(base)
-            curves.append([by_instrument[int(np.flatnonzero(currency == c)[0])] for c in range(len(currencies))])
-        days = np.asarray([figures_days(base, maturity[k], period.calendar_days)
-                           for k, (base, period) in enumerate(zip(bases, self.periods))], dtype=np.int64)
+        # the horizon priced: the calendar days, capped at the contracts' life less the step-in (figures_days)
+        life = (maturity.min(axis=1) - base_days).astype(np.int64) - 2
+        calendar_days = np.asarray([period.calendar_days for period in self.periods], dtype=np.int64)
+        priced_days = np.maximum(1, np.minimum(calendar_days, life))
         try:
-            return figure_panel(np.asarray([np.datetime64(pd.Timestamp(b).date(), "D") for b in bases]), maturity,
-                                spreads, static["coupon_bp"], static["recovery"], static["n_names"],
-                                static["index_factor"], slope, curves, currency, days)
+            if self.rates.is_flat:  # a flat curve is the same from any date: one per currency (figure_panel)
+                curves = [self._currency_curves(bases[0])] * len(bases)
+            else:
+                curves = [self._currency_curves(base) for base in bases]
+            panel = figure_panel(base_days, maturity, spreads, static["coupon_bp"], static["recovery"],
+                                 static["n_names"], static["index_factor"], slope, curves, self._currencies[1],
+                                 priced_days)
         except (DataError, SpecificationError):
             return None
+        if panel is None:
+            return None
+        # a period longer than the contracts allow: carry, cash carry and roll-down scaled back to it
+        # (contract_figures), the same products row by row
+        scale = (calendar_days / priced_days)[:, None]
+        scaled = dataclasses.replace(panel, carry=panel.carry * scale, carry_cash=panel.carry_cash * scale,
+                                     roll_down=panel.roll_down * scale)
+        return panel, scaled, priced_days
 
     def _period_figures(self, k: int, data: PeriodData) -> Any:
         """Period ``k``'s contract figures: a row of :attr:`_figure_panel`, else from the batch
         (:attr:`_figure_quotes`)."""
         from cdshedge_cvx.periods._figures import contract_figures
 
-        panel = self._figure_panel
-        if panel is not None:
-            return contract_figures(data, priced=panel.row(k))
+        found = self._figure_panel
+        if found is not None:
+            panel, scaled, priced_days = found
+            if self.tenor_spreads:  # the period's own roll-down slopes (periods/_roll_slopes.py)
+                return contract_figures(data, priced=panel.row(k), priced_days=int(priced_days[k]))
+            return scaled.row(k)
         quotes = self._figure_quotes
         return contract_figures(data, None if quotes is None else quotes[k])
 

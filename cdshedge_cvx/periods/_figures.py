@@ -22,7 +22,7 @@ FIGURES_SOURCES = ("base", "spread_start", "coupon_bp", "recovery", "n_names", "
 
 
 def contract_figures(data: PeriodData, quotes: Mapping[str, Any] | None = None,
-                     priced: ContractFigures | None = None) -> ContractFigures:
+                     priced: ContractFigures | None = None, priced_days: int | None = None) -> ContractFigures:
     r"""Notional, carry, roll-down and jump-to-default per unit of CS01 of every instrument of a period.
 
     :func:`~cdshedge_cvx.credit.per_cs01_figures` at the base date :math:`T_0` for the contract held
@@ -34,7 +34,7 @@ def contract_figures(data: PeriodData, quotes: Mapping[str, Any] | None = None,
     ``roll_fraction`` × :math:`s`. All instruments in one vectorised call (one pricing per currency);
     ``quotes``: the period's quotes already priced with the other periods'
     (:func:`~cdshedge_cvx.credit._contract.per_cs01_quotes_batch`, the same numbers); ``priced``: the period's
-    figures already computed with the other periods' over the priced days
+    figures already computed with the other periods' over the ``priced_days`` (default :func:`figures_days`)
     (:func:`~cdshedge_cvx.credit._figure_panel.figure_panel`; the roll-down is taken from ``data``'s slope).
 
     A period longer than a contract's remaining life (a fixed short tenor, an annual horizon): the figures
@@ -45,7 +45,9 @@ def contract_figures(data: PeriodData, quotes: Mapping[str, Any] | None = None,
     slope = np.asarray(data.roll_slope_bp_per_year, dtype=float)
     slope = np.where(np.isnan(slope), np.asarray(data.roll_fraction, dtype=float) * spread, slope)
     if priced is not None:  # the panel of all periods (PeriodBuilder): the period's slope for the roll-down
-        days, priced_days = int(data.calendar_days), figures_days(data.base, data.contract_maturity, data.calendar_days)
+        days = int(data.calendar_days)
+        if priced_days is None:
+            priced_days = figures_days(data.base, data.contract_maturity, days)
         roll = 0.0 - np.broadcast_to(slope, np.shape(priced.cs01)) * priced_days / _ROLL_DAYS
         figures = dataclasses.replace(priced, roll_down=roll, par=dataclasses.replace(priced.par, roll_down=roll))
     else:
