@@ -216,3 +216,53 @@ def test_the_panel_refuses_what_per_period_pricing_refuses():
     spreads[3, 7] = 50.0
     with pytest.raises(DataError, match="horizon reaches a maturity"):
         figure_panel(bases, maturity, spreads, **{**args, "days": np.full(len(periods), 4000)})
+
+
+def _equal_to_own_pricing(builder: PeriodBuilder) -> int:
+    """Every period's figures against one ``per_cs01_figures`` call for it; the number of periods checked."""
+    checked = 0
+    for period in builder.periods:
+        data = builder.build(period)
+        panel, alone = data.figures, contract_figures(data)
+        for field in dataclasses.fields(alone):
+            if field.name != "par":
+                a, b = getattr(alone, field.name), getattr(panel, field.name)
+                np.testing.assert_allclose(b, a, rtol=1e-11, atol=1e-12 * np.max(np.abs(a)), err_msg=field.name)
+        checked += 1
+    return checked
+
+
+def test_the_panel_takes_each_periods_roll_down_from_the_other_tenors():
+    """With tenor spreads the roll-down slope changes per period (periods/_roll_slopes.py): the panel's rows
+    take the period's own slope."""
+    market, universe = _market(n=45, days=260)
+    spreads = market.spreads
+    tenors = pd.DataFrame({"IDX00 3Y": spreads["IDX00"] * 0.6, "IDX00 7Y": spreads["IDX00"] * 1.3,
+                           "IDX07 10Y": spreads["IDX07"] * 1.6}, index=spreads.index)
+    market = market.with_tenor_spreads(tenors)
+    from cdshedge_cvx.credit._conventions import get_conventions
+
+    builder = PeriodBuilder(market.for_universe(universe), market.desk_pnl, universe, get_conventions("market"),
+                            "W-FRI", "walk-forward", window=60, min_history=60,
+                            tenor_spreads=market.tenor_spreads_for_universe(universe))
+    assert builder._figure_panel is not None
+    slopes = {float(builder.build(p).figures.roll_down[0]) for p in builder.periods}
+    assert len(slopes) > 5  # IDX00's roll-down follows its curve period by period
+    assert _equal_to_own_pricing(builder) > 20
+
+
+def test_periods_longer_than_the_contracts_life_are_scaled_as_alone():
+    """One-year contracts on an annual horizon: some periods are priced over the contracts' remaining life less
+    the step-in and the carry scaled back to the period (contract_figures)."""
+    from cdshedge_cvx.credit._conventions import get_conventions
+    from cdshedge_cvx.periods._figures import figures_days
+
+    market, universe = _market(n=45, days=1400)
+    universe = ch.Universe([i.replace(tenor_years=1) for i in universe])
+    builder = PeriodBuilder(market.for_universe(universe), market.desk_pnl, universe, get_conventions("market"),
+                            "YE", "walk-forward", window=60, min_history=60)
+    assert builder._figure_panel is not None
+    short = [p for p in builder.periods
+             if figures_days(p.base, builder.build(p).contract_maturity, p.calendar_days) < p.calendar_days]
+    assert short  # the case is exercised
+    assert _equal_to_own_pricing(builder) == len(builder.periods)
