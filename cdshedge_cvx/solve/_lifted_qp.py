@@ -54,6 +54,12 @@ LIFTED_QP_SETTINGS: dict[str, Any] = {"tol_gap_abs": 1e-10, "tol_gap_rel": 1e-10
                                       "tol_ktratio": 1e-8}
 
 
+#: Clarabel's settings of the first solve, whose active set :func:`refine_at_active_set` solves exactly: its
+#: default gaps (1e-8); when the exact solve at its active set is refused, Clarabel re-solves at
+#: :data:`LIFTED_QP_SETTINGS` and that answer (refined when it can be) is the period's.
+ACTIVE_SET_SETTINGS: dict[str, Any] = {"tol_gap_abs": 1e-8, "tol_gap_rel": 1e-8, "tol_feas": 1e-8, "tol_ktratio": 1e-6}
+
+
 #: The limits whose lifted rows this path knows how to turn into the limit's shadow price (d optimum / d limit).
 LIFTABLE_LIMITS = (GrossLimit, NetLimit, TurnoverLimit, JumpToDefaultLimit)
 
@@ -124,25 +130,29 @@ class LiftedQPPath(SolvePath):
         n = compiled.n
         lower, upper = qp.lower, qp.upper
         start = time.perf_counter()
-        settings = clarabel.DefaultSettings()
-        settings.verbose = False
-        for key, value in {**LIFTED_QP_SETTINGS, **_user_settings(compiled)}.items():
-            setattr(settings, key, value)
-        try:
-            solver = clarabel.DefaultSolver(qp.P_all, qp.q_all, qp.A_all, qp.b_all,
-                                            [clarabel.NonnegativeConeT(qp.A_all.shape[0])], settings)
-            result = solver.solve()
-        except Exception as exc:  # the CVXPY path decides (and records it)
-            raise PathFailed([f"CLARABEL (lifted QP): {type(exc).__name__}: {exc}"]) from exc
-        status = str(result.status)
-        if status != "Solved":
-            raise PathFailed([f"CLARABEL (lifted QP): status {status}"])
-        x = np.asarray(result.x, dtype=float)
-        z = np.asarray(result.z, dtype=float)
-        h = polish_onto_limits(compiled, x[:n], data)
-        refined = refine_at_active_set(qp, x, np.asarray(result.s, dtype=float), z, h)
-        if refined is not None:
-            h = refined
+        h, z = None, None
+        for tolerances in (ACTIVE_SET_SETTINGS, LIFTED_QP_SETTINGS):
+            settings = clarabel.DefaultSettings()
+            settings.verbose = False
+            for key, value in {**tolerances, **_user_settings(compiled)}.items():
+                setattr(settings, key, value)
+            try:
+                solver = clarabel.DefaultSolver(qp.P_all, qp.q_all, qp.A_all, qp.b_all,
+                                                [clarabel.NonnegativeConeT(qp.A_all.shape[0])], settings)
+                result = solver.solve()
+            except Exception as exc:  # the CVXPY path decides (and records it)
+                raise PathFailed([f"CLARABEL (lifted QP): {type(exc).__name__}: {exc}"]) from exc
+            status = str(result.status)
+            if status != "Solved":
+                if tolerances is ACTIVE_SET_SETTINGS:
+                    continue
+                raise PathFailed([f"CLARABEL (lifted QP): status {status}"])
+            x = np.asarray(result.x, dtype=float)
+            z = np.asarray(result.z, dtype=float)
+            h = refine_at_active_set(qp, x, np.asarray(result.s, dtype=float), z, x[:n])
+            if h is not None:
+                break
+            h = polish_onto_limits(compiled, x[:n], data)
         issue = feasibility_issue(compiled, h, data)
         if issue:
             raise PathFailed([f"CLARABEL (lifted QP): {issue}"])

@@ -171,14 +171,12 @@ def _solve_at(qp: LiftedQP, A: np.ndarray, b: np.ndarray, G_h: np.ndarray, G_t: 
     groups = _parallel_groups(D0)
     if groups is None:
         return None
-    directions, alphas, members = groups
-    e = np.empty(len(members))
-    for k, group in enumerate(members):
-        values = e0[group] / alphas[group]
-        bounds = owners[group, 0] <= _LOWER
-        e[k] = values[np.argmax(bounds)]  # a bound's value when the group has one (the box holds exactly)
-        if np.ptp(values) > SNAP_TOLERANCE * (1.0 + float(np.max(np.abs(values)))):
-            return None  # parallel rows that cannot both bind: the solver's active set is not the answer's
+    directions, alphas, members, group_of = groups
+    values = e0 / alphas
+    first = np.array([group[0] for group in members], dtype=int)
+    e = values[first]  # the first row of a group is its bound when it has one (the box holds exactly)
+    if np.any(np.abs(values - e[group_of]) > SNAP_TOLERANCE * (1.0 + np.abs(e[group_of]))):
+        return None  # parallel rows that cannot both bind: the solver's active set is not the answer's
     changed = False
     solved = _equality_qp(qp.P, q_local, directions, e)
     if solved is None:
@@ -191,33 +189,31 @@ def _solve_at(qp: LiftedQP, A: np.ndarray, b: np.ndarray, G_h: np.ndarray, G_t: 
     gradient_scale = max(float(np.max(np.abs(qp.P @ h), initial=0.0)), float(np.max(np.abs(q_local), initial=0.0)),
                          float(np.max(cost, initial=0.0)), 1e-12)
     dual_tol = DUAL_TOLERANCE * gradient_scale
+    sizes = np.bincount(group_of, minlength=len(members))
+    is_limit = owners[:, 0] == _LIMIT
+    if np.any(is_limit & (sizes[group_of] > 1)):
+        return None  # a limit row parallel to another row: its own multiplier is not determined
     lam = np.zeros(g.size)
-    for k, group in enumerate(members):
-        limit_rows = group[owners[group, 0] == _LIMIT]
-        if limit_rows.size:
-            if group.size > 1:
-                return None  # a limit row parallel to another row: its own multiplier is not determined
-            lam[owners[group[0], 1]] = nu[k] / alphas[group[0]]
+    lam[owners[is_limit, 1]] = nu[group_of[is_limit]] / alphas[is_limit]
     width = cost + G_t.T @ np.maximum(lam, 0.0)
     # multipliers out of their intervals: those rows stop binding (a kink's variable leaves it on the pulled side)
-    for k, group in enumerate(members):
-        low_sum, high_sum = 0.0, 0.0
-        for i in group:
-            kind, index = owners[i]
-            lo, hi = (-width[index], width[index]) if kind == _KINK else (0.0, np.inf)
-            if alphas[i] < 0:
-                lo, hi = hi, lo
-            low_sum += alphas[i] * lo
-            high_sum += alphas[i] * hi
-        if low_sum - dual_tol <= nu[k] <= high_sum + dual_tol:
-            continue
-        direction = 1.0 if nu[k] > high_sum else -1.0
-        for i in group:
+    is_kink = owners[:, 0] == _KINK
+    kink_width = np.where(is_kink, width[np.where(is_kink, owners[:, 1], 0)], 0.0)
+    lo = np.where(is_kink, -kink_width, 0.0)
+    hi = np.where(is_kink, kink_width, np.inf)
+    lo, hi = np.where(alphas < 0, hi, lo), np.where(alphas < 0, lo, hi)
+    with np.errstate(invalid="ignore"):
+        low_sum = np.bincount(group_of, weights=alphas * lo, minlength=len(members))
+        high_sum = np.bincount(group_of, weights=alphas * hi, minlength=len(members))
+    wrong = ~((low_sum - dual_tol <= nu) & (nu <= high_sum + dual_tol))
+    if np.any(wrong):
+        direction = np.where(nu > high_sum, 1, -1)
+        for i in np.flatnonzero(wrong[group_of]):
             kind, index = owners[i]
             if kind in (_UPPER, _LOWER):
                 box[index] = 0
             elif kind == _KINK:
-                lifted[index] = int(direction * np.sign(alphas[i]))
+                lifted[index] = int(direction[group_of[i]] * np.sign(alphas[i]))
             else:
                 limit_active[index] = False
         changed = True
@@ -243,11 +239,11 @@ def _solve_at(qp: LiftedQP, A: np.ndarray, b: np.ndarray, G_h: np.ndarray, G_t: 
     return h, lam, changed
 
 
-def _parallel_groups(D: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]] | None:
+def _parallel_groups(D: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[np.ndarray], np.ndarray] | None:
     """Rows of D grouped by direction: (unit direction of each group, each row's signed scale along its group's
-    direction, the rows of each group)."""
+    direction, the rows of each group in order, the group of each row)."""
     if D.shape[0] == 0:
-        return np.zeros((0, D.shape[1])), np.zeros(0), []
+        return np.zeros((0, D.shape[1])), np.zeros(0), [], np.zeros(0, dtype=int)
     norms = np.linalg.norm(D, axis=1)
     if np.any(norms == 0):
         return None
@@ -256,16 +252,11 @@ def _parallel_groups(D: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[np.nda
     signs = np.sign(U[np.arange(U.shape[0]), lead])
     U = U * signs[:, None]
     alphas = norms * signs
-    same = (U @ U.T) > 1.0 - 1e-12
-    group_of = np.full(D.shape[0], -1)
-    members: list[np.ndarray] = []
-    for i in range(D.shape[0]):
-        if group_of[i] < 0:
-            rows = np.flatnonzero(same[i] & (group_of < 0))
-            group_of[rows] = len(members)
-            members.append(rows)
-    directions = np.vstack([U[group[0]] for group in members])
-    return directions, alphas, members
+    leader = np.argmax((U @ U.T) > 1.0 - 1e-12, axis=1)  # the first row parallel to each row
+    leaders, group_of = np.unique(leader, return_inverse=True)
+    order = np.argsort(group_of, kind="stable")
+    members = np.split(order, np.cumsum(np.bincount(group_of))[:-1])
+    return U[leaders], alphas, members, group_of
 
 
 def _equality_qp(P: np.ndarray, q: np.ndarray, D: np.ndarray,
