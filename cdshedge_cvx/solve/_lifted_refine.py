@@ -198,7 +198,8 @@ def _solve_at(qp: LiftedQP, A: np.ndarray, b: np.ndarray, G_h: np.ndarray, G_t: 
     width = cost + G_t.T @ np.maximum(lam, 0.0)
     # multipliers out of their intervals: those rows stop binding (a kink's variable leaves it on the pulled side)
     is_kink = owners[:, 0] == _KINK
-    kink_width = np.where(is_kink, width[np.where(is_kink, owners[:, 1], 0)], 0.0)
+    kink_width = np.zeros(owners.shape[0])
+    kink_width[is_kink] = width[owners[is_kink, 1]]
     lo = np.where(is_kink, -kink_width, 0.0)
     hi = np.where(is_kink, kink_width, np.inf)
     lo, hi = np.where(alphas < 0, hi, lo), np.where(alphas < 0, lo, hi)
