@@ -154,7 +154,9 @@ class LiftedQPPath(SolvePath):
             x = np.asarray(result.x, dtype=float)
             z = np.asarray(result.z, dtype=float)
             h = refine_at_active_set(qp, x, np.asarray(result.s, dtype=float), z, x[:n])
-            if h is not None:
+            if h is not None:  # the duals of rows that do not bind at the exact answer are zero
+                slack = qp.b_all - qp.A_all @ qp.lift(h)
+                z = np.where(slack > 1e-10 * max(1.0, float(np.max(np.abs(qp.b_all), initial=0.0))), 0.0, z)
                 break
             h = polish_onto_limits(compiled, x[:n], data)
         issue = feasibility_issue(compiled, h, data)
