@@ -6,6 +6,8 @@
   :data:`FEASIBILITY_TOLERANCE`.
 * :func:`kkt_issue`: OSQP's answer on the condensed QP must be optimal for *this* period's data
   (stationarity, and duals only on binding limits), which catches a stale workspace.
+* :func:`lifted_kkt_residual`: how far a hedge is from a KKT point of the lifted QP (the general
+  path's problem), with the best multipliers for it (non-negative least squares).
 * :func:`limits_can_hold` and :func:`infeasibility_culprits`: a second opinion on a solver's
   infeasibility verdict, and the limits (and instruments) to name when it stands; both solve
   small feasibility problems with Clarabel.
@@ -24,7 +26,7 @@ from cdshedge_cvx.model import BoxLimits
 from cdshedge_cvx.solve._compiled import CompiledProblem
 
 __all__ = ["BOX_PROJECTION_TOLERANCE", "FEASIBILITY_TOLERANCE", "feasibility_issue", "infeasibility_culprits",
-           "kkt_issue", "limits_can_hold", "polish_onto_limits", "project_onto_box"]
+           "kkt_issue", "lifted_kkt_residual", "limits_can_hold", "polish_onto_limits", "project_onto_box"]
 
 #: A solver's answer is accepted only if every limit holds to this relative tolerance
 #: (violation ≤ tol · max(1, |limit|)); the box is met exactly by projection (see ``solve``).
@@ -167,6 +169,35 @@ def kkt_issue(compiled: CompiledProblem, P: np.ndarray, q: np.ndarray, h: np.nda
     if np.any(loose):
         return f"a dual on the limit of {compiled.instrument(int(np.argmax(loose)))!r}, which does not bind"
     return None
+
+
+def lifted_kkt_residual(qp: Any, h: np.ndarray, active_tolerance: float = 1e-6) -> dict[str, float]:
+    r"""KKT residuals of the hedge ``h`` on a period's lifted QP ``qp`` (a ``LiftedQP``), each relative to its scale.
+
+    At x = (h, |A h − b|) (the smallest auxiliary variables), with slacks s = b − A_all x, the
+    multipliers z ≥ 0 of the rows with s ≤ ``active_tolerance`` · scale are the non-negative least
+    squares fit of stationarity :math:`\nabla f(x) + A_{act}^\top z = 0` (the best any multipliers
+    can do). Returns ``stationarity`` = ‖∇f + A_actᵀz‖∞, ``complementarity`` = max zᵢsᵢ (both over the
+    gradient's scale), ``primal`` = max(A_all x − b, 0) over the problem's scale, and ``total``, their
+    maximum. An exact minimiser has all of them at rounding; an interior-point answer at its tolerance.
+    """
+    from scipy.optimize import nnls
+
+    x = qp.lift(np.asarray(h, dtype=float))
+    n = qp.n
+    gradient = qp.q_all.copy()
+    gradient[:n] += qp.P @ x[:n]
+    slack = qp.b_all - qp.A_all @ x
+    scale = max(1.0, float(np.max(np.abs(qp.b_all), initial=0.0)))
+    active = slack <= active_tolerance * scale
+    rows = qp.A_all[active].toarray()
+    z, _ = nnls(rows.T, -gradient, maxiter=50 * max(1, rows.shape[0]))
+    gradient_scale = max(float(np.max(np.abs(gradient), initial=0.0)), 1e-300)
+    stationarity = float(np.max(np.abs(gradient + rows.T @ z), initial=0.0)) / gradient_scale
+    complementarity = float(np.max(z * np.maximum(slack[active], 0.0), initial=0.0)) / gradient_scale
+    primal = float(np.max(np.maximum(-slack, 0.0), initial=0.0)) / scale
+    return {"stationarity": stationarity, "complementarity": complementarity, "primal": primal,
+            "total": max(stationarity, complementarity, primal)}
 
 
 def limits_can_hold(compiled: CompiledProblem) -> bool:

@@ -11,10 +11,14 @@ the period's problem in x = (h, t) is
 with P, q from :func:`~cdshedge_cvx.solve.condense` (the linear coefficients read from CVXPY's
 compiled objective, the quadratic forms from the terms), c = |w| · weights of each lifted term,
 and A, b, G, g stacked from the forms. :class:`LiftedQPPath` builds it as sparse matrices and
-hands it to Clarabel's own interface (no CVXPY canonicalisation per period), with tolerances of
-:data:`LIFTED_QP_SETTINGS`: gaps of 1e-10, enough for hedges equal to 1e-7 ($mm/bp) to CVXPY's
-answer at 1e-10. The answer is accepted only if Clarabel says solved, it meets every limit's numpy
-twin and every lifted form gives its term's CVXPY value at it; a period it cannot answer goes
+hands it to Clarabel's own interface (no CVXPY canonicalisation per period) at its default gaps
+(:data:`ACTIVE_SET_SETTINGS`, 1e-8), whose active set :func:`~cdshedge_cvx.solve._lifted_refine.refine_at_active_set`
+then solves exactly (an equality-constrained QP in h, corrected by primal–dual active-set steps, accepted
+only as a KKT point to rounding): hedges exact to ~1e-12 $mm/bp, where an interior-point answer alone is
+O(√gap) off on the cost's kinks (4e-7 at gaps of 1e-10 on 125 instruments). When that is refused,
+Clarabel re-solves at :data:`LIFTED_QP_SETTINGS` (gaps of 1e-10) and that answer stands. The answer is
+accepted only if Clarabel says solved, it meets every limit's numpy twin and every lifted form gives its
+term's CVXPY value at it; a period it cannot answer goes
 to the CVXPY path (recorded).
 """
 
@@ -43,14 +47,21 @@ from cdshedge_cvx.solve._compiled import CompiledProblem
 from cdshedge_cvx.solve._diagnostics import feasibility_issue, polish_onto_limits
 from cdshedge_cvx.solve._direct_qp import DIRECT_QP_MAX_INSTRUMENTS, condense
 from cdshedge_cvx.solve._group_prices import GroupShadowPrice
+from cdshedge_cvx.solve._lifted_refine import LiftedQP, refine_at_active_set
 from cdshedge_cvx.solve._path import PathFailed, PeriodSolution, SolvePath, period_label
 
-__all__ = ["LIFTABLE_LIMITS", "LIFTED_QP_SETTINGS", "LiftedQPPath"]
+__all__ = ["LIFTABLE_LIMITS", "LIFTED_QP_SETTINGS", "LiftedQPPath", "assemble_lifted_qp"]
 
 #: Clarabel's settings on the lifted QP: duality gap to 1e-10 (hedges within 1e-7 of CVXPY's answer at 1e-10),
 #: feasibility to 1e-11 (the limits' twins must hold to 1e-9 · max(1, limit), :data:`FEASIBILITY_TOLERANCE`).
 LIFTED_QP_SETTINGS: dict[str, Any] = {"tol_gap_abs": 1e-10, "tol_gap_rel": 1e-10, "tol_feas": 1e-11,
                                       "tol_ktratio": 1e-8}
+
+
+#: Clarabel's settings of the first solve, whose active set :func:`refine_at_active_set` solves exactly: its
+#: default gaps (1e-8); when the exact solve at its active set is refused, Clarabel re-solves at
+#: :data:`LIFTED_QP_SETTINGS` and that answer (refined when it can be) is the period's.
+ACTIVE_SET_SETTINGS: dict[str, Any] = {"tol_gap_abs": 1e-8, "tol_gap_rel": 1e-8, "tol_feas": 1e-8, "tol_ktratio": 1e-6}
 
 
 #: The limits whose lifted rows this path knows how to turn into the limit's shadow price (d optimum / d limit).
@@ -113,107 +124,52 @@ class LiftedQPPath(SolvePath):
     def _reader(self, compiled: CompiledProblem, affine: list[int]) -> Any:
         if self._compiled is not compiled:
             self._compiled = compiled
-            if affine:
-                expression = sum(compiled.entries[k][0] * compiled.expressions[k] for k in affine)
-                self._read_linear = coefficient_reader(compiled.h, expression, cp.Problem(cp.Maximize(expression)))
-            else:
-                self._read_linear = None
+            self._read_linear = _new_reader(compiled, affine)
         return self._read_linear
 
     def solve(self, compiled: CompiledProblem, data: Mapping[str, Any]) -> PeriodSolution:
         import clarabel
 
-        parts = _classify(compiled)
-        if parts is None:
-            raise SpecificationError("the lifted QP path needs affine, quadratic-form and scipy_form terms")
-        affine, squares, lifted = parts
+        qp = assemble_lifted_qp(compiled, data, self._reader)
         n = compiled.n
-        read = self._reader(compiled, affine)
-        c = np.zeros(n) if read is None else read()
-        quadratics = []
-        for k in squares:
-            weight, term = compiled.entries[k]
-            with naming(f"term {compiled.labels[k]}, period {period_label(data)}", "quadratic_form()"):
-                G, g, _ = term.quadratic_form()
-            quadratics.append((weight, np.asarray(G, dtype=float), np.asarray(g, dtype=float)))
-        P, q = condense(c, quadratics)
-        term_forms: list[tuple[int, float, ScipyForm]] = []
-        for k in lifted:
-            weight, term = compiled.entries[k]
-            form = _form(term, data, f"term {compiled.labels[k]}")
-            term_forms.append((k, weight, form))
-        limit_forms: list[tuple[str, ScipyForm, np.ndarray, Any]] = []
-        for label, limit in zip(compiled.limit_labels, compiled.limits):
-            if type(limit) is BoxLimits:
-                continue
-            form = _form(limit, data, f"limit {label}")
-            limit_forms.append((label, form, _dual_signs(limit, form), limit))
-        lower, upper = compiled.box_bounds()
+        lower, upper = qp.lower, qp.upper
         start = time.perf_counter()
-        forms = [form for _, _, form in term_forms] + [form for _, form, _, _ in limit_forms]
-        offsets = np.concatenate([[0], np.cumsum([form.m for form in forms])]).astype(int)
-        m = int(offsets[-1])
-        cost = np.zeros(m)
-        for (_, weight, form), offset in zip(term_forms, offsets):
-            cost[offset:offset + form.m] = -weight * form.weights
-        rows = 2 * n + sum(2 * form.m + (0 if form.g is None else form.g.size) for form in forms)
-        b_all = np.empty(rows)
-        b_all[:n], b_all[n:2 * n] = upper, -np.asarray(lower, dtype=float)
-        eye = np.arange(n)
-        entries: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = [(eye, eye, np.ones(n)), (n + eye, eye, -np.ones(n))]
-        limit_rows: list[tuple[str, int, np.ndarray, Any]] = []
-        row = 2 * n
-        for index, form in enumerate(forms):
-            offset = n + int(offsets[index])
-            if form.m:
-                lift = np.arange(form.m)
-                for sign in (1.0, -1.0):
-                    entries.append(_dense_block(sign * form.A, row, 0))
-                    entries.append((row + lift, offset + lift, -np.ones(form.m)))
-                    b_all[row:row + form.m] = sign * form.b
-                    row += form.m
-            if form.g is not None:
-                size = form.g.size
-                entries.append(_dense_block(form.G_h, row, 0))
-                if form.m:
-                    entries.append(_dense_block(form.G_t, row, offset))
-                b_all[row:row + size] = form.g
-                if index >= len(term_forms):
-                    label, _, signs, limit = limit_forms[index - len(term_forms)]
-                    limit_rows.append((label, row, signs, limit))
-                row += size
-        A_all = sp.csc_matrix((np.concatenate([e[2] for e in entries]),
-                               (np.concatenate([e[0] for e in entries]), np.concatenate([e[1] for e in entries]))),
-                              shape=(rows, n + m))
-        upper_rows, upper_columns = np.triu_indices(n)
-        P_all = sp.csc_matrix((P[upper_rows, upper_columns], (upper_rows, upper_columns)), shape=(n + m, n + m))
-        settings = clarabel.DefaultSettings()
-        settings.verbose = False
-        for key, value in {**LIFTED_QP_SETTINGS, **_user_settings(compiled)}.items():
-            setattr(settings, key, value)
-        try:
-            solver = clarabel.DefaultSolver(P_all, np.concatenate([q, cost]), A_all, b_all,
-                                            [clarabel.NonnegativeConeT(A_all.shape[0])], settings)
-            result = solver.solve()
-        except Exception as exc:  # the CVXPY path decides (and records it)
-            raise PathFailed([f"CLARABEL (lifted QP): {type(exc).__name__}: {exc}"]) from exc
-        status = str(result.status)
-        if status != "Solved":
-            raise PathFailed([f"CLARABEL (lifted QP): status {status}"])
-        x = np.asarray(result.x, dtype=float)
-        z = np.asarray(result.z, dtype=float)
-        h = polish_onto_limits(compiled, x[:n], data)
+        h, z = None, None
+        for tolerances in (ACTIVE_SET_SETTINGS, LIFTED_QP_SETTINGS):
+            settings = clarabel.DefaultSettings()
+            settings.verbose = False
+            for key, value in {**tolerances, **_user_settings(compiled)}.items():
+                setattr(settings, key, value)
+            try:
+                solver = clarabel.DefaultSolver(qp.P_all, qp.q_all, qp.A_all, qp.b_all,
+                                                [clarabel.NonnegativeConeT(qp.A_all.shape[0])], settings)
+                result = solver.solve()
+            except Exception as exc:  # the CVXPY path decides (and records it)
+                raise PathFailed([f"CLARABEL (lifted QP): {type(exc).__name__}: {exc}"]) from exc
+            status = str(result.status)
+            if status != "Solved":
+                if tolerances is ACTIVE_SET_SETTINGS:
+                    continue
+                raise PathFailed([f"CLARABEL (lifted QP): status {status}"])
+            x = np.asarray(result.x, dtype=float)
+            z = np.asarray(result.z, dtype=float)
+            h = refine_at_active_set(qp, x, np.asarray(result.s, dtype=float), z, x[:n])
+            if h is not None:  # the duals of rows that do not bind at the exact answer are zero
+                slack = qp.b_all - qp.A_all @ qp.lift(h)
+                z = np.where(slack > 1e-10 * max(1.0, float(np.max(np.abs(qp.b_all), initial=0.0))), 0.0, z)
+                break
+            h = polish_onto_limits(compiled, x[:n], data)
         issue = feasibility_issue(compiled, h, data)
         if issue:
             raise PathFailed([f"CLARABEL (lifted QP): {issue}"])
         h = np.clip(h, lower, upper)
         prices: dict[str, Any] = {compiled.box_label: z[:n] - z[n:2 * n]}
-        for label, first, signs, limit in limit_rows:
+        for label, first, signs, limit in qp.limit_rows:
             prices[label] = _limit_price(limit, signs, z[first:first + signs.size])
         solution = PeriodSolution.at(compiled, data, h, status=cp.OPTIMAL, solver=self.solver_name, path=self.name,
                                      shadow_prices=prices)
         solution.solve_time = time.perf_counter() - start
-        for k, weight, form in term_forms:
+        for k, weight, form in qp.term_forms:
             label = compiled.labels[k]
             value = -weight * float(form.weights @ np.abs(form.A @ h - form.b))
             expected = -solution.terms[label]
@@ -222,6 +178,94 @@ class LiftedQPPath(SolvePath):
                 raise SpecificationError(f"term {label}: scipy_form() gives {-value!r} at the optimum but its CVXPY "
                                          f"expression {-expected!r}; they must be the same function")
         return solution
+
+
+def assemble_lifted_qp(compiled: CompiledProblem, data: Mapping[str, Any], reader: Any = None) -> LiftedQP:
+    """The period's lifted QP (see the module) from the compiled problem, whose Parameters hold ``data``.
+
+    ``reader(compiled, affine)`` gives the reader of the affine entries' coefficients (a
+    :class:`LiftedQPPath` keeps one per compiled problem); by default a new one is built.
+    """
+    parts = _classify(compiled)
+    if parts is None:
+        raise SpecificationError("the lifted QP path needs affine, quadratic-form and scipy_form terms")
+    affine, squares, lifted = parts
+    n = compiled.n
+    if reader is None:
+        read = _new_reader(compiled, affine)
+    else:
+        read = reader(compiled, affine)
+    c = np.zeros(n) if read is None else read()
+    quadratics = []
+    for k in squares:
+        weight, term = compiled.entries[k]
+        with naming(f"term {compiled.labels[k]}, period {period_label(data)}", "quadratic_form()"):
+            G, g, _ = term.quadratic_form()
+        quadratics.append((weight, np.asarray(G, dtype=float), np.asarray(g, dtype=float)))
+    P, q = condense(c, quadratics)
+    term_forms: list[tuple[int, float, ScipyForm]] = []
+    for k in lifted:
+        weight, term = compiled.entries[k]
+        form = _form(term, data, f"term {compiled.labels[k]}")
+        term_forms.append((k, weight, form))
+    limit_forms: list[tuple[str, ScipyForm, np.ndarray, Any]] = []
+    for label, limit in zip(compiled.limit_labels, compiled.limits):
+        if type(limit) is BoxLimits:
+            continue
+        form = _form(limit, data, f"limit {label}")
+        limit_forms.append((label, form, _dual_signs(limit, form), limit))
+    lower, upper = compiled.box_bounds()
+    lower, upper = np.asarray(lower, dtype=float), np.asarray(upper, dtype=float)
+    forms = [form for _, _, form in term_forms] + [form for _, form, _, _ in limit_forms]
+    offsets = np.concatenate([[0], np.cumsum([form.m for form in forms])]).astype(int)
+    m = int(offsets[-1])
+    cost = np.zeros(m)
+    for (_, weight, form), offset in zip(term_forms, offsets):
+        cost[offset:offset + form.m] = -weight * form.weights
+    rows = 2 * n + sum(2 * form.m + (0 if form.g is None else form.g.size) for form in forms)
+    b_all = np.empty(rows)
+    b_all[:n], b_all[n:2 * n] = upper, -lower
+    eye = np.arange(n)
+    entries: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = [(eye, eye, np.ones(n)), (n + eye, eye, -np.ones(n))]
+    limit_rows: list[tuple[str, int, np.ndarray, Any]] = []
+    plus_rows, minus_rows, g_rows = np.empty(m, dtype=int), np.empty(m, dtype=int), []
+    row = 2 * n
+    for index, form in enumerate(forms):
+        offset = n + int(offsets[index])
+        if form.m:
+            lift = np.arange(form.m)
+            for sign, where in ((1.0, plus_rows), (-1.0, minus_rows)):
+                entries.append(_dense_block(sign * form.A, row, 0))
+                entries.append((row + lift, offset + lift, -np.ones(form.m)))
+                b_all[row:row + form.m] = sign * form.b
+                where[offset - n:offset - n + form.m] = row + lift
+                row += form.m
+        if form.g is not None:
+            size = form.g.size
+            entries.append(_dense_block(form.G_h, row, 0))
+            if form.m:
+                entries.append(_dense_block(form.G_t, row, offset))
+            b_all[row:row + size] = form.g
+            g_rows.append((index, row))
+            if index >= len(term_forms):
+                label, _, signs, limit = limit_forms[index - len(term_forms)]
+                limit_rows.append((label, row, signs, limit))
+            row += size
+    A_all = sp.csc_matrix((np.concatenate([e[2] for e in entries]),
+                           (np.concatenate([e[0] for e in entries]), np.concatenate([e[1] for e in entries]))),
+                          shape=(rows, n + m))
+    upper_rows, upper_columns = np.triu_indices(n)
+    P_all = sp.csc_matrix((P[upper_rows, upper_columns], (upper_rows, upper_columns)), shape=(n + m, n + m))
+    return LiftedQP(n=n, P=P, q=q, lower=lower, upper=upper, forms=forms, offsets=offsets, cost=cost,
+                    P_all=P_all, q_all=np.concatenate([q, cost]), A_all=A_all, b_all=b_all, plus_rows=plus_rows,
+                    minus_rows=minus_rows, g_rows=g_rows, term_forms=term_forms, limit_rows=limit_rows)
+
+
+def _new_reader(compiled: CompiledProblem, affine: list[int]) -> Any:
+    if not affine:
+        return None
+    expression = sum(compiled.entries[k][0] * compiled.expressions[k] for k in affine)
+    return coefficient_reader(compiled.h, expression, cp.Problem(cp.Maximize(expression)))
 
 
 def _limit_price(limit: Any, signs: np.ndarray, duals: np.ndarray) -> float:
