@@ -50,9 +50,9 @@ def _compare(groups: list[QuoteGroup], tabulated: list, tolerance: float = 1e-12
 
     The solve's own cs01 is the difference of two upfronts, each (1-R)V - cA with terms of size s rpv01 and
     c rpv01: its rounding is (s + c)/1bp times that of the legs (1e-11 at 3000 bp). The tables compute cs01
-    from the rpv01 at both quotes, ``(s + 1bp - c) rpv01(s + 1bp) - (s - c) rpv01(s)`` and
-    ``1bp rpv01(s + 1bp)`` at par (an identity at the solution, (1-R)V = sA); so the rpv01s are compared tightly, and the cs01s with the same
-    formulas on the exact rpv01s, then with the solve's own cs01s to its rounding.
+    from the rpv01 at both quotes, (s + 1bp - c) rpv01(s + 1bp) - (s - c) rpv01(s), and 1bp rpv01(s + 1bp)
+    at par (an identity at the solution, (1-R)V = sA). So the rpv01s are compared tightly, the cs01s with
+    the same formulas on the exact rpv01s, then with the solve's own cs01s to its rounding.
     """
     exact = spread_quote_groups(groups, early=False)
     up = spread_quote_groups([dataclasses.replace(g, spread_bp=g.spread_bp + 1.0) for g in groups], early=False)
