@@ -249,6 +249,28 @@ CONVERGED_GAP = 1e-12
 HELD_WIDTH = 1e-4
 
 
+def _newton_step(block: np.ndarray, rhs: np.ndarray) -> np.ndarray:
+    """d with block · d = rhs: by Cholesky when the block is clearly positive definite (its factor's
+    diagonal within :data:`CHOLESKY_RANGE` of its largest), else the minimum-norm least-squares
+    solution (scipy's ``lstsq``, singular values below 1e-12 of the largest treated as 0)."""
+    from scipy.linalg import LinAlgError, cho_factor, cho_solve, lstsq
+
+    try:
+        factor = cho_factor(block, check_finite=False)
+        pivots = np.abs(np.diag(factor[0]))
+        if pivots.size and float(np.min(pivots)) > CHOLESKY_RANGE * float(np.max(pivots)):
+            return cho_solve(factor, rhs, check_finite=False)
+    except LinAlgError:
+        pass
+    cond = 1e-12 if float(np.max(np.abs(np.diag(block)), initial=0.0)) > 0 else None
+    return lstsq(block, rhs, cond=cond, lapack_driver="gelsy")[0]
+
+
+#: The Newton step solves by Cholesky when the factor's smallest diagonal is above this share of its largest
+#: (the block's condition number then at most about 1e10); otherwise by ``lstsq``.
+CHOLESKY_RANGE = 1e-5
+
+
 def projected_newton(f: Any, grad: Any, h: np.ndarray, lower: np.ndarray, upper: np.ndarray,
                      hessian: np.ndarray, max_iterations: int = 100) -> np.ndarray:
     """Minimise a smooth convex ``f`` over the box from ``h`` by projected Newton steps (Bertsekas 1982).
@@ -263,8 +285,6 @@ def projected_newton(f: Any, grad: Any, h: np.ndarray, lower: np.ndarray, upper:
     hedge at 125 instruments). Stops at a minimiser to rounding (Frank–Wolfe gap, see
     :func:`box_gap`), or when a step changes nothing.
     """
-    from scipy.linalg import lstsq
-
     h = np.clip(np.asarray(h, dtype=float), lower, upper)
     value = f(h)
     curvature = np.diag(hessian)
@@ -287,9 +307,7 @@ def projected_newton(f: Any, grad: Any, h: np.ndarray, lower: np.ndarray, upper:
         step[to_upper] = upper[to_upper] - h[to_upper]
         if free.any():
             rhs = g[free] + hessian[np.ix_(free, held)] @ step[held] if held.any() else g[free]
-            block = hessian[np.ix_(free, free)]
-            cond = 1e-12 if float(np.max(np.abs(np.diag(block)), initial=0.0)) > 0 else None
-            step[free] = -lstsq(block, rhs, cond=cond, lapack_driver="gelsy")[0]
+            step[free] = -_newton_step(hessian[np.ix_(free, free)], rhs)
         predicted = -float(g[free] @ step[free])
         alpha, moved = 1.0, False
         for _ in range(30):
