@@ -21,18 +21,26 @@ from cdshedge_cvx.model import BoxLimits, Constraint, Term
 if TYPE_CHECKING:
     from cdshedge_cvx.solve._problem import HedgeProblem
 
-__all__ = ["DEFAULT_TOLERANCES", "SLSQP_POLISH_MAX_INSTRUMENTS", "CrossCheck", "cross_check", "report", "scipy_solve",
-           "twin_gradient", "twin_value", "twin_violation"]
+__all__ = ["DEFAULT_TOLERANCES", "SLSQP_POLISH_MAX_INSTRUMENTS", "CrossCheck", "box_gap", "cross_check", "report",
+           "scipy_solve", "twin_gradient", "twin_value", "twin_violation"]
 
 #: objective: |gap| ≤ abs + rel·|objective| ($mm); allocation: max |Δh| ≤ alloc · max(1, limit range)
 DEFAULT_TOLERANCES = {"objective_abs": 1e-7, "objective_rel": 1e-6, "allocation": 1e-4}
-#: Above this many instruments the dense SLSQP polish of the box-only scipy solve is replaced by a
-#: restarted L-BFGS-B (SLSQP is O(n³) per iteration: 75 s for 2000 instruments).
+#: Above this many instruments the box-only cold solve is projected Newton on the twins' Hessian instead of
+#: L-BFGS-B polished by SLSQP (O(n³) per iteration: 75 s for 2000 instruments).
 SLSQP_POLISH_MAX_INSTRUMENTS = 50
-#: Above :data:`SLSQP_POLISH_MAX_INSTRUMENTS`, L-BFGS-B only approaches the answer (projected Newton finishes).
+#: Above :data:`SLSQP_POLISH_MAX_INSTRUMENTS`, the iterations of L-BFGS-B when projected Newton alone does not converge.
 LBFGS_MAX_ITERATIONS_LARGE = 1000
 #: Eigenvalues of the twins' curvature below this times the largest are flat directions.
 FLAT_TOLERANCE = 1e-10
+#: A minimiser to rounding: the Frank–Wolfe gap within this share of max(1, |objective|).
+CONVERGED_GAP = 1e-12
+#: Coordinates within this share of the box's widest range of a bound (and pushed out by the gradient)
+#: are held there by a projected Newton step (Bertsekas' ε, shrunk with the projected gradient).
+HELD_WIDTH = 1e-4
+#: The Newton step solves by Cholesky when the factor's smallest diagonal is above this share of its largest
+#: (the block's condition number then at most about 1e10); otherwise by ``lstsq``.
+CHOLESKY_RANGE = 1e-5
 
 
 @dataclass(frozen=True)
@@ -242,13 +250,6 @@ def _converged(value: float, g: np.ndarray, h: np.ndarray, lower: np.ndarray, up
     return bool(np.isfinite(value) and box_gap(g, h, lower, upper) <= CONVERGED_GAP * max(1.0, abs(value)))
 
 
-#: A minimiser to rounding: the Frank–Wolfe gap within this share of max(1, |objective|).
-CONVERGED_GAP = 1e-12
-#: Coordinates within this share of the box's widest range of a bound (and pushed out by the gradient)
-#: are held there by a projected Newton step (Bertsekas' ε, shrunk with the projected gradient).
-HELD_WIDTH = 1e-4
-
-
 def _newton_step(block: np.ndarray, rhs: np.ndarray) -> np.ndarray:
     """d with block · d = rhs: by Cholesky when the block is clearly positive definite (its factor's
     diagonal within :data:`CHOLESKY_RANGE` of its largest), else the minimum-norm least-squares
@@ -264,11 +265,6 @@ def _newton_step(block: np.ndarray, rhs: np.ndarray) -> np.ndarray:
         pass
     cond = 1e-12 if float(np.max(np.abs(np.diag(block)), initial=0.0)) > 0 else None
     return lstsq(block, rhs, cond=cond, lapack_driver="gelsy")[0]
-
-
-#: The Newton step solves by Cholesky when the factor's smallest diagonal is above this share of its largest
-#: (the block's condition number then at most about 1e10); otherwise by ``lstsq``.
-CHOLESKY_RANGE = 1e-5
 
 
 def projected_newton(f: Any, grad: Any, h: np.ndarray, lower: np.ndarray, upper: np.ndarray,
