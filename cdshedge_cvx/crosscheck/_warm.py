@@ -32,7 +32,9 @@ from cdshedge_cvx.crosscheck._reference import (
     CrossCheck,
     _lifted_problem,
     _objective_and_gradient,
+    box_gap,
     report,
+    twin_gradient,
     twin_value,
     twin_violation,
 )
@@ -116,8 +118,7 @@ def box_gap_bound(grad: Any, h: np.ndarray, lower: np.ndarray, upper: np.ndarray
     """
     if grad is None:
         return float("inf")
-    g = np.asarray(grad(h), dtype=float)
-    return float(-np.sum(np.minimum(g * (lower - h), g * (upper - h))))
+    return box_gap(np.asarray(grad(h), dtype=float), h, lower, upper)
 
 
 def warm_check(problem: HedgeProblem, data: Mapping[str, Any], h_cvxpy: np.ndarray, cvxpy_objective: float,
@@ -149,31 +150,36 @@ def warm_check(problem: HedgeProblem, data: Mapping[str, Any], h_cvxpy: np.ndarr
     extra = [c for c in compiled.limits if not isinstance(c, BoxLimits)]
     period = data.get("period", "?")
     try:
-        f_twin, grad_twin = _objective_and_gradient(entries, data)
         lifted = bool(extra) or any(w < 0 and t.scipy_form(data) is not None for w, t in entries)
-        if lifted:
-            f, grad, cons, m, lift = _lifted_problem(entries, extra, data, n)
-            bounds = list(zip(lower, upper)) + [(0.0, None)] * m
-            result = minimize(f, lift(h0), jac=grad, bounds=bounds, constraints=cons, method="SLSQP",
-                              options={"ftol": 1e-14, "maxiter": WARM_MAX_ITERATIONS})
-            h_scipy = np.clip(np.asarray(result.x[:n], dtype=float), lower, upper)
+        # every term's twin value and gradient at the answer, once each
+        twin_at_cvxpy = float(sum(w * twin_value(t, h0, data) for w, t in entries))
+        gradients = None if lifted else [twin_gradient(t, h0, data) for _, t in entries]
+        if gradients is not None and all(g is not None for g in gradients):
+            gradient = -sum(w * g for (w, _), g in zip(entries, gradients))
+            bound = box_gap(np.broadcast_to(gradient, h0.shape), h0, lower, upper)
         else:
-            h_scipy = h0
-            bound = box_gap_bound(grad_twin, h0, lower, upper)
-            value0 = -f_twin(h0)
-            if not bound <= tol["objective_abs"] + tol["objective_rel"] * abs(value0):
+            bound = np.inf
+        h_scipy, scipy_value = h0, twin_at_cvxpy
+        if not bound <= tol["objective_abs"] + tol["objective_rel"] * abs(twin_at_cvxpy):
+            f_twin, grad_twin = _objective_and_gradient(entries, data)
+            if lifted:
+                f, grad, cons, m, lift = _lifted_problem(entries, extra, data, n)
+                bounds = list(zip(lower, upper)) + [(0.0, None)] * m
+                result = minimize(f, lift(h0), jac=grad, bounds=bounds, constraints=cons, method="SLSQP",
+                                  options={"ftol": 1e-14, "maxiter": WARM_MAX_ITERATIONS})
+                h_scipy = np.clip(np.asarray(result.x[:n], dtype=float), lower, upper)
+            else:
                 result = minimize(f_twin, h0, jac=grad_twin, bounds=list(zip(lower, upper)), method="L-BFGS-B",
                                   options={"ftol": 1e-15, "gtol": 1e-12, "maxiter": WARM_MAX_ITERATIONS})
                 h_scipy = np.clip(np.asarray(result.x, dtype=float), lower, upper)
-        if extra and any(twin_violation(c, h_scipy, data) > 1e-8 for c in extra):
-            h_scipy = h0  # an infeasible move is no improvement
-        scipy_value = -f_twin(h_scipy)
+            if extra and any(twin_violation(c, h_scipy, data) > 1e-8 for c in extra):
+                h_scipy = h0  # an infeasible move is no improvement
+            scipy_value = -f_twin(h_scipy)
     except CdsHedgeError:
         raise
     except Exception as exc:
         raise SpecificationError(f"period {period}: the scipy cross-check failed ({type(exc).__name__}: {exc}); "
                                  "check the terms' value()/gradient() and the constraints' violation()") from exc
-    twin_at_cvxpy = float(sum(w * twin_value(t, h0, data) for w, t in entries))
     if scipy_value < twin_at_cvxpy:  # scipy never returns worse than its start in the comparison
         h_scipy, scipy_value = h0, twin_at_cvxpy
     scale = max(abs(twin_at_cvxpy), abs(scipy_value))
@@ -208,7 +214,7 @@ def period_check(problem: HedgeProblem, data: Mapping[str, Any], h: np.ndarray, 
     from cdshedge_cvx.crosscheck._lots import uses_lots
     from cdshedge_cvx.crosscheck._reference import cross_check
 
-    with single_threaded():
+    with single_threaded():  # also the twins' own algebra (a 126 × 252 covariance: 2× slower on 2 threads)
         if mode == "full" or uses_lots(problem):  # whole lots: no continuous certificate; enumeration or bound
             return cross_check(problem, data, h, objective, tolerances, strict=strict)
         warm = warm_check(problem, data, h, objective, tolerances, warn=False)
