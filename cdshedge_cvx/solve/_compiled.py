@@ -136,6 +136,24 @@ class CompiledProblem:
         """The label of the CS01 box among :attr:`limit_labels`."""
         return next(label for c, label in zip(self.limits, self.limit_labels) if isinstance(c, BoxLimits))
 
+    @functools.cached_property
+    def split(self) -> tuple[cp.Expression | None, tuple[int, ...]] | None:
+        """The objective as (its affine part Σ w_k expr_k over the affine entries, the indices of the entries
+        that are subtracted quadratic forms), or ``None`` when some entry is neither.
+
+        Decided from the structure alone, so worked out once (building the affine sum makes CVXPY
+        expressions: a fraction of a millisecond that the solve paths would otherwise pay every period).
+        """
+        affine, squares = [], []
+        for k, ((weight, term), expression) in enumerate(zip(self.entries, self.expressions)):
+            if expression.is_affine():
+                affine.append(weight * expression)
+            elif type(term).quadratic_form is not Term.quadratic_form and weight < 0:
+                squares.append(k)
+            else:
+                return None
+        return (sum(affine) if affine else None), tuple(squares)
+
     def box_bounds(self) -> tuple[np.ndarray, np.ndarray]:
         """The current CS01 box: (cs01_min, cs01_max), as last written by ``update``."""
         box = self.box
