@@ -40,15 +40,22 @@ __all__ = [
 ]
 
 
-def _observations(observations: np.ndarray, minimum: int, who: str) -> np.ndarray:
+def _observations(observations: np.ndarray, minimum: int, who: str, finite: bool = True) -> np.ndarray:
+    """``observations`` as a float matrix of at least ``minimum`` rows, all finite (``finite=False``: the
+    caller checks that itself, with :func:`_check_finite`)."""
     x = np.asarray(observations, dtype=float)
     if x.ndim != 2:
         raise DataError(f"{who}: observations must be a (days × variables) matrix, got shape {x.shape}")
     if x.shape[0] < minimum:
         raise DataError(f"{who} needs at least {minimum} daily observations, got {x.shape[0]}")
-    if not np.all(np.isfinite(x)):
-        raise DataError(f"{who}: the observations contain NaN or infinite values")
+    if finite:
+        _check_finite(x, who)
     return x
+
+
+def _check_finite(x: np.ndarray, who: str) -> None:
+    if not np.isfinite(x).all():
+        raise DataError(f"{who}: the observations contain NaN or infinite values")
 
 
 class CovarianceEstimator:
@@ -253,23 +260,27 @@ class RollingCovariance:
     def _dropped_rows(self, x: np.ndarray) -> int | None:
         """Rows m dropped from the top of the previous window, if ``x`` continues it."""
         previous = self.window_
-        if previous is None or previous.shape[1] != x.shape[1]:
+        if previous is None or previous.shape[1] != x.shape[1] or not x.shape[1]:
             return None
-        for m in np.flatnonzero((previous == x[0]).all(axis=1)):
+        # the rows of the previous window equal to x's first row, in order: first compared on one column
+        for m in np.flatnonzero(previous[:, 0] == x[0, 0]):
             kept = previous.shape[0] - int(m)
-            if kept <= x.shape[0] and np.array_equal(previous[m:], x[:kept]):
+            if kept <= x.shape[0] and np.array_equal(previous[m], x[0]) and np.array_equal(previous[m:], x[:kept]):
                 return int(m)
         return None
 
     def covariance(self, observations: np.ndarray) -> np.ndarray:
         """The covariance of the window ``observations`` (T × k, oldest row first)."""
-        x = _observations(observations, 2, "the rolling covariance")
+        who = "the rolling covariance"
+        x = _observations(observations, 2, who, finite=False)
         rows = x.shape[0]
         dropped = self._dropped_rows(x)
         previous_rows = 0 if self.window_ is None else self.window_.shape[0]
         added = rows - (previous_rows - dropped) if dropped is not None else rows
         incremental = (dropped is not None and dropped + added >= 1 and 2 * (dropped + added) <= rows
                        and self.entered_ + added < rows)
+        # the rows kept equal the previous window's, checked finite when they entered: only the new ones are checked
+        _check_finite(x[rows - added:] if incremental else x, who)
         if incremental:
             y_new = x[rows - added:] - self.shift_
             y_old = self.window_[:dropped] - self.shift_

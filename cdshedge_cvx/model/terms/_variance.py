@@ -35,7 +35,7 @@ def covariance_root(covariance: np.ndarray) -> np.ndarray:
     active = np.flatnonzero(np.diag(covariance) > 0)
     if not active.size:
         return root
-    block = covariance[np.ix_(active, active)]
+    block = covariance if active.size == covariance.shape[0] else covariance[np.ix_(active, active)]
     try:
         factor = np.linalg.cholesky(block).T
     except np.linalg.LinAlgError:
@@ -161,8 +161,8 @@ class VariancePenalty(Term):
         root = covariance_root(covariance)
         weight = self.gamma * data["horizon_rows"]
         scale = np.sqrt(weight)
-        set_value(self.A_, scale * root[:, 1:])
-        set_value(self.b_, scale * root[:, 0])
+        set_value(self.A_, scale * root[:, 1:], copy=False)  # new arrays: stored without a second copy
+        set_value(self.b_, scale * root[:, 0], copy=False)
         self.gram_ = weight * covariance
 
     def quadratic_form(self) -> tuple[np.ndarray, np.ndarray, float]:
