@@ -298,9 +298,13 @@ class RollingCovariance:
         a = self._raw_weights(np.arange(rows - 1, -1, -1, dtype=float))
         s0 = float(a.sum())
         mean = self.s1_ / s0
-        second = self.s2_ / s0 - np.outer(mean, mean)
-        covariance = second / (1.0 - float(np.sum(a * a)) / s0**2)
-        return (covariance + covariance.T) / 2.0
+        # Σ = (S₂/S₀ − μμᵀ)/(1 − Q/S₀²), symmetrised; in place on new arrays (the same operations, fewer allocations)
+        covariance = self.s2_ / s0
+        covariance -= np.outer(mean, mean)
+        covariance /= 1.0 - float(np.sum(a * a)) / s0**2
+        symmetric = covariance + covariance.T
+        symmetric /= 2.0
+        return symmetric
 
     def __repr__(self) -> str:
         return f"RollingCovariance(half_life={self.half_life!r})"

@@ -85,12 +85,14 @@ def rank_deficiency(compiled: CompiledProblem, P: np.ndarray | None = None) -> i
     """
     if P is None:
         P = quadratic_matrix(compiled)
-        if P is None:
+        if P is None or _clearly_identified(P):
             return 0
     else:
+        symmetric = P + P.T  # 0.5 (P + Pᵀ), exactly symmetric, shifted and factorised in place (it is ours)
+        symmetric *= 0.5
+        if _clearly_identified(symmetric, overwrite=True):
+            return 0
         P = 0.5 * (P + P.T)
-    if _clearly_identified(P):
-        return 0
     eigenvalues = np.linalg.eigvalsh(P)
     top = float(np.max(np.abs(eigenvalues), initial=0.0))
     if top == 0.0:
@@ -98,20 +100,25 @@ def rank_deficiency(compiled: CompiledProblem, P: np.ndarray | None = None) -> i
     return int(np.sum(eigenvalues <= RANK_TOLERANCE * top))
 
 
-def _clearly_identified(P: np.ndarray) -> bool:
+def _clearly_identified(P: np.ndarray, overwrite: bool = False) -> bool:
     """Whether every eigenvalue of ``P`` exceeds :data:`RANK_TOLERANCE` × its largest, shown by a
     Cholesky factorisation of P − τI (a third of an eigendecomposition's work).
 
     τ = RANK_TOLERANCE · g with g = max_i Σ_j |P_ij| ≥ λ_max (Gershgorin): the factorisation exists
     only if λ_min > τ ≥ RANK_TOLERANCE · λ_max. ``False`` means "not shown", never "deficient": the
     caller then counts the flat directions from the eigenvalues. ``P`` is symmetric (only its lower
-    triangle is read) and left unchanged.
+    triangle is read) and left unchanged, unless ``overwrite`` (then it must be an exactly symmetric
+    float64 array in either layout, and is overwritten).
     """
     bound = float(np.max(np.sum(np.abs(P), axis=1), initial=0.0))
     if bound == 0.0 or not np.isfinite(bound):
         return False
-    shifted = np.array(P, dtype=float, order="F")  # LAPACK's own layout: factorised in place, no second copy
-    shifted.flat[::P.shape[0] + 1] -= 2.0 * RANK_TOLERANCE * bound  # P − τI
+    if overwrite and P.dtype == np.float64 and (P.flags.f_contiguous or P.flags.c_contiguous):
+        shifted = P if P.flags.f_contiguous else P.T  # exactly symmetric: its transpose is itself, in LAPACK's layout
+    else:
+        shifted = np.array(P, dtype=float, order="F")  # LAPACK's own layout: factorised in place, no second copy
+    diagonal = np.arange(P.shape[0])
+    shifted[diagonal, diagonal] -= 2.0 * RANK_TOLERANCE * bound  # P − τI (only the diagonal changes)
     _, info = _POTRF(shifted, lower=True, clean=False, overwrite_a=True)
     return info == 0
 

@@ -116,7 +116,9 @@ class VariancePenalty(Term):
         raw = np.column_stack([np.asarray(data["risk_desk_pnl"], dtype=float),
                                np.asarray(data["risk_changes"], dtype=float)])
         scale = np.concatenate([[1.0], data["pnl_scale"] * np.asarray(data["fx_rate"], dtype=float)])
-        return self.rolling_.covariance(raw) * np.outer(scale, scale)
+        covariance = self.rolling_.covariance(raw)
+        covariance *= np.outer(scale, scale)  # a new array: scaled in place
+        return covariance
 
     def _check_gamma(self) -> None:
         if self.gamma < 0 or not np.isfinite(self.gamma):
