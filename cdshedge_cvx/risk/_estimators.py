@@ -289,19 +289,26 @@ class RollingCovariance:
             ages_old = np.arange(previous_rows - 1, previous_rows - 1 - dropped, -1, dtype=float) + added
             a_old = self._raw_weights(ages_old)
             self.s1_ = age * self.s1_ + a_new @ y_new - a_old @ y_old
-            self.s2_ = age * self.s2_ + (y_new * a_new[:, None]).T @ y_new - (y_old * a_old[:, None]).T @ y_old
+            # age·S₂ + Σ a yyᵀ(new) − Σ a yyᵀ(old), accumulated in the new product's array (1·S₂ is S₂ itself)
+            s2 = (y_new * a_new[:, None]).T @ y_new
+            s2 += self.s2_ if age == 1.0 else age * self.s2_
+            s2 -= (y_old * a_old[:, None]).T @ y_old
+            self.s2_ = s2
             self.entered_ += added
             self.updates_ += 1
         else:
             self._from_scratch(x)
         self.window_ = x.copy()
-        a = self._raw_weights(np.arange(rows - 1, -1, -1, dtype=float))
-        s0 = float(a.sum())
+        if self.half_life is None:  # a_t = 1: S₀ = Q = T, exactly the sums of the ones
+            s0 = squares = float(rows)
+        else:
+            a = self._raw_weights(np.arange(rows - 1, -1, -1, dtype=float))
+            s0, squares = float(a.sum()), float(np.sum(a * a))
         mean = self.s1_ / s0
         # Σ = (S₂/S₀ − μμᵀ)/(1 − Q/S₀²), symmetrised; in place on new arrays (the same operations, fewer allocations)
         covariance = self.s2_ / s0
         covariance -= np.outer(mean, mean)
-        covariance /= 1.0 - float(np.sum(a * a)) / s0**2
+        covariance /= 1.0 - squares / s0**2
         symmetric = covariance + covariance.T
         symmetric /= 2.0
         return symmetric

@@ -99,9 +99,9 @@ def _pdas(P: np.ndarray, q: np.ndarray, lower: np.ndarray, upper: np.ndarray, at
         except _Singular:  # P is singular: the proximal iterations answer
             return None
         g = P @ x + q
-        new_lower = (~at_upper & ~at_lower & (x < lower)) | (at_lower & (g > 0))
-        new_upper = (~at_upper & ~at_lower & (x > upper)) | (at_upper & (g < 0))
-        if np.array_equal(new_lower, at_lower) and np.array_equal(new_upper, at_upper):
+        new_lower = (free & (x < lower)) | (at_lower & (g > 0))
+        new_upper = (free & (x > upper)) | (at_upper & (g < 0))
+        if not ((new_lower ^ at_lower) | (new_upper ^ at_upper)).any():
             return np.clip(x, lower, upper), at_lower, at_upper, iteration
         key = np.packbits(np.concatenate([new_lower, new_upper])).tobytes()
         if key in seen:

@@ -17,12 +17,13 @@ variance penalty stay solvable.
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import cvxpy as cp
 import numpy as np
+from cvxpy.atoms.atom import Atom
 
 from cdshedge_cvx.errors import SpecificationError, naming
 from cdshedge_cvx.market._instruments import Universe
@@ -31,7 +32,7 @@ from cdshedge_cvx.model._values import set_value
 from cdshedge_cvx.solve._validation import validate_limit_constraints, validate_term_expression
 
 __all__ = ["DEFAULT_SOLVER_OPTIONS", "DPP_TENSOR_BYTES", "FALLBACK_SOLVERS", "CompiledProblem", "compile_problem",
-           "installed_solvers"]
+           "installed_solvers", "numeric_evaluator"]
 
 #: Options giving answers on the bounds to ~1e-9 (OSQP polishes the active set).
 DEFAULT_SOLVER_OPTIONS: dict[str, dict[str, Any]] = {
@@ -163,10 +164,22 @@ class CompiledProblem:
         """Name of instrument ``i`` (``#i`` when only the number of instruments was given)."""
         return self.names[i] if self.names is not None else f"#{i}"
 
+    @functools.cached_property
+    def _evaluators(self) -> tuple[Callable[[], Any], ...]:
+        return tuple(numeric_evaluator(e) for e in self.expressions)
+
     def term_values(self, h: np.ndarray) -> dict[str, float]:
-        """Signed contribution w_k · expr_k(h) of each entry ($mm), evaluated by CVXPY (h is stored in :attr:`h`)."""
+        """Signed contribution w_k · expr_k(h) of each entry ($mm), evaluated by CVXPY (h is stored in :attr:`h`).
+
+        Each expression's value is CVXPY's own (its atoms' ``numeric``, :func:`numeric_evaluator`);
+        where that gives nothing (a Parameter without a value) the expression's ``value`` decides, as before.
+        """
         set_value(self.h, h)
-        return {label: float(w * e.value) for label, (w, _), e in zip(self.labels, self.entries, self.expressions)}
+        values = {}
+        for label, (w, _), e, evaluate in zip(self.labels, self.entries, self.expressions, self._evaluators):
+            value = evaluate()
+            values[label] = float(w * (e.value if value is None else value))
+        return values
 
     def parameter_issue(self, k: int) -> str | None:
         """Why the Parameters of entry ``k`` are not usable (no value, or not finite), or ``None``."""
@@ -174,7 +187,7 @@ class CompiledProblem:
             value = parameter.value
             if value is None:
                 return f"Parameter {parameter.name()!r} was not given a value"
-            if not np.all(np.isfinite(value)):
+            if not np.isfinite(value).all():
                 return f"Parameter {parameter.name()!r} has non-finite values"
         return None
 
@@ -184,6 +197,31 @@ class CompiledProblem:
         if solver == self.solver and self.solver_options:
             options.update(self.solver_options)
         return options
+
+
+def numeric_evaluator(expression: cp.Expression) -> Callable[[], Any]:
+    """A function giving ``expression.value``: CVXPY's own ``numeric`` of each atom on its arguments'
+    values (what ``Atom.value`` computes, the same numbers), with the expression tree walked once here
+    rather than at every evaluation (``Atom.value`` first collects every Parameter of the tree).
+
+    Returns ``None`` where ``Atom.value`` would (an argument without a value); leaves and empty atoms
+    read their own ``value``.
+    """
+    if not isinstance(expression, Atom) or 0 in expression.shape:
+        return lambda: expression.value
+    children = tuple(numeric_evaluator(arg) for arg in expression.args)
+    numeric, constant = expression.numeric, expression.is_constant()
+
+    def evaluate() -> Any:
+        values = []
+        for child in children:
+            value = child()
+            if value is None and not constant:
+                return None
+            values.append(value)
+        return numeric(values)
+
+    return evaluate
 
 
 def _labels(limits: Sequence[Constraint]) -> tuple[str, ...]:
