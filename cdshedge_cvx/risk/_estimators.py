@@ -265,7 +265,8 @@ class RollingCovariance:
         # the rows of the previous window equal to x's first row, in order: first compared on one column
         for m in np.flatnonzero(previous[:, 0] == x[0, 0]):
             kept = previous.shape[0] - int(m)
-            if kept <= x.shape[0] and np.array_equal(previous[m], x[0]) and np.array_equal(previous[m:], x[:kept]):
+            # np.array_equal on blocks of one shape: elementwise ==, all
+            if kept <= x.shape[0] and (previous[m] == x[0]).all() and (previous[m:] == x[:kept]).all():
                 return int(m)
         return None
 
@@ -307,7 +308,7 @@ class RollingCovariance:
         mean = self.s1_ / s0
         # Σ = (S₂/S₀ − μμᵀ)/(1 − Q/S₀²), symmetrised; in place on new arrays (the same operations, fewer allocations)
         covariance = self.s2_ / s0
-        covariance -= np.outer(mean, mean)
+        covariance -= mean[:, None] * mean[None, :]  # np.outer(mean, mean), without its wrapper
         covariance /= 1.0 - squares / s0**2
         symmetric = covariance + covariance.T
         symmetric /= 2.0

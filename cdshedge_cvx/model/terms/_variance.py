@@ -117,7 +117,7 @@ class VariancePenalty(Term):
                                np.asarray(data["risk_changes"], dtype=float)])
         scale = np.concatenate([[1.0], data["pnl_scale"] * np.asarray(data["fx_rate"], dtype=float)])
         covariance = self.rolling_.covariance(raw)
-        covariance *= np.outer(scale, scale)  # a new array: scaled in place
+        covariance *= scale[:, None] * scale[None, :]  # by np.outer(scale, scale); a new array: scaled in place
         return covariance
 
     def _check_gamma(self) -> None:
