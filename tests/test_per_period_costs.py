@@ -194,3 +194,16 @@ def test_set_value_stores_an_owned_array_without_copying() -> None:
     assert leaf.value is not value and np.array_equal(leaf.value, value)
     set_value(leaf, [1, 2, 3], copy=False)  # not a float64 array: copied as before
     assert leaf.value.dtype == np.float64
+
+
+def test_atoms_with_their_own_value_keep_it() -> None:
+    """lambda_max checks its argument in ``value``: the evaluator leaves the whole expression to it."""
+    X = cp.Parameter((2, 2))
+    X.value = np.array([[1.0, 2.0], [0.0, 1.0]])  # not symmetric
+    expression = cp.lambda_max(X)
+    with pytest.raises(ValueError, match="symmetric"):
+        numeric_evaluator(expression)()
+    X.value = np.array([[2.0, 1.0], [1.0, 2.0]])
+    assert numeric_evaluator(expression)() == expression.value
+    inner = cp.lambda_max(X) + 1.0  # inside a sum CVXPY itself skips the check (its _value_impl)
+    assert numeric_evaluator(inner)() == inner.value

@@ -177,7 +177,10 @@ class CompiledProblem:
         set_value(self.h, h)
         values = {}
         for label, (w, _), e, evaluate in zip(self.labels, self.entries, self.expressions, self._evaluators):
-            value = evaluate()
+            try:
+                value = evaluate()
+            except Exception:  # whatever CVXPY's own evaluation says about it (an error, or None)
+                value = None
             values[label] = float(w * (e.value if value is None else value))
         return values
 
@@ -200,16 +203,27 @@ class CompiledProblem:
 
 
 def numeric_evaluator(expression: cp.Expression) -> Callable[[], Any]:
-    """A function giving ``expression.value``: CVXPY's own ``numeric`` of each atom on its arguments'
-    values (what ``Atom.value`` computes, the same numbers), with the expression tree walked once here
-    rather than at every evaluation (``Atom.value`` first collects every Parameter of the tree).
+    """A function giving ``expression.value``, computed as CVXPY computes it (``Atom._value_impl``:
+    each atom's ``numeric`` on its arguments' values, the same numbers) with the expression tree
+    walked once here rather than at every evaluation (``Atom.value`` first collects every Parameter
+    of the tree, most of the cost for small expressions).
 
-    Returns ``None`` where ``Atom.value`` would (an argument without a value); leaves and empty atoms
-    read their own ``value``.
+    Returns ``None`` where an argument has no value (``Atom.value`` gives ``None`` then); an atom
+    whose class defines its own ``value`` (input checks) is left to it, one with its own
+    ``_value_impl`` is evaluated by it, leaves read their ``value``.
     """
-    if not isinstance(expression, Atom) or 0 in expression.shape:
+    if isinstance(expression, Atom) and type(expression).value is not Atom.value:
         return lambda: expression.value
-    children = tuple(numeric_evaluator(arg) for arg in expression.args)
+    return _value_impl(expression)
+
+
+def _value_impl(expression: cp.Expression) -> Callable[[], Any]:
+    """``expression._value_impl`` with the tree walked once (see :func:`numeric_evaluator`)."""
+    if not isinstance(expression, Atom):
+        return lambda: expression.value
+    if type(expression)._value_impl is not Atom._value_impl or 0 in expression.shape:
+        return expression._value_impl
+    children = tuple(_value_impl(arg) for arg in expression.args)
     numeric, constant = expression.numeric, expression.is_constant()
 
     def evaluate() -> Any:
