@@ -9,7 +9,7 @@ import numpy as np
 __all__ = ["set_value"]
 
 
-def set_value(leaf: Any, value: Any) -> None:
+def set_value(leaf: Any, value: Any, *, copy: bool = True) -> None:
     """``leaf.value = value``, without CVXPY's attribute test when the leaf has no attributes.
 
     CVXPY's setter projects the value on the leaf's attributes (sign, symmetry, …) and compares
@@ -24,8 +24,12 @@ def set_value(leaf: Any, value: Any) -> None:
     leaf : cvxpy.Parameter or cvxpy.Variable
     value : array_like
         Real values of the leaf's shape (copied).
+    copy : bool
+        ``False``: a float64 array ``value`` is stored itself, not a copy (the caller made it for this
+        leaf and does not change it afterwards).
     """
-    array = np.array(value, dtype=float)
+    array = value if not copy and isinstance(value, np.ndarray) and value.dtype == np.float64 else np.array(
+        value, dtype=float)
     if getattr(leaf, "num_attributes", 1) or array.shape != leaf.shape:
         leaf.value = value
         return

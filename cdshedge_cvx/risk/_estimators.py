@@ -40,15 +40,22 @@ __all__ = [
 ]
 
 
-def _observations(observations: np.ndarray, minimum: int, who: str) -> np.ndarray:
+def _observations(observations: np.ndarray, minimum: int, who: str, finite: bool = True) -> np.ndarray:
+    """``observations`` as a float matrix of at least ``minimum`` rows, all finite (``finite=False``: the
+    caller checks that itself, with :func:`_check_finite`)."""
     x = np.asarray(observations, dtype=float)
     if x.ndim != 2:
         raise DataError(f"{who}: observations must be a (days × variables) matrix, got shape {x.shape}")
     if x.shape[0] < minimum:
         raise DataError(f"{who} needs at least {minimum} daily observations, got {x.shape[0]}")
-    if not np.all(np.isfinite(x)):
-        raise DataError(f"{who}: the observations contain NaN or infinite values")
+    if finite:
+        _check_finite(x, who)
     return x
+
+
+def _check_finite(x: np.ndarray, who: str) -> None:
+    if not np.isfinite(x).all():
+        raise DataError(f"{who}: the observations contain NaN or infinite values")
 
 
 class CovarianceEstimator:
@@ -253,23 +260,28 @@ class RollingCovariance:
     def _dropped_rows(self, x: np.ndarray) -> int | None:
         """Rows m dropped from the top of the previous window, if ``x`` continues it."""
         previous = self.window_
-        if previous is None or previous.shape[1] != x.shape[1]:
+        if previous is None or previous.shape[1] != x.shape[1] or not x.shape[1]:
             return None
-        for m in np.flatnonzero((previous == x[0]).all(axis=1)):
+        # the rows of the previous window equal to x's first row, in order: first compared on one column
+        for m in np.flatnonzero(previous[:, 0] == x[0, 0]):
             kept = previous.shape[0] - int(m)
-            if kept <= x.shape[0] and np.array_equal(previous[m:], x[:kept]):
+            # np.array_equal on blocks of one shape: elementwise ==, all
+            if kept <= x.shape[0] and (previous[m] == x[0]).all() and (previous[m:] == x[:kept]).all():
                 return int(m)
         return None
 
     def covariance(self, observations: np.ndarray) -> np.ndarray:
         """The covariance of the window ``observations`` (T × k, oldest row first)."""
-        x = _observations(observations, 2, "the rolling covariance")
+        who = "the rolling covariance"
+        x = _observations(observations, 2, who, finite=False)
         rows = x.shape[0]
         dropped = self._dropped_rows(x)
         previous_rows = 0 if self.window_ is None else self.window_.shape[0]
         added = rows - (previous_rows - dropped) if dropped is not None else rows
         incremental = (dropped is not None and dropped + added >= 1 and 2 * (dropped + added) <= rows
                        and self.entered_ + added < rows)
+        # the rows kept equal the previous window's, checked finite when they entered: only the new ones are checked
+        _check_finite(x[rows - added:] if incremental else x, who)
         if incremental:
             y_new = x[rows - added:] - self.shift_
             y_old = self.window_[:dropped] - self.shift_
@@ -278,18 +290,29 @@ class RollingCovariance:
             ages_old = np.arange(previous_rows - 1, previous_rows - 1 - dropped, -1, dtype=float) + added
             a_old = self._raw_weights(ages_old)
             self.s1_ = age * self.s1_ + a_new @ y_new - a_old @ y_old
-            self.s2_ = age * self.s2_ + (y_new * a_new[:, None]).T @ y_new - (y_old * a_old[:, None]).T @ y_old
+            # age·S₂ + Σ a yyᵀ(new) − Σ a yyᵀ(old), accumulated in the new product's array (1·S₂ is S₂ itself)
+            s2 = (y_new * a_new[:, None]).T @ y_new
+            s2 += self.s2_ if age == 1.0 else age * self.s2_
+            s2 -= (y_old * a_old[:, None]).T @ y_old
+            self.s2_ = s2
             self.entered_ += added
             self.updates_ += 1
         else:
             self._from_scratch(x)
         self.window_ = x.copy()
-        a = self._raw_weights(np.arange(rows - 1, -1, -1, dtype=float))
-        s0 = float(a.sum())
+        if self.half_life is None:  # a_t = 1: S₀ = Q = T, exactly the sums of the ones
+            s0 = squares = float(rows)
+        else:
+            a = self._raw_weights(np.arange(rows - 1, -1, -1, dtype=float))
+            s0, squares = float(a.sum()), float(np.sum(a * a))
         mean = self.s1_ / s0
-        second = self.s2_ / s0 - np.outer(mean, mean)
-        covariance = second / (1.0 - float(np.sum(a * a)) / s0**2)
-        return (covariance + covariance.T) / 2.0
+        # Σ = (S₂/S₀ − μμᵀ)/(1 − Q/S₀²), symmetrised; in place on new arrays (the same operations, fewer allocations)
+        covariance = self.s2_ / s0
+        covariance -= mean[:, None] * mean[None, :]  # np.outer(mean, mean), without its wrapper
+        covariance /= 1.0 - squares / s0**2
+        symmetric = covariance + covariance.T
+        symmetric /= 2.0
+        return symmetric
 
     def __repr__(self) -> str:
         return f"RollingCovariance(half_life={self.half_life!r})"

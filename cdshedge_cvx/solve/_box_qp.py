@@ -35,6 +35,7 @@ __all__ = ["BOX_QP_KKT_TOLERANCE", "BoxQP", "BoxQPPath", "solve_box_qp"]
 #: The KKT conditions an answer must meet, relative to the size of the gradient terms.
 BOX_QP_KKT_TOLERANCE = 1e-9
 _MAX_EXCHANGES = 60
+_POTRF, _POTRS = sla.get_lapack_funcs(("potrf", "potrs"), (np.zeros(1),))
 
 
 class _Singular(Exception):
@@ -50,19 +51,20 @@ def _free_solve(P: np.ndarray, q: np.ndarray, x: np.ndarray, free: np.ndarray) -
     free block is singular and the linear part has a component in its null space: no minimiser.
     """
     out = x.copy()
-    if not free.any():
+    inside = np.flatnonzero(free)
+    if not inside.size:
         return out
-    fixed = ~free
-    rhs = -(q[free] + P[np.ix_(free, fixed)] @ x[fixed])
-    block = P[np.ix_(free, free)]
-    try:
-        factor = sla.cho_factor(block, lower=False, check_finite=False)
-        z = sla.cho_solve(factor, rhs, check_finite=False)
-        if np.all(np.isfinite(z)):
-            out[free] = z
+    outside = np.flatnonzero(~free)
+    rows = P.take(inside, axis=0)  # P[np.ix_(free, ·)] by integer takes: the same entries, a tenth of the overhead
+    rhs = -(q[inside] + rows.take(outside, axis=1) @ x[outside])
+    block = rows.take(inside, axis=1)
+    # scipy's cho_factor/cho_solve(check_finite=False) are these two LAPACK calls (the same bits), without their checks
+    factor, info = _POTRF(block, lower=False, clean=False, overwrite_a=False)
+    if info == 0:
+        z, info = _POTRS(factor, rhs, lower=False)
+        if info == 0 and np.isfinite(z).all():
+            out[inside] = z
             return out
-    except (np.linalg.LinAlgError, ValueError):
-        pass
     z, *_ = np.linalg.lstsq(block, rhs, rcond=None)  # semidefinite: the least-norm minimiser on the face
     scale = float(np.max(np.abs(rhs), initial=0.0)) + float(np.max(np.abs(block), initial=0.0)) + 1e-300
     residual = rhs - block @ z  # in the null space of the (symmetric) block: f falls linearly along it
@@ -97,9 +99,9 @@ def _pdas(P: np.ndarray, q: np.ndarray, lower: np.ndarray, upper: np.ndarray, at
         except _Singular:  # P is singular: the proximal iterations answer
             return None
         g = P @ x + q
-        new_lower = (~at_upper & ~at_lower & (x < lower)) | (at_lower & (g > 0))
-        new_upper = (~at_upper & ~at_lower & (x > upper)) | (at_upper & (g < 0))
-        if np.array_equal(new_lower, at_lower) and np.array_equal(new_upper, at_upper):
+        new_lower = (free & (x < lower)) | (at_lower & (g > 0))
+        new_upper = (free & (x > upper)) | (at_upper & (g < 0))
+        if not ((new_lower ^ at_lower) | (new_upper ^ at_upper)).any():
             return np.clip(x, lower, upper), at_lower, at_upper, iteration
         key = np.packbits(np.concatenate([new_lower, new_upper])).tobytes()
         if key in seen:

@@ -43,7 +43,6 @@ import numpy as np
 import scipy.sparse as sp
 
 from cdshedge_cvx.errors import SpecificationError, naming
-from cdshedge_cvx.model import Term
 from cdshedge_cvx.solve._coefficients import coefficient_reader
 from cdshedge_cvx.solve._compiled import DEFAULT_SOLVER_OPTIONS, CompiledProblem
 from cdshedge_cvx.solve._diagnostics import feasibility_issue, kkt_issue
@@ -212,16 +211,9 @@ class DirectQP:
 
 
 def _split(compiled: CompiledProblem) -> tuple[cp.Expression | None, tuple[int, ...]] | None:
-    """The objective as (its affine part, the entries that are subtracted quadratic forms), or ``None``."""
-    affine, squares = [], []
-    for k, ((weight, term), expression) in enumerate(zip(compiled.entries, compiled.expressions)):
-        if expression.is_affine():
-            affine.append(weight * expression)
-        elif type(term).quadratic_form is not Term.quadratic_form and weight < 0:
-            squares.append(k)
-        else:
-            return None
-    return (sum(affine) if affine else None), tuple(squares)
+    """The objective as (its affine part, the entries that are subtracted quadratic forms), or ``None``
+    (:attr:`CompiledProblem.split`, worked out once per compiled problem)."""
+    return compiled.split
 
 
 @dataclass(frozen=True)
@@ -313,6 +305,7 @@ class DirectQPPath(SolvePath):
         h = np.clip(result.x, lower, upper)
         solution = PeriodSolution.at(compiled, data, h, status=cp.OPTIMAL, solver=self.solver_name, path=self.name,
                                      shadow_prices={compiled.box_label: result.y.copy()})
+        solution.curvature = P  # the identification check reads it (HedgeProblem.solve drops it)
         for k, (weight, G, g, beta) in zip(plan.squares, quadratics):
             label = compiled.labels[k]
             parts = (float(h @ G @ h), 2.0 * float(g @ h), beta)

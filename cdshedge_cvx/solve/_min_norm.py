@@ -40,6 +40,7 @@ from typing import Any
 
 import cvxpy as cp
 import numpy as np
+from scipy.linalg import get_lapack_funcs
 
 from cdshedge_cvx.solve._coefficients import coefficient_reader
 from cdshedge_cvx.solve._compiled import CompiledProblem
@@ -53,6 +54,7 @@ __all__ = ["MIN_NORM_TOLERANCE", "UnidentifiedHedgeWarning", "curved_directions"
 MIN_NORM_TOLERANCE = 1e-9
 #: Eigenvalues below this times the largest are taken as zero.
 RANK_TOLERANCE = 1e-10
+_POTRF = get_lapack_funcs("potrf", (np.zeros(1),))
 
 
 class UnidentifiedHedgeWarning(UserWarning):
@@ -73,14 +75,24 @@ def quadratic_matrix(compiled: CompiledProblem) -> np.ndarray | None:
     return 0.5 * (P + P.T)
 
 
-def rank_deficiency(compiled: CompiledProblem) -> int:
+def rank_deficiency(compiled: CompiledProblem, P: np.ndarray | None = None) -> int:
     """How many directions the objective's curvature leaves flat: n − rank(P); 0 when identified
-    (or when the objective is of another form)."""
-    P = quadratic_matrix(compiled)
+    (or when the objective is of another form).
+
+    ``P`` is the curvature 2 Σ_k |w_k| G_k at the current Parameter values when the caller already
+    built it (the direct-QP paths' condensed QP, summed in the same order as
+    :func:`quadratic_matrix`); it is symmetrised here as :func:`quadratic_matrix` does.
+    """
     if P is None:
-        return 0
-    if _clearly_identified(P):
-        return 0
+        P = quadratic_matrix(compiled)
+        if P is None or _clearly_identified(P):
+            return 0
+    else:
+        symmetric = P + P.T  # 0.5 (P + Pᵀ), exactly symmetric, shifted and factorised in place (it is ours)
+        symmetric *= 0.5
+        if _clearly_identified(symmetric, overwrite=True):
+            return 0
+        P = 0.5 * (P + P.T)
     eigenvalues = np.linalg.eigvalsh(P)
     top = float(np.max(np.abs(eigenvalues), initial=0.0))
     if top == 0.0:
@@ -88,21 +100,26 @@ def rank_deficiency(compiled: CompiledProblem) -> int:
     return int(np.sum(eigenvalues <= RANK_TOLERANCE * top))
 
 
-def _clearly_identified(P: np.ndarray) -> bool:
+def _clearly_identified(P: np.ndarray, overwrite: bool = False) -> bool:
     """Whether every eigenvalue of ``P`` exceeds :data:`RANK_TOLERANCE` × its largest, shown by a
     Cholesky factorisation of P − τI (a third of an eigendecomposition's work).
 
     τ = RANK_TOLERANCE · g with g = max_i Σ_j |P_ij| ≥ λ_max (Gershgorin): the factorisation exists
     only if λ_min > τ ≥ RANK_TOLERANCE · λ_max. ``False`` means "not shown", never "deficient": the
-    caller then counts the flat directions from the eigenvalues.
+    caller then counts the flat directions from the eigenvalues. ``P`` is symmetric (only its lower
+    triangle is read) and left unchanged, unless ``overwrite`` (then it must be an exactly symmetric
+    float64 array in either layout, and is overwritten).
     """
     bound = float(np.max(np.sum(np.abs(P), axis=1), initial=0.0))
     if bound == 0.0 or not np.isfinite(bound):
         return False
-    from scipy.linalg import lapack
-
-    shifted = P - (2.0 * RANK_TOLERANCE * bound) * np.eye(P.shape[0])
-    _, info = lapack.dpotrf(shifted, lower=True, clean=False, overwrite_a=True)
+    if overwrite and P.dtype == np.float64 and (P.flags.f_contiguous or P.flags.c_contiguous):
+        shifted = P if P.flags.f_contiguous else P.T  # exactly symmetric: its transpose is itself, in LAPACK's layout
+    else:
+        shifted = np.array(P, dtype=float, order="F")  # LAPACK's own layout: factorised in place, no second copy
+    diagonal = np.arange(P.shape[0])
+    shifted[diagonal, diagonal] -= 2.0 * RANK_TOLERANCE * bound  # P − τI (only the diagonal changes)
+    _, info = _POTRF(shifted, lower=True, clean=False, overwrite_a=True)
     return info == 0
 
 
@@ -251,11 +268,12 @@ def warn_once(state: dict[str, Any], data: Mapping[str, Any], flat: int, n: int)
 
 
 def identified(problem: Any, compiled: CompiledProblem, data: Mapping[str, Any],
-               solution: PeriodSolution) -> PeriodSolution:
+               solution: PeriodSolution, curvature: np.ndarray | None = None) -> PeriodSolution:
     """The hook of :meth:`HedgeProblem.solve`: ``solution``, or the minimum-norm minimiser when the
     period's objective leaves directions flat (said once per run; the periods are listed in
-    ``problem.unidentified_periods_``, emptied by :meth:`HedgeProblem.reset`)."""
-    flat = rank_deficiency(compiled)
+    ``problem.unidentified_periods_``, emptied by :meth:`HedgeProblem.reset`). ``curvature``: the
+    objective's P when the solve path already built it (see :func:`rank_deficiency`)."""
+    flat = rank_deficiency(compiled, curvature)
     if not flat:
         return solution
     state = problem.__dict__.setdefault("_min_norm_state", {})

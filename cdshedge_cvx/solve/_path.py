@@ -48,6 +48,10 @@ class PeriodSolution:
         Solvers that failed before ``solver`` answered (empty when none did).
     box : str
         The key of the CS01 box in ``shadow_prices``.
+    curvature : ndarray or None
+        The condensed QP's P = 2 Σ_k |w_k| G_k where the path built it (the direct-QP paths), read by
+        the identification check of :meth:`HedgeProblem.solve` instead of building it again, which
+        then drops it (``None`` in returned solutions: not kept per period).
     """
 
     period: str
@@ -61,6 +65,7 @@ class PeriodSolution:
     solve_time: float
     fallback_from: list[str] = field(default_factory=list)
     box: str = "BoxLimits"
+    curvature: np.ndarray | None = field(default=None, repr=False, compare=False)
 
     @classmethod
     def at(cls, compiled: CompiledProblem, data: Mapping[str, Any], h: np.ndarray, *, status: str, solver: str,

@@ -223,7 +223,8 @@ class HedgeProblem:
                 failures.extend(exc.failures)
                 continue
             solution.fallback_from = failures + solution.fallback_from
-            solution = identified(self, compiled, data, solution)  # issue 14: the minimum-norm minimiser if flat
+            curvature, solution.curvature = solution.curvature, None  # the path's P, for this check only
+            solution = identified(self, compiled, data, solution, curvature)  # issue 14: the minimum-norm minimiser
             solution.solve_time = time.perf_counter() - start
             return solution
         raise SolverError(f"period {period_label(data)}: no solver found an optimal hedge ({'; '.join(failures)}); "

@@ -35,7 +35,7 @@ def covariance_root(covariance: np.ndarray) -> np.ndarray:
     active = np.flatnonzero(np.diag(covariance) > 0)
     if not active.size:
         return root
-    block = covariance[np.ix_(active, active)]
+    block = covariance if active.size == covariance.shape[0] else covariance[np.ix_(active, active)]
     try:
         factor = np.linalg.cholesky(block).T
     except np.linalg.LinAlgError:
@@ -116,7 +116,9 @@ class VariancePenalty(Term):
         raw = np.column_stack([np.asarray(data["risk_desk_pnl"], dtype=float),
                                np.asarray(data["risk_changes"], dtype=float)])
         scale = np.concatenate([[1.0], data["pnl_scale"] * np.asarray(data["fx_rate"], dtype=float)])
-        return self.rolling_.covariance(raw) * np.outer(scale, scale)
+        covariance = self.rolling_.covariance(raw)
+        covariance *= scale[:, None] * scale[None, :]  # by np.outer(scale, scale); a new array: scaled in place
+        return covariance
 
     def _check_gamma(self) -> None:
         if self.gamma < 0 or not np.isfinite(self.gamma):
@@ -161,8 +163,8 @@ class VariancePenalty(Term):
         root = covariance_root(covariance)
         weight = self.gamma * data["horizon_rows"]
         scale = np.sqrt(weight)
-        set_value(self.A_, scale * root[:, 1:])
-        set_value(self.b_, scale * root[:, 0])
+        set_value(self.A_, scale * root[:, 1:], copy=False)  # new arrays: stored without a second copy
+        set_value(self.b_, scale * root[:, 0], copy=False)
         self.gram_ = weight * covariance
 
     def quadratic_form(self) -> tuple[np.ndarray, np.ndarray, float]:
