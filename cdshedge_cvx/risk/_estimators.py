@@ -65,6 +65,12 @@ class CovarianceEstimator:
         """Covariance of the columns of ``observations`` (T × k, oldest row first)."""
         raise NotImplementedError
 
+    def covariance_factor(self, observations: np.ndarray) -> np.ndarray | None:
+        """A (T × k) factor F with FᵀF = :meth:`covariance` (``observations``), or ``None`` when the estimator
+        has none: Σv is then Fᵀ(Fv), O(Tk) instead of the O(Tk²) of forming Σ (the numpy twins evaluate
+        the variance at one or two points per period)."""
+        return None
+
     def rolling(self) -> RollingCovariance | None:
         """An updater giving the same covariance for a trailing window moving forward, or
         ``None`` when the estimator has no incremental form (then each window is estimated
@@ -89,6 +95,11 @@ class SampleCovariance(CovarianceEstimator):
         x = _observations(observations, 2, "the sample covariance")
         centred = x - x.mean(axis=0)
         return centred.T @ centred / (x.shape[0] - 1)
+
+    def covariance_factor(self, observations: np.ndarray) -> np.ndarray:
+        """F = (X − x̄)/√(T − 1)."""
+        x = _observations(observations, 2, "the sample covariance")
+        return (x - x.mean(axis=0)) / np.sqrt(x.shape[0] - 1.0)
 
     def rolling(self) -> RollingCovariance:
         """Running sums with equal weights (see :class:`RollingCovariance`)."""
@@ -131,6 +142,12 @@ class EWMACovariance(CovarianceEstimator):
         w = self.weights(x.shape[0])
         centred = x - w @ x
         return (centred * w[:, None]).T @ centred / (1.0 - float(np.sum(w * w)))
+
+    def covariance_factor(self, observations: np.ndarray) -> np.ndarray:
+        """F = diag(√w)(X − x̄)/√(1 − Σ w²)."""
+        x = _observations(observations, 2, "the EWMA covariance")
+        w = self.weights(x.shape[0])
+        return (x - w @ x) * (np.sqrt(w) / np.sqrt(1.0 - float(np.sum(w * w))))[:, None]
 
     def rolling(self) -> RollingCovariance:
         """Running sums with weights halving every ``half_life`` rows (see :class:`RollingCovariance`)."""

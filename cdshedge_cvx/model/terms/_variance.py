@@ -21,6 +21,9 @@ if TYPE_CHECKING:
 __all__ = ["VariancePenalty", "covariance_root"]
 
 
+#: Products Σv per period the numpy twin computes from the estimator's factor before forming Σ.
+_FACTOR_USES = 4
+
 def covariance_root(covariance: np.ndarray) -> np.ndarray:
     """A square factor R with RᵀR = Σ.
 
@@ -184,10 +187,35 @@ class VariancePenalty(Term):
     def formula(self, conventions: Conventions) -> str:
         return "γ · T · variance of one day's (desk PnL + Σᵢ fxᵢ·Δsᵢ·hᵢ), T = observations in the period"
 
+    def _times_covariance(self, v: np.ndarray, data: Mapping[str, Any]) -> np.ndarray:
+        """Σv for the numpy twin, Σ estimated from scratch from the period's window.
+
+        Per period (a :class:`~cdshedge_cvx.periods.PeriodData`, remembered as in :meth:`_covariance`) the
+        estimator's factor F (FᵀF = Σ, :meth:`CovarianceEstimator.covariance_factor`) gives Σv = Fᵀ(Fv) in
+        O(Tk) for the first ``_FACTOR_USES`` products (the warm certificate's one or two); Σ itself, O(Tk²)
+        once, for more (a cold re-solve evaluates hundreds). Estimators without a factor form Σ at once.
+        """
+        cached = getattr(self, "twin_factor_", None)
+        if cached is not None and cached[0] is data:
+            entry = cached[1]
+        else:
+            scale = data["pnl_scale"] * np.asarray(data["fx_rate"], dtype=float)
+            observations = np.column_stack([np.asarray(data["risk_desk_pnl"], dtype=float),
+                                            scale * np.asarray(data["risk_changes"], dtype=float)])
+            factor = get_estimator(self.estimator).covariance_factor(observations)
+            entry = {"factor": factor, "uses": 0}
+            if isinstance(data, PeriodData):
+                self.twin_factor_ = (data, entry)
+        entry["uses"] += 1
+        if entry["factor"] is None or entry["uses"] > _FACTOR_USES:
+            return self._covariance(data) @ v
+        factor = entry["factor"]
+        return factor.T @ (factor @ v)
+
     def value(self, h: np.ndarray, data: Mapping[str, Any]) -> float:
         v = np.concatenate([[1.0], np.asarray(h, dtype=float)])
-        return float(self.gamma * data["horizon_rows"] * v @ self._covariance(data) @ v)
+        return float(self.gamma * data["horizon_rows"] * v @ self._times_covariance(v, data))
 
     def gradient(self, h: np.ndarray, data: Mapping[str, Any]) -> np.ndarray:
         v = np.concatenate([[1.0], np.asarray(h, dtype=float)])
-        return 2.0 * self.gamma * data["horizon_rows"] * (self._covariance(data) @ v)[1:]
+        return 2.0 * self.gamma * data["horizon_rows"] * self._times_covariance(v, data)[1:]
