@@ -75,8 +75,10 @@ def figure_panel(trade_dates: Any, maturity: Any, spread_bp: FloatArray, coupon_
     horizon = np.asarray(days, dtype=np.int64)
     today = np.asarray(to_day_numbers(np.asarray(trade_dates, dtype="datetime64[D]"), "trade_date"),
                        dtype=np.int64).reshape(periods)
-    mat = np.asarray(to_day_numbers(np.asarray(maturity, dtype="datetime64[D]"), "maturity"),
-                     dtype=np.int64).reshape(periods, n)
+    dates = np.asarray(maturity, dtype="datetime64[D]")
+    if np.any(np.isnat(dates)):
+        raise DataError("maturity: a missing date")
+    mat = (dates - _EPOCH).astype(np.int64).reshape(periods, n)
     _check(spread, coupon, rec, names, factor, slope, horizon, today, mat)
 
     index = DateIndex()

@@ -242,9 +242,10 @@ def _tables(grid_rows: dict[str, np.ndarray], mid: FloatArray, half: FloatArray)
     rows, finest = mid.size, _LEVELS[-1]
     coefficients = {"rpv01": np.zeros((rows, finest)), "hazard_rate": np.zeros((rows, finest))}
     terms = np.zeros(rows, dtype=np.int64)
-    # z(λ) ≈ λ 360/365 (the premium accrues ACT/360): a hazard-rate interval with a margin, widened until covered
-    lam_lo = (mid - half) * (365.0 / 360.0) * 0.9
-    lam_hi = (mid + half) * (365.0 / 360.0) * 1.1
+    # z(λ) ≈ λ 360/365 (the premium accrues ACT/360; 0.2 % below it at 2,000 bp): a hazard-rate interval with a
+    # margin, widened until covered
+    lam_lo = (mid - half) * (365.0 / 360.0) * 0.97
+    lam_hi = (mid + half) * (365.0 / 360.0) / 0.97
     z_at = np.full((rows, finest), np.nan)
     rho_at = np.full((rows, finest), np.nan)
     active = np.arange(rows)
@@ -262,8 +263,9 @@ def _tables(grid_rows: dict[str, np.ndarray], mid: FloatArray, half: FloatArray)
         pending = pending[~covered]
         if not pending.size:
             break
-        lam_lo[pending] *= 0.8
-        lam_hi[pending] *= 1.25
+        width = (lam_hi - lam_lo)[pending]
+        lam_lo[pending] = np.maximum(lam_lo[pending] - 0.25 * width, 0.5 * lam_lo[pending])
+        lam_hi[pending] += 0.25 * width
     active = np.setdiff1d(active, pending)  # rows never covered: solved contract by contract
     for level, count in enumerate(_LEVELS):
         stride = (finest - 1) // (count - 1)
