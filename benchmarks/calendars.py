@@ -23,8 +23,8 @@ CALENDAR_MODULES = ("cdshedge_cvx/credit/", "cdshedge_cvx/periods/_figures.py", 
 #: The period builder's functions that compute them (maturities, roll counts, contracts, curves per date, the
 #: contract figures of all periods in one batch).
 CALENDAR_BUILDER_FUNCTIONS = ("_maturities", "_roll_counts", "_contract_maturities", "_curves", "_shared",
-                              "maturity", "rolls", "contract_maturity", "_figure_quotes", "_figure_panel",
-                              "_period_figures")
+                              "maturity", "rolls", "contract_maturity", "_figure_quotes", "_figure_inputs",
+                              "_figure_panel", "_period_figures", "_currency_curves")
 
 
 def is_calendar_function(key: tuple[str, int, str]) -> bool:

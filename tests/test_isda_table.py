@@ -163,7 +163,7 @@ def test_every_period_of_a_backtest_equals_its_own_pricing():
     """The panel's figures of each period against one ``per_cs01_figures`` (``cds_quote``) call per period."""
     market, universe = _market()
     builder = _builder(market, universe)
-    assert builder._figure_panel is not None  # the tables are used here
+    assert builder._figure_panel(0) is not None  # the tables are used here
     worst = 0.0
     for period in builder.periods:
         data = builder.build(period)
@@ -245,7 +245,7 @@ def test_the_panel_takes_each_periods_roll_down_from_the_other_tenors():
     builder = PeriodBuilder(market.for_universe(universe), market.desk_pnl, universe, get_conventions("market"),
                             "W-FRI", "walk-forward", window=60, min_history=60,
                             tenor_spreads=market.tenor_spreads_for_universe(universe))
-    assert builder._figure_panel is not None
+    assert builder._figure_panel(0) is not None
     slopes = {float(builder.build(p).figures.roll_down[0]) for p in builder.periods}
     assert len(slopes) > 5  # IDX00's roll-down follows its curve period by period
     assert _equal_to_own_pricing(builder) > 20
@@ -261,7 +261,7 @@ def test_periods_longer_than_the_contracts_life_are_scaled_as_alone():
     universe = ch.Universe([i.replace(tenor_years=1) for i in universe])
     builder = PeriodBuilder(market.for_universe(universe), market.desk_pnl, universe, get_conventions("market"),
                             "YE", "walk-forward", window=60, min_history=60)
-    assert builder._figure_panel is not None
+    assert builder._figure_panel(0) is not None
     short = [p for p in builder.periods
              if figures_days(p.base, builder.build(p).contract_maturity, p.calendar_days) < p.calendar_days]
     assert short  # the case is exercised

@@ -50,6 +50,10 @@ from cdshedge_cvx.periods._schedule import Mode, Period, make_periods
 __all__ = ["PeriodBuilder"]
 
 
+#: Contracts (periods × instruments) whose figures are priced in one pass: bounds the memory of a long,
+#: wide backtest (500 instruments × 15 years daily: 131-period blocks).
+_PANEL_CONTRACTS = 65_536
+
 class PeriodBuilder:
     """Turns a market, a universe and conventions into one :class:`PeriodData` per period.
 
@@ -242,14 +246,10 @@ class PeriodBuilder:
             return None
 
     @functools.cached_property
-    def _figure_panel(self) -> Any:
-        """The contract figures of every period × instrument in one vectorised pass on first read
-        (:func:`~cdshedge_cvx.credit._figure_panel.figure_panel`: per-grid Chebyshev tables of the ISDA solve,
-        the per-period numbers to about 1e-13 relative) as ``(figures over the priced days, figures scaled to each
-        period, priced days)``; ``None`` when the panel is too small for the tables to pay or some input is
-        refused (the periods are then priced through :attr:`_figure_quotes`)."""
-        from cdshedge_cvx.credit._figure_panel import figure_panel
-
+    def _figure_inputs(self) -> dict[str, Any] | None:
+        """The inputs of :func:`~cdshedge_cvx.credit._figure_panel.figure_panel` for every period (arrays with
+        one row per period), the period blocks they are priced in, and a cache of priced blocks; ``None`` when
+        there are no periods or a curve is refused (each period then prices its own contracts and names it)."""
         if not self.periods:
             return None
         static = self._static
@@ -262,37 +262,71 @@ class PeriodBuilder:
         # the horizon priced: the calendar days, capped at the contracts' life less the step-in (figures_days)
         life = (maturity.min(axis=1) - base_days).astype(np.int64) - 2
         calendar_days = np.asarray([period.calendar_days for period in self.periods], dtype=np.int64)
-        priced_days = np.maximum(1, np.minimum(calendar_days, life))
         try:
             if self.rates.is_flat:  # a flat curve is the same from any date: one per currency (figure_panel)
                 curves = [self._currency_curves(bases[0])] * len(bases)
             else:
                 curves = [self._currency_curves(base) for base in bases]
-            panel = figure_panel(base_days, maturity, spreads, static["coupon_bp"], static["recovery"],
-                                 static["n_names"], static["index_factor"], slope, curves, self._currencies[1],
-                                 priced_days)
         except (DataError, SpecificationError):
             return None
-        if panel is None:
+        # blocks of about _PANEL_CONTRACTS contracts (the memory of a block's arrays), the last one not short
+        size = max(1, _PANEL_CONTRACTS // max(1, len(self.universe)))
+        count = max(1, round(len(self.periods) / size))
+        edges = np.linspace(0, len(self.periods), count + 1).round().astype(int)
+        return {"maturity": maturity, "base_days": base_days, "spreads": spreads, "slope": slope,
+                "calendar_days": calendar_days, "priced_days": np.maximum(1, np.minimum(calendar_days, life)),
+                "curves": curves, "edges": edges, "priced": {}}
+
+    def _figure_panel(self, k: int) -> Any:
+        """Period ``k``'s block of periods priced in one vectorised pass
+        (:func:`~cdshedge_cvx.credit._figure_panel.figure_panel`: per-grid Chebyshev tables of the ISDA solve, the
+        per-period numbers to about 1e-13 relative) as ``(first period, figures over the priced days, figures
+        scaled to each period, priced days)``; ``None`` when the block is too small for the tables to pay or
+        some input is refused (its periods are then priced through :attr:`_figure_quotes`). The two blocks read
+        last are kept (a walk-forward run reads the periods in order)."""
+        from cdshedge_cvx.credit._figure_panel import figure_panel
+
+        inputs = self._figure_inputs
+        if inputs is None:
             return None
-        # a period longer than the contracts allow: carry, cash carry and roll-down scaled back to it
-        # (contract_figures), the same products row by row
-        scale = (calendar_days / priced_days)[:, None]
-        scaled = dataclasses.replace(panel, carry=panel.carry * scale, carry_cash=panel.carry_cash * scale,
-                                     roll_down=panel.roll_down * scale)
-        return panel, scaled, priced_days
+        block = int(np.searchsorted(inputs["edges"], k, side="right")) - 1
+        priced = inputs["priced"]
+        if block in priced:
+            return priced[block]
+        lo, hi = int(inputs["edges"][block]), int(inputs["edges"][block + 1])
+        rows = slice(lo, hi)
+        static = self._static
+        try:
+            panel = figure_panel(inputs["base_days"][rows], inputs["maturity"][rows], inputs["spreads"][rows],
+                                 static["coupon_bp"], static["recovery"], static["n_names"], static["index_factor"],
+                                 inputs["slope"][rows], inputs["curves"][rows], self._currencies[1],
+                                 inputs["priced_days"][rows])
+        except (DataError, SpecificationError):
+            panel = None
+        found = None
+        if panel is not None:
+            # a period longer than the contracts allow: carry, cash carry and roll-down scaled back to it
+            # (contract_figures), the same products row by row
+            scale = (inputs["calendar_days"][rows] / inputs["priced_days"][rows])[:, None]
+            scaled = dataclasses.replace(panel, carry=panel.carry * scale, carry_cash=panel.carry_cash * scale,
+                                         roll_down=panel.roll_down * scale)
+            found = (lo, panel, scaled, inputs["priced_days"][rows])
+        for old in [b for b in priced if abs(b - block) > 1]:
+            del priced[old]
+        priced[block] = found
+        return found
 
     def _period_figures(self, k: int, data: PeriodData) -> Any:
-        """Period ``k``'s contract figures: a row of :attr:`_figure_panel`, else from the batch
+        """Period ``k``'s contract figures: a row of its block (:meth:`_figure_panel`), else from the batch
         (:attr:`_figure_quotes`)."""
         from cdshedge_cvx.periods._figures import contract_figures
 
-        found = self._figure_panel
+        found = self._figure_panel(k)
         if found is not None:
-            panel, scaled, priced_days = found
+            lo, panel, scaled, priced_days = found
             if self.tenor_spreads:  # the period's own roll-down slopes (periods/_roll_slopes.py)
-                return contract_figures(data, priced=panel.row(k), priced_days=int(priced_days[k]))
-            return scaled.row(k)
+                return contract_figures(data, priced=panel.row(k - lo), priced_days=int(priced_days[k - lo]))
+            return scaled.row(k - lo)
         quotes = self._figure_quotes
         return contract_figures(data, None if quotes is None else quotes[k])
 
