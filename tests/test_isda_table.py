@@ -266,3 +266,25 @@ def test_periods_longer_than_the_contracts_life_are_scaled_as_alone():
              if figures_days(p.base, builder.build(p).contract_maturity, p.calendar_days) < p.calendar_days]
     assert short  # the case is exercised
     assert _equal_to_own_pricing(builder) == len(builder.periods)
+
+
+def test_blocks_of_periods_give_the_same_figures_in_any_order(monkeypatch):
+    """Figures are priced in blocks of periods (bounded memory); the blocks read last are kept, any other one
+    is priced again when read: every period's figures equal its own pricing, read forwards or backwards."""
+    from cdshedge_cvx.periods import _builder as builder_module
+
+    market, universe = _market(n=45, days=400)
+    monkeypatch.setattr(builder_module, "_PANEL_CONTRACTS", 45 * 12)  # blocks of 12 periods
+    builder = _builder(market, universe)
+    assert len(builder._figure_inputs["edges"]) > 5
+    periods = list(builder.periods)
+    whole = {}
+    for k in [*range(len(periods)), *range(len(periods) - 1, -1, -1)]:
+        data = builder.build(periods[k])
+        got, alone = data.figures, contract_figures(data)
+        assert builder._figure_panel(k) is not None
+        np.testing.assert_allclose(got.cs01, alone.cs01, rtol=1e-11)
+        np.testing.assert_allclose(got.carry, alone.carry, rtol=1e-11, atol=1e-12 * np.max(np.abs(alone.carry)))
+        whole.setdefault(k, got.carry)
+        np.testing.assert_array_equal(got.carry, whole[k])  # the same numbers when a block is priced again
+    assert len(builder._figure_inputs["priced"]) <= 3
