@@ -47,3 +47,34 @@ def test_the_lifted_answer_is_the_exact_optimum(kind):
         mine, theirs = lifted_kkt_residual(qp, h)["total"], lifted_kkt_residual(qp, expected.h)["total"]
         assert mine <= max(theirs, 1e-13), (record.data["period"], mine, theirs)
         assert qp.objective(h) <= qp.objective(expected.h) + 1e-12 * (1 + abs(qp.objective(h)))
+
+
+def test_the_clarabel_workspace_is_reused_and_answers_equal_a_fresh_one():
+    """Clarabel's data update (same sparsity) instead of a new solver per period: the same hedges as a path that
+    sets Clarabel up afresh every period; a reused problem keeps one workspace."""
+    from benchmarks.realistic import realistic_market
+    from cdshedge_cvx.solve._lifted_qp import LiftedQPPath
+
+    market, universe = realistic_market(30, 10, 60)
+    objective = ch.HedgePnL() - ch.Carry() - 5.0 * ch.VariancePenalty() - ch.TransactionCost()
+    kwargs = {"horizon": "W-FRI", "mode": "walk-forward", "window": 60, "min_history": 60, "cross_check": False,
+              "progress": False}
+    reused = ch.backtest(market, universe, objective, constraints=[ch.GrossLimit(0.3)], **kwargs)
+    assert set(reused.solver_info["path"]) == {"lifted-qp"}
+    original = LiftedQPPath._solver
+
+    def fresh(self, qp, settings, key, reuse):
+        self._workspace = None
+        return original(self, qp, settings, key, reuse)
+
+    LiftedQPPath._solver = fresh
+    try:
+        alone = ch.backtest(market, universe, objective, constraints=[ch.GrossLimit(0.3)], **kwargs)
+    finally:
+        LiftedQPPath._solver = original
+    np.testing.assert_allclose(reused.allocations.to_numpy(), alone.allocations.to_numpy(), rtol=0, atol=1e-9)
+    problem = ch.HedgeProblem(universe, objective, [ch.GrossLimit(0.3)]).build()
+    ch.backtest(market, universe, problem=problem, **kwargs)
+    assert any(getattr(path, "_workspace", None) is not None for path in problem.paths_)
+    problem.reset()  # a backtest starts afresh
+    assert all(getattr(path, "_workspace", None) is None for path in problem.paths_)

@@ -111,6 +111,27 @@ class LiftedQPPath(SolvePath):
     def __init__(self) -> None:
         self._compiled: CompiledProblem | None = None
         self._read_linear: Any = None
+        self._workspace: tuple[bytes, Any] | None = None  # (sparsity and settings, Clarabel solver) of the last QP
+
+    def reset(self) -> None:
+        self._workspace = None
+
+    def _solver(self, qp: LiftedQP, settings: Any, key: bytes, reuse: bool) -> Any:
+        """A Clarabel solver holding ``qp``: the last one with its data updated when the sparsity and settings
+        are the same (Clarabel's data update skips the setup, 1 of about 8 ms per period at 125 instruments),
+        else a new one."""
+        import clarabel
+
+        if reuse and self._workspace is not None and self._workspace[0] == key:
+            solver = self._workspace[1]
+            solver.update(P=qp.P_all, q=qp.q_all, A=qp.A_all, b=qp.b_all)
+            return solver
+        solver = clarabel.DefaultSolver(qp.P_all, qp.q_all, qp.A_all, qp.b_all,
+                                        [clarabel.NonnegativeConeT(qp.A_all.shape[0])], settings)
+        if reuse:  # Clarabel releases before data updates have no is_data_update_allowed
+            allowed = getattr(solver, "is_data_update_allowed", None)
+            self._workspace = (key, solver) if callable(allowed) and allowed() else None
+        return solver
 
     def accepts(self, compiled: CompiledProblem) -> bool:
         parts = _classify(compiled)
@@ -140,11 +161,15 @@ class LiftedQPPath(SolvePath):
             settings.verbose = False
             for key, value in {**tolerances, **_user_settings(compiled)}.items():
                 setattr(settings, key, value)
+            first = tolerances is ACTIVE_SET_SETTINGS  # the stage that runs every period keeps its workspace
+            key = b"|".join([qp.P_all.indptr.tobytes(), qp.P_all.indices.tobytes(), qp.A_all.indptr.tobytes(),
+                             qp.A_all.indices.tobytes(), repr(qp.A_all.shape).encode(),
+                             repr(sorted(_user_settings(compiled).items())).encode()]) if first else b""
             try:
-                solver = clarabel.DefaultSolver(qp.P_all, qp.q_all, qp.A_all, qp.b_all,
-                                                [clarabel.NonnegativeConeT(qp.A_all.shape[0])], settings)
+                solver = self._solver(qp, settings, key, first)
                 result = solver.solve()
             except Exception as exc:  # the CVXPY path decides (and records it)
+                self._workspace = None
                 raise PathFailed([f"CLARABEL (lifted QP): {type(exc).__name__}: {exc}"]) from exc
             status = str(result.status)
             if status != "Solved":
