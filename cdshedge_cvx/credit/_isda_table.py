@@ -286,7 +286,14 @@ def _tables(grid_rows: dict[str, np.ndarray], mid: FloatArray, half: FloatArray)
         x = _points(count)
         target = (mid[active, None] + half[active, None] * x[None, :]).ravel()
         which = np.repeat(np.arange(active.size), count)
-        t, inverted = _invert(in_lambda["z"], which, target)
+        # start: the nodes' (z, t) pairs interpolated linearly, all rows in one np.interp (each row's z
+        # normalised to [0, 1] and shifted by 2 x its index: one increasing sequence)
+        z_nodes = z_at[np.ix_(active, slots)][:, ::-1]  # increasing in z (the points run from t = 1 down)
+        low, span = z_nodes[:, :1], z_nodes[:, -1:] - z_nodes[:, :1]
+        shift = 2.0 * np.arange(active.size)[:, None]
+        start = np.interp(((target.reshape(active.size, count) - low) / span + shift).ravel(),
+                          ((z_nodes - low) / span + shift).ravel(), np.tile(_points(count)[::-1], active.size))
+        t, inverted = _invert(in_lambda["z"], which, target, start)
         converged &= np.all(inverted.reshape(active.size, count), axis=1)
         lam = (0.5 * (lam_lo + lam_hi)[active][which] + 0.5 * (lam_hi - lam_lo)[active][which] * t)
         rho = _clenshaw(np.ascontiguousarray(in_lambda["rho"].T), which, t)
@@ -311,15 +318,14 @@ def _tables(grid_rows: dict[str, np.ndarray], mid: FloatArray, half: FloatArray)
     return coefficients, terms
 
 
-def _invert(coefficients: FloatArray, which: IntArray, target: FloatArray) -> tuple[FloatArray, NDArray[np.bool_]]:
+def _invert(coefficients: FloatArray, which: IntArray, target: FloatArray,
+            start: FloatArray) -> tuple[FloatArray, NDArray[np.bool_]]:
     """``t`` in [-1, 1] with Σ_k a_k T_k(t) = ``target`` (``a`` the row ``which`` of ``coefficients``, increasing
-    in t), by Newton's method from the chord; and whether it converged to the rounding level of the series."""
+    in t), by Newton's method from ``start``; and whether it converged to the rounding level of the series."""
     derivative = np.polynomial.chebyshev.chebder(coefficients, axis=1)
     table, slope_table = np.ascontiguousarray(coefficients.T), np.ascontiguousarray(derivative.T)
-    signs = (-1.0) ** np.arange(coefficients.shape[1])
-    low, high = (coefficients @ signs)[which], coefficients.sum(axis=1)[which]  # the values at t = -1 and 1
-    t = np.clip(-1.0 + 2.0 * (target - low) / (high - low), -1.0, 1.0)
-    for _ in range(12):  # quadratic convergence from a chord within a few % of the root: 4 steps
+    t = np.clip(start, -1.0, 1.0)
+    for _ in range(12):  # quadratic convergence from within 1e-4 of the root: 2-3 steps
         residual = _clenshaw(table, which, t) - target
         step = residual / _clenshaw(slope_table, which, t)
         t = np.clip(t - step, -1.0, 1.0)
