@@ -9,13 +9,16 @@ and
 
 .. math:: z = \frac{s}{1 - R}.
 
-Per grid, :func:`tabulated_quotes` solves :math:`\lambda` and :math:`\rho` exactly (the ISDA solve of
-:func:`~cdshedge_cvx.credit._isda._solve_hazard` to the rounding level of its residual) at Clenshaw–Curtis
-points of :math:`z` over the range :math:`[z_{min}, z_{max}]` the grid's contracts need, and interpolates
-:math:`\rho(z)` and :math:`\lambda(z)/z` (so the hazard rate is exact to the same relative accuracy at any
-spread) in that Chebyshev basis. (Linear in :math:`z` rather than in :math:`\log z`: :math:`\rho` is close to
-a sum of exponentials :math:`e^{-\lambda t}`, whose coefficients fall fastest in :math:`\lambda \approx z`;
-17 points reach 1e-15 on :math:`z \in [0.0002, 0.5]`, where :math:`\log z` needs 33 to 65.)
+Per grid, :func:`tabulated_quotes` expands :math:`\rho(z)` and :math:`\lambda(z)/z` (so the hazard rate is
+exact to the same relative accuracy at any spread) in Chebyshev polynomials of :math:`z` over the range
+:math:`[z_{min}, z_{max}]` the grid's contracts need (:func:`_tables`): the legs are priced once at
+Chebyshev points of the hazard rate on an interval whose image covers that range (no root-finding:
+:math:`z(\lambda) = V/A` and :math:`\rho(\lambda)` at each point, the legs of
+:func:`~cdshedge_cvx.credit._isda._legs`), and :math:`z(\lambda) = \zeta` is inverted by Newton's method on
+that interpolant at the Chebyshev points :math:`\zeta` of the :math:`z` range. (Linear in :math:`z` rather
+than in :math:`\log z`: :math:`\rho` is close to a sum of exponentials :math:`e^{-\lambda t}`, whose
+coefficients fall fastest in :math:`\lambda \approx z`; 17 points reach 1e-15 on :math:`z \in [0.0002, 0.5]`,
+where :math:`\log z` needs 33 to 65.)
 At the solution :math:`(1-R)V = sA`, so with the coupon :math:`c` and :math:`z^+ = (s + 1\,\mathrm{bp})/(1-R)`
 
 .. math::
@@ -24,12 +27,12 @@ At the solution :math:`(1-R)V = sA`, so with the coupon :math:`c` and :math:`z^+
     \text{cs01} = (s + 1\,\mathrm{bp} - c)\,\rho(z^+) - (s - c)\,\rho(z), \qquad
     \text{cs01}_{par} = 1\,\mathrm{bp}\cdot\rho(z^+).
 
-The points double (9, 17, 33, 65: each set contains the previous one) until the last two Chebyshev
-coefficients of both tables are below ``_TOLERANCE`` of their largest (the coefficients of an analytic
-function fall geometrically; the tail then bounds the interpolation error). A grid that needs more than 65
-points has its contracts solved one by one
-(:func:`~cdshedge_cvx.credit._isda_batch.spread_quote_groups`), as does a batch whose points the solve
-refuses (that path then names the contract). Agreement with the contract-by-contract solve is tested
+The points double (17, 33, 65: each set contains the previous one) until the last two Chebyshev
+coefficients of every expansion (in the hazard rate and in z) are below ``_TOLERANCE`` of their largest
+(the coefficients of an analytic function fall geometrically; the tail then bounds the interpolation
+error). A grid that needs more than 65 points has its contracts solved one by one
+(:func:`~cdshedge_cvx.credit._isda_batch.spread_quote_groups`), as does one whose hazard-rate interval
+cannot be made to cover its spreads. Agreement with the contract-by-contract solve is tested
 (``tests/test_isda_table.py``) to 1e-12 relative, well inside the 1e-10 agreement of both with QuantLib.
 """
 
@@ -164,8 +167,7 @@ def tabulated_quotes(dates: DateIndex, date: IntArray, maturity: IntArray, sprea
     ``spread_bp[i]`` with coupon ``coupon_bp[i]`` and recovery ``recovery[i]``; ``bumped[i]``: whether it needs
     ``cs01``, ``cs01_par`` and ``hazard_rate`` (else NaN). Returns ``upfront``, ``cs01``, ``rpv01``,
     ``hazard_rate``, ``cs01_par`` per contract, or ``None`` when there are fewer than ``min_per_grid``
-    contracts per grid on average (solving them one by one is then cheaper) or the solve refuses a point of a
-    table (the contracts' own solve then names the problem).
+    contracts per grid on average (solving them one by one is then cheaper).
     """
     if spread_bp.size == 0:
         return None
