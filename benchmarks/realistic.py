@@ -231,8 +231,14 @@ def scale500_child(n: int = 500, years: int = 15, window: int = 252) -> dict[str
             "checks_ok": bool(result.cross_check["ok"].all())}
 
 
-def bench_scale500() -> dict[str, Any]:
-    """500 instruments × 15 years daily in a child process (peak memory needs a fresh one)."""
+def bench_scale500(timeout: float = 3600.0) -> dict[str, Any]:
+    """500 instruments × 15 years daily in a child process (peak memory needs a fresh one); a run longer than
+    ``timeout`` seconds is reported as such (``timed_out``) rather than failing the suite."""
+    import subprocess
+
     from benchmarks.suite import run_child
 
-    return run_child("scale500", timeout=3600.0)
+    try:
+        return run_child("scale500", timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return {"timed_out": timeout}

@@ -47,3 +47,17 @@ def test_the_lp_case_runs_at_a_tiny_size():
     result = bench_lp(n=4, periods=4, window=60)
     assert result["solvers"]["default"] == {"HIGHS": result["periods"]}
     assert result["max_objective_gap"] < 1e-6 and result["lp_ratio"] > 0
+
+
+def test_a_scale500_run_over_its_time_is_reported_not_raised(monkeypatch):
+    import subprocess
+
+    from benchmarks import realistic, suite
+
+    def too_long(*args, **kwargs):
+        raise subprocess.TimeoutExpired("benchmarks --child scale500", 1.0)
+
+    monkeypatch.setattr(suite, "run_child", too_long)
+    result = realistic.bench_scale500(timeout=1.0)
+    assert result == {"timed_out": 1.0}
+    assert "not finished within 1 s" in suite.report({"machine": suite.machine(), "scale500": result}, 1.0)
