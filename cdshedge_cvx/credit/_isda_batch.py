@@ -66,19 +66,16 @@ class GroupQuotes:
     cs01_par: FloatArray
 
 
-def spread_quote_groups(groups: list[QuoteGroup], chunk_rows: int = 4096, *, bump: bool = True, early: bool = True,
-                        grids: dict[tuple[Any, ...], tuple[Any, ...]] | None = None) -> list[GroupQuotes]:
+def spread_quote_groups(groups: list[QuoteGroup], chunk_rows: int = 4096, *,
+                        early: bool = True) -> list[GroupQuotes]:
     """``cds_quote`` of every group (spread quotes, notional 1), solved together in chunks of about
     ``chunk_rows`` contracts; the same numbers, to the bit, as one call per group.
 
-    ``bump=False`` skips the solve at the quote + 1 bp (``cs01`` and ``cs01_par`` are then NaN);
     ``early=False`` solves every hazard rate to the rounding level of its residual (no chord-extrapolated
-    last step: see :func:`~cdshedge_cvx.credit._isda._solve_hazard`); ``grids`` is a cache of the
-    λ-independent grids to share between calls (keyed by curve content, trade date and maturities).
+    last step: see :func:`~cdshedge_cvx.credit._isda._solve_hazard`).
     """
     out: list[GroupQuotes] = []
-    if grids is None:  # shared by the chunks: a period's end is the next one's base
-        grids = {}
+    grids: dict[tuple[Any, ...], tuple[Any, ...]] = {}  # shared by the chunks: a period's end is the next one's base
     blocks_cache: dict[tuple[Any, ...], dict[str, FloatArray]] = {}
     start = 0
     while start < len(groups):
@@ -86,7 +83,7 @@ def spread_quote_groups(groups: list[QuoteGroup], chunk_rows: int = 4096, *, bum
         while stop < len(groups) and (rows == 0 or rows + groups[stop].maturity.size <= chunk_rows):
             rows += groups[stop].maturity.size
             stop += 1
-        out.extend(_solve_chunk(groups[start:stop], grids, blocks_cache, bump=bump, early=early))
+        out.extend(_solve_chunk(groups[start:stop], grids, blocks_cache, early=early))
         start = stop
     return out
 
@@ -97,7 +94,7 @@ def _curve_key(curve: YieldCurve) -> tuple[Any, ...]:
 
 
 def _solve_chunk(groups: list[QuoteGroup], grids: dict[tuple[Any, ...], tuple[Any, ...]],
-                 blocks_cache: dict[tuple[Any, ...], dict[str, FloatArray]], *, bump: bool = True,
+                 blocks_cache: dict[tuple[Any, ...], dict[str, FloatArray]], *,
                  early: bool = True) -> list[GroupQuotes]:
     # every contract's rows of its own call's grid, cut to the widths of the band it would have been in; the
     # contracts of one band of one call share those widths and go in as one block
@@ -192,11 +189,6 @@ def _solve_chunk(groups: list[QuoteGroup], grids: dict[tuple[Any, ...], tuple[An
     lam = sol.hazard
     back = np.empty(n, dtype=np.int64)
     back[where] = np.arange(n)
-    if not bump:
-        nan = np.full(n, np.nan)
-        values = {"upfront": upfront_unit, "cs01": nan, "rpv01": annuity / dfs, "hazard_rate": lam, "cs01_par": nan}
-        flat = {k: v[back] for k, v in values.items()}
-        return [GroupQuotes(**{k: v[offsets[i]:offsets[i + 1]] for k, v in flat.items()}) for i in range(len(groups))]
     s_up = s + _BP
     with np.errstate(divide="ignore", invalid="ignore"):
         newton = lam + _BP * annuity / sol.slope

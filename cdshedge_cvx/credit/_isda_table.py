@@ -45,7 +45,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from cdshedge_cvx.credit._isda import _BP, _EPS, _Band, _Grid, _grid_parts, _legs, _work_size, _Workspace
+from cdshedge_cvx.credit._isda import _BP, _EPS, _Band, _Grid, _grid_parts, _legs, _pad, _work_size, _Workspace
 from cdshedge_cvx.credit._isda_batch import GroupQuotes, QuoteGroup, _curve_key, spread_quote_groups
 from cdshedge_cvx.credit._isda_grids import flat_row_arrays
 from cdshedge_cvx.credit._yield_curve import YieldCurve
@@ -143,12 +143,16 @@ class DateIndex:
         self.todays: list[int] = []
         self._keys: dict[int, tuple[Any, ...]] = {}
 
-    def add(self, curve: YieldCurve, today: int) -> int:
-        """The id of ``(curve, today)`` (curves equal in content share ids)."""
+    def content(self, curve: YieldCurve) -> tuple[Any, ...]:
+        """What the grids read of ``curve`` (:func:`~cdshedge_cvx.credit._isda_batch._curve_key`), once per curve."""
         content = self._keys.get(id(curve))
         if content is None:
             content = self._keys[id(curve)] = _curve_key(curve)
-        key = (content, int(today))
+        return content
+
+    def add(self, curve: YieldCurve, today: int) -> int:
+        """The id of ``(curve, today)`` (curves equal in content share ids)."""
+        key = (self.content(curve), int(today))
         found = self.ids.get(key)
         if found is None:
             found = self.ids[key] = len(self.curves)
@@ -368,16 +372,6 @@ def _price_chunk(rows: dict[str, np.ndarray], row: IntArray, lam: FloatArray) ->
         return protection / clean, clean / grid.df_settle
 
 
-def _pad(block: np.ndarray, width: int, fill: str | float) -> np.ndarray:
-    """``block`` (rows x w) padded to ``width`` columns with its last column (``"edge"``) or ``fill``."""
-    extra = width - block.shape[1]
-    if not extra:
-        return block
-    pad = np.repeat(block[:, -1:], extra, axis=1) if fill == "edge" else np.full((block.shape[0], extra), fill,
-                                                                                  dtype=block.dtype)
-    return np.concatenate([block, pad], axis=1)
-
-
 _PADDING = {"t_break": "edge", "logp": "edge", "seg_fhat": 1.0, "seg_t0s": 0.0, "seg_weight": 0.0,
             "pay_df_tau": 0.0, "pay_break": 0, "prot_t": "edge", "prot_p": "edge", "prot_fhat": 1.0}
 
@@ -391,40 +385,33 @@ def _row_arrays(dates: DateIndex, row_date: IntArray, row_maturity: IntArray) ->
     for lo, hi in zip(starts, stops):
         d = int(row_date[lo])
         curve = dates.curves[d]
-        entry = by_curve.setdefault(_curve_key(curve), (curve, [], [], []))
+        entry = by_curve.setdefault(dates.content(curve), (curve, [], [], []))
         entry[1].append(dates.todays[d])
         entry[2].append(row_maturity[lo:hi])
         entry[3].append(slice(int(lo), int(hi)))
-    pieces = []
+    pieces, order = [], []
     for curve, todays, umats, slices in by_curve.values():
         if curve.node_days.size == 0:
-            arrays = flat_row_arrays(curve, todays, umats)
+            pieces.append(_with_fhat(flat_row_arrays(curve, todays, umats)))
         else:
-            per_date = []
             for today, umat in zip(todays, umats):
                 p = _grid_parts(curve, today, umat)
                 u = umat.size
-                per_date.append({
+                pieces.append(_with_fhat({
                     "t_break": np.tile(p.t_break, (u, 1)), "logp": np.tile(p.logp, (u, 1)),
                     "seg_t0s": np.tile(p.seg_t0s, (u, 1)), "seg_weight": p.seg_weight, "pay_df_tau": p.pay_df_tau,
                     "pay_break": np.tile(p.pay_break, (u, 1)), "prot_t": p.prot_t, "prot_p": p.prot_p,
                     "prot_fhat": p.prot_fhat, "premium_zero": p.pay_df_tau.sum(axis=1), "rebate": p.rebate,
-                    "df_settle": np.full(u, p.df_settle)})
-            arrays = _stack(per_date)
-        arrays["seg_fhat"] = arrays["logp"][:, :-1] - arrays["logp"][:, 1:]
-        pieces.append((np.concatenate([np.arange(sl.start, sl.stop) for sl in slices]), arrays))
-    rows = row_date.size
+                    "df_settle": np.full(u, p.df_settle)}))
+        order.extend(np.arange(sl.start, sl.stop) for sl in slices)
+    rows = np.concatenate(order)  # the grid row of each stacked row
     out: dict[str, np.ndarray] = {}
-    for name in pieces[0][1]:
-        blocks = [arrays[name] for _, arrays in pieces]
-        if blocks[0].ndim == 1:
-            out[name] = np.empty(rows, dtype=blocks[0].dtype)
-        else:
-            width = max(b.shape[1] for b in blocks)
-            blocks = [_pad(b, width, _PADDING[name]) for b in blocks]
-            out[name] = np.empty((rows, width), dtype=blocks[0].dtype)
-        for (where, _), block in zip(pieces, blocks):
-            out[name][where] = block
+    for name in pieces[0]:
+        blocks = [piece[name] for piece in pieces]
+        stacked = (np.concatenate(blocks) if blocks[0].ndim == 1
+                   else _pad(blocks, max(b.shape[1] for b in blocks), _PADDING[name]))
+        out[name] = np.empty_like(stacked)
+        out[name][rows] = stacked
     # the λ-independent products every evaluation of the legs reads (as _build_grid computes them)
     out["minus_t"] = -out["t_break"]
     out["p_break"] = np.exp(out["logp"])
@@ -433,16 +420,10 @@ def _row_arrays(dates: DateIndex, row_date: IntArray, row_maturity: IntArray) ->
     return out
 
 
-def _stack(per_date: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
-    """Row arrays of several dates (each padded to the widest) stacked."""
-    out = {}
-    for name in per_date[0]:
-        blocks = [d[name] for d in per_date]
-        if blocks[0].ndim == 2:
-            width = max(b.shape[1] for b in blocks)
-            blocks = [_pad(b, width, _PADDING[name]) for b in blocks]
-        out[name] = np.concatenate(blocks)
-    return out
+def _with_fhat(arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """``arrays`` with each sub-period's log P0 − log P1 (before any padding: padded ones get 1, as
+    :func:`~cdshedge_cvx.credit._isda._build_multi_grid` pads them)."""
+    return {**arrays, "seg_fhat": arrays["logp"][:, :-1] - arrays["logp"][:, 1:]}
 
 
 def _solve_directly(dates: DateIndex, date: IntArray, maturity: IntArray, spread_bp: FloatArray,

@@ -250,6 +250,8 @@ class PeriodBuilder:
         """The inputs of :func:`~cdshedge_cvx.credit._figure_panel.figure_panel` for every period (arrays with
         one row per period), the period blocks they are priced in, and a cache of priced blocks; ``None`` when
         there are no periods or a curve is refused (each period then prices its own contracts and names it)."""
+        from cdshedge_cvx.periods._figures import priced_days
+
         if not self.periods:
             return None
         static = self._static
@@ -259,8 +261,6 @@ class PeriodBuilder:
         spreads = self.levels[[self._start_row(period) for period in self.periods]]
         slope = np.where(np.isnan(static["roll_slope_bp_per_year"]), static["roll_fraction"] * spreads,
                          static["roll_slope_bp_per_year"])
-        # the horizon priced: the calendar days, capped at the contracts' life less the step-in (figures_days)
-        life = (maturity.min(axis=1) - base_days).astype(np.int64) - 2
         calendar_days = np.asarray([period.calendar_days for period in self.periods], dtype=np.int64)
         try:
             if self.rates.is_flat:  # a flat curve is the same from any date: one per currency (figure_panel)
@@ -274,7 +274,7 @@ class PeriodBuilder:
         count = max(1, round(len(self.periods) / size))
         edges = np.linspace(0, len(self.periods), count + 1).round().astype(int)
         return {"maturity": maturity, "base_days": base_days, "spreads": spreads, "slope": slope,
-                "calendar_days": calendar_days, "priced_days": np.maximum(1, np.minimum(calendar_days, life)),
+                "calendar_days": calendar_days, "priced_days": priced_days(base_days, maturity, calendar_days),
                 "curves": curves, "edges": edges, "priced": {}}
 
     def _figure_panel(self, k: int) -> Any:

@@ -14,7 +14,7 @@ from cdshedge_cvx.credit._contract import _ROLL_DAYS, ContractFigures, figures_w
 if TYPE_CHECKING:
     from cdshedge_cvx.periods._period_data import PeriodData
 
-__all__ = ["FIGURES_SOURCES", "contract_figures", "figures_days", "figures_request"]
+__all__ = ["FIGURES_SOURCES", "contract_figures", "figures_days", "figures_request", "priced_days"]
 
 #: The period-data keys the figures are computed from.
 FIGURES_SOURCES = ("base", "spread_start", "coupon_bp", "recovery", "n_names", "index_factor", "calendar_days",
@@ -78,7 +78,14 @@ def figures_request(base: Any, contract_maturity: Any, spread_start: Any, coupon
 
 def figures_days(base: Any, contract_maturity: Any, calendar_days: int) -> int:
     """The horizon the figures are priced over: the period's calendar days, capped at the contracts' remaining
-    life less the step-in, at least 1."""
-    maturity = np.asarray(contract_maturity, dtype="datetime64[D]")
-    life = int((maturity.min() - np.datetime64(pd.Timestamp(base).date(), "D")).astype(np.int64)) - 2
-    return max(1, min(int(calendar_days), life))
+    life less the step-in, at least 1 (:func:`priced_days` of one period)."""
+    maturity = np.asarray(contract_maturity, dtype="datetime64[D]").reshape(1, -1)
+    base_day = np.asarray([np.datetime64(pd.Timestamp(base).date(), "D")])
+    return int(priced_days(base_day, maturity, np.asarray([int(calendar_days)]))[0])
+
+
+def priced_days(base_days: Any, maturity: Any, calendar_days: Any) -> np.ndarray:
+    """:func:`figures_days` of many periods: ``base_days`` (P,) and ``calendar_days`` (P,), ``maturity``
+    (P, n) dates; max(1, min(calendar days, min_i(T_i − T_0) − 2))."""
+    life = (np.min(maturity, axis=1) - base_days).astype(np.int64) - 2
+    return np.maximum(1, np.minimum(np.asarray(calendar_days, dtype=np.int64), life))
