@@ -42,13 +42,15 @@ import cvxpy as cp
 import numpy as np
 from scipy.linalg import get_lapack_funcs
 
+from cdshedge_cvx.solve._box_projection import project_onto_box_and_affine
 from cdshedge_cvx.solve._coefficients import coefficient_reader
 from cdshedge_cvx.solve._compiled import CompiledProblem
 from cdshedge_cvx.solve._direct_qp import _split
 from cdshedge_cvx.solve._path import PeriodSolution, period_label
 
-__all__ = ["MIN_NORM_TOLERANCE", "UnidentifiedHedgeWarning", "curved_directions", "forget", "identified",
-           "is_unidentified", "min_norm_solution", "quadratic_matrix", "rank_deficiency", "scipy_min_norm"]
+__all__ = ["MIN_NORM_TOLERANCE", "UnidentifiedHedgeWarning", "box_min_norm", "curved_directions", "forget",
+           "identified", "is_unidentified", "min_norm_solution", "quadratic_matrix", "rank_deficiency",
+           "scipy_min_norm"]
 
 #: Relative objective tolerance τ of the second stage (of max(1, |optimum|), in $mm).
 MIN_NORM_TOLERANCE = 1e-9
@@ -188,21 +190,35 @@ def _satisfies(compiled: CompiledProblem, h: np.ndarray, floor: float) -> bool:
 
 
 def min_norm_solution(compiled: CompiledProblem, data: Mapping[str, Any], solution: PeriodSolution,
-                      cache: dict[str, Any]) -> PeriodSolution:
+                      cache: dict[str, Any], curvature: np.ndarray | None = None) -> PeriodSolution:
     """The minimum-norm minimiser of the period, given the first stage's ``solution``.
 
     First the closed form (the projection of the first stage's answer onto the curved directions),
-    kept when feasible; else the second stage by CVXPY. Falls back to ``solution`` (recorded in
-    ``fallback_from``) when that stage fails, and keeps it when it is already the minimum-norm one.
-    ``cache`` holds the compiled second stages.
+    kept when feasible; else, with the CS01 box as only limit, the projection of the origin onto the
+    first stage's optimal face by :func:`box_min_norm` (a dual semismooth Newton method); else,
+    or when that answer is not kept (no convergence, or a lower objective after an inexact first
+    stage), the second stage by CVXPY. Falls back to ``solution`` (recorded in ``fallback_from``, with
+    the reason the Newton answer was not kept) when that stage fails, and keeps it when it is already
+    the minimum-norm one. ``cache`` holds the compiled second stages; ``curvature`` is the
+    objective's P when the solve path built it (else it is built from the terms).
     """
-    P = quadratic_matrix(compiled)
+    P = quadratic_matrix(compiled) if curvature is None else 0.5 * (curvature + curvature.T)
     rows = curved_directions(P) if P is not None else np.zeros((0, compiled.n))
     target = solution.objective - MIN_NORM_TOLERANCE * max(1.0, abs(solution.objective))
     projected = rows.T @ (rows @ solution.h)
+    fallback_from = list(solution.fallback_from)
+    h, newton = None, ""
     if _satisfies(compiled, projected, target):
         h = projected
-    else:
+    elif compiled.box_only:
+        lower, upper = (np.asarray(bound, dtype=float) for bound in compiled.box_bounds())
+        h = box_min_norm(P, rows, _linear_part(compiled, cache), solution.h, lower, upper,
+                         solution.objective - target)
+        if h is None:
+            newton = "the semismooth Newton method did not converge"
+        elif not _satisfies(compiled, h, target):  # e.g. an inexact first stage: CVXPY's stage decides
+            newton, h = "the semismooth Newton answer lowered the objective", None
+    if h is None:
         problem, ceiling, q, U, u = _stage_two(compiled, cache, rows.shape[0])
         if U is not None:
             U.value, u.value = rows, rows @ solution.h
@@ -212,19 +228,84 @@ def min_norm_solution(compiled: CompiledProblem, data: Mapping[str, Any], soluti
             problem.solve(solver=cp.CLARABEL)
             h = None if compiled.h.value is None else np.asarray(compiled.h.value, dtype=float).copy()
         except cp.error.SolverError as exc:  # keep the first stage's answer, and say why
-            solution.fallback_from = [*solution.fallback_from, f"minimum-norm stage: {exc}"]
+            solution.fallback_from = [*fallback_from, *_said(newton), f"minimum-norm stage: {exc}"]
             return solution
         if h is None or problem.status not in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE) or not np.all(np.isfinite(h)):
-            solution.fallback_from = [*solution.fallback_from, f"minimum-norm stage: status {problem.status}"]
+            solution.fallback_from = [*fallback_from, *_said(newton), f"minimum-norm stage: status {problem.status}"]
             return solution
         lower, upper = compiled.box_bounds()
         h = np.clip(h, lower, upper)
     scale = max(1.0, float(np.max(np.abs(solution.h), initial=0.0)))
     if float(h @ h) >= float(solution.h @ solution.h) or float(np.max(np.abs(h - solution.h))) <= 1e-7 * scale:
+        solution.fallback_from = fallback_from
         return solution  # already the minimum-norm one (to solver accuracy)
     return PeriodSolution.at(compiled, data, h, status=solution.status, solver=solution.solver,
                              path=solution.path, shadow_prices=solution.shadow_prices,
-                             fallback_from=solution.fallback_from)
+                             fallback_from=fallback_from)
+
+
+def _said(newton: str) -> list[str]:
+    return [f"minimum-norm stage: {newton}"] if newton else []
+
+
+#: Residual tolerance of :func:`box_min_norm`'s rows, relative to the box's and the hedge's size.
+BOX_STAGE_TOLERANCE = 1e-12
+#: A coordinate of the first stage's answer this close to a bound (relative to the box's size), with a
+#: multiplier that matters, is on that bound and is put there (an interior-point first stage stops short of
+#: its bounds; the move is along the multiplier's sign, so it never lowers the objective).
+PINNED_DISTANCE = 1e-6
+#: Eigenvalues of U_Zᵀ U_Z (at most 1: U has orthonormal rows) below this are flat directions of the optimal set.
+FLAT_TOLERANCE = 1e-12
+
+
+def box_min_norm(P: np.ndarray, rows: np.ndarray, q: np.ndarray, h_first: np.ndarray, lower: np.ndarray,
+                 upper: np.ndarray, objective_tolerance: float) -> np.ndarray | None:
+    """The second stage on the CS01 box, from the first stage's optimal face.
+
+    Over a convex QP's minimisers the gradient :math:`g = P h + q` of :math:`\\tfrac12 h^\\top P h + q^\\top h`
+    is constant (:math:`P h` is), so every minimiser keeps the coordinates with :math:`g_i \\ne 0` at the
+    bound the first stage's answer :math:`h_1` holds them on (:math:`h_i = l_i` where :math:`g_i > 0`,
+    :math:`u_i` where :math:`g_i < 0`: the KKT conditions), and conversely every box point with
+    :math:`U h = U h_1` and those coordinates fixed is a minimiser. The optimal set is therefore
+
+    .. math::
+
+        S = \\{h : U h = U h_1,\\ h_i = h_{1,i}\\ (i \\notin Z),\\ l_Z \\le h_Z \\le u_Z\\},
+
+    :math:`Z` the coordinates with :math:`g_i = 0` (inside the box, or on a bound with a zero
+    multiplier: :math:`|g_i| (u_i - l_i) \\le τ / n`, so that moving all of them costs at most the
+    stage's objective tolerance τ; a coordinate within :data:`PINNED_DISTANCE` of the bound its
+    multiplier points to is on it, and put there), and the answer is the projection of the origin onto
+    :math:`S`. When :math:`U_Z` has full column rank, :math:`S = \\{h_1\\}` (the box identifies the hedge)
+    and :math:`h_1` is returned. Otherwise :math:`U_Z h_Z = U_Z h_{1,Z}` is written with an
+    orthonormal basis :math:`A` of :math:`U_Z`'s row space (the eigenvectors of :math:`U_Z^\\top U_Z` with
+    eigenvalue above :data:`FLAT_TOLERANCE`) and projected onto by :func:`project_onto_box_and_affine`.
+    ``None`` when the Newton method does not converge (the caller solves by CVXPY).
+    """
+    g = P @ h_first + q
+    scale = max(float(np.max(np.abs(lower), initial=0.0)), float(np.max(np.abs(upper), initial=0.0)),
+                float(np.max(np.abs(h_first), initial=0.0)), 1e-300)
+    near = PINNED_DISTANCE * scale
+    significant = np.abs(g) * (upper - lower) > objective_tolerance / max(1, h_first.size)
+    pinned_lower = significant & (g > 0) & (h_first <= lower + near)
+    pinned_upper = significant & (g < 0) & (h_first >= upper - near)
+    Z = np.flatnonzero(~(pinned_lower | pinned_upper))
+    h = np.where(pinned_lower, lower, np.where(pinned_upper, upper, h_first))
+    if Z.size == 0:
+        return h
+    U_Z = rows[:, Z]
+    eigenvalues, vectors = np.linalg.eigh(U_Z.T @ U_Z)
+    curved = eigenvalues > FLAT_TOLERANCE
+    if curved.all():
+        return h  # the optimal set is a single point: h₁ (on its bounds)
+    A = vectors[:, curved].T
+    start = h[Z]
+    answer = project_onto_box_and_affine(A, A @ start, lower[Z], upper[Z], BOX_STAGE_TOLERANCE * scale,
+                                         y_start=-(A @ start))
+    if answer is None:
+        return None
+    h[Z] = answer.h
+    return h
 
 
 def scipy_min_norm(entries: Any, constraints: Any, data: Mapping[str, Any], h_start: np.ndarray,
@@ -279,7 +360,7 @@ def identified(problem: Any, compiled: CompiledProblem, data: Mapping[str, Any],
     state = problem.__dict__.setdefault("_min_norm_state", {})
     warn_once(state, data, flat, compiled.n)
     problem.unidentified_periods_ = list(state["periods"])
-    answer = min_norm_solution(compiled, data, solution, state.setdefault("cache", {}))
+    answer = min_norm_solution(compiled, data, solution, state.setdefault("cache", {}), curvature)
     moved = state.setdefault("moved", set())
     (moved.add if answer is not solution else moved.discard)(period_label(data))
     return answer
