@@ -85,21 +85,30 @@ def rank_deficiency(compiled: CompiledProblem, P: np.ndarray | None = None) -> i
     built it (the direct-QP paths' condensed QP, summed in the same order as
     :func:`quadratic_matrix`); it is symmetrised here as :func:`quadratic_matrix` does.
     """
+    return _flat_directions(compiled, P)[0]
+
+
+def _flat_directions(compiled: CompiledProblem, P: np.ndarray | None
+                     ) -> tuple[int, np.ndarray | None, np.ndarray | None]:
+    """(n − rank(P), the symmetrised P, its curved directions as rows); the last two ``None`` when the objective
+    is identified (shown by a Cholesky factorisation first) or of another form. One eigendecomposition serves
+    both the count and the rows."""
     if P is None:
         P = quadratic_matrix(compiled)
         if P is None or _clearly_identified(P):
-            return 0
+            return 0, None, None
     else:
         symmetric = P + P.T  # 0.5 (P + Pᵀ), exactly symmetric, shifted and factorised in place (it is ours)
         symmetric *= 0.5
         if _clearly_identified(symmetric, overwrite=True):
-            return 0
+            return 0, None, None
         P = 0.5 * (P + P.T)
-    eigenvalues = np.linalg.eigvalsh(P)
+    eigenvalues, vectors = np.linalg.eigh(P)
     top = float(np.max(np.abs(eigenvalues), initial=0.0))
     if top == 0.0:
-        return compiled.n
-    return int(np.sum(eigenvalues <= RANK_TOLERANCE * top))
+        return compiled.n, P, np.zeros((0, compiled.n))
+    curved = eigenvalues > RANK_TOLERANCE * top
+    return int(np.sum(~curved)), P, vectors[:, curved].T
 
 
 def _clearly_identified(P: np.ndarray, overwrite: bool = False) -> bool:
@@ -190,7 +199,8 @@ def _satisfies(compiled: CompiledProblem, h: np.ndarray, floor: float) -> bool:
 
 
 def min_norm_solution(compiled: CompiledProblem, data: Mapping[str, Any], solution: PeriodSolution,
-                      cache: dict[str, Any], curvature: np.ndarray | None = None) -> PeriodSolution:
+                      cache: dict[str, Any], curvature: np.ndarray | None = None,
+                      rows: np.ndarray | None = None) -> PeriodSolution:
     """The minimum-norm minimiser of the period, given the first stage's ``solution``.
 
     First the closed form (the projection of the first stage's answer onto the curved directions),
@@ -200,10 +210,12 @@ def min_norm_solution(compiled: CompiledProblem, data: Mapping[str, Any], soluti
     stage), the second stage by CVXPY. Falls back to ``solution`` (recorded in ``fallback_from``, with
     the reason the Newton answer was not kept) when that stage fails, and keeps it when it is already
     the minimum-norm one. ``cache`` holds the compiled second stages; ``curvature`` is the
-    objective's P when the solve path built it (else it is built from the terms).
+    objective's P when the solve path built it (else it is built from the terms), ``rows`` its curved
+    directions when already known (:func:`curved_directions`).
     """
     P = quadratic_matrix(compiled) if curvature is None else 0.5 * (curvature + curvature.T)
-    rows = curved_directions(P) if P is not None else np.zeros((0, compiled.n))
+    if rows is None:
+        rows = curved_directions(P) if P is not None else np.zeros((0, compiled.n))
     target = solution.objective - MIN_NORM_TOLERANCE * max(1.0, abs(solution.objective))
     projected = rows.T @ (rows @ solution.h)
     fallback_from = list(solution.fallback_from)
@@ -354,13 +366,13 @@ def identified(problem: Any, compiled: CompiledProblem, data: Mapping[str, Any],
     period's objective leaves directions flat (said once per run; the periods are listed in
     ``problem.unidentified_periods_``, emptied by :meth:`HedgeProblem.reset`). ``curvature``: the
     objective's P when the solve path already built it (see :func:`rank_deficiency`)."""
-    flat = rank_deficiency(compiled, curvature)
+    flat, P, rows = _flat_directions(compiled, curvature)
     if not flat:
         return solution
     state = problem.__dict__.setdefault("_min_norm_state", {})
     warn_once(state, data, flat, compiled.n)
     problem.unidentified_periods_ = list(state["periods"])
-    answer = min_norm_solution(compiled, data, solution, state.setdefault("cache", {}), curvature)
+    answer = min_norm_solution(compiled, data, solution, state.setdefault("cache", {}), P, rows)
     moved = state.setdefault("moved", set())
     (moved.add if answer is not solution else moved.discard)(period_label(data))
     return answer
