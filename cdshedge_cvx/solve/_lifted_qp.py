@@ -47,7 +47,13 @@ from cdshedge_cvx.solve._compiled import CompiledProblem
 from cdshedge_cvx.solve._diagnostics import feasibility_issue, polish_onto_limits
 from cdshedge_cvx.solve._direct_qp import DIRECT_QP_MAX_INSTRUMENTS, condense
 from cdshedge_cvx.solve._group_prices import GroupShadowPrice
-from cdshedge_cvx.solve._lifted_refine import LiftedQP, refine_at_active_set
+from cdshedge_cvx.solve._lifted_refine import (
+    ActiveSet,
+    LiftedQP,
+    kkt_certificate,
+    refine_at_active_set,
+    solve_at_active_set,
+)
 from cdshedge_cvx.solve._path import PathFailed, PeriodSolution, SolvePath, period_label
 
 __all__ = ["LIFTABLE_LIMITS", "LIFTED_QP_SETTINGS", "LiftedQPPath", "assemble_lifted_qp"]
@@ -62,6 +68,13 @@ LIFTED_QP_SETTINGS: dict[str, Any] = {"tol_gap_abs": 1e-10, "tol_gap_rel": 1e-10
 #: default gaps (1e-8); when the exact solve at its active set is refused, Clarabel re-solves at
 #: :data:`LIFTED_QP_SETTINGS` and that answer (refined when it can be) is the period's.
 ACTIVE_SET_SETTINGS: dict[str, Any] = {"tol_gap_abs": 1e-8, "tol_gap_rel": 1e-8, "tol_feas": 1e-8, "tol_ktratio": 1e-6}
+
+
+#: The most active-set corrections of the warm route (from the last period's active set, before Clarabel is asked).
+WARM_CORRECTIONS = 12
+
+#: :attr:`PeriodSolution.solver` of a period the warm route answered (no Clarabel solve).
+WARM_SOLVER = "ACTIVE-SET"
 
 
 #: The limits whose lifted rows this path knows how to turn into the limit's shadow price (d optimum / d limit).
@@ -112,9 +125,11 @@ class LiftedQPPath(SolvePath):
         self._compiled: CompiledProblem | None = None
         self._read_linear: Any = None
         self._workspace: tuple[bytes, Any] | None = None  # (sparsity and settings, Clarabel solver) of the last QP
+        self._warm: ActiveSet | None = None  # the active set of the last exact answer: the next period's first guess
 
     def reset(self) -> None:
         self._workspace = None
+        self._warm = None
 
     def _solver(self, qp: LiftedQP, settings: Any, key: bytes, reuse: bool) -> Any:
         """A Clarabel solver holding ``qp``: the last one with its data updated when the sparsity and settings
@@ -145,17 +160,73 @@ class LiftedQPPath(SolvePath):
     def _reader(self, compiled: CompiledProblem, affine: list[int]) -> Any:
         if self._compiled is not compiled:
             self._compiled = compiled
+            self._warm = None
             self._read_linear = _new_reader(compiled, affine)
         return self._read_linear
 
     def solve(self, compiled: CompiledProblem, data: Mapping[str, Any]) -> PeriodSolution:
+        qp = assemble_lifted_qp(compiled, data, self._reader)
+        start = time.perf_counter()
+        stacked = qp.stacked()
+        warm = self._warm_route(compiled, data, qp, stacked)
+        if warm is not None:
+            h, prices = warm
+            solver = WARM_SOLVER
+        else:
+            try:
+                h, prices = self._clarabel_route(compiled, data, qp, stacked)
+            except PathFailed:
+                self._warm = None
+                raise
+            solver = self.solver_name
+        solution = PeriodSolution.at(compiled, data, h, status=cp.OPTIMAL, solver=solver, path=self.name,
+                                     shadow_prices=prices)
+        solution.solve_time = time.perf_counter() - start
+        for k, weight, form in qp.term_forms:
+            label = compiled.labels[k]
+            value = -weight * float(form.weights @ np.abs(form.A @ h - form.b))
+            expected = -solution.terms[label]
+            size = -weight * float(form.weights @ (np.abs(form.A @ h) + np.abs(form.b)))  # rounding of |A h − b|
+            if not abs(value - expected) <= 1e-7 * (abs(value) + abs(expected)) + 1e-12 * size + 1e-12:
+                self._warm = None
+                raise SpecificationError(f"term {label}: scipy_form() gives {-value!r} at the optimum but its CVXPY "
+                                         f"expression {-expected!r}; they must be the same function")
+        return solution
+
+    def _warm_route(self, compiled: CompiledProblem, data: Mapping[str, Any], qp: LiftedQP,
+                    stacked: tuple[np.ndarray, ...]) -> tuple[np.ndarray, dict[str, Any]] | None:
+        """(h, shadow prices) solved exactly from the last accepted answer's active set without Clarabel, when that
+        ends at a certified KKT point meeting every limit's numpy twin; else ``None`` (Clarabel answers)."""
+        guess = self._warm
+        if guess is None or not guess.fits(qp):
+            self._warm = None
+            return None
+        try:
+            answer = solve_at_active_set(qp, guess.copy(), stacked, WARM_CORRECTIONS, repair=True)
+        except (np.linalg.LinAlgError, ValueError):
+            answer = None
+        if answer is None or kkt_certificate(qp, answer, stacked) is not None \
+                or feasibility_issue(compiled, answer.h, data):
+            return None
+        self._warm = answer.active.copy()
+        prices: dict[str, Any] = {compiled.box_label: answer.box_prices.copy()}
+        stacked_rows = _stacked_rows(qp)
+        for label, first, signs, limit in qp.limit_rows:
+            row = stacked_rows[first]
+            prices[label] = _limit_price(limit, signs, answer.limit_multipliers[row:row + signs.size])
+        return answer.h, prices
+
+    def _clarabel_route(self, compiled: CompiledProblem, data: Mapping[str, Any], qp: LiftedQP,
+                        stacked: tuple[np.ndarray, ...]) -> tuple[np.ndarray, dict[str, Any]]:
+        """(h, shadow prices) from Clarabel's answer at :data:`ACTIVE_SET_SETTINGS`, solved exactly at its active
+        set (else at :data:`LIFTED_QP_SETTINGS`, refined when it can be); the exact answer's active set is kept
+        for the next period's warm route."""
         import clarabel
 
-        qp = assemble_lifted_qp(compiled, data, self._reader)
         n = compiled.n
         lower, upper = qp.lower, qp.upper
-        start = time.perf_counter()
         h, z = None, None
+        self._warm = None
         for tolerances in (ACTIVE_SET_SETTINGS, LIFTED_QP_SETTINGS):
             settings = clarabel.DefaultSettings()
             settings.verbose = False
@@ -178,10 +249,12 @@ class LiftedQPPath(SolvePath):
                 raise PathFailed([f"CLARABEL (lifted QP): status {status}"])
             x = np.asarray(result.x, dtype=float)
             z = np.asarray(result.z, dtype=float)
-            h = refine_at_active_set(qp, x, np.asarray(result.s, dtype=float), z, x[:n])
-            if h is not None:  # the duals of rows that do not bind at the exact answer are zero
+            exact = refine_at_active_set(qp, x, np.asarray(result.s, dtype=float), z, x[:n])
+            if exact is not None:  # the duals of rows that do not bind at the exact answer are zero
+                h = exact.h
                 slack = qp.b_all - qp.A_all @ qp.lift(h)
                 z = np.where(slack > 1e-10 * max(1.0, float(np.max(np.abs(qp.b_all), initial=0.0))), 0.0, z)
+                self._warm = exact.active.copy()
                 break
             h = polish_onto_limits(compiled, x[:n], data)
         issue = feasibility_issue(compiled, h, data)
@@ -191,18 +264,7 @@ class LiftedQPPath(SolvePath):
         prices: dict[str, Any] = {compiled.box_label: z[:n] - z[n:2 * n]}
         for label, first, signs, limit in qp.limit_rows:
             prices[label] = _limit_price(limit, signs, z[first:first + signs.size])
-        solution = PeriodSolution.at(compiled, data, h, status=cp.OPTIMAL, solver=self.solver_name, path=self.name,
-                                     shadow_prices=prices)
-        solution.solve_time = time.perf_counter() - start
-        for k, weight, form in qp.term_forms:
-            label = compiled.labels[k]
-            value = -weight * float(form.weights @ np.abs(form.A @ h - form.b))
-            expected = -solution.terms[label]
-            size = -weight * float(form.weights @ (np.abs(form.A @ h) + np.abs(form.b)))  # rounding of |A h − b|
-            if not abs(value - expected) <= 1e-7 * (abs(value) + abs(expected)) + 1e-12 * size + 1e-12:
-                raise SpecificationError(f"term {label}: scipy_form() gives {-value!r} at the optimum but its CVXPY "
-                                         f"expression {-expected!r}; they must be the same function")
-        return solution
+        return h, prices
 
 
 def assemble_lifted_qp(compiled: CompiledProblem, data: Mapping[str, Any], reader: Any = None) -> LiftedQP:
@@ -300,6 +362,15 @@ def _limit_price(limit: Any, signs: np.ndarray, duals: np.ndarray) -> float:
     total = float(signs @ duals)
     fold = getattr(limit, "group_shadow_prices_from_rows", None)
     return total if fold is None else GroupShadowPrice(total, fold(duals))
+
+
+def _stacked_rows(qp: LiftedQP) -> dict[int, int]:
+    """The first row of each form's limit rows in Clarabel's rows (``A_all``) → its row in :meth:`LiftedQP.stacked`."""
+    out, row = {}, 0
+    for k, first in qp.g_rows:
+        out[first] = row
+        row += qp.forms[k].g.size
+    return out
 
 
 def _form(part: Any, data: Mapping[str, Any], what: str) -> ScipyForm:
