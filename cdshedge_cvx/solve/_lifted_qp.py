@@ -312,8 +312,6 @@ def assemble_lifted_qp(compiled: CompiledProblem, data: Mapping[str, Any], reade
     rows = 2 * n + sum(2 * form.m + (0 if form.g is None else form.g.size) for form in forms)
     b_all = np.empty(rows)
     b_all[:n], b_all[n:2 * n] = upper, -lower
-    eye = np.arange(n)
-    entries: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = [(eye, eye, np.ones(n)), (n + eye, eye, -np.ones(n))]
     limit_rows: list[tuple[str, int, np.ndarray, Any]] = []
     plus_rows, minus_rows, g_rows = np.empty(m, dtype=int), np.empty(m, dtype=int), []
     row = 2 * n
@@ -322,30 +320,50 @@ def assemble_lifted_qp(compiled: CompiledProblem, data: Mapping[str, Any], reade
         if form.m:
             lift = np.arange(form.m)
             for sign, where in ((1.0, plus_rows), (-1.0, minus_rows)):
-                entries.append(_dense_block(sign * form.A, row, 0))
-                entries.append((row + lift, offset + lift, -np.ones(form.m)))
                 b_all[row:row + form.m] = sign * form.b
                 where[offset - n:offset - n + form.m] = row + lift
                 row += form.m
         if form.g is not None:
             size = form.g.size
-            entries.append(_dense_block(form.G_h, row, 0))
-            if form.m:
-                entries.append(_dense_block(form.G_t, row, offset))
             b_all[row:row + size] = form.g
             g_rows.append((index, row))
             if index >= len(term_forms):
                 label, _, signs, limit = limit_forms[index - len(term_forms)]
                 limit_rows.append((label, row, signs, limit))
             row += size
+    return LiftedQP(n=n, P=P, q=q, lower=lower, upper=upper, forms=forms, offsets=offsets, cost=cost,
+                    q_all=np.concatenate([q, cost]), b_all=b_all, plus_rows=plus_rows, minus_rows=minus_rows,
+                    g_rows=g_rows, term_forms=term_forms, limit_rows=limit_rows,
+                    matrices=lambda: _sparse_matrices(P, forms, offsets, rows))
+
+
+def _sparse_matrices(P: np.ndarray, forms: list[ScipyForm], offsets: np.ndarray,
+                     rows: int) -> tuple[sp.csc_matrix, sp.csc_matrix]:
+    """Clarabel's (P_all, A_all) of the lifted QP, in :func:`assemble_lifted_qp`'s row order (built when Clarabel
+    is asked: the warm route needs neither)."""
+    n, m = P.shape[0], int(offsets[-1])
+    eye = np.arange(n)
+    entries: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = [(eye, eye, np.ones(n)), (n + eye, eye, -np.ones(n))]
+    row = 2 * n
+    for index, form in enumerate(forms):
+        offset = n + int(offsets[index])
+        if form.m:
+            lift = np.arange(form.m)
+            for sign in (1.0, -1.0):
+                entries.append(_dense_block(sign * form.A, row, 0))
+                entries.append((row + lift, offset + lift, -np.ones(form.m)))
+                row += form.m
+        if form.g is not None:
+            entries.append(_dense_block(form.G_h, row, 0))
+            if form.m:
+                entries.append(_dense_block(form.G_t, row, offset))
+            row += form.g.size
     A_all = sp.csc_matrix((np.concatenate([e[2] for e in entries]),
                            (np.concatenate([e[0] for e in entries]), np.concatenate([e[1] for e in entries]))),
                           shape=(rows, n + m))
     upper_rows, upper_columns = np.triu_indices(n)
     P_all = sp.csc_matrix((P[upper_rows, upper_columns], (upper_rows, upper_columns)), shape=(n + m, n + m))
-    return LiftedQP(n=n, P=P, q=q, lower=lower, upper=upper, forms=forms, offsets=offsets, cost=cost,
-                    P_all=P_all, q_all=np.concatenate([q, cost]), A_all=A_all, b_all=b_all, plus_rows=plus_rows,
-                    minus_rows=minus_rows, g_rows=g_rows, term_forms=term_forms, limit_rows=limit_rows)
+    return P_all, A_all
 
 
 def _new_reader(compiled: CompiledProblem, affine: list[int]) -> Any:

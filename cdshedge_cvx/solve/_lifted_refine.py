@@ -29,7 +29,8 @@ minimum-norm stage answers) the solver's answer stands.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -56,8 +57,9 @@ class LiftedQP:
     """One period's lifted QP: the matrices handed to Clarabel and the forms they were stacked from.
 
     ``P_all``, ``q_all``, ``A_all``, ``b_all``: Clarabel's problem ½xᵀP_all x + q_allᵀx, A_all x ≤ b_all
-    (P_all upper-triangular) in x = (h, t); ``P``, ``q``, ``lower``, ``upper``: the condensed QP in h and
-    its box; ``forms``: the terms' then the limits' forms, whose auxiliary variables are
+    (P_all upper-triangular) in x = (h, t), the sparse matrices built by ``matrices()`` on first use (the
+    warm route needs neither); ``P``, ``q``, ``lower``, ``upper``: the condensed QP in h and its box;
+    ``forms``: the terms' then the limits' forms, whose auxiliary variables are
     ``t[offsets[k]:offsets[k + 1]]`` with costs ``cost``; ``plus_rows``/``minus_rows``: the rows of
     A_all of A h − t ≤ b and −A h − t ≤ −b for each auxiliary variable; ``g_rows``: (form index, first
     row) of each form's G rows; ``term_forms``, ``limit_rows``: what the path reads back.
@@ -71,15 +73,31 @@ class LiftedQP:
     forms: list[ScipyForm]
     offsets: np.ndarray
     cost: np.ndarray
-    P_all: sp.csc_matrix
     q_all: np.ndarray
-    A_all: sp.csc_matrix
     b_all: np.ndarray
     plus_rows: np.ndarray
     minus_rows: np.ndarray
     g_rows: list[tuple[int, int]]
     term_forms: list[tuple[int, float, ScipyForm]]
     limit_rows: list[tuple[str, int, np.ndarray, Any]]
+    matrices: Callable[[], tuple[sp.csc_matrix, sp.csc_matrix]] = field(repr=False, compare=False)
+    _matrices: tuple[sp.csc_matrix, sp.csc_matrix] | None = field(default=None, init=False, repr=False,
+                                                                  compare=False)
+
+    @property
+    def P_all(self) -> sp.csc_matrix:
+        """Clarabel's quadratic cost (upper triangle) in x = (h, t)."""
+        return self._sparse()[0]
+
+    @property
+    def A_all(self) -> sp.csc_matrix:
+        """Clarabel's constraint matrix in x = (h, t)."""
+        return self._sparse()[1]
+
+    def _sparse(self) -> tuple[sp.csc_matrix, sp.csc_matrix]:
+        if self._matrices is None:
+            self._matrices = self.matrices()
+        return self._matrices
 
     def stacked(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """(A, b) of every auxiliary variable (t_j ≥ |A_j h − b_j|) and (G_h, G_t, g) of every limit row."""
