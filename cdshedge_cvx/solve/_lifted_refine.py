@@ -245,40 +245,54 @@ def _solve_at(qp: LiftedQP, stacked: tuple[np.ndarray, ...], active: ActiveSet, 
     variable, ``limits`` per limit row) and correct the active set in place where the answer breaks a row
     or a multiplier leaves its interval: (h, box prices, the limit rows' multipliers λ, the auxiliary variables'
     multipliers ξ, whether anything changed), or ``None`` when the equality QP has no unique answer. The
-    multipliers are meaningful only when nothing changed."""
+    multipliers are meaningful only when nothing changed. ``repair``: see :func:`solve_at_active_set`.
+
+    Rows of a group (parallel rows, one value) are a bound, limit rows without auxiliary variables (a
+    jump-to-default or net row, "bound-like": a multiplier ≥ 0) and kinks; a limit row with auxiliary
+    variables (gross, turnover) must be alone in its group (its multiplier widens the kinks' intervals).
+    """
     A, b, G_h, G_t, g = stacked
     box, lifted, limit_active = active.box, active.lifted, active.limits
     n, cost = qp.n, qp.cost
+    linear = ~np.any(G_t != 0, axis=1)  # limit rows without auxiliary variables
     for attempt in range(2):
         relevant = (cost > 0) | (np.abs(G_t[limit_active]).sum(axis=0) > 0)
         kink = relevant & (lifted == 0)
         sigma = np.where(kink, 0.0, lifted.astype(float))
         up, low, limits = np.flatnonzero(box == 1), np.flatnonzero(box == -1), np.flatnonzero(limit_active)
         kinks = np.flatnonzero(kink)
-        limit_rows = G_h[limits] + (G_t[limits] * sigma) @ A
         D0 = np.zeros((up.size + low.size + kinks.size + limits.size, n))
         D0[np.arange(up.size), up] = 1.0
         D0[up.size + np.arange(low.size), low] = -1.0
         D0[up.size + low.size:up.size + low.size + kinks.size] = A[kinks]
-        D0[up.size + low.size + kinks.size:] = limit_rows
+        D0[up.size + low.size + kinks.size:] = G_h[limits] + (G_t[limits] * sigma) @ A
         e0 = np.concatenate([qp.upper[up], -qp.lower[low], b[kinks], g[limits] + (G_t[limits] * sigma) @ b])
         owners = np.concatenate([np.column_stack([np.full(up.size, _UPPER), up]),
                                  np.column_stack([np.full(low.size, _LOWER), low]),
                                  np.column_stack([np.full(kinks.size, _KINK), kinks]),
                                  np.column_stack([np.full(limits.size, _LIMIT), limits])]).astype(int)
+        kinds = owners[:, 0]
+        is_bound, is_limit = (kinds == _UPPER) | (kinds == _LOWER), kinds == _LIMIT
+        bound_like = is_bound.copy()
+        bound_like[is_limit] = linear[owners[is_limit, 1]]
         groups = _parallel_groups(D0)
         if groups is None:
             return None
-        directions, alphas, first, group_of, columns = groups
+        directions, alphas, _, group_of, columns = groups
+        count = directions.shape[0]
+        # each group's anchor: its bound, else a bound-like limit row, else its first row (the box holds exactly)
+        priority = np.where(is_bound, 0, np.where(bound_like, 1, 2))
+        order = np.lexsort((np.arange(kinds.size), priority, group_of))
+        anchor = order[np.searchsorted(group_of[order], np.arange(count))]
         values = e0 / alphas
-        e = values[first]  # the first row of a group is its bound when it has one (the box holds exactly)
-        apart = np.abs(values - e[group_of]) > SNAP_TOLERANCE * (1.0 + np.abs(e[group_of]))
+        e = values[anchor]
+        snap = SNAP_TOLERANCE * (1.0 + np.abs(e[group_of]))
+        apart = np.abs(values - e[group_of]) > snap
         if not np.any(apart):
             break
-        if not repair or attempt or np.any(owners[apart, 0] != _KINK):
+        if not repair or attempt or not _repair(apart, group_of, kinds, bound_like, owners, alphas, values, e0,
+                                                box, lifted, limit_active):
             return None  # parallel rows that cannot both bind: the solver's active set is not the answer's
-        # a guess: the first row binds, the others' variables go to the side its value puts them on
-        lifted[owners[apart, 1]] = np.where(alphas[apart] * e[group_of[apart]] - e0[apart] > 0, 1, -1)
     q_local = qp.q + A.T @ (cost * sigma)
     changed = False
     solved = _equality_qp(qp.P, q_local, directions, e, columns)
@@ -286,11 +300,12 @@ def _solve_at(qp: LiftedQP, stacked: tuple[np.ndarray, ...], active: ActiveSet, 
         return None
     h, nu, dependent, consistent = solved
     fitted, loose, broken = True, np.zeros(0, dtype=int), False
+    fit = None
     if dependent.size:
         if not consistent and not repair:
             return None
         gradient = qp.P @ h + q_local
-        fit = (directions, gradient, alphas, owners, group_of, cost, G_t, g.size)
+        fit = (D0, gradient, alphas, owners, group_of, count, cost, G_t, g.size)
         nu = _degenerate_multipliers(*fit)[0] if consistent else None
         if nu is None:
             if not repair:
@@ -303,22 +318,21 @@ def _solve_at(qp: LiftedQP, stacked: tuple[np.ndarray, ...], active: ActiveSet, 
             if not consistent:  # limit rows the others fix, all left slack or all broken by them
                 rows = np.flatnonzero(np.isin(group_of, dependent))
                 excess = alphas[rows] * (np.einsum("ij,j->i", directions[group_of[rows]], h) - e[group_of[rows]])
-                if np.any(owners[rows, 0] != _LIMIT) or not (np.all(excess < 0) or np.all(excess > 0)):
+                if np.any(kinds[rows] != _LIMIT) or not (np.all(excess < 0) or np.all(excess > 0)):
                     return None
                 loose, broken = rows, bool(np.all(excess > 0))
     gradient_scale = max(float(np.max(np.abs(qp.P @ h), initial=0.0)), float(np.max(np.abs(q_local), initial=0.0)),
                          float(np.max(cost, initial=0.0)), 1e-12)
     dual_tol = DUAL_TOLERANCE * gradient_scale
-    count = first.size
     sizes = np.bincount(group_of, minlength=count)
-    is_limit = owners[:, 0] == _LIMIT
-    if np.any(is_limit & (sizes[group_of] > 1)):
-        return None  # a limit row parallel to another row: its own multiplier is not determined
+    if np.any(is_limit & ~bound_like & (sizes[group_of] > 1)):
+        return None  # a limit row with auxiliary variables parallel to another row: its multiplier is not determined
     lam = np.zeros(g.size)
-    lam[owners[is_limit, 1]] = nu[group_of[is_limit]] / alphas[is_limit]
-    width = cost + G_t.T @ np.maximum(lam, 0.0)
+    alone = is_limit & (sizes[group_of] == 1)
+    lam[owners[alone, 1]] = nu[group_of[alone]] / alphas[alone]
+    width = cost + G_t.T @ np.maximum(lam, 0.0)  # the limits with auxiliary variables are alone in their groups
     # multipliers out of their intervals: those rows stop binding (a kink's variable leaves it on the pulled side)
-    is_kink = owners[:, 0] == _KINK
+    is_kink = kinds == _KINK
     kink_width = np.zeros(owners.shape[0])
     kink_width[is_kink] = width[owners[is_kink, 1]]
     lo = np.where(is_kink, -kink_width, 0.0)
@@ -330,36 +344,26 @@ def _solve_at(qp: LiftedQP, stacked: tuple[np.ndarray, ...], active: ActiveSet, 
     wrong = ~((low_sum - dual_tol <= nu) & (nu <= high_sum + dual_tol))
     if np.any(wrong):
         direction = np.where(nu > high_sum, 1, -1)
-        rows = np.flatnonzero(wrong[group_of])
-        kinds, indices = owners[rows, 0], owners[rows, 1]
-        box[indices[(kinds == _UPPER) | (kinds == _LOWER)]] = 0
-        at = kinds == _KINK
-        lifted[indices[at]] = (direction[group_of[rows[at]]] * np.sign(alphas[rows[at]])).astype(int)
-        limit_active[indices[kinds == _LIMIT]] = False
+        _release(np.flatnonzero(wrong[group_of]), direction, group_of, owners, alphas, box, lifted, limit_active)
         changed = True
     elif loose.size:
         # limit rows the others fix and leave slack: their smallest multipliers that fit; zero, they stop binding; else
         # the rows that keep them from being smaller (at the edge of their intervals) leave to that side, to use what
         # the limit leaves. Limit rows the others break: the rows that keep their multipliers from being larger leave.
-        extreme, low, high = _degenerate_multipliers(*fit, extreme=(group_of[loose], -1.0 if broken else 1.0))
+        extreme, edges, sides = _degenerate_multipliers(*fit, extreme=(owners[loose, 1], -1.0 if broken else 1.0))
         if extreme is None:
             return None
-        if not broken and (np.all(np.abs(extreme[group_of[loose]]) <= dual_tol) or not (low.size or high.size)):
+        keep = ~np.isin(edges, group_of[loose])
+        edges, sides = edges[keep], sides[keep]
+        if not broken and (np.all(np.abs(extreme[group_of[loose]]) <= dual_tol) or not edges.size):
             limit_active[owners[loose, 1]] = False
+        elif not edges.size:
+            return None
         else:
-            edge = np.zeros(count, dtype=bool)
-            edge[low], edge[high] = True, True
-            edge[group_of[loose]] = False
             direction = np.zeros(count, dtype=int)
-            direction[low], direction[high] = -1, 1
-            rows = np.flatnonzero(edge[group_of])
-            if not rows.size:
-                return None
-            kinds, indices = owners[rows, 0], owners[rows, 1]
-            box[indices[(kinds == _UPPER) | (kinds == _LOWER)]] = 0
-            at = kinds == _KINK
-            lifted[indices[at]] = (direction[group_of[rows[at]]] * np.sign(alphas[rows[at]])).astype(int)
-            limit_active[indices[kinds == _LIMIT]] = False
+            direction[edges] = sides
+            _release(np.flatnonzero(np.isin(group_of, edges)), direction, group_of, owners, alphas, box, lifted,
+                     limit_active)
         changed = True
     elif not fitted:
         return None  # no multipliers fit, yet none is out of its interval (to the tolerance): no correction to make
@@ -375,25 +379,70 @@ def _solve_at(qp: LiftedQP, stacked: tuple[np.ndarray, ...], active: ActiveSet, 
         changed = True
     if g.size:
         excess = G_h @ h + G_t @ np.abs(residual) - g
-        broken = ~limit_active & (excess > primal_tol)
-        if np.any(broken):
-            limit_active[broken] = True
+        broken_rows = ~limit_active & (excess > primal_tol)
+        if np.any(broken_rows):
+            limit_active[broken_rows] = True
             changed = True
         elif not changed and np.any(excess > primal_tol):  # the sides' small misses add up over a limit's row
             lifted[relevant & (lifted != 0) & (lifted * residual < 0)] = 0
             changed = True
     if changed:
         return h, np.zeros(n), lam, np.zeros(cost.size), True
-    box_prices, xi = _split_multipliers(nu, alphas, owners, group_of, width, sigma, n)
+    box_prices, xi = _split_multipliers(nu, alphas, owners, group_of, order, bound_like, width, sigma, lam, n)
     return h, box_prices, lam, xi, False
 
 
+def _repair(apart: np.ndarray, group_of: np.ndarray, kinds: np.ndarray, bound_like: np.ndarray, owners: np.ndarray,
+            alphas: np.ndarray, values: np.ndarray, e0: np.ndarray, box: np.ndarray, lifted: np.ndarray,
+            limit_active: np.ndarray) -> bool:
+    """Make a guess's parallel rows of different values consistent (in place): in each such group the value
+    every bound-like row allows binds (the bound's first), the other bound-like rows stop binding and the
+    kinks' variables go to the side that value puts them on; ``False`` when no value is allowed by all, or a
+    limit row with auxiliary variables is among them."""
+    for group in np.unique(group_of[apart]):
+        rows = np.flatnonzero(group_of == group)
+        limits = rows[bound_like[rows]]
+        if np.any((kinds[rows] == _LIMIT) & ~bound_like[rows]):
+            return False
+        if limits.size:  # D0_r h ≤ e0_r along the group's direction: α_r v ≤ e0_r
+            slack = SNAP_TOLERANCE * (1.0 + np.abs(e0[limits]))
+            allowed = [r for r in limits if np.all(alphas[limits] * values[r] <= e0[limits] + slack)]
+            if not allowed:
+                return False
+            value = values[allowed[0]]
+        else:
+            value = values[rows[0]]
+        off = rows[np.abs(values[rows] - value) > SNAP_TOLERANCE * (1.0 + abs(value))]
+        for r in off:
+            kind, index = owners[r]
+            if kind == _KINK:
+                lifted[index] = 1 if alphas[r] * value - e0[r] > 0 else -1
+            elif kind == _LIMIT:
+                limit_active[index] = False
+            else:
+                box[index] = 0
+    return True
+
+
+def _release(rows: np.ndarray, direction: np.ndarray, group_of: np.ndarray, owners: np.ndarray, alphas: np.ndarray,
+             box: np.ndarray, lifted: np.ndarray, limit_active: np.ndarray) -> None:
+    """Rows whose group's multiplier leaves its interval (``direction``: +1 above, −1 below) stop binding: bounds
+    and limits leave, a kink's variable goes to the side it is pulled to."""
+    kinds, indices = owners[rows, 0], owners[rows, 1]
+    box[indices[(kinds == _UPPER) | (kinds == _LOWER)]] = 0
+    at = kinds == _KINK
+    lifted[indices[at]] = (direction[group_of[rows[at]]] * np.sign(alphas[rows[at]])).astype(int)
+    limit_active[indices[kinds == _LIMIT]] = False
+
+
 def _split_multipliers(nu: np.ndarray, alphas: np.ndarray, owners: np.ndarray, group_of: np.ndarray,
-                       width: np.ndarray, sigma: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
-    """Each row's multiplier from its group's ν (unique unless a group has a bound and a kink, or two kinks): the
-    group's kinks take what they can, clip(ν, −W, W) with W = Σ |α_j| w_j, in proportion to their |α_j| w_j
-    (each within its [−w_j, w_j]), its bound the rest; (upper minus lower bound multipliers per hedge, ξ per
-    auxiliary variable, σ_j w_j off the kinks)."""
+                       order: np.ndarray, bound_like: np.ndarray, width: np.ndarray, sigma: np.ndarray,
+                       lam: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's multiplier from its group's ν (unique unless a group has a bound and a kink, two kinks or two
+    bound-like rows): the group's kinks take what they can, clip(ν, −W, W) with W = Σ |α_j| w_j, in proportion to
+    their |α_j| w_j (each within its [−w_j, w_j]), its first bound-like row of the rest's sign (the bound before a
+    limit row) the rest; (upper minus lower bound multipliers per hedge, ξ per auxiliary variable, σ_j w_j off
+    the kinks); the bound-like limit rows' λ written into ``lam``."""
     count = nu.size
     is_kink = owners[:, 0] == _KINK
     capacity = np.zeros(owners.shape[0])
@@ -404,10 +453,17 @@ def _split_multipliers(nu: np.ndarray, alphas: np.ndarray, owners: np.ndarray, g
     xi = sigma * width
     rows = np.flatnonzero(is_kink)
     xi[owners[rows, 1]] = share[group_of[rows]] * capacity[rows] / alphas[rows]
+    rest = nu - taken
+    fits = bound_like & (np.sign(alphas) == np.sign(rest[group_of])) & (rest[group_of] != 0)
+    candidates = order[fits[order]]  # by group, bounds first
+    takers = candidates[np.unique(group_of[candidates], return_index=True)[1]]
     box_prices = np.zeros(n)
-    bound = np.flatnonzero((owners[:, 0] == _UPPER) | (owners[:, 0] == _LOWER))
-    # α = +1 (upper) or −1 (lower): μ_up − μ_low is what the kinks leave of ν
-    box_prices[owners[bound, 1]] = (nu - taken)[group_of[bound]]
+    bounds = takers[owners[takers, 0] != _LIMIT]  # α = +1 (upper) or −1 (lower): μ_up − μ_low = α μ = the rest
+    box_prices[owners[bounds, 1]] = rest[group_of[bounds]]
+    limits = owners[:, 0] == _LIMIT
+    lam[owners[limits & bound_like, 1]] = 0.0
+    takers = takers[owners[takers, 0] == _LIMIT]
+    lam[owners[takers, 1]] = rest[group_of[takers]] / alphas[takers]
     return box_prices, xi
 
 
@@ -551,55 +607,57 @@ def _equality_qp(P: np.ndarray, q: np.ndarray, D: np.ndarray, e: np.ndarray,
 
 
 def _degenerate_multipliers(D: np.ndarray, gradient: np.ndarray, alphas: np.ndarray, owners: np.ndarray,
-                            group_of: np.ndarray, cost: np.ndarray, G_t: np.ndarray, n_limits: int,
-                            least_violation: bool = False,
-                            extreme: tuple[np.ndarray, float] | None = None,
+                            group_of: np.ndarray, count: int, cost: np.ndarray, G_t: np.ndarray, n_limits: int,
+                            least_violation: bool = False, extreme: tuple[np.ndarray, float] | None = None,
                             ) -> tuple[np.ndarray | None, np.ndarray, np.ndarray]:
-    """Multipliers ν of dependent active rows (a limit's row binding where bounds and kinks already fix every
-    hedge): a point of Dᵀν = −gradient with every group's ν in its interval (a kink's widened by the limits'
-    multipliers λ ≥ 0), found by HiGHS; ``None`` when there is none. ``least_violation``: when there is none,
-    the point whose groups leave their intervals least (in sum), whose corrections then change the active set.
-    ``extreme`` (groups of limit rows, +1 or −1): the point where the sum of their |ν| is smallest (+1) or
-    largest (−1). Returns (ν, the groups whose
-    lower, whose upper, interval end binds HiGHS's optimum)."""
+    """Multipliers of dependent active rows ``D`` (a limit's row binding where bounds and kinks already fix every
+    hedge), one per row: μ with Dᵀμ = −gradient, a bound's μ ≥ 0, a kink's |μ_j| ≤ c_j + Σ_r λ_r G_t,rj, a limit
+    row's μ = λ_r ≥ 0, found by HiGHS; returned as each group's ν = Σ α_i μ_i, or ``None`` when there are none.
+
+    ``least_violation``: when there are none, the multipliers that leave their intervals least (in sum), whose
+    corrections then change the active set. ``extreme`` (limit rows, +1 or −1): the multipliers where the sum of
+    those rows' λ is smallest (+1) or largest (−1). Also returned: the groups one of whose rows' interval ends
+    binds HiGHS's optimum, and the side (+1 above, −1 below) their ν would leave by.
+    """
     from scipy.optimize import linprog
 
     k = D.shape[0]
-    is_kink, is_limit = owners[:, 0] == _KINK, owners[:, 0] == _LIMIT
-    kinks, limits = np.flatnonzero(is_kink), np.flatnonzero(is_limit)
-    scale = np.abs(alphas[kinks])
-    # a group's kinks: α μ ∈ [−W, W], W = Σ |α| (c + G_tᵀλ) = const + coefficientsᵀλ
-    const = np.bincount(group_of[kinks], weights=scale * cost[owners[kinks, 1]], minlength=k)
-    coefficients = np.zeros((k, n_limits))
-    np.add.at(coefficients, group_of[kinks], scale[:, None] * G_t[:, owners[kinks, 1]].T)
-    has_limit = np.bincount(group_of[limits], minlength=k) > 0
-    upper_open = np.bincount(group_of[~is_kink & ~is_limit & (alphas > 0)], minlength=k) > 0  # a bound: α μ, μ ≥ 0
-    lower_open = np.bincount(group_of[~is_kink & ~is_limit & (alphas < 0)], minlength=k) > 0
-    eye = np.eye(k)
-    low = np.flatnonzero(~has_limit & ~lower_open)  # −ν_g − coefficients_gᵀλ ≤ const_g
-    high = np.flatnonzero(~has_limit & ~upper_open)  # ν_g − coefficients_gᵀλ ≤ const_g
-    A_ub = np.vstack([np.hstack([-eye[low], -coefficients[low]]), np.hstack([eye[high], -coefficients[high]])])
-    b_ub = np.concatenate([const[low], const[high]])
+    kinds, indices = owners[:, 0], owners[:, 1]
+    kinks, limits = np.flatnonzero(kinds == _KINK), np.flatnonzero(kinds == _LIMIT)
+    bounds = np.flatnonzero((kinds == _UPPER) | (kinds == _LOWER))
+    # inequalities over (μ, λ): μ_i − G_t,jᵀλ ≤ c_j and −μ_i − G_t,jᵀλ ≤ c_j (kinks), −μ_i ≤ 0 (bounds)
+    A_ub = np.zeros((2 * kinks.size + bounds.size, k + n_limits))
+    A_ub[np.arange(kinks.size), kinks] = 1.0
+    A_ub[kinks.size + np.arange(kinks.size), kinks] = -1.0
+    A_ub[:kinks.size, k:] = -G_t[:, indices[kinks]].T
+    A_ub[kinks.size:2 * kinks.size, k:] = -G_t[:, indices[kinks]].T
+    A_ub[2 * kinks.size + np.arange(bounds.size), bounds] = -1.0
+    b_ub = np.concatenate([cost[indices[kinks]], cost[indices[kinks]], np.zeros(bounds.size)])
+    # the side a group's ν leaves by when each inequality binds
+    sides = np.concatenate([np.sign(alphas[kinks]), -np.sign(alphas[kinks]), -np.sign(alphas[bounds])])
+    owner_rows = np.concatenate([kinks, kinks, bounds])
     A_eq = np.zeros((D.shape[1] + limits.size, k + n_limits))
     A_eq[:D.shape[1], :k] = D.T
-    A_eq[D.shape[1] + np.arange(limits.size), group_of[limits]] = 1.0  # ν_g = α λ_r
-    A_eq[D.shape[1] + np.arange(limits.size), k + owners[limits, 1]] = -alphas[limits]
+    A_eq[D.shape[1] + np.arange(limits.size), limits] = 1.0  # μ_i = λ_r
+    A_eq[D.shape[1] + np.arange(limits.size), k + indices[limits]] = -1.0
     b_eq = np.concatenate([-gradient, np.zeros(limits.size)])
-    bounds = [(None, None)] * k + [(0.0, None)] * n_limits
+    bounds_of = [(None, None)] * k + [(0.0, None)] * n_limits
     objective = np.zeros(k + n_limits)
-    if extreme is not None:  # ν_g = α λ_r: |ν_g| = |α| λ_r
-        chosen = np.isin(group_of, extreme[0]) & is_limit
-        objective[k + owners[chosen, 1]] = extreme[1] * np.abs(alphas[chosen])
+    if extreme is not None:
+        objective[k + np.asarray(extreme[0], dtype=int)] = extreme[1]
     if least_violation:  # one slack per inequality, their sum minimised
         rows = A_ub.shape[0]
         A_ub = np.hstack([A_ub, -np.eye(rows)])
         A_eq = np.hstack([A_eq, np.zeros((A_eq.shape[0], rows))])
-        bounds += [(0.0, None)] * rows
+        bounds_of += [(0.0, None)] * rows
         objective = np.concatenate([objective, np.ones(rows)])
     result = linprog(objective, A_ub=A_ub if A_ub.shape[0] else None, b_ub=b_ub if A_ub.shape[0] else None,
-                     A_eq=A_eq, b_eq=b_eq, bounds=bounds, method="highs")
+                     A_eq=A_eq, b_eq=b_eq, bounds=bounds_of, method="highs")
     if result.status != 0:
         return None, np.zeros(0, dtype=int), np.zeros(0, dtype=int)
-    marginals = np.abs(np.asarray(result.ineqlin.marginals)) if A_ub.shape[0] else np.zeros(0)
-    binding = marginals > 1e-9 * max(1.0, float(np.max(marginals, initial=0.0)))
-    return result.x[:k], low[binding[:low.size]], high[binding[low.size:]]
+    nu = np.bincount(group_of, weights=alphas * result.x[:k], minlength=count)
+    if not A_ub.shape[0]:
+        return nu, np.zeros(0, dtype=int), np.zeros(0, dtype=int)
+    marginals = np.abs(np.asarray(result.ineqlin.marginals))
+    binding = np.flatnonzero(marginals > 1e-9 * max(1.0, float(np.max(marginals, initial=0.0))))
+    return nu, group_of[owner_rows[binding]], sides[binding].astype(int)
