@@ -20,6 +20,24 @@ Clarabel re-solves at :data:`LIFTED_QP_SETTINGS` (gaps of 1e-10) and that answer
 accepted only if Clarabel says solved, it meets every limit's numpy twin and every lifted form gives its
 term's CVXPY value at it; a period it cannot answer goes
 to the CVXPY path (recorded).
+
+**The warm route.** From the second period on, the path first tries without Clarabel: the same exact
+solve and corrections (:func:`~cdshedge_cvx.solve._lifted_refine.solve_at_active_set`, at most
+:data:`WARM_CORRECTIONS`) started from the active set of the last exact answer (box signs, the lifted
+variables' signs and kinks, the binding limit rows), whose rows the new period's data may have made
+inconsistent (a kink at the new previous holdings parallel to a bound: repaired). Its answer is taken only
+when :func:`~cdshedge_cvx.solve._lifted_refine.kkt_certificate` certifies it from the hedge and the
+multipliers alone (every row holding to rounding, every multiplier in its interval, stationarity to
+rounding: for a convex QP the minimiser) and it meets every limit's numpy twin; otherwise (no convergence,
+rows without unique multipliers, a flat reduced curvature, a changed shape) Clarabel answers as above.
+Such a period is recorded with solver :data:`WARM_SOLVER` (``ACTIVE-SET``), one Clarabel answered with
+``CLARABEL``; a guess Clarabel had to answer is no failure (nothing in ``fallback_from``). Its shadow prices
+are the exact multipliers: the box's μ_upper − μ_lower, each limit's from its rows' λ. Where they are not
+unique (a hedge on its bound and on a kink, e.g. held at its limit from the last period; limits whose rows
+the bounds and kinks already fix) they are one valid choice (a supergradient of the optimum in the limit),
+for the box the smallest its kinks leave to the bound, where Clarabel's interior point reports another.
+At 125 instruments a warm period takes about 3 ms against Clarabel's 10–15 ms. The guess is forgotten by
+:meth:`LiftedQPPath.reset`, when the compiled problem or the QP's shape changes and when a period fails.
 """
 
 from __future__ import annotations
@@ -56,7 +74,8 @@ from cdshedge_cvx.solve._lifted_refine import (
 )
 from cdshedge_cvx.solve._path import PathFailed, PeriodSolution, SolvePath, period_label
 
-__all__ = ["LIFTABLE_LIMITS", "LIFTED_QP_SETTINGS", "LiftedQPPath", "assemble_lifted_qp"]
+__all__ = ["LIFTABLE_LIMITS", "LIFTED_QP_SETTINGS", "WARM_CORRECTIONS", "WARM_SOLVER", "LiftedQPPath",
+           "assemble_lifted_qp"]
 
 #: Clarabel's settings on the lifted QP: duality gap to 1e-10 (hedges within 1e-7 of CVXPY's answer at 1e-10),
 #: feasibility to 1e-11 (the limits' twins must hold to 1e-9 · max(1, limit), :data:`FEASIBILITY_TOLERANCE`).
@@ -108,11 +127,13 @@ def _classify(compiled: CompiledProblem) -> tuple[list[int], list[int], list[int
 
 
 class LiftedQPPath(SolvePath):
-    """Clarabel on the lifted QP (see the module); accepts quadratic objectives with lifted terms or polyhedral limits.
+    """The lifted QP solved exactly: from the last period's active set (the warm route, solver ``ACTIVE-SET``) or
+    at Clarabel's (solver ``CLARABEL``); see the module. Accepts quadratic objectives with lifted terms or
+    polyhedral limits.
 
     Accepts: an objective with at least one quadratic form, every other entry affine or a
     subtracted term with a ``scipy_form``; every limit the CS01 box or one of
-    :data:`LIFTABLE_LIMITS` (whose shadow prices it reads from the lifted rows' duals);
+    :data:`LIFTABLE_LIMITS` (whose shadow prices it reads from the lifted rows' multipliers);
     something besides the box-only quadratic case (which the box-QP path answers); OSQP or
     Clarabel as the chosen solver; at most
     :data:`~cdshedge_cvx.solve.DIRECT_QP_MAX_INSTRUMENTS` instruments.

@@ -25,6 +25,22 @@ answer is accepted only if it is a KKT point to rounding: every row holds, every
 in its interval, every sign σ_j is kept, and the objective is no worse than the solver's.
 Otherwise (a wrong active set, dependent rows, a flat reduced curvature: a singular P, which the
 minimum-norm stage answers) the solver's answer stands.
+
+Rows on one hedge (bounds, the kinks of costs and limits on single hedges, a jump-to-default group of
+one index) fix that coordinate and are eliminated before the null-space method, which then runs on the
+free hedges and the other rows only (at 125 instruments mostly a few dozen free hedges and one or two
+limit rows). Limit rows without auxiliary variables (jump-to-default, net) may share a hedge's group as
+"bound-like" rows (multiplier ≥ 0); a limit row with auxiliary variables (gross, turnover), whose
+multiplier widens the kinks' intervals, must be alone in its group. Dependent rows get their multipliers
+from HiGHS, one per row.
+
+:func:`solve_at_active_set` with ``repair=True`` starts from a guess, the last period's active set (the
+path's warm route): parallel rows of different values keep the value every bound-like row allows and
+the kinks' variables go to its side; a limit row fixed by the other rows and left slack (or broken) by
+them moves, by the rows at the edge of their intervals when its multiplier is made as small (large) as
+still fits, not by dropping the limit (whose multiplier may hold many kinks); multipliers that fit no
+interval are replaced by those that leave their intervals least, whose corrections follow. Its answers
+are accepted only through :func:`kkt_certificate`, which checks the hedge and the multipliers alone.
 """
 
 from __future__ import annotations
