@@ -657,7 +657,9 @@ def _degenerate_multipliers(D: np.ndarray, gradient: np.ndarray, alphas: np.ndar
     A_eq[D.shape[1] + np.arange(limits.size), limits] = 1.0  # μ_i = λ_r
     A_eq[D.shape[1] + np.arange(limits.size), k + indices[limits]] = -1.0
     b_eq = np.concatenate([-gradient, np.zeros(limits.size)])
-    bounds_of = [(None, None)] * k + [(0.0, None)] * n_limits
+    in_set = np.zeros(n_limits, dtype=bool)
+    in_set[indices[limits]] = True  # the other limit rows' λ are zero (they widen no kink)
+    bounds_of = [(None, None)] * k + [(0.0, None) if held else (0.0, 0.0) for held in in_set]
     objective = np.zeros(k + n_limits)
     if extreme is not None:
         objective[k + np.asarray(extreme[0], dtype=int)] = extreme[1]
