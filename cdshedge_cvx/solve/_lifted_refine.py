@@ -663,10 +663,11 @@ def _degenerate_multipliers(D: np.ndarray, gradient: np.ndarray, alphas: np.ndar
     objective = np.zeros(k + n_limits)
     if extreme is not None:
         objective[k + np.asarray(extreme[0], dtype=int)] = extreme[1]
+    A_ub, A_eq = sp.csr_matrix(A_ub), sp.csr_matrix(A_eq)
     if least_violation:  # one slack per inequality, their sum minimised
         rows = A_ub.shape[0]
-        A_ub = np.hstack([A_ub, -np.eye(rows)])
-        A_eq = np.hstack([A_eq, np.zeros((A_eq.shape[0], rows))])
+        A_ub = sp.hstack([A_ub, -sp.identity(rows)], format="csr")
+        A_eq = sp.hstack([A_eq, sp.csr_matrix((A_eq.shape[0], rows))], format="csr")
         bounds_of += [(0.0, None)] * rows
         objective = np.concatenate([objective, np.ones(rows)])
     result = linprog(objective, A_ub=A_ub if A_ub.shape[0] else None, b_ub=b_ub if A_ub.shape[0] else None,
