@@ -181,7 +181,7 @@ def test_the_certificate_refuses_what_is_not_a_kkt_point():
 
 # shadow prices --------------------------------------------------------------------------------------------------
 
-GROSS, TURNOVER, EPSILON = 0.05, 0.03, 1e-5
+GROSS, TURNOVER, EPSILON = 0.045, 0.013, 1e-5
 
 
 def _optimum(reference: ch.HedgeProblem, data, change=None) -> float:
@@ -209,17 +209,17 @@ def _one_sided(reference, data, bump) -> tuple[float, float]:
 
 
 def _check_price(warm: float, clarabel: float, left: float, right: float, what: str) -> str:
+    """Both prices lie in [right, left] (supergradients of the concave optimum); where the optimum is differentiable
+    the warm route's is its derivative and Clarabel's the same to its duals' accuracy (gaps of 1e-8)."""
     size = max(1.0, abs(left), abs(right))
-    assert right <= left + 1e-4 * size, what  # the optimum is concave in the limit
-    if left - right <= 1e-4 * size:  # differentiable: one multiplier
-        assert warm == pytest.approx(clarabel, rel=1e-5, abs=1e-6), what
-        assert warm == pytest.approx(0.5 * (left + right), rel=1e-3, abs=1e-5), what
-        return "unique"
-    if left - right > 1e-2 * size:  # a kink: any of [right, left] is a price, the warm route's included
-        assert right - 1e-4 * size <= warm <= left + 1e-4 * size, what
-        assert right - 1e-4 * size <= clarabel <= left + 1e-4 * size, what
+    assert right <= left + 1e-6 * size, what  # the optimum is concave in the limit
+    assert right - 1e-6 * size <= warm <= left + 1e-6 * size, what
+    assert right - 1e-4 * size <= clarabel <= left + 1e-4 * size, what
+    if left - right > 1e-6 * size:
         return "kink"
-    return "unclear"
+    assert warm == pytest.approx(0.5 * (left + right), rel=1e-6, abs=1e-7), what  # exact
+    assert warm == pytest.approx(clarabel, rel=1e-4, abs=1e-6), what
+    return "priced" if abs(warm) > 1e-6 else "zero"
 
 
 def test_warm_shadow_prices_are_the_clarabel_routes_where_unique_and_supergradients_otherwise():
@@ -260,4 +260,4 @@ def test_warm_shadow_prices_are_the_clarabel_routes_where_unique_and_supergradie
                 kind = _check_price(box[i], clarabel.shadow_prices["BoxLimits"][i], left, right,
                                     f"box {i} ({key}), period {record.solution.period}")
                 seen[kind] = seen.get(kind, 0) + 1
-    assert seen.get("unique", 0) >= 3 and seen.get("kink", 0) >= 1, seen
+    assert seen.get("priced", 0) >= 3 and seen.get("kink", 0) >= 3, seen

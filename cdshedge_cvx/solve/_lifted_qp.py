@@ -36,7 +36,7 @@ are the exact multipliers: the box's μ_upper − μ_lower, each limit's from it
 unique (a hedge on its bound and on a kink, e.g. held at its limit from the last period; limits whose rows
 the bounds and kinks already fix) they are one valid choice (a supergradient of the optimum in the limit),
 for the box the smallest its kinks leave to the bound, where Clarabel's interior point reports another.
-At 125 instruments a warm period takes about 3 ms against Clarabel's 10–15 ms. The guess is forgotten by
+On the benchmark (125 instruments) a warm period takes about 4 ms, Clarabel's route 10–15 ms. The guess is forgotten by
 :meth:`LiftedQPPath.reset`, when the compiled problem or the QP's shape changes and when a period fails.
 """
 
