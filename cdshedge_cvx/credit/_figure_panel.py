@@ -5,9 +5,16 @@ the coupon (upfront, CS01 by the 1 bp bump, RPV01, hazard rate), at par (CS01), 
 :math:`T_0 + d` at the same spread (the upfront the carry is measured to). :func:`figure_panel` does the same
 for a (periods × instruments) panel: the inputs are checked once as arrays (as :func:`per_cs01_figures`
 checks them), every contract is priced from the per-grid Chebyshev tables of
-:func:`~cdshedge_cvx.credit._isda_table.tabulated_quotes` (the same model to about 1e-13 relative), and the
-figures are :func:`~cdshedge_cvx.credit._contract.figures_from_quotes` of the whole panel. No Python loop
-runs per contract; one runs per period and currency (the curves).
+:func:`~cdshedge_cvx.credit._isda_table.grid_tables` (the same model to about 1e-13 relative), and the
+figures are those of :func:`~cdshedge_cvx.credit._contract.figures_from_quotes`, element by element.
+
+The panel's structure is used throughout: instruments whose contracts mature on the same days in every
+period and discount in the same currency (one roll calendar: 125 indices are often one *profile*) share
+their grids, so the grids, their :math:`z` ranges and the table rows are found per (period, profile) rather
+than per contract; the contracts of a (period, profile) block are evaluated with the block's coefficients
+broadcast along the block (no gather per contract), a few thousand contracts per pass (arrays that stay in
+cache), and the figures are written into the panel's arrays in the same pass. No Python loop runs per
+contract; one runs per pass, per distinct curve content and per profile.
 """
 
 from __future__ import annotations
@@ -18,9 +25,17 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from cdshedge_cvx.credit._contract import ContractFigures, figures_from_quotes
+from cdshedge_cvx.credit._contract import _ACCRUAL_DAYS, _BP, _ROLL_DAYS, ContractFigures
 from cdshedge_cvx.credit._isda import _MAX_YEARS, _is_imm_twentieth
-from cdshedge_cvx.credit._isda_table import DateIndex, tabulated_quotes
+from cdshedge_cvx.credit._isda_table import (
+    _MIN_PER_GRID,
+    DateIndex,
+    GridTables,
+    _clenshaw_chunk,
+    _series_rows,
+    _solve_directly,
+    grid_tables,
+)
 from cdshedge_cvx.credit._yield_curve import _EPOCH, YieldCurve, add_months, from_day_numbers, to_day_numbers
 from cdshedge_cvx.errors import DataError, SpecificationError
 
@@ -28,6 +43,16 @@ __all__ = ["figure_panel"]
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
+
+#: Contracts evaluated per pass (the pass's arrays stay in cache).
+_PASS = 8192
+#: Fewer instruments per profile than this on average: the contracts are evaluated with their own table rows
+#: (a gather per contract) in passes over all instruments, rather than profile by profile.
+_MIN_PROFILE_WIDTH = 8
+#: The per-contract fields of the panel (the par contract's upfront is zero, its carry_cash is its carry and
+#: both contracts share the roll-down, RPV01 and hazard rate).
+_FIELDS = ("notional", "carry", "carry_cash", "jtd", "cs01", "upfront", "rpv01", "hazard_rate", "par_notional",
+           "par_carry", "par_jtd", "par_cs01")
 
 
 def figure_panel(trade_dates: Any, maturity: Any, spread_bp: FloatArray, coupon_bp: FloatArray,
@@ -67,11 +92,10 @@ def figure_panel(trade_dates: Any, maturity: Any, spread_bp: FloatArray, coupon_
     """
     spread = np.asarray(spread_bp, dtype=np.float64)
     periods, n = spread.shape
-    coupon = np.broadcast_to(np.asarray(coupon_bp, dtype=np.float64), (periods, n))
-    rec = np.broadcast_to(np.asarray(recovery, dtype=np.float64), (periods, n))
-    names = np.broadcast_to(np.asarray(n_names, dtype=np.float64), (periods, n))
-    factor = np.broadcast_to(np.asarray(index_factor, dtype=np.float64), (periods, n))
-    slope = np.broadcast_to(np.asarray(roll_slope_bp_per_year, dtype=np.float64), (periods, n))
+    given = {label: np.asarray(value, dtype=np.float64) for label, value in (
+        ("coupon_bp", coupon_bp), ("recovery", recovery), ("n_names", n_names), ("index_factor", index_factor),
+        ("roll_slope_bp_per_year", roll_slope_bp_per_year))}
+    coupon, rec, names, factor, slope = (np.broadcast_to(value, (periods, n)) for value in given.values())
     horizon = np.asarray(days, dtype=np.int64)
     today = np.asarray(to_day_numbers(np.asarray(trade_dates, dtype="datetime64[D]"), "trade_date"),
                        dtype=np.int64).reshape(periods)
@@ -79,13 +103,193 @@ def figure_panel(trade_dates: Any, maturity: Any, spread_bp: FloatArray, coupon_
     if np.any(np.isnat(dates)):
         raise DataError("maturity: a missing date")
     mat = (dates - _EPOCH).astype(np.int64).reshape(periods, n)
-    _check(spread, coupon, rec, names, factor, slope, horizon, today, mat)
+    if spread.size == 0:
+        return None
+    cur = np.asarray(currency, dtype=np.int64)
+    profile, first = _profiles(mat, cur)
+    mat_u = mat[:, first]  # (P, profiles): every distinct maturity column
+    _check(spread, given, horizon, today, mat_u)
+    index, base_ids, end_ids = _date_ids(curves, today, today + horizon)
 
+    # the grids (trade date, maturity) of every (period, profile) block, at the base date and at the horizon
+    low = int(mat_u.min())
+    span = int(mat_u.max()) - low + 1
+    keys = (np.concatenate([base_ids[:, cur[first]], end_ids[:, cur[first]]]) * span
+            + (np.concatenate([mat_u, mat_u]) - low))
+    grid_keys, grid = np.unique(keys, return_inverse=True)  # sorted: by date, then maturity
+    grid = grid.reshape(2 * periods, first.size)
+    if 2 * spread.size < _MIN_PER_GRID * grid_keys.size:
+        return None
+
+    # each grid's z range: its blocks' smallest z and largest z (z at the quote + 1 bp at the base date)
+    order = np.argsort(profile, kind="stable")
+    starts = np.flatnonzero(np.r_[True, np.diff(profile[order]) != 0])
+    columns = None if np.all(order == np.arange(n)) else order
+    inputs = {"spread": spread, "coupon": coupon, "rec": rec, "names": names, "factor": factor,
+              "premium": (horizon / _ACCRUAL_DAYS)[:, None], "mat": mat, "base_ids": base_ids, "end_ids": end_ids,
+              "currency": cur}
+    z_lo, z_hi, z_up_hi = (np.empty((periods, first.size)) for _ in range(3))
+    step = max(1, _PASS // n)
+    for start in range(0, periods, step):  # in passes: no panel-sized temporaries (fresh pages cost)
+        rows = slice(start, start + step)
+        z, z_up = _z(inputs, rows, slice(None))
+        if columns is not None:
+            z, z_up = z[:, columns], z_up[:, columns]
+        np.minimum.reduceat(z, starts, axis=1, out=z_lo[rows])
+        np.maximum.reduceat(z, starts, axis=1, out=z_hi[rows])
+        np.maximum.reduceat(z_up, starts, axis=1, out=z_up_hi[rows])
+    lo = np.full(grid_keys.size, np.inf)
+    hi = np.full(grid_keys.size, -np.inf)
+    for block, low_z, high_z in ((grid[:periods], z_lo, z_up_hi), (grid[periods:], z_lo, z_hi)):
+        np.minimum.at(lo, block.ravel(), low_z.ravel())
+        np.maximum.at(hi, block.ravel(), high_z.ravel())
+    tables = grid_tables(index, grid_keys // span, grid_keys % span + low, lo, hi)
+
+    # the panel's arrays: one allocation (of several MB: huge pages where the system gives them, far fewer page
+    # faults than one allocation per field)
+    panel = np.empty((len(_FIELDS) + 1, periods, n))
+    out = dict(zip(_FIELDS, panel))
+    if first.size * _MIN_PROFILE_WIDTH <= n:  # profile by profile, each block's table rows broadcast along it
+        for u in range(first.size):
+            members = order[starts[u]:starts[u + 1] if u + 1 < starts.size else n]
+            cols: slice | IntArray = (slice(int(members[0]), int(members[-1]) + 1)
+                                      if members[-1] - members[0] + 1 == members.size else members)
+            step = max(1, _PASS // members.size)
+            for start in range(0, periods, step):
+                rows = slice(start, min(start + step, periods))
+                _figures_pass(tables, index, inputs, out, rows, cols, grid[rows, u],
+                              grid[periods + rows.start:periods + rows.stop, u])
+    else:  # many profiles: every contract with its own table rows
+        step = max(1, _PASS // n)
+        for start in range(0, periods, step):
+            rows = slice(start, min(start + step, periods))
+            _figures_pass(tables, index, inputs, out, rows, slice(None), grid[rows][:, profile],
+                          grid[periods + rows.start:periods + rows.stop][:, profile])
+
+    roll = np.multiply(slope, horizon[:, None], out=panel[-1])
+    roll /= _ROLL_DAYS
+    np.subtract(0.0, roll, out=roll)
+    par = ContractFigures(
+        notional=out["par_notional"], carry=out["par_carry"], carry_cash=out["par_carry"], roll_down=roll,
+        jtd=out["par_jtd"], cs01=out["par_cs01"], upfront=np.zeros((periods, n)), rpv01=out["rpv01"],
+        hazard_rate=out["hazard_rate"])
+    return ContractFigures(
+        notional=out["notional"], carry=out["carry"], carry_cash=out["carry_cash"], roll_down=roll, jtd=out["jtd"],
+        cs01=out["cs01"], upfront=out["upfront"], rpv01=out["rpv01"], hazard_rate=out["hazard_rate"], par=par)
+
+
+def _z(inputs: dict[str, Any], rows: slice, cols: slice | IntArray) -> tuple[FloatArray, FloatArray]:
+    """:math:`z = s/(1-R)` at the quote and at the quote + 1 bp of the contracts ``[rows, cols]``."""
+    spread, loss = inputs["spread"][rows, cols], 1.0 - inputs["rec"][rows, cols]
+    return spread * _BP / loss, (spread + 1.0) * _BP / loss
+
+
+def _figures_pass(tables: GridTables, index: DateIndex, inputs: dict[str, Any], out: dict[str, FloatArray],
+                  rows: slice, cols: slice | IntArray, base_grid: IntArray, end_grid: IntArray) -> None:
+    r"""The figures of the contracts ``[rows, cols]`` of the panel, written into ``out``.
+
+    ``base_grid``, ``end_grid``: the table rows of the contracts at the base date and at the horizon, one per
+    period (m,) when the columns are one profile (broadcast along them: :func:`_series_rows`), else one per
+    contract (m, w) (gathered: :func:`_clenshaw_chunk`). The quotes are those of
+    :func:`~cdshedge_cvx.credit._isda_table.tabulated_quotes` (:math:`\rho` at :math:`z` and :math:`z^+`,
+    :math:`\lambda(z)/z`, :math:`\rho` at the horizon), the figures those of
+    :func:`~cdshedge_cvx.credit._contract.figures_from_quotes`, the same operations element by element.
+    """
+    def take(name: str) -> FloatArray:
+        return inputs[name][rows, cols]
+
+    per_row = base_grid.ndim == 1
+    z, z_up = _z(inputs, rows, cols)
+
+    def series(coefficients: FloatArray, grid: IntArray, values: FloatArray) -> FloatArray:
+        width = max(1, int(tables.terms[grid].max()))
+        if per_row:
+            x = np.clip((values - tables.mid[grid][:, None]) / tables.half[grid][:, None], -1.0, 1.0)
+            return _series_rows(coefficients[:width, grid], x)
+        x = np.clip((values - tables.mid[grid]) / tables.half[grid], -1.0, 1.0)
+        return _clenshaw_chunk(coefficients[:width], grid, x)
+
+    rho = series(tables.rpv01, base_grid, z)
+    hazard_over_z = series(tables.hazard_rate, base_grid, z)
+    rho_up = series(tables.rpv01, base_grid, z_up)
+    rho_end = series(tables.rpv01, end_grid, z)
+    s, c = take("spread"), take("coupon")
+    quotes = {"upfront": (s - c) * _BP * rho, "cs01": (s + 1.0 - c) * _BP * rho_up - (s - c) * _BP * rho,
+              "rpv01": rho, "hazard_rate": z * hazard_over_z, "cs01_par": _BP * rho_up}
+    upfront_end = (s - c) * _BP * rho_end
+    shape = z.shape
+    base_bad = np.broadcast_to((tables.terms[base_grid] == 0)[:, None] if per_row else tables.terms[base_grid] == 0,
+                               shape)
+    end_bad = np.broadcast_to((tables.terms[end_grid] == 0)[:, None] if per_row else tables.terms[end_grid] == 0,
+                              shape)
+    if np.any(base_bad) or np.any(end_bad):  # grids whose tables did not converge: their contracts one by one
+        _solve_block(index, inputs, rows, cols, base_bad, end_bad, quotes, upfront_end)
+
+    delta, delta_par, upfront = quotes["cs01"], quotes["cs01_par"], quotes["upfront"]
+    f, share = take("factor"), take("names") * take("factor")
+    c, s, loss = c * _BP, s * _BP, 1.0 - take("rec")
+    premium = inputs["premium"][rows]
+    values = {
+        "par_notional": 1.0 / (f * delta_par), "par_carry": -s * premium / delta_par,
+        "par_jtd": loss / (share * delta_par), "par_cs01": delta_par,
+        "notional": 1.0 / (f * delta), "carry": (upfront_end - upfront - c * premium) / delta,
+        "carry_cash": -c * premium / delta, "jtd": (loss - upfront) / (share * delta), "cs01": delta,
+        "upfront": upfront, "rpv01": quotes["rpv01"], "hazard_rate": quotes["hazard_rate"]}
+    for name, value in values.items():
+        out[name][rows, cols] = value
+
+
+def _solve_block(index: DateIndex, inputs: dict[str, Any], rows: slice, cols: slice | IntArray,
+                 base_bad: NDArray[np.bool_], end_bad: NDArray[np.bool_], quotes: dict[str, FloatArray],
+                 upfront_end: FloatArray) -> None:
+    """The quotes of the pass's contracts whose grids have no table, solved contract by contract
+    (:func:`~cdshedge_cvx.credit._isda_table._solve_directly`), written over the tables' numbers."""
+    p = np.arange(rows.start, rows.stop)[:, None]
+    j = np.arange(inputs["spread"].shape[1])[cols][None, :]
+    currency = inputs["currency"][j]
+    for ids, bad, names in ((inputs["base_ids"], base_bad, tuple(quotes)), (inputs["end_ids"], end_bad, ("upfront",))):
+        if not np.any(bad):
+            continue
+        where = np.nonzero(bad)
+        pp, jj = np.broadcast_to(p, bad.shape)[where], np.broadcast_to(j, bad.shape)[where]
+        solved = {name: np.full(pp.size, np.nan) for name in ("upfront", "cs01", "rpv01", "hazard_rate", "cs01_par")}
+        _solve_directly(index, ids[pp, np.broadcast_to(currency, bad.shape)[where]], inputs["mat"][pp, jj],
+                        inputs["spread"][pp, jj], inputs["coupon"][pp, jj], inputs["rec"][pp, jj],
+                        np.ones(pp.size, dtype=bool), solved)
+        for name in names:
+            target = quotes[name] if ids is inputs["base_ids"] else upfront_end
+            target[where] = solved[name]
+
+
+def _profiles(mat: IntArray, currency: IntArray) -> tuple[IntArray, IntArray]:
+    """Each instrument's profile (instruments whose contracts mature on the same day in every period and that
+    discount in the same currency share one; numbered in order of first appearance) and the first instrument
+    of each profile."""
+    columns = np.ascontiguousarray(mat.T)
+    seen: dict[tuple[int, bytes], int] = {}
+    profile = np.asarray([seen.setdefault((c, column.tobytes()), len(seen))
+                          for c, column in zip(currency.tolist(), columns)], dtype=np.int64)
+    return profile, np.unique(profile, return_index=True)[1]
+
+
+def _date_ids(curves: Sequence[Sequence[YieldCurve]], today: IntArray,
+              end: IntArray) -> tuple[DateIndex, IntArray, IntArray]:
+    """The (curve, trade date) ids of every period and currency at the base date and at the horizon."""
     index = DateIndex()
-    base_ids = np.empty((periods, len(curves[0])), dtype=np.int64)
+    periods, count = len(curves), len(curves[0])
+    base_ids = np.empty((periods, count), dtype=np.int64)
     end_ids = np.empty_like(base_ids)
+    if all(curve.node_days.size == 0 for by_currency in curves for curve in by_currency):
+        # a flat curve discounts the same from any date it is anchored at: the days of each content at once
+        content = np.asarray([[index.content_id(curve) for curve in by_currency] for by_currency in curves],
+                             dtype=np.int64).reshape(periods, count)
+        for value in np.unique(content):
+            p, c = np.nonzero(content == value)
+            ids = index.add_days(curves[int(p[0])][int(c[0])], np.concatenate([today[p], end[p]]))
+            base_ids[p, c], end_ids[p, c] = ids[:p.size], ids[p.size:]
+        return index, base_ids, end_ids
     for p, by_currency in enumerate(curves):
-        day, end_day = int(today[p]), int(today[p] + horizon[p])
+        day, end_day = int(today[p]), int(end[p])
         for c, curve in enumerate(by_currency):
             # a flat curve (no nodes) discounts the same from any date it is anchored at
             if curve.node_days.size and int((curve.trade_date - _EPOCH).astype(np.int64)) != day:
@@ -94,30 +298,20 @@ def figure_panel(trade_dates: Any, maturity: Any, spread_bp: FloatArray, coupon_
             # a flat curve is the same curve from any date; a curve with nodes is rebased to the horizon
             end_curve = curve if curve.node_days.size == 0 else curve.rebased(from_day_numbers(end_day))
             end_ids[p, c] = index.add(end_curve, end_day)
-    size = periods * n
-    quotes = tabulated_quotes(
-        index, np.concatenate([base_ids[:, currency].ravel(), end_ids[:, currency].ravel()]),
-        np.concatenate([mat.ravel(), mat.ravel()]), np.concatenate([spread.ravel(), spread.ravel()]),
-        np.concatenate([coupon.ravel(), coupon.ravel()]), np.concatenate([rec.ravel(), rec.ravel()]),
-        np.arange(2 * size) < size)
-    if quotes is None:
-        return None
-    out = {"cs01": quotes["cs01"][:size], "upfront": quotes["upfront"][:size], "rpv01": quotes["rpv01"][:size],
-           "hazard": quotes["hazard_rate"][:size], "cs01_par": quotes["cs01_par"][:size],
-           "upfront_end": quotes["upfront"][size:]}
-    return figures_from_quotes(out, (periods, n), spread.ravel(), coupon.ravel(), rec.ravel(), names.ravel(),
-                               factor.ravel(), slope.ravel(), np.repeat(horizon, n))
+    return index, base_ids, end_ids
 
 
-def _check(spread: FloatArray, coupon: FloatArray, rec: FloatArray, names: FloatArray, factor: FloatArray,
-           slope: FloatArray, horizon: IntArray, today: IntArray, mat: IntArray) -> None:
-    """The checks of :func:`~cdshedge_cvx.credit.per_cs01_figures`, on the whole panel (the first failure)."""
-    for label, values in (("spread_bp", spread), ("coupon_bp", coupon), ("recovery", rec), ("n_names", names),
-                          ("index_factor", factor), ("roll_slope_bp_per_year", slope)):
+def _check(spread: FloatArray, given: dict[str, FloatArray], horizon: IntArray, today: IntArray,
+           mat: IntArray) -> None:
+    """The checks of :func:`~cdshedge_cvx.credit.per_cs01_figures`, on the whole panel (the first failure):
+    ``given`` the per-instrument inputs as given (broadcast to the panel, they hold the same values), ``mat``
+    the distinct maturity columns."""
+    for label, values in (("spread_bp", spread), *given.items()):
         if not np.all(np.isfinite(values)):
             raise DataError(f"{label} must be finite")
     if np.any(horizon < 1):
         raise SpecificationError("days must be a whole number of days >= 1")
+    coupon, rec, names, factor = (given[label] for label in ("coupon_bp", "recovery", "n_names", "index_factor"))
     if np.any(spread <= 0.0) or np.any(coupon < 0.0) or np.any((rec < 0.0) | (rec >= 1.0)):
         raise DataError("per_cs01_figures: a spread, coupon or recovery out of range")
     if np.any((names < 1) | (names != np.round(names))) or np.any((factor <= 0.0) | (factor > 1.0)):

@@ -16,16 +16,10 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from cdshedge_cvx.credit._isda import (
-    _CASH_SETTLEMENT_DAYS,
-    _DAYS_PER_YEAR,
-    _HALF_DAY,
-    _Parts,
-    _previous_imm_twentieth,
-)
-from cdshedge_cvx.credit._yield_curve import YieldCurve, add_months, advance_business_days, following
+from cdshedge_cvx.credit._isda import _CASH_SETTLEMENT_DAYS, _DAYS_PER_YEAR, _HALF_DAY, _Parts
+from cdshedge_cvx.credit._yield_curve import YieldCurve, add_months, advance_business_days, day_of_month, following
 
-__all__ = ["flat_grid_parts", "flat_row_arrays"]
+__all__ = ["flat_date_arrays", "flat_grid_parts", "flat_row_arrays", "flat_rows", "previous_imm_twentieths"]
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -71,7 +65,19 @@ def flat_row_arrays(curve: YieldCurve, todays: list[int], umats: list[IntArray])
     """
     if curve.node_days.size:
         raise ValueError("flat_row_arrays: the curve has nodes")  # internal contract: callers check
-    f = _flat_arrays(curve, todays, umats)
+    return _rows(_flat_arrays(curve, todays, umats))
+
+
+def flat_rows(curve: YieldCurve, today: IntArray, owner: IntArray, mat: IntArray) -> dict[str, np.ndarray]:
+    """:func:`flat_row_arrays` of the rows (trade day ``today[owner[i]]``, maturity ``mat[i]``), the trade days
+    distinct and the maturities of each distinct and after its step-in date."""
+    if curve.node_days.size:
+        raise ValueError("flat_rows: the curve has nodes")  # internal contract: callers check
+    return _rows(flat_date_arrays(curve, np.asarray(today, dtype=np.int64), np.asarray(owner, dtype=np.int64),
+                                  np.asarray(mat, dtype=np.int64)))
+
+
+def _rows(f: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     owner, width = f["owner"], f["seg_weight"].shape[1]
     return {"t_break": f["t_break"][owner], "logp": f["logp"][owner], "seg_t0s": f["seg_t0s"][owner],
             "seg_weight": f["seg_weight"], "pay_df_tau": f["pay_df_tau"],
@@ -82,21 +88,39 @@ def flat_row_arrays(curve: YieldCurve, todays: list[int], umats: list[IntArray])
 
 def _flat_arrays(curve: YieldCurve, todays: list[int], umats: list[IntArray]) -> dict[str, np.ndarray]:
     """The (dates x coupons) and (maturities x coupons) arrays of :func:`flat_grid_parts`, before the cut."""
-    k = len(todays)
-    today = np.asarray(todays, dtype=np.int64)
-    step_in = today + 1
     sizes = np.asarray([u.size for u in umats], dtype=np.int64)
-    owner = np.repeat(np.arange(k), sizes)  # item of each maturity
-    mat = np.concatenate(umats).astype(np.int64)
+    owner = np.repeat(np.arange(len(todays)), sizes)  # item of each maturity
+    return {"sizes": sizes, **flat_date_arrays(curve, np.asarray(todays, dtype=np.int64), owner,
+                                               np.concatenate(umats).astype(np.int64))}
+
+
+def previous_imm_twentieths(days: IntArray) -> IntArray:
+    """:func:`~cdshedge_cvx.credit._isda._previous_imm_twentieth` of every day (vectorised): the 20th of
+    Mar/Jun/Sep/Dec on or before it."""
+    day = np.asarray(days, dtype=np.int64)
+    month = _months(day) - (day_of_month(day) < 20)  # months since 1970-01 of the last 20th on or before the day
+    month -= (month % 12 + 1) % 3  # back to Mar/Jun/Sep/Dec
+    return (month.astype("datetime64[M]").astype("datetime64[D]") - np.datetime64("1970-01-01", "D")).astype(
+        np.int64) + 19
+
+
+def flat_date_arrays(curve: YieldCurve, today: IntArray, owner: IntArray, mat: IntArray) -> dict[str, np.ndarray]:
+    """The arrays of :func:`flat_row_arrays` (and, with ``sizes``, of :func:`flat_grid_parts` before the cut) for
+    trade days ``today`` (k,) and the maturities ``mat`` of ``owner``'s trade day (rows,; after each step-in)."""
+    k = today.size
+    step_in = today + 1
 
     # the accrual schedule of each trade date (_coupon_grid)
-    prev20 = np.asarray([_previous_imm_twentieth(int(d)) for d in todays], dtype=np.int64)
+    prev20 = previous_imm_twentieths(today)
     first = np.where(following(prev20) > today, add_months(prev20, -3), prev20)
     m = (_months(mat) - _months(first)[owner]) // 3  # coupons of each contract
     n_coupons = np.zeros(k, dtype=np.int64)
     np.maximum.at(n_coupons, owner, m)
     width = int(n_coupons.max())
-    acc = following(add_months(np.repeat(first[:, None], width + 1, axis=1), 3 * np.arange(width + 1)[None, :]))
+    # the trade dates of a quarter share their schedule: each distinct one computed once
+    distinct, which = np.unique(first, return_inverse=True)
+    acc = following(add_months(np.repeat(distinct[:, None], width + 1, axis=1), 3 * np.arange(width + 1)[None, :]))
+    acc = acc[which]
     end_first = np.where(m > 1, acc[owner, np.minimum(1, n_coupons[owner])], mat + 1)
     accrued_days = np.where(step_in[owner] < end_first, step_in[owner] - acc[owner, 0], 0)
 
@@ -126,6 +150,6 @@ def _flat_arrays(curve: YieldCurve, todays: list[int], umats: list[IntArray]) ->
     settle = advance_business_days(today, _CASH_SETTLEMENT_DAYS)
     df_settle = np.exp(curve.log_discount_days(settle - today))
 
-    return {"sizes": sizes, "owner": owner, "m": m, "n_coupons": n_coupons, "t_break": t_break, "logp": logp,
+    return {"owner": owner, "m": m, "n_coupons": n_coupons, "t_break": t_break, "logp": logp,
             "seg_t0s": seg_t0s, "seg_weight": seg_weight, "pay_df_tau": pay_df_tau, "prot_t": pt, "prot_p": prot_p,
             "prot_fhat": prot_fhat, "rebate": accrued_days / 360.0, "df_settle": df_settle}

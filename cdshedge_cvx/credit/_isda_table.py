@@ -39,18 +39,19 @@ cannot be made to cover its spreads. Agreement with the contract-by-contract sol
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from cdshedge_cvx.credit._isda import _BP, _EPS, _Band, _Grid, _grid_parts, _legs, _pad, _work_size, _Workspace
+from cdshedge_cvx.credit._isda import _BP, _EPS, _TAYLOR_THRESHOLD, _grid_parts, _pad
 from cdshedge_cvx.credit._isda_batch import GroupQuotes, QuoteGroup, _curve_key, spread_quote_groups
-from cdshedge_cvx.credit._isda_grids import flat_row_arrays
+from cdshedge_cvx.credit._isda_grids import flat_rows
 from cdshedge_cvx.credit._yield_curve import YieldCurve
 
-__all__ = ["DateIndex", "tabulated_quote_groups", "tabulated_quotes"]
+__all__ = ["DateIndex", "GridTables", "grid_tables", "tabulated_quote_groups", "tabulated_quotes"]
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -110,6 +111,23 @@ def _clenshaw_chunk(coefficients_t: FloatArray, row: IntArray, x: FloatArray) ->
     return out
 
 
+def _series_rows(coefficients_t: FloatArray, x: FloatArray) -> FloatArray:
+    """Σ_k a_k T_k(x) for every element of the (rows × points) array ``x``, ``a`` the column of ``coefficients_t``
+    (terms × rows) of the element's row: :func:`_clenshaw_chunk` with each row's coefficients broadcast along the
+    row instead of gathered per point (the same operations, in the same order, on each element)."""
+    b0, b1, b2 = np.empty(x.shape), np.zeros(x.shape), np.zeros(x.shape)
+    twice = 2.0 * x
+    for k in range(coefficients_t.shape[0] - 1, 0, -1):
+        np.multiply(twice, b1, out=b0)
+        b0 += coefficients_t[k][:, None]
+        b0 -= b2
+        b0, b1, b2 = b2, b0, b1
+    out = x * b1
+    out += coefficients_t[0][:, None]
+    out -= b2
+    return out
+
+
 def tabulated_quote_groups(groups: list[QuoteGroup], bump: Sequence[bool] | None = None) -> list[GroupQuotes]:
     """What :func:`~cdshedge_cvx.credit._isda_batch.spread_quote_groups` returns, from per-grid Chebyshev tables
     (:func:`tabulated_quotes`; contract by contract when the groups have too few contracts per grid).
@@ -141,7 +159,11 @@ class DateIndex:
         self.ids: dict[tuple[Any, ...], int] = {}
         self.curves: list[YieldCurve] = []
         self.todays: list[int] = []
+        #: the content (:meth:`content_id`) of each pair's curve
+        self.contents: list[int] = []
         self._keys: dict[int, tuple[Any, ...]] = {}
+        self._content_ids: dict[tuple[Any, ...], int] = {}
+        self._curve_ids: dict[int, int] = {}
 
     def content(self, curve: YieldCurve) -> tuple[Any, ...]:
         """What the grids read of ``curve`` (:func:`~cdshedge_cvx.credit._isda_batch._curve_key`), once per curve."""
@@ -149,6 +171,14 @@ class DateIndex:
         if content is None:
             content = self._keys[id(curve)] = _curve_key(curve)
         return content
+
+    def content_id(self, curve: YieldCurve) -> int:
+        """The number of ``curve``'s content among the distinct contents seen (curves equal in content share it)."""
+        found = self._curve_ids.get(id(curve))
+        if found is None:
+            found = self._curve_ids[id(curve)] = self._content_ids.setdefault(self.content(curve),
+                                                                              len(self._content_ids))
+        return found
 
     def add(self, curve: YieldCurve, today: int) -> int:
         """The id of ``(curve, today)`` (curves equal in content share ids)."""
@@ -158,7 +188,23 @@ class DateIndex:
             found = self.ids[key] = len(self.curves)
             self.curves.append(curve)
             self.todays.append(int(today))
+            self.contents.append(self.content_id(curve))
         return found
+
+    def add_days(self, curve: YieldCurve, days: IntArray) -> IntArray:
+        """:meth:`add` of ``curve`` at every day of ``days`` (each distinct day once, in increasing order)."""
+        content, number = self.content(curve), self.content_id(curve)
+        distinct, inverse = np.unique(np.asarray(days, dtype=np.int64), return_inverse=True)
+        ids = np.empty(distinct.size, dtype=np.int64)
+        for i, day in enumerate(distinct.tolist()):
+            found = self.ids.get((content, day))
+            if found is None:
+                found = self.ids[(content, day)] = len(self.curves)
+                self.curves.append(curve)
+                self.todays.append(day)
+                self.contents.append(number)
+            ids[i] = found
+        return ids[inverse]
 
 
 def tabulated_quotes(dates: DateIndex, date: IntArray, maturity: IntArray, spread_bp: FloatArray,
@@ -196,14 +242,12 @@ def tabulated_quotes(dates: DateIndex, date: IntArray, maturity: IntArray, sprea
     hi = np.full(rows, -np.inf)
     np.minimum.at(lo, row, z)
     np.maximum.at(hi, row, np.where(bumped, z_up, z))
-    mid = 0.5 * (lo + hi)
-    half = np.maximum(0.5 * (hi - lo), _MIN_HALF_WIDTH * mid)
+    tables = grid_tables(dates, row_date, row_maturity, lo, hi)
+    mid, half = tables.mid, tables.half
 
-    coefficients, terms = _tables(_row_arrays(dates, row_date, row_maturity), mid, half)
     out = {name: np.full(spread_bp.size, np.nan) for name in ("upfront", "cs01", "rpv01", "hazard_rate", "cs01_par")}
-    contract_terms = terms[row]
-    rho_t = np.ascontiguousarray(coefficients["rpv01"].T)  # (terms, rows); zero past each row's own terms
-    hazard_t = np.ascontiguousarray(coefficients["hazard_rate"].T)
+    contract_terms = tables.terms[row]
+    rho_t, hazard_t = tables.rpv01, tables.hazard_rate  # (terms, rows); zero past each row's own terms
     step = 8 * _CHUNK
     for start in range(0, spread_bp.size, step):  # consecutive contracts share grids: similar table widths
         at = slice(start, start + step)
@@ -231,6 +275,33 @@ def tabulated_quotes(dates: DateIndex, date: IntArray, maturity: IntArray, sprea
     return out
 
 
+@dataclass(frozen=True)
+class GridTables:
+    r"""The Chebyshev tables of grid rows (:func:`grid_tables`): row ``g``'s :math:`\rho(z)` is
+    :math:`\sum_k` ``rpv01[k, g]`` :math:`T_k(x)`, and :math:`\lambda(z)/z` likewise with ``hazard_rate``, at
+    :math:`x = (z - \text{mid}_g)/\text{half}_g` clipped to [-1, 1]; ``terms[g]`` the row's own terms (the
+    coefficients past them are zero), 0 when its tables did not converge (its contracts are solved one by one)."""
+
+    mid: FloatArray  # (rows,)
+    half: FloatArray  # (rows,)
+    rpv01: FloatArray  # (terms, rows)
+    hazard_rate: FloatArray  # (terms, rows)
+    terms: IntArray  # (rows,)
+
+
+def grid_tables(dates: DateIndex, row_date: IntArray, row_maturity: IntArray, lo: FloatArray,
+                hi: FloatArray) -> GridTables:
+    """The tables of the grid rows (trade date ``dates`` id ``row_date[g]``, maturity day ``row_maturity[g]``;
+    sorted by date, then maturity) over the :math:`z` ranges ``[lo[g], hi[g]]`` their contracts need
+    (:func:`_tables`)."""
+    mid = 0.5 * (lo + hi)
+    half = np.maximum(0.5 * (hi - lo), _MIN_HALF_WIDTH * mid)
+    coefficients, terms = _tables(_row_arrays(dates, row_date, row_maturity), mid, half)
+    width = max(1, int(terms.max()) if terms.size else 0)
+    return GridTables(mid=mid, half=half, rpv01=np.ascontiguousarray(coefficients["rpv01"][:, :width].T),
+                      hazard_rate=np.ascontiguousarray(coefficients["hazard_rate"][:, :width].T), terms=terms)
+
+
 def _tables(grid_rows: dict[str, np.ndarray], mid: FloatArray, half: FloatArray) -> tuple[dict[str, FloatArray],
                                                                                       IntArray]:
     r"""Chebyshev coefficients in :math:`x = (z - \text{mid})/\text{half}` of :math:`\rho(z)` and
@@ -240,10 +311,11 @@ def _tables(grid_rows: dict[str, np.ndarray], mid: FloatArray, half: FloatArray)
     whose image :math:`[z(\lambda_a), z(\lambda_b)]` covers the row's :math:`z` range (one evaluation of the
     legs per point, no root-finding): :math:`z(\lambda) = V/(A_{full} - \alpha_0 P(T_{cs}))` and
     :math:`\rho(\lambda)`. Both interpolants must have converged in :math:`\lambda` (last two coefficients
-    below ``_TOLERANCE`` of the largest); then :math:`z(\lambda) = \zeta` is inverted by Newton's method on
-    the interpolant at the Chebyshev points :math:`\zeta_m` of the row's :math:`z` range, giving
-    :math:`\rho(\zeta_m)` and :math:`\lambda(\zeta_m)/\zeta_m`, whose Chebyshev coefficients in :math:`x`
-    must have converged as well.
+    below ``_TOLERANCE`` of the largest); then (for those rows only: the others go on to the next level)
+    :math:`z(\lambda) = \zeta` is inverted by Newton's method on the interpolant at the Chebyshev points
+    :math:`\zeta_m` of the row's :math:`z` range, giving :math:`\rho(\zeta_m)` and :math:`\lambda(\zeta_m)/\zeta_m`,
+    whose Chebyshev coefficients in :math:`x` must have converged as well. The series of a row are evaluated at
+    its points with the row's coefficients broadcast along them (:func:`_series_rows`).
     """
     rows, finest = mid.size, _LEVELS[-1]
     coefficients = {"rpv01": np.zeros((rows, finest)), "hazard_rate": np.zeros((rows, finest))}
@@ -260,10 +332,9 @@ def _tables(grid_rows: dict[str, np.ndarray], mid: FloatArray, half: FloatArray)
     pending = active
     for _ in range(6):  # the first level, widening the intervals that do not cover their z range
         lam = 0.5 * (lam_lo + lam_hi)[pending, None] + 0.5 * (lam_hi - lam_lo)[pending, None] * first[None, :]
-        z, rho = _price_points(grid_rows, np.repeat(pending, first.size), lam.ravel())
-        z_at[np.ix_(pending, np.arange(first.size) * stride0)] = z.reshape(pending.size, first.size)
-        rho_at[np.ix_(pending, np.arange(first.size) * stride0)] = rho.reshape(pending.size, first.size)
-        z_rows = z.reshape(pending.size, first.size)
+        z_rows, rho = _price_points(grid_rows, np.broadcast_to(pending[:, None], lam.shape), lam)
+        z_at[np.ix_(pending, np.arange(first.size) * stride0)] = z_rows
+        rho_at[np.ix_(pending, np.arange(first.size) * stride0)] = rho
         covered = (np.all(np.isfinite(z_rows), axis=1) & np.all(np.diff(z_rows, axis=1) < 0.0, axis=1)
                    & (z_rows[:, -1] <= (mid - half)[pending]) & (z_rows[:, 0] >= (mid + half)[pending]))
         pending = pending[~covered]
@@ -279,97 +350,201 @@ def _tables(grid_rows: dict[str, np.ndarray], mid: FloatArray, half: FloatArray)
             new = np.arange(1, count, 2)  # the points the coarser levels did not price
             t = _points(count)[new]
             lam = 0.5 * (lam_lo + lam_hi)[active, None] + 0.5 * (lam_hi - lam_lo)[active, None] * t[None, :]
-            z, rho = _price_points(grid_rows, np.repeat(active, new.size), lam.ravel())
-            z_at[np.ix_(active, new * stride)] = z.reshape(active.size, new.size)
-            rho_at[np.ix_(active, new * stride)] = rho.reshape(active.size, new.size)
+            z, rho = _price_points(grid_rows, np.broadcast_to(active[:, None], lam.shape), lam)
+            z_at[np.ix_(active, new * stride)] = z
+            rho_at[np.ix_(active, new * stride)] = rho
         matrix = _coefficient_matrix(count)
         slots = np.arange(count) * stride
-        in_lambda = {"z": z_at[np.ix_(active, slots)] @ matrix.T, "rho": rho_at[np.ix_(active, slots)] @ matrix.T}
-        converged = np.ones(active.size, dtype=bool)
-        for a in in_lambda.values():
-            converged &= np.max(np.abs(a[:, -2:]), axis=1) <= _TOLERANCE * np.max(np.abs(a), axis=1)
-        # the row's z points, their hazard rates by Newton's method on z(λ), and the tables in z
-        x = _points(count)
-        target = (mid[active, None] + half[active, None] * x[None, :]).ravel()
-        which = np.repeat(np.arange(active.size), count)
-        # start: the nodes' (z, t) pairs interpolated linearly, all rows in one np.interp (each row's z
-        # normalised to [0, 1] and shifted by 2 x its index: one increasing sequence)
-        z_nodes = z_at[np.ix_(active, slots)][:, ::-1]  # increasing in z (the points run from t = 1 down)
-        low, span = z_nodes[:, :1], z_nodes[:, -1:] - z_nodes[:, :1]
-        shift = 2.0 * np.arange(active.size)[:, None]
-        start = np.interp(((target.reshape(active.size, count) - low) / span + shift).ravel(),
-                          ((z_nodes - low) / span + shift).ravel(), np.tile(_points(count)[::-1], active.size))
-        t, inverted = _invert(in_lambda["z"], which, target, start)
-        converged &= np.all(inverted.reshape(active.size, count), axis=1)
-        lam = (0.5 * (lam_lo + lam_hi)[active][which] + 0.5 * (lam_hi - lam_lo)[active][which] * t)
-        rho = _clenshaw(np.ascontiguousarray(in_lambda["rho"].T), which, t)
-        in_z = {"rpv01": rho.reshape(active.size, count) @ matrix.T,
-                "hazard_rate": (lam / target).reshape(active.size, count) @ matrix.T}
-        for a in in_z.values():
-            converged &= np.max(np.abs(a[:, -2:]), axis=1) <= _TOLERANCE * np.max(np.abs(a), axis=1)
-        done = active[converged]
-        # the terms up to the last one above the tolerance (the rest are below the interpolation error), the
-        # others zero (so a table evaluated with more terms gives the same numbers)
-        significant = np.zeros(done.size, dtype=np.int64)
-        for a in in_z.values():
-            big = np.abs(a[converged]) > _TOLERANCE * np.max(np.abs(a[converged]), axis=1, keepdims=True)
-            significant = np.maximum(significant, count - np.argmax(big[:, ::-1], axis=1))
-        keep = np.arange(count)[None, :] < significant[:, None]
-        for name, a in in_z.items():
-            coefficients[name][done, :count] = np.where(keep, a[converged], 0.0)
-        terms[done] = significant
-        active = active[~converged]
+        z_nodes = z_at[np.ix_(active, slots)]
+        in_lambda_z, in_lambda_rho = z_nodes @ matrix.T, rho_at[np.ix_(active, slots)] @ matrix.T
+        # the rows whose interpolants in λ have converged: their tables in z (the others: the next level)
+        candidate = np.flatnonzero(_converged(in_lambda_z) & _converged(in_lambda_rho))
+        finished = candidate[:0]
+        if candidate.size:
+            row = active[candidate]
+            # the row's z points, their hazard rates by Newton's method on z(λ), and the tables in z
+            target = mid[row, None] + half[row, None] * _points(count)[None, :]
+            # start: the nodes' (z, t) pairs interpolated linearly, all rows in one np.interp (each row's z
+            # normalised to [0, 1] and shifted by 2 x its index: one increasing sequence)
+            nodes = z_nodes[candidate][:, ::-1]  # increasing in z (the points run from t = 1 down)
+            low, span = nodes[:, :1], nodes[:, -1:] - nodes[:, :1]
+            shift = 2.0 * np.arange(row.size)[:, None]
+            start = np.interp(((target - low) / span + shift).ravel(), ((nodes - low) / span + shift).ravel(),
+                              np.tile(_points(count)[::-1], row.size)).reshape(row.size, count)
+            t, inverted = _invert(in_lambda_z[candidate], target, start)
+            lam = 0.5 * (lam_lo + lam_hi)[row, None] + 0.5 * (lam_hi - lam_lo)[row, None] * t
+            rho = _series_rows(np.ascontiguousarray(in_lambda_rho[candidate].T), t)
+            in_z = {"rpv01": rho @ matrix.T, "hazard_rate": (lam / target) @ matrix.T}
+            good = np.all(inverted, axis=1)
+            for a in in_z.values():
+                good &= _converged(a)
+            done = row[good]
+            # the terms up to the last one above the tolerance (the rest are below the interpolation error), the
+            # others zero (so a table evaluated with more terms gives the same numbers)
+            significant = np.zeros(done.size, dtype=np.int64)
+            for a in in_z.values():
+                big = np.abs(a[good]) > _TOLERANCE * np.max(np.abs(a[good]), axis=1, keepdims=True)
+                significant = np.maximum(significant, count - np.argmax(big[:, ::-1], axis=1))
+            keep = np.arange(count)[None, :] < significant[:, None]
+            for name, a in in_z.items():
+                coefficients[name][done, :count] = np.where(keep, a[good], 0.0)
+            terms[done] = significant
+            finished = candidate[good]
+        active = np.delete(active, finished)
         if not active.size:
             break
     return coefficients, terms
 
 
-def _invert(coefficients: FloatArray, which: IntArray, target: FloatArray,
-            start: FloatArray) -> tuple[FloatArray, NDArray[np.bool_]]:
-    """``t`` in [-1, 1] with Σ_k a_k T_k(t) = ``target`` (``a`` the row ``which`` of ``coefficients``, increasing
-    in t), by Newton's method from ``start``; and whether it converged to the rounding level of the series."""
+def _converged(a: FloatArray) -> NDArray[np.bool_]:
+    """Rows of Chebyshev coefficients whose last two are below ``_TOLERANCE`` of the largest."""
+    return np.max(np.abs(a[:, -2:]), axis=1) <= _TOLERANCE * np.max(np.abs(a), axis=1)
+
+
+def _invert(coefficients: FloatArray, target: FloatArray, start: FloatArray) -> tuple[FloatArray, NDArray[np.bool_]]:
+    """``t`` in [-1, 1] with Σ_k a_k T_k(t) = ``target`` (rows × points, ``a`` the row of ``coefficients``,
+    increasing in t), by Newton's method from ``start``; and whether it converged to the rounding level of the
+    series."""
     derivative = np.polynomial.chebyshev.chebder(coefficients, axis=1)
     table, slope_table = np.ascontiguousarray(coefficients.T), np.ascontiguousarray(derivative.T)
     t = np.clip(start, -1.0, 1.0)
     for _ in range(12):  # quadratic convergence from within 1e-4 of the root: 2-3 steps
-        residual = _clenshaw(table, which, t) - target
-        step = residual / _clenshaw(slope_table, which, t)
+        residual = _series_rows(table, t) - target
+        step = residual / _series_rows(slope_table, t)
         t = np.clip(t - step, -1.0, 1.0)
         if np.all(np.abs(step) <= 1e-13):  # the next step is below the rounding of t (squared: < 1e-26)
             break
-    residual = _clenshaw(table, which, t) - target
+    residual = _series_rows(table, t) - target
     # the rounding level of evaluating the series: a few ulp of the sum of its terms' sizes
-    return t, np.abs(residual) <= 32.0 * _EPS * np.abs(coefficients).sum(axis=1)[which]
+    return t, np.abs(residual) <= 32.0 * _EPS * np.abs(coefficients).sum(axis=1)[:, None]
 
 
 def _price_points(rows: dict[str, np.ndarray], row: IntArray, lam: FloatArray) -> tuple[FloatArray, FloatArray]:
-    """:func:`_price_chunk` in chunks of ``_CHUNK`` points (arrays that stay in cache and are not fresh pages
-    for the allocator: 5x faster than one pass over 12,000 points)."""
-    z, rho = np.empty(row.size), np.empty(row.size)
-    for start in range(0, row.size, _CHUNK):
-        part = slice(start, start + _CHUNK)
-        z[part], rho[part] = _price_chunk(rows, row[part], lam[part])
+    r"""The spread per unit loss :math:`z = V/(A_{full} - \alpha_0 P(T_{cs}))` and the clean RPV01 at the flat
+    hazard rates ``lam`` (grid rows × points; ``row``, of the same shape, the grid row of each, constant along a
+    row): the legs of :func:`~cdshedge_cvx.credit._isda._legs` (:func:`_price_rows`), about ``_CHUNK`` points
+    per pass (arrays that stay in cache, reused from pass to pass: fresh pages for the allocator cost more than
+    the arithmetic)."""
+    count = lam.shape[1]
+    # each point's row arrays as columns (sub-periods × grid rows of the points)
+    columns = {name: np.take(rows[name].T, row[:, 0], axis=-1) for name in _LEG_ARRAYS}
+    width = max(rows["t_break"].shape[1], rows["pay_df_tau"].shape[1], rows["prot_t"].shape[1])
+    step = max(1, (4 * _CHUNK) // count)  # grid rows per pass
+    work = _Work(min(step, lam.shape[0]) * count * width)
+    z, rho = np.empty(lam.shape), np.empty(lam.shape)
+    for start in range(0, lam.shape[0], step):
+        part = slice(start, start + step)
+        z_part, rho_part = _price_rows({name: a[..., part] for name, a in columns.items()},
+                                       np.ascontiguousarray(lam[part].T), work)
+        z[part], rho[part] = z_part.T, rho_part.T
     return z, rho
 
 
-def _price_chunk(rows: dict[str, np.ndarray], row: IntArray, lam: FloatArray) -> tuple[FloatArray, FloatArray]:
-    """The spread per unit loss :math:`z = V/(A_{full} - \alpha_0 P(T_{cs}))` and the clean RPV01 of flat
-    hazard rates ``lam`` on grid rows ``row`` (one evaluation of the legs, :func:`~cdshedge_cvx.credit._isda._legs`)."""
-    def take(name: str) -> np.ndarray:
-        return np.take(rows[name], row, axis=0)
+#: The λ-independent row arrays the legs read (:func:`_row_arrays`).
+_LEG_ARRAYS = ("prot_t", "prot_p", "prot_fhat", "prot_dt", "minus_t", "pay_break", "pay_df_tau", "p_break",
+               "seg_fhat", "seg_dt", "seg_t0s", "seg_weight", "df_settle", "rebate")
 
-    band = _Band(start=0, stop=row.size, nb=rows["t_break"].shape[1], nc=rows["pay_df_tau"].shape[1],
-                 weight=take("seg_weight"), pay_df_tau=take("pay_df_tau"), prot_t=take("prot_t"),
-                 prot_p=take("prot_p"), prot_fhat=take("prot_fhat"), prot_dt=take("prot_dt"),
-                 minus_t_break=take("minus_t"), p_break=take("p_break"), seg_fhat=take("seg_fhat"),
-                 seg_dt=take("seg_dt"), seg_t0s=take("seg_t0s"), pay_break=take("pay_break"))
-    grid = _Grid(premium_zero=take("premium_zero"), rebate=take("rebate"), bands=[band],
-                 band_starts=np.zeros(1, dtype=np.int64), df_settle=take("df_settle"),
-                 work=_Workspace(_work_size([band])))
-    protection, annuity = _legs(grid, lam)
-    clean = annuity - grid.rebate * grid.df_settle
+
+class _Work:
+    """Scratch arrays of :func:`_price_rows`, reused by every pass (views of the shapes a pass needs)."""
+
+    def __init__(self, size: int) -> None:
+        self.size, self.buffers = size, {}
+
+    def get(self, name: str, shape: tuple[int, ...]) -> FloatArray:
+        buffer = self.buffers.get(name)
+        if buffer is None:
+            buffer = self.buffers[name] = np.empty(self.size)
+        return buffer[: int(np.prod(shape))].reshape(shape)
+
+
+def _price_rows(columns: dict[str, np.ndarray], lam: FloatArray, work: _Work) -> tuple[FloatArray, FloatArray]:
+    r""":func:`_price_points` of one pass: ``lam`` (points × k) on k grid rows, given by their row arrays as
+    columns (``columns[name]``: sub-periods × k).
+
+    The formulas of :func:`~cdshedge_cvx.credit._isda._legs_block` (protection leg, premium leg, accrual on
+    default with QuantLib's Taylor fix where :math:`x = \hat f + \hat h < 10^{-4}`) on (sub-periods × points ×
+    k) arrays, the grid rows last: every operation runs along the k rows (each row's arrays broadcast along its
+    points, no per-point copies), and the sums over sub-periods add whole (points × k) slabs.
+    """
+    def take(name: str) -> np.ndarray:
+        return columns[name]
+
+    count, k = lam.shape
+    lam_b = lam[None, :, :]
+    shape = (count, k)
+
+    # protection leg: sum of h/x (P0 Q0 - P1 Q1)
+    pt, pp, pf, pdt = (take(name)[:, None, :] for name in ("prot_t", "prot_p", "prot_fhat", "prot_dt"))
+    npb = pt.shape[0]
+    a = np.multiply(lam_b, pt, out=work.get("p_a", (npb, *shape)))
+    np.negative(a, out=a)
+    np.exp(a, out=a)
+    a *= pp
+    a0 = a[:-1]
+    h = np.multiply(lam_b, pdt, out=work.get("p_h", (npb - 1, *shape)))
+    x = np.add(pf, h, out=work.get("p_x", (npb - 1, *shape)))
+    value = np.subtract(a0, a[1:], out=work.get("p_v", (npb - 1, *shape)))
     with np.errstate(divide="ignore", invalid="ignore"):
-        return protection / clean, clean / grid.df_settle
+        value *= h
+        value /= x
+    taylor = np.flatnonzero(x < _TAYLOR_THRESHOLD)
+    if taylor.size:
+        at = np.unravel_index(taylor, x.shape)
+        xs, hs = x[at], h[at]
+        value[at] = a0[at] * hs * (1.0 - xs / 2.0 + xs * xs / 6.0 - xs**3 / 24.0 + xs**4 / 120.0)
+    protection = value.sum(axis=0)
+
+    # premium leg: coupons paid on survival to the day before payment
+    minus_t = take("minus_t")
+    nb = minus_t.shape[0]
+    a = np.multiply(lam_b, minus_t[:, None, :], out=work.get("a", (nb, *shape)))
+    np.exp(a, out=a)
+    pay_break = take("pay_break")
+    nc = pay_break.shape[0]
+    if nc + 1 == nb and np.all(pay_break == np.arange(1, nb)[:, None]):  # one sub-period per coupon (no node)
+        survival_pay = a[1:]
+    else:
+        survival_pay = np.take_along_axis(a, np.broadcast_to(pay_break[:, None, :], (nc, *shape)), axis=0)
+    premium = np.multiply(survival_pay, take("pay_df_tau")[:, None, :], out=work.get("pay", (nc, *shape)))
+    premium = premium.sum(axis=0)
+
+    # accrual on default: sum of h/x [dt ((P0Q0 - P1Q1)/x - P1Q1) + (t0 - ts)(P0Q0 - P1Q1)]
+    p_break, seg_fhat, dt, t0s = (take(name)[:, None, :] for name in ("p_break", "seg_fhat", "seg_dt", "seg_t0s"))
+    a *= p_break
+    a0 = a[:-1]
+    a1 = a[1:]
+    d = np.subtract(a0, a1, out=work.get("d", (nb - 1, *shape)))
+    h = np.multiply(lam_b, dt, out=work.get("h", (nb - 1, *shape)))
+    x = np.add(h, seg_fhat, out=work.get("x", (nb - 1, *shape)))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        value = np.divide(d, x, out=work.get("v", (nb - 1, *shape)))
+        value -= a1
+        value *= dt
+        d *= t0s
+        value += d
+        h /= x
+        value *= h
+    taylor = np.flatnonzero(x < _TAYLOR_THRESHOLD)
+    if taylor.size:
+        col, i, j = at = np.unravel_index(taylor, x.shape)
+        xs = x[at]
+        dts, t0ss = dt[col, 0, j], t0s[col, 0, j]
+        hs = lam[i, j] * dts
+        xs2 = xs * xs
+        value[at] = hs * a0[at] * (
+            t0ss * (1.0 - xs / 2.0 + xs2 / 6.0 - xs2 * xs / 24.0)
+            + dts * (0.5 - xs / 3.0 + xs2 / 8.0 - xs2 * xs / 30.0)
+        )
+    value *= take("seg_weight")[:, None, :]
+    accrual = value.sum(axis=0)
+    accrual *= 365.0 / 360.0
+    annuity = premium + accrual
+
+    df_settle = take("df_settle")
+    clean = annuity - take("rebate") * df_settle
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return protection / clean, clean / df_settle
 
 
 _PADDING = {"t_break": "edge", "logp": "edge", "seg_fhat": 1.0, "seg_t0s": 0.0, "seg_weight": 0.0,
@@ -377,25 +552,24 @@ _PADDING = {"t_break": "edge", "logp": "edge", "seg_fhat": 1.0, "seg_t0s": 0.0, 
 
 
 def _row_arrays(dates: DateIndex, row_date: IntArray, row_maturity: IntArray) -> dict[str, np.ndarray]:
-    """The λ-independent arrays of every grid row (trade date, maturity), padded to common widths: flat
-    curves' dates in one vectorised pass per curve (:func:`flat_row_arrays`), a curve with nodes date by date."""
-    starts = np.flatnonzero(np.r_[True, row_date[1:] != row_date[:-1]])  # rows are sorted by date, then maturity
-    stops = np.r_[starts[1:], row_date.size]
-    by_curve: dict[tuple[Any, ...], tuple[Any, list[int], list[IntArray], list[slice]]] = {}
-    for lo, hi in zip(starts, stops):
-        d = int(row_date[lo])
-        curve = dates.curves[d]
-        entry = by_curve.setdefault(dates.content(curve), (curve, [], [], []))
-        entry[1].append(dates.todays[d])
-        entry[2].append(row_maturity[lo:hi])
-        entry[3].append(slice(int(lo), int(hi)))
+    """The λ-independent arrays of every grid row (trade date, maturity; sorted by date, then maturity), padded to
+    common widths: the rows of a flat curve in one vectorised pass (:func:`flat_rows`), a curve with nodes date
+    by date."""
+    content = np.asarray(dates.contents, dtype=np.int64)[row_date]
+    todays = np.asarray(dates.todays, dtype=np.int64)
     pieces, order = [], []
-    for curve, todays, umats, slices in by_curve.values():
+    for value in np.unique(content):  # the rows of each curve content
+        at = np.flatnonzero(content == value)
+        day = row_date[at]
+        curve = dates.curves[int(day[0])]
         if curve.node_days.size == 0:
-            pieces.append(_with_fhat(flat_row_arrays(curve, todays, umats)))
+            distinct, owner = np.unique(day, return_inverse=True)
+            pieces.append(_with_fhat(flat_rows(curve, todays[distinct], owner, row_maturity[at])))
         else:
-            for today, umat in zip(todays, umats):
-                p = _grid_parts(curve, today, umat)
+            starts = np.flatnonzero(np.r_[True, day[1:] != day[:-1]])
+            for lo, hi in zip(starts, np.r_[starts[1:], day.size]):
+                umat = row_maturity[at[lo:hi]]
+                p = _grid_parts(curve, int(todays[day[lo]]), umat)
                 u = umat.size
                 pieces.append(_with_fhat({
                     "t_break": np.tile(p.t_break, (u, 1)), "logp": np.tile(p.logp, (u, 1)),
@@ -403,13 +577,16 @@ def _row_arrays(dates: DateIndex, row_date: IntArray, row_maturity: IntArray) ->
                     "pay_break": np.tile(p.pay_break, (u, 1)), "prot_t": p.prot_t, "prot_p": p.prot_p,
                     "prot_fhat": p.prot_fhat, "premium_zero": p.pay_df_tau.sum(axis=1), "rebate": p.rebate,
                     "df_settle": np.full(u, p.df_settle)}))
-        order.extend(np.arange(sl.start, sl.stop) for sl in slices)
+        order.append(at)
     rows = np.concatenate(order)  # the grid row of each stacked row
     out: dict[str, np.ndarray] = {}
     for name in pieces[0]:
         blocks = [piece[name] for piece in pieces]
-        stacked = (np.concatenate(blocks) if blocks[0].ndim == 1
-                   else _pad(blocks, max(b.shape[1] for b in blocks), _PADDING[name]))
+        if len(blocks) == 1:
+            stacked = blocks[0]
+        else:
+            stacked = (np.concatenate(blocks) if blocks[0].ndim == 1
+                       else _pad(blocks, max(b.shape[1] for b in blocks), _PADDING[name]))
         out[name] = np.empty_like(stacked)
         out[name][rows] = stacked
     # the λ-independent products every evaluation of the legs reads (as _build_grid computes them)
