@@ -445,7 +445,10 @@ def on_the_run_maturities(
     >>> [d.strftime("%Y-%m-%d") for d in on_the_run_maturities(["2024-03-20"], roll_lag_days=5, calendar="us")]
     ['2028-12-20']
     """
-    index = pd.DatetimeIndex(pd.to_datetime(list(dates))).normalize()
+    if isinstance(dates, pd.DatetimeIndex):  # already dates: no round trip through Python objects
+        index = dates.normalize()
+    else:
+        index = pd.DatetimeIndex(pd.to_datetime(list(dates))).normalize()
     if len(index) == 0:
         return pd.DatetimeIndex([])
     # a roll at least every six months: one year back always holds the roll of the earliest date

@@ -11,6 +11,7 @@ that the earlier approximations describe. Formulas and measured errors: ``docs/a
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -95,6 +96,25 @@ class ContractFigures:
             notional=self.notional[k], carry=self.carry[k], carry_cash=self.carry_cash[k],
             roll_down=self.roll_down[k], jtd=self.jtd[k], cs01=self.cs01[k], upfront=self.upfront[k],
             rpv01=self.rpv01[k], hazard_rate=self.hazard_rate[k], par=None if self.par is None else self.par.row(k))
+
+    def rows(self) -> list[ContractFigures]:
+        """Every row of every field, ``[self.row(k) for k in range(len(self.notional))]`` (the periods of a
+        panel's figures), built field by field: each field's rows as one sequence of views, each row's instance
+        filled directly (the fields are set as the generated ``__init__`` sets them, without its per-field calls:
+        a backtest builds two per period)."""
+        pars = [None] * len(self.notional) if self.par is None else self.par.rows()
+        columns = [list(getattr(self, name)) for name in _ROW_FIELDS]
+        new = object.__new__
+        out = []
+        for *values, par in zip(*columns, pars):
+            row = new(ContractFigures)
+            row.__dict__.update(zip(_ROW_FIELDS, values), par=par)
+            out.append(row)
+        return out
+
+
+#: The array fields of :class:`ContractFigures` (all but ``par``), in order.
+_ROW_FIELDS = tuple(field.name for field in dataclasses.fields(ContractFigures) if field.name != "par")
 
 
 def _curves(curve: YieldCurve | Sequence[YieldCurve], size: int, shape: tuple[int, ...]) -> list[YieldCurve]:

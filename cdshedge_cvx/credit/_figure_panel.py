@@ -44,7 +44,7 @@ __all__ = ["figure_panel"]
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
 
-#: Contracts evaluated per pass (the pass's arrays stay in cache).
+#: Contracts evaluated per pass (the pass's arrays, its four series stacked, stay in cache).
 _PASS = 8192
 #: Fewer instruments per profile than this on average: the contracts are evaluated with their own table rows
 #: (a gather per contract) in passes over all instruments, rather than profile by profile.
@@ -149,6 +149,7 @@ def figure_panel(trade_dates: Any, maturity: Any, spread_bp: FloatArray, coupon_
     # faults than one allocation per field)
     panel = np.empty((len(_FIELDS) + 1, periods, n))
     out = dict(zip(_FIELDS, panel))
+    inputs["combined"] = np.concatenate([tables.rpv01, tables.hazard_rate], axis=1)
     if first.size * _MIN_PROFILE_WIDTH <= n:  # profile by profile, each block's table rows broadcast along it
         for u in range(first.size):
             members = order[starts[u]:starts[u + 1] if u + 1 < starts.size else n]
@@ -200,23 +201,32 @@ def _figures_pass(tables: GridTables, index: DateIndex, inputs: dict[str, Any], 
 
     per_row = base_grid.ndim == 1
     z, z_up = _z(inputs, rows, cols)
-
-    def series(coefficients: FloatArray, grid: IntArray, values: FloatArray) -> FloatArray:
-        width = max(1, int(tables.terms[grid].max()))
-        if per_row:
-            x = np.clip((values - tables.mid[grid][:, None]) / tables.half[grid][:, None], -1.0, 1.0)
-            return _series_rows(coefficients[:width, grid], x)
-        x = np.clip((values - tables.mid[grid]) / tables.half[grid], -1.0, 1.0)
-        return _clenshaw_chunk(coefficients[:width], grid, x)
-
-    rho = series(tables.rpv01, base_grid, z)
-    hazard_over_z = series(tables.hazard_rate, base_grid, z)
-    rho_up = series(tables.rpv01, base_grid, z_up)
-    rho_end = series(tables.rpv01, end_grid, z)
+    # the four series of a contract in one evaluation: rho and lambda/z at z, rho at z + 1 bp (base date), rho at
+    # z (horizon), stacked along a leading axis
+    grids = np.stack([base_grid, base_grid, base_grid, end_grid])
+    width = max(1, int(tables.terms[grids].max()))
+    mid, half = tables.mid[grids], tables.half[grids]
+    if per_row:
+        mid, half = mid[..., None], half[..., None]
+    x = np.empty((4, *z.shape))
+    for slot, values in ((0, z), (2, z_up), (3, z)):
+        np.subtract(values, mid[slot], out=x[slot])
+    x[1] = x[0]
+    x /= half
+    np.clip(x, -1.0, 1.0, out=x)
+    if per_row:
+        coefficients = np.stack([tables.rpv01[:width, base_grid], tables.hazard_rate[:width, base_grid],
+                                 tables.rpv01[:width, base_grid], tables.rpv01[:width, end_grid]], axis=1)
+        rho, hazard_over_z, rho_up, rho_end = _series_rows(coefficients, x)
+    else:
+        rows_of = grids.copy()
+        rows_of[1] += tables.mid.size  # the hazard-rate tables follow the rpv01 tables in ``combined``
+        rho, hazard_over_z, rho_up, rho_end = _clenshaw_chunk(inputs["combined"][:width], rows_of, x)
     s, c = take("spread"), take("coupon")
-    quotes = {"upfront": (s - c) * _BP * rho, "cs01": (s + 1.0 - c) * _BP * rho_up - (s - c) * _BP * rho,
+    premium_bp = (s - c) * _BP
+    quotes = {"upfront": premium_bp * rho, "cs01": (s + 1.0 - c) * _BP * rho_up - premium_bp * rho,
               "rpv01": rho, "hazard_rate": z * hazard_over_z, "cs01_par": _BP * rho_up}
-    upfront_end = (s - c) * _BP * rho_end
+    upfront_end = premium_bp * rho_end
     shape = z.shape
     base_bad = np.broadcast_to((tables.terms[base_grid] == 0)[:, None] if per_row else tables.terms[base_grid] == 0,
                                shape)

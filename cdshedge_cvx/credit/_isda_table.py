@@ -64,6 +64,9 @@ _TOLERANCE = 1e-14
 _MIN_PER_GRID = 40
 #: Points priced per pass (arrays of a pass stay in cache).
 _CHUNK = 1024
+#: Elements of each scratch array of a pass of the legs (:func:`_price_points`): 128 KB, small enough to stay in
+#: cache and to come from the allocator's free lists rather than fresh pages.
+_PASS_ELEMENTS = 16_384
 #: Least half-width of a grid's interval, relative to its centre (a grid whose contracts all quote one spread).
 _MIN_HALF_WIDTH = 1e-3
 
@@ -112,18 +115,19 @@ def _clenshaw_chunk(coefficients_t: FloatArray, row: IntArray, x: FloatArray) ->
 
 
 def _series_rows(coefficients_t: FloatArray, x: FloatArray) -> FloatArray:
-    """Σ_k a_k T_k(x) for every element of the (rows × points) array ``x``, ``a`` the column of ``coefficients_t``
-    (terms × rows) of the element's row: :func:`_clenshaw_chunk` with each row's coefficients broadcast along the
-    row instead of gathered per point (the same operations, in the same order, on each element)."""
+    """Σ_k a_k T_k(x) for every element of ``x`` (rows × points, any number of leading row dimensions), ``a``
+    the coefficients ``coefficients_t[:, *row]`` (terms × rows) of the element's row: :func:`_clenshaw_chunk`
+    with each row's coefficients broadcast along the row instead of gathered per point (the same operations, in
+    the same order, on each element)."""
     b0, b1, b2 = np.empty(x.shape), np.zeros(x.shape), np.zeros(x.shape)
     twice = 2.0 * x
     for k in range(coefficients_t.shape[0] - 1, 0, -1):
         np.multiply(twice, b1, out=b0)
-        b0 += coefficients_t[k][:, None]
+        b0 += coefficients_t[k][..., None]
         b0 -= b2
         b0, b1, b2 = b2, b0, b1
     out = x * b1
-    out += coefficients_t[0][:, None]
+    out += coefficients_t[0][..., None]
     out -= b2
     return out
 
@@ -422,14 +426,14 @@ def _invert(coefficients: FloatArray, target: FloatArray, start: FloatArray) -> 
 def _price_points(rows: dict[str, np.ndarray], row: IntArray, lam: FloatArray) -> tuple[FloatArray, FloatArray]:
     r"""The spread per unit loss :math:`z = V/(A_{full} - \alpha_0 P(T_{cs}))` and the clean RPV01 at the flat
     hazard rates ``lam`` (grid rows × points; ``row``, of the same shape, the grid row of each, constant along a
-    row): the legs of :func:`~cdshedge_cvx.credit._isda._legs` (:func:`_price_rows`), about ``_CHUNK`` points
-    per pass (arrays that stay in cache, reused from pass to pass: fresh pages for the allocator cost more than
-    the arithmetic)."""
+    row): the legs of :func:`~cdshedge_cvx.credit._isda._legs` (:func:`_price_rows`), ``_PASS_ELEMENTS``
+    (point, sub-period) pairs per pass (arrays that stay in cache, reused from pass to pass: fresh pages for the
+    allocator cost more than the arithmetic)."""
     count = lam.shape[1]
     # each point's row arrays as columns (sub-periods × grid rows of the points)
     columns = {name: np.take(rows[name].T, row[:, 0], axis=-1) for name in _LEG_ARRAYS}
     width = max(rows["t_break"].shape[1], rows["pay_df_tau"].shape[1], rows["prot_t"].shape[1])
-    step = max(1, (4 * _CHUNK) // count)  # grid rows per pass
+    step = max(1, _PASS_ELEMENTS // (count * width))  # grid rows per pass
     work = _Work(min(step, lam.shape[0]) * count * width)
     z, rho = np.empty(lam.shape), np.empty(lam.shape)
     for start in range(0, lam.shape[0], step):

@@ -39,7 +39,10 @@ def contract_maturities(dates: Any, instrument: Instrument) -> pd.DatetimeIndex:
     >>> [f"{d:%Y-%m-%d}" for d in contract_maturities(["2024-03-20", "2024-03-27"], standard_universe()["CDX HY"])]
     ['2028-12-20', '2029-06-20']
     """
-    index = pd.DatetimeIndex(pd.to_datetime(list(np.atleast_1d(np.asarray(dates, dtype=object))))).normalize()
+    if isinstance(dates, pd.DatetimeIndex):  # already dates: no round trip through Python objects
+        index = dates.normalize()
+    else:
+        index = pd.DatetimeIndex(pd.to_datetime(list(np.atleast_1d(np.asarray(dates, dtype=object))))).normalize()
     if instrument.rule == "on-the-run":
         return on_the_run_maturities(index, instrument.tenor_years, roll_lag_days=instrument.roll_lag_days,
                                      calendar=instrument.roll_calendar)  # type: ignore[arg-type]

@@ -29,6 +29,7 @@ decision (:attr:`HedgeResult.pnl`) is then measured on the period's own data, ou
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import functools
 from collections.abc import Callable, Iterator, Mapping
@@ -261,7 +262,9 @@ class PeriodBuilder:
         spreads = self.levels[[self._start_row(period) for period in self.periods]]
         slope = np.where(np.isnan(static["roll_slope_bp_per_year"]), static["roll_fraction"] * spreads,
                          static["roll_slope_bp_per_year"])
-        calendar_days = np.asarray([period.calendar_days for period in self.periods], dtype=np.int64)
+        # Period.calendar_days of every period, in one vectorised difference
+        calendar_days = np.asarray((pd.DatetimeIndex([period.end for period in self.periods]) - bases).days,
+                                   dtype=np.int64)
         try:
             if self.rates.is_flat:  # a flat curve is the same from any date: one per currency (figure_panel)
                 curves = [self._currency_curves(bases[0])] * len(bases)
@@ -275,24 +278,25 @@ class PeriodBuilder:
         edges = np.linspace(0, len(self.periods), count + 1).round().astype(int)
         return {"maturity": maturity, "base_days": base_days, "spreads": spreads, "slope": slope,
                 "calendar_days": calendar_days, "priced_days": priced_days(base_days, maturity, calendar_days),
-                "curves": curves, "edges": edges, "priced": {}}
+                "curves": curves, "edges": edges, "bounds": edges.tolist(), "priced": {}}
 
     def _figure_panel(self, k: int) -> Any:
         """Period ``k``'s block of periods priced in one vectorised pass
         (:func:`~cdshedge_cvx.credit._figure_panel.figure_panel`: per-grid Chebyshev tables of the ISDA solve, the
-        per-period numbers to about 1e-13 relative) as ``(first period, figures over the priced days, figures
-        scaled to each period, priced days)``; ``None`` when the block is too small for the tables to pay or
+        per-period numbers to about 1e-13 relative) as ``(first period, figures over the priced days, each period's
+        figures scaled to it -- ``None`` with tenor spreads, whose roll-down is the period's own --, priced days)``;
+        ``None`` when the block is too small for the tables to pay or
         some input is refused (its periods are then priced through :attr:`_figure_quotes`). Only the blocks next
         to the one read are kept (a walk-forward run reads the periods in order)."""
-        from cdshedge_cvx.credit._figure_panel import figure_panel
-
         inputs = self._figure_inputs
         if inputs is None:
             return None
-        block = int(np.searchsorted(inputs["edges"], k, side="right")) - 1
+        block = bisect.bisect_right(inputs["bounds"], k) - 1
         priced = inputs["priced"]
         if block in priced:
             return priced[block]
+        from cdshedge_cvx.credit._figure_panel import figure_panel
+
         lo, hi = int(inputs["edges"][block]), int(inputs["edges"][block + 1])
         rows = slice(lo, hi)
         static = self._static
@@ -306,11 +310,13 @@ class PeriodBuilder:
         found = None
         if panel is not None:
             # a period longer than the contracts allow: carry, cash carry and roll-down scaled back to it
-            # (contract_figures), the same products row by row
+            # (contract_figures), the same products row by row (none: the figures as priced)
             scale = (inputs["calendar_days"][rows] / inputs["priced_days"][rows])[:, None]
-            scaled = dataclasses.replace(panel, carry=panel.carry * scale, carry_cash=panel.carry_cash * scale,
-                                         roll_down=panel.roll_down * scale)
-            found = (lo, panel, scaled, inputs["priced_days"][rows])
+            scaled = panel if np.all(scale == 1.0) else dataclasses.replace(
+                panel, carry=panel.carry * scale, carry_cash=panel.carry_cash * scale,
+                roll_down=panel.roll_down * scale)
+            # each period's figures, built once for the block (the period's own roll-down slopes: per period)
+            found = (lo, panel, None if self.tenor_spreads else scaled.rows(), inputs["priced_days"][rows])
         for old in [b for b in priced if abs(b - block) > 1]:
             del priced[old]
         priced[block] = found
@@ -319,14 +325,14 @@ class PeriodBuilder:
     def _period_figures(self, k: int, data: PeriodData) -> Any:
         """Period ``k``'s contract figures: a row of its block (:meth:`_figure_panel`), else from the batch
         (:attr:`_figure_quotes`)."""
+        found = self._figure_panel(k)
+        if found is not None and found[2] is not None:
+            return found[2][k - found[0]]
         from cdshedge_cvx.periods._figures import contract_figures
 
-        found = self._figure_panel(k)
-        if found is not None:
-            lo, panel, scaled, priced_days = found
-            if self.tenor_spreads:  # the period's own roll-down slopes (periods/_roll_slopes.py)
-                return contract_figures(data, priced=panel.row(k - lo), priced_days=int(priced_days[k - lo]))
-            return scaled.row(k - lo)
+        if found is not None:  # the period's own roll-down slopes (periods/_roll_slopes.py)
+            lo, panel, _, priced_days = found
+            return contract_figures(data, priced=panel.row(k - lo), priced_days=int(priced_days[k - lo]))
         quotes = self._figure_quotes
         return contract_figures(data, None if quotes is None else quotes[k])
 
