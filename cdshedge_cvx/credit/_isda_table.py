@@ -99,8 +99,9 @@ def _clenshaw(coefficients_t: FloatArray, row: IntArray, x: FloatArray) -> Float
 
 
 def _clenshaw_chunk(coefficients_t: FloatArray, row: IntArray, x: FloatArray) -> FloatArray:
+    """:func:`_clenshaw` of one chunk (``row`` and ``x`` of one shape, any number of dimensions)."""
     # three buffers rotated in place: b_k = a_k + 2x b_{k+1} - b_{k+2}
-    b0, b1, b2, tmp = np.empty(x.size), np.zeros(x.size), np.zeros(x.size), np.empty(x.size)
+    b0, b1, b2, tmp = np.empty(x.shape), np.zeros(x.shape), np.zeros(x.shape), np.empty(x.shape)
     twice = 2.0 * x
     for k in range(coefficients_t.shape[0] - 1, 0, -1):
         np.take(coefficients_t[k], row, out=b0)
