@@ -34,6 +34,13 @@ error). A grid that needs more than 65 points has its contracts solved one by on
 (:func:`~cdshedge_cvx.credit._isda_batch.spread_quote_groups`), as does one whose hazard-rate interval
 cannot be made to cover its spreads. Agreement with the contract-by-contract solve is tested
 (``tests/test_isda_table.py``) to 1e-12 relative, well inside the 1e-10 agreement of both with QuantLib.
+
+Cost (a backtest builds hundreds of grids' tables at once): the legs of all grid rows are priced together,
+(sub-periods × points × rows) arrays with each row's λ-independent arrays broadcast along its points and the
+rows last (every operation runs along the rows, none gathers per point; :func:`_price_points`), in passes of
+1 MB arrays reused from pass to pass; the series of a row are evaluated at its points with the row's
+coefficients broadcast along them (:func:`_series_rows`: Newton's value and slope in one stacked evaluation),
+and only the rows whose expansions in λ converged are inverted (the others go on to the next level).
 """
 
 from __future__ import annotations
@@ -63,8 +70,8 @@ _LEVELS = (17, 33, 65)
 _TOLERANCE = 1e-14
 #: Fewer contracts per grid than this on average: solving them one by one is cheaper than the tables.
 _MIN_PER_GRID = 40
-#: Points priced per pass (arrays of a pass stay in cache).
-_CHUNK = 1024
+#: Contracts evaluated per pass of :func:`tabulated_quotes` (arrays of a pass stay in cache).
+_CHUNK = 8192
 #: Elements of each scratch array of a pass of the legs (:func:`_price_points`): 1 MB, large enough that the
 #: per-pass overhead (some 40 numpy calls) is small, small enough for the pass to stay in cache (fastest in a
 #: backtest's first pricing, measured from 128 KB to 4 MB).
@@ -107,19 +114,10 @@ def _derivative_matrix(count: int) -> FloatArray:
     return m
 
 
-def _clenshaw(coefficients_t: FloatArray, row: IntArray, x: FloatArray) -> FloatArray:
-    """Σ_k a_k T_k(x) for each point, ``a`` the row ``row`` of ``coefficients_t.T`` (terms x rows)."""
-    if x.size <= 4 * _CHUNK:
-        return _clenshaw_chunk(coefficients_t, row, x)
-    out = np.empty(x.size)
-    for start in range(0, x.size, 4 * _CHUNK):
-        part = slice(start, start + 4 * _CHUNK)
-        out[part] = _clenshaw_chunk(coefficients_t, row[part], x[part])
-    return out
-
-
 def _clenshaw_chunk(coefficients_t: FloatArray, row: IntArray, x: FloatArray) -> FloatArray:
-    """:func:`_clenshaw` of one chunk (``row`` and ``x`` of one shape, any number of dimensions)."""
+    """Σ_k a_k T_k(x) for each element of ``x``, ``a`` the column ``row`` (of the element) of ``coefficients_t``
+    (terms x rows): the Clenshaw recurrence, the coefficients gathered per element (``row`` and ``x`` of one
+    shape, any number of dimensions; a few thousand elements, so that the buffers stay in cache)."""
     # three buffers rotated in place: b_k = a_k + 2x b_{k+1} - b_{k+2}
     b0, b1, b2, tmp = np.empty(x.shape), np.zeros(x.shape), np.zeros(x.shape), np.empty(x.shape)
     twice = 2.0 * x
@@ -275,7 +273,7 @@ def tabulated_quotes(dates: DateIndex, date: IntArray, maturity: IntArray, sprea
     out = {name: np.full(spread_bp.size, np.nan) for name in ("upfront", "cs01", "rpv01", "hazard_rate", "cs01_par")}
     contract_terms = tables.terms[row]
     rho_t, hazard_t = tables.rpv01, tables.hazard_rate  # (terms, rows); zero past each row's own terms
-    step = 8 * _CHUNK
+    step = _CHUNK
     for start in range(0, spread_bp.size, step):  # consecutive contracts share grids: similar table widths
         at = slice(start, start + step)
         r = row[at]
