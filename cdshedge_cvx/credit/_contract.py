@@ -11,7 +11,6 @@ that the earlier approximations describe. Formulas and measured errors: ``docs/a
 
 from __future__ import annotations
 
-import dataclasses
 import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -99,22 +98,11 @@ class ContractFigures:
 
     def rows(self) -> list[ContractFigures]:
         """Every row of every field, ``[self.row(k) for k in range(len(self.notional))]`` (the periods of a
-        panel's figures), built field by field: each field's rows as one sequence of views, each row's instance
-        filled directly (the fields are set as the generated ``__init__`` sets them, without its per-field calls:
-        a backtest builds two per period)."""
+        panel's figures), built field by field (each field's rows as one sequence of views)."""
         pars = [None] * len(self.notional) if self.par is None else self.par.rows()
-        columns = [list(getattr(self, name)) for name in _ROW_FIELDS]
-        new = object.__new__
-        out = []
-        for *values, par in zip(*columns, pars):
-            row = new(ContractFigures)
-            row.__dict__.update(zip(_ROW_FIELDS, values), par=par)
-            out.append(row)
-        return out
-
-
-#: The array fields of :class:`ContractFigures` (all but ``par``), in order.
-_ROW_FIELDS = tuple(field.name for field in dataclasses.fields(ContractFigures) if field.name != "par")
+        columns = (self.notional, self.carry, self.carry_cash, self.roll_down, self.jtd, self.cs01, self.upfront,
+                   self.rpv01, self.hazard_rate)
+        return list(map(ContractFigures, *map(list, columns), pars))
 
 
 def _curves(curve: YieldCurve | Sequence[YieldCurve], size: int, shape: tuple[int, ...]) -> list[YieldCurve]:
