@@ -181,7 +181,8 @@ class DateIndex:
     """The distinct (curve content, trade date) pairs of a batch, numbered in the order first seen."""
 
     def __init__(self) -> None:
-        self.ids: dict[tuple[Any, ...], int] = {}
+        #: the id of each pair: ``ids[content][day]`` (:meth:`content_id` numbers the contents)
+        self.ids: dict[int, dict[int, int]] = {}
         self.curves: list[YieldCurve] = []
         self.todays: list[int] = []
         #: the content (:meth:`content_id`) of each pair's curve
@@ -207,29 +208,32 @@ class DateIndex:
 
     def add(self, curve: YieldCurve, today: int) -> int:
         """The id of ``(curve, today)`` (curves equal in content share ids)."""
-        key = (self.content(curve), int(today))
-        found = self.ids.get(key)
+        number = self.content_id(curve)
+        ids = self.ids.setdefault(number, {})
+        found = ids.get(int(today))
         if found is None:
-            found = self.ids[key] = len(self.curves)
+            found = ids[int(today)] = len(self.curves)
             self.curves.append(curve)
             self.todays.append(int(today))
-            self.contents.append(self.content_id(curve))
+            self.contents.append(number)
         return found
 
     def add_days(self, curve: YieldCurve, days: IntArray) -> IntArray:
-        """:meth:`add` of ``curve`` at every day of ``days`` (each distinct day once, in increasing order)."""
-        content, number = self.content(curve), self.content_id(curve)
+        """:meth:`add` of ``curve`` at every day of ``days`` (each distinct day once, in increasing order; the days
+        keyed by number within the content, no key objects per day)."""
+        number = self.content_id(curve)
+        ids = self.ids.setdefault(number, {})
         distinct, inverse = np.unique(np.asarray(days, dtype=np.int64), return_inverse=True)
-        ids = np.empty(distinct.size, dtype=np.int64)
+        found = np.empty(distinct.size, dtype=np.int64)
         for i, day in enumerate(distinct.tolist()):
-            found = self.ids.get((content, day))
-            if found is None:
-                found = self.ids[(content, day)] = len(self.curves)
+            at = ids.get(day)
+            if at is None:
+                at = ids[day] = len(self.curves)
                 self.curves.append(curve)
                 self.todays.append(day)
                 self.contents.append(number)
-            ids[i] = found
-        return ids[inverse]
+            found[i] = at
+        return found[inverse]
 
 
 def tabulated_quotes(dates: DateIndex, date: IntArray, maturity: IntArray, spread_bp: FloatArray,
