@@ -44,7 +44,7 @@ __all__ = ["figure_panel"]
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
 
-#: Contracts evaluated per pass (the pass's arrays, its four series stacked, stay in cache).
+#: Contracts evaluated per pass (the pass's arrays, its three rpv01 series stacked, stay in cache).
 _PASS = 8192
 #: Fewer instruments per profile than this on average: the contracts are evaluated with their own table rows
 #: (a gather per contract) in passes over all instruments, rather than profile by profile.
@@ -149,7 +149,6 @@ def figure_panel(trade_dates: Any, maturity: Any, spread_bp: FloatArray, coupon_
     # faults than one allocation per field)
     panel = np.empty((len(_FIELDS) + 1, periods, n))
     out = dict(zip(_FIELDS, panel))
-    inputs["combined"] = np.concatenate([tables.rpv01, tables.hazard_rate], axis=1)
     if first.size * _MIN_PROFILE_WIDTH <= n:  # profile by profile, each block's table rows broadcast along it
         for u in range(first.size):
             members = order[starts[u]:starts[u + 1] if u + 1 < starts.size else n]
@@ -201,27 +200,25 @@ def _figures_pass(tables: GridTables, index: DateIndex, inputs: dict[str, Any], 
 
     per_row = base_grid.ndim == 1
     z, z_up = _z(inputs, rows, cols)
-    # the four series of a contract in one evaluation: rho and lambda/z at z, rho at z + 1 bp (base date), rho at
-    # z (horizon), stacked along a leading axis
-    grids = np.stack([base_grid, base_grid, base_grid, end_grid])
+    # the series of a contract: rho at z and at z + 1 bp (base date) and at z (horizon), stacked in one
+    # evaluation, then lambda/z at z (base date), with its own, fewer terms
+    grids = np.stack([base_grid, base_grid, end_grid])
     width = max(1, int(tables.terms[grids].max()))
     mid, half = tables.mid[grids], tables.half[grids]
     if per_row:
         mid, half = mid[..., None], half[..., None]
-    x = np.empty((4, *z.shape))
-    for slot, values in ((0, z), (2, z_up), (3, z)):
+    x = np.empty((3, *z.shape))
+    for slot, values in ((0, z), (1, z_up), (2, z)):
         np.subtract(values, mid[slot], out=x[slot])
-    x[1] = x[0]
     x /= half
     np.clip(x, -1.0, 1.0, out=x)
+    hazard_width = max(1, int(tables.hazard_terms[base_grid].max()))
     if per_row:
-        coefficients = np.stack([tables.rpv01[:width, base_grid], tables.hazard_rate[:width, base_grid],
-                                 tables.rpv01[:width, base_grid], tables.rpv01[:width, end_grid]], axis=1)
-        rho, hazard_over_z, rho_up, rho_end = _series_rows(coefficients, x)
+        rho, rho_up, rho_end = _series_rows(tables.rpv01[:width, grids], x)
+        hazard_over_z = _series_rows(tables.hazard_rate[:hazard_width, base_grid], x[0])
     else:
-        rows_of = grids.copy()
-        rows_of[1] += tables.mid.size  # the hazard-rate tables follow the rpv01 tables in ``combined``
-        rho, hazard_over_z, rho_up, rho_end = _clenshaw_chunk(inputs["combined"][:width], rows_of, x)
+        rho, rho_up, rho_end = _clenshaw_chunk(tables.rpv01[:width], grids, x)
+        hazard_over_z = _clenshaw_chunk(tables.hazard_rate[:hazard_width], base_grid, x[0])
     s, c = take("spread"), take("coupon")
     premium_bp = (s - c) * _BP
     quotes = {"upfront": premium_bp * rho, "cs01": (s + 1.0 - c) * _BP * rho_up - premium_bp * rho,

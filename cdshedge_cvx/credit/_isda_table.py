@@ -309,13 +309,15 @@ class GridTables:
     r"""The Chebyshev tables of grid rows (:func:`grid_tables`): row ``g``'s :math:`\rho(z)` is
     :math:`\sum_k` ``rpv01[k, g]`` :math:`T_k(x)`, and :math:`\lambda(z)/z` likewise with ``hazard_rate``, at
     :math:`x = (z - \text{mid}_g)/\text{half}_g` clipped to [-1, 1]; ``terms[g]`` the row's own terms (the
-    coefficients past them are zero), 0 when its tables did not converge (its contracts are solved one by one)."""
+    coefficients past them are zero), 0 when its tables did not converge (its contracts are solved one by one);
+    ``hazard_terms[g]`` those of its :math:`\lambda(z)/z` series alone (fewer: it is nearly constant)."""
 
     mid: FloatArray  # (rows,)
     half: FloatArray  # (rows,)
     rpv01: FloatArray  # (terms, rows)
     hazard_rate: FloatArray  # (terms, rows)
     terms: IntArray  # (rows,)
+    hazard_terms: IntArray  # (rows,)
 
 
 def grid_tables(dates: DateIndex, row_date: IntArray, row_maturity: IntArray, lo: FloatArray,
@@ -327,8 +329,11 @@ def grid_tables(dates: DateIndex, row_date: IntArray, row_maturity: IntArray, lo
     half = np.maximum(0.5 * (hi - lo), _MIN_HALF_WIDTH * mid)
     coefficients, terms = _tables(_row_arrays(dates, row_date, row_maturity), mid, half)
     width = max(1, int(terms.max()) if terms.size else 0)
+    nonzero = coefficients["hazard_rate"][:, :width] != 0.0
+    hazard_terms = np.where(nonzero.any(axis=1), width - np.argmax(nonzero[:, ::-1], axis=1), 0)
     return GridTables(mid=mid, half=half, rpv01=np.ascontiguousarray(coefficients["rpv01"][:, :width].T),
-                      hazard_rate=np.ascontiguousarray(coefficients["hazard_rate"][:, :width].T), terms=terms)
+                      hazard_rate=np.ascontiguousarray(coefficients["hazard_rate"][:, :width].T), terms=terms,
+                      hazard_terms=hazard_terms)
 
 
 def _tables(grid_rows: dict[str, np.ndarray], mid: FloatArray, half: FloatArray) -> tuple[dict[str, FloatArray],
@@ -408,15 +413,15 @@ def _tables(grid_rows: dict[str, np.ndarray], mid: FloatArray, half: FloatArray)
             for a in in_z.values():
                 good &= _converged(a)
             done = row[good]
-            # the terms up to the last one above the tolerance (the rest are below the interpolation error), the
-            # others zero (so a table evaluated with more terms gives the same numbers)
+            # each series' terms up to its last one above the tolerance (the rest are below the interpolation
+            # error), the others zero (so a table evaluated with more terms gives the same numbers); the row's
+            # terms: the longer of its two series (lambda/z, nearly constant, needs fewer than rho)
             significant = np.zeros(done.size, dtype=np.int64)
-            for a in in_z.values():
-                big = np.abs(a[good]) > _TOLERANCE * np.max(np.abs(a[good]), axis=1, keepdims=True)
-                significant = np.maximum(significant, count - np.argmax(big[:, ::-1], axis=1))
-            keep = np.arange(count)[None, :] < significant[:, None]
             for name, a in in_z.items():
-                coefficients[name][done, :count] = np.where(keep, a[good], 0.0)
+                big = np.abs(a[good]) > _TOLERANCE * np.max(np.abs(a[good]), axis=1, keepdims=True)
+                own = count - np.argmax(big[:, ::-1], axis=1)
+                coefficients[name][done, :count] = np.where(np.arange(count)[None, :] < own[:, None], a[good], 0.0)
+                significant = np.maximum(significant, own)
             terms[done] = significant
             finished = candidate[good]
         active = np.delete(active, finished)
