@@ -149,6 +149,7 @@ def figure_panel(trade_dates: Any, maturity: Any, spread_bp: FloatArray, coupon_
     # faults than one allocation per field)
     panel = np.empty((len(_FIELDS) + 1, periods, n))
     out = dict(zip(_FIELDS, panel))
+    inputs["untabulated"] = bool(np.any(tables.terms == 0))
     if first.size * _MIN_PROFILE_WIDTH <= n:  # profile by profile, each block's table rows broadcast along it
         for u in range(first.size):
             members = order[starts[u]:starts[u + 1] if u + 1 < starts.size else n]
@@ -224,12 +225,9 @@ def _figures_pass(tables: GridTables, index: DateIndex, inputs: dict[str, Any], 
     quotes = {"upfront": premium_bp * rho, "cs01": (s + 1.0 - c) * _BP * rho_up - premium_bp * rho,
               "rpv01": rho, "hazard_rate": z * hazard_over_z, "cs01_par": _BP * rho_up}
     upfront_end = premium_bp * rho_end
-    shape = z.shape
-    base_bad = np.broadcast_to((tables.terms[base_grid] == 0)[:, None] if per_row else tables.terms[base_grid] == 0,
-                               shape)
-    end_bad = np.broadcast_to((tables.terms[end_grid] == 0)[:, None] if per_row else tables.terms[end_grid] == 0,
-                              shape)
-    if np.any(base_bad) or np.any(end_bad):  # grids whose tables did not converge: their contracts one by one
+    if inputs["untabulated"] and np.any(tables.terms[grids] == 0):  # grids without tables: contract by contract
+        base_bad, end_bad = (np.broadcast_to((tables.terms[g] == 0)[:, None] if per_row else tables.terms[g] == 0,
+                                             z.shape) for g in (base_grid, end_grid))
         _solve_block(index, inputs, rows, cols, base_bad, end_bad, quotes, upfront_end)
 
     delta, delta_par, upfront = quotes["cs01"], quotes["cs01_par"], quotes["upfront"]

@@ -377,7 +377,8 @@ def _tables(grid_rows: dict[str, np.ndarray], mid: FloatArray, half: FloatArray)
         width = (lam_hi - lam_lo)[pending]
         lam_lo[pending] = np.maximum(lam_lo[pending] - 0.25 * width, 0.5 * lam_lo[pending])
         lam_hi[pending] += 0.25 * width
-    active = np.setdiff1d(active, pending)  # rows never covered: solved contract by contract
+    if pending.size:  # rows never covered: solved contract by contract
+        active = np.setdiff1d(active, pending)
     for level, count in enumerate(_LEVELS):
         stride = (finest - 1) // (count - 1)
         if level:
