@@ -259,7 +259,9 @@ class PeriodBuilder:
         maturity = np.asarray(self._contract_maturities, dtype="datetime64[D]")
         bases = pd.DatetimeIndex([period.base for period in self.periods])
         base_days = bases.values.astype("datetime64[D]")
-        spreads = self.levels[[self._start_row(period) for period in self.periods]]
+        # the rows the periods' terms start from (_start_row: the same offset from each period's first row)
+        first = np.fromiter((period.first for period in self.periods), dtype=np.int64, count=len(self.periods))
+        spreads = self.levels[first + (self._start_row(self.periods[0]) - self.periods[0].first)]
         slope = np.where(np.isnan(static["roll_slope_bp_per_year"]), static["roll_fraction"] * spreads,
                          static["roll_slope_bp_per_year"])
         # Period.calendar_days of every period, in one vectorised difference
