@@ -98,11 +98,19 @@ class ContractFigures:
 
     def rows(self) -> list[ContractFigures]:
         """Every row of every field, ``[self.row(k) for k in range(len(self.notional))]`` (the periods of a
-        panel's figures), built field by field (each field's rows as one sequence of views)."""
-        pars = [None] * len(self.notional) if self.par is None else self.par.rows()
-        columns = (self.notional, self.carry, self.carry_cash, self.roll_down, self.jtd, self.cs01, self.upfront,
-                   self.rpv01, self.hazard_rate)
-        return list(map(ContractFigures, *map(list, columns), pars))
+        panel's figures), built field by field (each field's rows as one sequence of views, once for the fields
+        the figures and their ``par`` share)."""
+        return self._rows({})
+
+    def _rows(self, views: dict[int, list[FloatArray]]) -> list[ContractFigures]:
+        columns = []
+        for field in (self.notional, self.carry, self.carry_cash, self.roll_down, self.jtd, self.cs01, self.upfront,
+                      self.rpv01, self.hazard_rate):
+            if id(field) not in views:
+                views[id(field)] = list(field)
+            columns.append(views[id(field)])
+        pars = [None] * len(self.notional) if self.par is None else self.par._rows(views)
+        return list(map(ContractFigures, *columns, pars))
 
 
 def _curves(curve: YieldCurve | Sequence[YieldCurve], size: int, shape: tuple[int, ...]) -> list[YieldCurve]:

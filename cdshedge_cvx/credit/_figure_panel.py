@@ -286,7 +286,9 @@ def _date_ids(curves: Sequence[Sequence[YieldCurve]], today: IntArray,
     end_ids = np.empty_like(base_ids)
     if all(curve.node_days.size == 0 for by_currency in curves for curve in by_currency):
         # a flat curve discounts the same from any date it is anchored at: the days of each content at once
-        content = np.asarray([[index.content_id(curve) for curve in by_currency] for by_currency in curves],
+        distinct = {id(curve): curve for by_currency in curves for curve in by_currency}
+        numbers = {key: index.content_id(curve) for key, curve in distinct.items()}
+        content = np.asarray([[numbers[id(curve)] for curve in by_currency] for by_currency in curves],
                              dtype=np.int64).reshape(periods, count)
         for value in np.unique(content):
             p, c = np.nonzero(content == value)

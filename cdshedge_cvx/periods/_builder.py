@@ -327,7 +327,11 @@ class PeriodBuilder:
     def _period_figures(self, k: int, data: PeriodData) -> Any:
         """Period ``k``'s contract figures: a row of its block (:meth:`_figure_panel`), else from the batch
         (:attr:`_figure_quotes`)."""
-        found = self._figure_panel(k)
+        inputs = self._figure_inputs
+        # the block already priced (most reads): its row without another call
+        found = None if inputs is None else inputs["priced"].get(bisect.bisect_right(inputs["bounds"], k) - 1)
+        if found is None:
+            found = self._figure_panel(k)
         if found is not None and found[2] is not None:
             return found[2][k - found[0]]
         from cdshedge_cvx.periods._figures import contract_figures
