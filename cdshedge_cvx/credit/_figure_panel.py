@@ -99,10 +99,10 @@ def figure_panel(trade_dates: Any, maturity: Any, spread_bp: FloatArray, coupon_
     horizon = np.asarray(days, dtype=np.int64)
     today = np.asarray(to_day_numbers(np.asarray(trade_dates, dtype="datetime64[D]"), "trade_date"),
                        dtype=np.int64).reshape(periods)
-    dates = np.asarray(maturity, dtype="datetime64[D]")
-    if np.any(np.isnat(dates)):
+    # days since 1970-01-01: the integers of datetime64[D] (NaT the smallest)
+    mat = np.asarray(maturity, dtype="datetime64[D]").view(np.int64).reshape(periods, n)
+    if mat.size and int(mat.min()) == np.iinfo(np.int64).min:
         raise DataError("maturity: a missing date")
-    mat = (dates - _EPOCH).astype(np.int64).reshape(periods, n)
     if spread.size == 0:
         return None
     cur = np.asarray(currency, dtype=np.int64)
