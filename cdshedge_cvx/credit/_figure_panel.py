@@ -14,7 +14,7 @@ their grids, so the grids, their :math:`z` ranges and the table rows are found p
 than per contract; the contracts of a (period, profile) block are evaluated with the block's coefficients
 broadcast along the block (no gather per contract), a few thousand contracts per pass (arrays that stay in
 cache), and the figures are written into the panel's arrays in the same pass. No Python loop runs per
-contract; one runs per pass, per distinct curve content and per profile.
+contract; one runs per pass, per profile and per period (the curves of its trade dates).
 """
 
 from __future__ import annotations
