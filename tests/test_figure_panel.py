@@ -16,14 +16,18 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
+import pandas as pd
 import pytest
 from test_isda import USD_HIGH
 
+import cdshedge_cvx as ch
 from cdshedge_cvx.credit import _figure_panel, _isda_table, per_cs01_figures
 from cdshedge_cvx.credit._contract import ContractFigures
 from cdshedge_cvx.credit._isda import _build_grid, _legs, _previous_imm_twentieth, cds_maturity
 from cdshedge_cvx.credit._isda_grids import previous_imm_twentieths
 from cdshedge_cvx.credit._yield_curve import YieldCurve
+from cdshedge_cvx.market._instruments import standard_universe
+from cdshedge_cvx.market._quotes import contract_maturities, contract_maturity_days
 
 FIELDS = ("notional", "carry", "carry_cash", "roll_down", "jtd", "cs01", "upfront", "rpv01", "hazard_rate")
 EPOCH = np.datetime64("1970-01-01", "D")
@@ -195,3 +199,17 @@ def test_rows_of_a_panel_are_its_rows():
         assert got.par.par is None
         with pytest.raises(dataclasses.FrozenInstanceError):
             got.carry = want.carry  # type: ignore[misc]
+
+
+def test_contract_maturity_days_of_every_rule():
+    """The backtest's contract maturities (numpy dates) against :func:`contract_maturities` (pandas dates, one
+    ``cds_maturity`` per date for a fixed tenor) on every day of 24 years: the standard indices (roll lags, US and
+    EU calendars), a 3-year on-the-run index and fixed tenors from a quarter to ten years."""
+    dates = pd.DatetimeIndex(pd.date_range("2003-01-01", "2026-12-31", freq="D"))
+    instruments = [*standard_universe(), ch.Instrument("T3", 100.0, -1.0, 1.0, tenor_years=3),
+                   *(ch.Instrument(f"F{m}", 100.0, -1.0, 1.0, maturity_years=m) for m in (0.25, 1, 2.5, 5, 10))]
+    for instrument in instruments:
+        got = contract_maturity_days(dates, instrument)
+        assert got.dtype == np.dtype("datetime64[D]")
+        np.testing.assert_array_equal(got, contract_maturities(dates, instrument).to_numpy().astype("datetime64[D]"),
+                                      err_msg=instrument.name)

@@ -407,10 +407,15 @@ def series_maturities(launch_dates: Sequence[DateLike] | pd.DatetimeIndex, tenor
     """
     tenor = _check_tenor(tenor_years)
     launches = pd.DatetimeIndex(pd.to_datetime(list(launch_dates)))
+    year, month = _series_maturity_months(launches, tenor)
+    return pd.DatetimeIndex(pd.to_datetime({"year": year, "month": month, "day": _ROLL_DAY}))
+
+
+def _series_maturity_months(launches: pd.DatetimeIndex, tenor: int) -> tuple[np.ndarray, np.ndarray]:
+    """The year and month (June or December) of :func:`series_maturities` of each launch date."""
     month = launches.month.to_numpy()
     june = (month >= 3) & (month < 9)
-    year = launches.year.to_numpy() + tenor - (month < 3)
-    return pd.DatetimeIndex(pd.to_datetime({"year": year, "month": np.where(june, 6, 12), "day": _ROLL_DAY}))
+    return launches.year.to_numpy() + tenor - (month < 3), np.where(june, 6, 12)
 
 
 def on_the_run_maturities(
@@ -451,11 +456,32 @@ def on_the_run_maturities(
         index = pd.DatetimeIndex(pd.to_datetime(list(dates))).normalize()
     if len(index) == 0:
         return pd.DatetimeIndex([])
+    rolls, position = _on_the_run_series(index, roll_lag_days, calendar)
+    return series_maturities(rolls, tenor_years)[position]
+
+
+def _on_the_run_series(index: pd.DatetimeIndex, roll_lag_days: int,
+                       calendar: CalendarName) -> tuple[pd.DatetimeIndex, np.ndarray]:
+    """The roll dates around ``index`` (normalised, not empty) and the one each date's on-the-run series was
+    launched at (:func:`on_the_run_maturities`)."""
     # a roll at least every six months: one year back always holds the roll of the earliest date
     rolls = index_roll_dates(index.min() - pd.DateOffset(years=1), index.max(), lag_business_days=roll_lag_days,
                              calendar=calendar)
-    position = rolls.searchsorted(index, side="right") - 1
-    return series_maturities(rolls, tenor_years)[position]
+    return rolls, rolls.searchsorted(index, side="right") - 1
+
+
+def on_the_run_maturity_days(dates: pd.DatetimeIndex, tenor_years: int = 5, *, roll_lag_days: int = 0,
+                             calendar: CalendarName = "weekday") -> np.ndarray:
+    """:func:`on_the_run_maturities` of a ``DatetimeIndex`` as ``datetime64[D]`` values: the same series and
+    maturities, the dates assembled by numpy (month arithmetic) rather than by pandas (a backtest's contracts)."""
+    tenor = _check_tenor(tenor_years)
+    index = dates.normalize()
+    if len(index) == 0:
+        return np.zeros(0, dtype="datetime64[D]")
+    rolls, position = _on_the_run_series(index, roll_lag_days, calendar)
+    year, month = _series_maturity_months(rolls, tenor)
+    months = ((year - 1970) * 12 + month - 1).astype("datetime64[M]")
+    return (months.astype("datetime64[D]") + np.timedelta64(_ROLL_DAY - 1, "D"))[position]
 
 
 def standard_maturity(trade_date: DateLike, tenor_years: int = 5, *, roll_lag_days: int = 0,

@@ -17,8 +17,10 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
-from cdshedge_cvx.credit._calendars import on_the_run_maturities
+from cdshedge_cvx.credit._calendars import on_the_run_maturities, on_the_run_maturity_days
 from cdshedge_cvx.credit._isda import cds_maturity, spreads_from_prices
+from cdshedge_cvx.credit._isda_grids import previous_imm_twentieths
+from cdshedge_cvx.credit._yield_curve import add_months, from_day_numbers
 from cdshedge_cvx.errors import DataError, naming
 from cdshedge_cvx.market._instruments import Instrument
 from cdshedge_cvx.market._rates import RateQuotes
@@ -52,6 +54,26 @@ def contract_maturities(dates: Any, instrument: Instrument) -> pd.DatetimeIndex:
                         "than a quarter; no standard contract")
     tenor = f"{months}M"
     return pd.DatetimeIndex([pd.Timestamp(cds_maturity(d, tenor)) for d in index])
+
+
+def contract_maturity_days(dates: pd.DatetimeIndex, instrument: Instrument) -> np.ndarray:
+    """:func:`contract_maturities` of the dates of a ``DatetimeIndex`` as ``datetime64[D]`` values, vectorised
+    (the on-the-run series by :func:`~cdshedge_cvx.credit._calendars.on_the_run_maturity_days`, the fixed tenor's
+    standard contract by :func:`~cdshedge_cvx.credit.cds_maturity`'s rule on all dates at once)."""
+    if dates.tz is not None:  # the dates of another zone: as contract_maturities reads them
+        return contract_maturities(dates, instrument).to_numpy().astype("datetime64[D]")
+    if instrument.rule == "on-the-run":
+        return on_the_run_maturity_days(dates, instrument.tenor_years, roll_lag_days=instrument.roll_lag_days,
+                                        calendar=instrument.roll_calendar)  # type: ignore[arg-type]
+    months = 3 * round(float(instrument.maturity_years) * 4)  # type: ignore[arg-type]
+    if months <= 0:
+        return contract_maturities(dates, instrument).to_numpy().astype("datetime64[D]")  # its error
+    day = dates.normalize().to_numpy().astype("datetime64[D]").view(np.int64)
+    # cds_maturity: the 20 Mar/Jun/Sep/Dec on or before the date, a quarter back from Jun/Dec, + tenor + 3 months
+    anchor = previous_imm_twentieths(day)
+    june_or_december = (from_day_numbers(anchor).astype("datetime64[M]").astype(np.int64) % 12 + 1) % 6 == 0
+    anchor = np.where(june_or_december, add_months(anchor, -3), anchor)
+    return from_day_numbers(add_months(anchor, months + 3))
 
 
 def prices_to_spreads(prices: ArrayLike | pd.Series, dates: Any, instrument: Instrument,

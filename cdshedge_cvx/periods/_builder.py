@@ -43,7 +43,7 @@ from cdshedge_cvx.credit._rolls import remaining_maturity, roll_counts
 from cdshedge_cvx.errors import DataError, SpecificationError
 from cdshedge_cvx.market._currencies import amount_currencies
 from cdshedge_cvx.market._instruments import Universe
-from cdshedge_cvx.market._quotes import contract_maturities
+from cdshedge_cvx.market._quotes import contract_maturities, contract_maturity_days
 from cdshedge_cvx.market._rates import RateQuotes
 from cdshedge_cvx.periods._period_data import Deferred, PeriodData
 from cdshedge_cvx.periods._schedule import Mode, Period, make_periods
@@ -195,8 +195,7 @@ class PeriodBuilder:
     def _contract_maturities(self) -> np.ndarray:
         """Maturity of the contract every instrument holds at every period's base date (periods × n)."""
         bases = pd.DatetimeIndex([p.base for p in self.periods])
-        return np.column_stack(_shared(self.universe, lambda i: contract_maturities(bases, i).to_numpy()
-                                       .astype("datetime64[D]")))
+        return np.column_stack(_shared(self.universe, lambda i: contract_maturity_days(bases, i)))
 
     @functools.cached_property
     def _curves_at(self) -> dict[Any, tuple[Any, ...]]:
