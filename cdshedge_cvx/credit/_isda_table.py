@@ -406,9 +406,8 @@ def _tables(grid_rows: dict[str, np.ndarray], mid: FloatArray, half: FloatArray)
             shift = 2.0 * np.arange(row.size)[:, None]
             start = np.interp(((target - low) / span + shift).ravel(), ((nodes - low) / span + shift).ravel(),
                               np.tile(_points(count)[::-1], row.size)).reshape(row.size, count)
-            t, inverted = _invert(in_lambda_z[candidate], target, start)
+            t, inverted, rho = _invert(in_lambda_z[candidate], target, start, in_lambda_rho[candidate])
             lam = 0.5 * (lam_lo + lam_hi)[row, None] + 0.5 * (lam_hi - lam_lo)[row, None] * t
-            rho = _series_rows(np.ascontiguousarray(in_lambda_rho[candidate].T), t)
             in_z = {"rpv01": rho @ matrix, "hazard_rate": (lam / target) @ matrix}
             good = np.all(inverted, axis=1)
             for a in in_z.values():
@@ -436,10 +435,12 @@ def _converged(a: FloatArray) -> NDArray[np.bool_]:
     return np.max(np.abs(a[:, -2:]), axis=1) <= _TOLERANCE * np.max(np.abs(a), axis=1)
 
 
-def _invert(coefficients: FloatArray, target: FloatArray, start: FloatArray) -> tuple[FloatArray, NDArray[np.bool_]]:
+def _invert(coefficients: FloatArray, target: FloatArray, start: FloatArray,
+            other: FloatArray) -> tuple[FloatArray, NDArray[np.bool_], FloatArray]:
     """``t`` in [-1, 1] with Σ_k a_k T_k(t) = ``target`` (rows × points, ``a`` the row of ``coefficients``,
-    increasing in t), by Newton's method from ``start``; and whether it converged to the rounding level of the
-    series. The series and its derivative are evaluated together (stacked along a leading axis)."""
+    increasing in t), by Newton's method from ``start``; whether it converged to the rounding level of the
+    series; and the series ``other`` (rows × terms) at ``t``. The series and its derivative are evaluated together
+    (stacked along a leading axis), as are the series and ``other`` at the solution."""
     table = np.ascontiguousarray(coefficients.T)
     both = np.stack([table, (coefficients @ _derivative_matrix(coefficients.shape[1])).T], axis=1)
     t = np.clip(start, -1.0, 1.0)
@@ -449,9 +450,9 @@ def _invert(coefficients: FloatArray, target: FloatArray, start: FloatArray) -> 
         t = np.clip(t - step, -1.0, 1.0)
         if np.all(np.abs(step) <= 1e-13):  # the next step is below the rounding of t (squared: < 1e-26)
             break
-    residual = _series_rows(table, t) - target
+    value, at_t = _series_rows(np.stack([table, other.T], axis=1), t)
     # the rounding level of evaluating the series: a few ulp of the sum of its terms' sizes
-    return t, np.abs(residual) <= 32.0 * _EPS * np.abs(coefficients).sum(axis=1)[:, None]
+    return t, np.abs(value - target) <= 32.0 * _EPS * np.abs(coefficients).sum(axis=1)[:, None], at_t
 
 
 def _price_points(rows: dict[str, np.ndarray], row: IntArray, lam: FloatArray) -> tuple[FloatArray, FloatArray]:
