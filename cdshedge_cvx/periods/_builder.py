@@ -286,9 +286,9 @@ class PeriodBuilder:
         (:func:`~cdshedge_cvx.credit._figure_panel.figure_panel`: per-grid Chebyshev tables of the ISDA solve, the
         per-period numbers to about 1e-13 relative) as ``(first period, figures over the priced days, each period's
         figures scaled to it -- ``None`` with tenor spreads, whose roll-down is the period's own --, priced days)``;
-        ``None`` when the block is too small for the tables to pay or
-        some input is refused (its periods are then priced through :attr:`_figure_quotes`). Only the blocks next
-        to the one read are kept (a walk-forward run reads the periods in order)."""
+        ``None`` when the block is too small for the tables to pay or some input is refused (its periods are then
+        priced through :attr:`_figure_quotes`). Only the blocks next to the one read are kept (a walk-forward run
+        reads the periods in order)."""
         inputs = self._figure_inputs
         if inputs is None:
             return None
