@@ -92,7 +92,10 @@ def cold_periods(count: int, rate: float = COLD_SAMPLE_RATE, seed: int = COLD_SA
 
 
 @functools.cache
+@functools.lru_cache(maxsize=1)
 def _controller() -> Any:
+    """threadpoolctl's controller of the loaded BLAS libraries, found once (a scan of the process's libraries,
+    about 40 µs, that every period's check paid)."""
     try:
         from threadpoolctl import ThreadpoolController
     except ImportError:  # optional: without it BLAS keeps its own threads
