@@ -600,7 +600,9 @@ def report(results: dict[str, Any], elapsed: float) -> str:
                      f"walk-forward periods, pnl - carry - roll - 5*variance (market conventions): backtest "
                      f"{c['backtest_s']:.2f} s, "
                      f"of which calendar and contract functions {c['calendar_s']:.2f} s "
-                     f"({100 * c['calendar_share']:.1f} %; outermost calls: {entries}); under cProfile "
+                     f"({100 * c['calendar_share']:.1f} %, the median of "
+                     f"{', '.join(f'{100 * share:.1f}' for share in c.get('shares', [c['calendar_share']]))} %; "
+                     f"outermost calls: {entries}); under cProfile "
                      f"{c['profiled_calendar_s']:.2f} of {c['profiled_s']:.2f} s")
     if "lp" in results:
         lp = results["lp"]
