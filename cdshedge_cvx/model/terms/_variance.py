@@ -194,6 +194,7 @@ class VariancePenalty(Term):
         estimator's factor F (FᵀF = Σ, :meth:`CovarianceEstimator.covariance_factor`) gives Σv = Fᵀ(Fv) in
         O(Tk) for the first ``_FACTOR_USES`` products (the warm certificate's one or two); Σ itself, O(Tk²)
         once, for more (a cold re-solve evaluates hundreds). Estimators without a factor form Σ at once.
+        The last product is remembered: the value and the gradient at the same hedge share it.
         """
         cached = getattr(self, "twin_factor_", None)
         if cached is not None and cached[0] is data:
@@ -206,11 +207,17 @@ class VariancePenalty(Term):
             entry = {"factor": factor, "uses": 0}
             if isinstance(data, PeriodData):
                 self.twin_factor_ = (data, entry)
+        last = entry.get("last")
+        if last is not None and np.array_equal(last[0], v):
+            return last[1].copy()  # the value and the gradient at one hedge (the certificate's): one product
         entry["uses"] += 1
         if entry["factor"] is None or entry["uses"] > _FACTOR_USES:
-            return self._covariance(data) @ v
-        factor = entry["factor"]
-        return factor.T @ (factor @ v)
+            product = self._covariance(data) @ v
+        else:
+            factor = entry["factor"]
+            product = factor.T @ (factor @ v)
+        entry["last"] = (v.copy(), product.copy())
+        return product
 
     def value(self, h: np.ndarray, data: Mapping[str, Any]) -> float:
         v = np.concatenate([[1.0], np.asarray(h, dtype=float)])
