@@ -71,6 +71,12 @@ class CovarianceEstimator:
         the variance at one or two points per period)."""
         return None
 
+    def row_weights(self, rows: int) -> tuple[np.ndarray, float] | None:
+        """(w, d) with Σ = Σ_t w_t (x_t − x̄)(x_t − x̄)ᵀ / d and x̄ = Σ_t w_t x_t (Σ w = 1), or ``None`` when the
+        estimator is not of that form: then Σv = Xᵀ(w ∘ (Xv − x̄·v)) / d, two products with the observations
+        (the numpy twin's product without forming F or Σ)."""
+        return None
+
     def rolling(self) -> RollingCovariance | None:
         """An updater giving the same covariance for a trailing window moving forward, or
         ``None`` when the estimator has no incremental form (then each window is estimated
@@ -100,6 +106,10 @@ class SampleCovariance(CovarianceEstimator):
         """F = (X − x̄)/√(T − 1)."""
         x = _observations(observations, 2, "the sample covariance")
         return (x - x.mean(axis=0)) / np.sqrt(x.shape[0] - 1.0)
+
+    def row_weights(self, rows: int) -> tuple[np.ndarray, float] | None:
+        """w_t = 1/T, d = (T − 1)/T (``None`` below two rows)."""
+        return None if rows < 2 else (np.full(rows, 1.0 / rows), (rows - 1.0) / rows)
 
     def rolling(self) -> RollingCovariance:
         """Running sums with equal weights (see :class:`RollingCovariance`)."""
@@ -148,6 +158,13 @@ class EWMACovariance(CovarianceEstimator):
         x = _observations(observations, 2, "the EWMA covariance")
         w = self.weights(x.shape[0])
         return (x - w @ x) * (np.sqrt(w) / np.sqrt(1.0 - float(np.sum(w * w))))[:, None]
+
+    def row_weights(self, rows: int) -> tuple[np.ndarray, float] | None:
+        """The normalised weights and d = 1 − Σ w² (``None`` below two rows)."""
+        if rows < 2:
+            return None
+        w = self.weights(rows)
+        return w, 1.0 - float(np.sum(w * w))
 
     def rolling(self) -> RollingCovariance:
         """Running sums with weights halving every ``half_life`` rows (see :class:`RollingCovariance`)."""

@@ -191,28 +191,41 @@ class VariancePenalty(Term):
         """Σv for the numpy twin, Σ estimated from scratch from the period's window.
 
         Per period (a :class:`~cdshedge_cvx.periods.PeriodData`, remembered as in :meth:`_covariance`) the
-        estimator's factor F (FᵀF = Σ, :meth:`CovarianceEstimator.covariance_factor`) gives Σv = Fᵀ(Fv) in
-        O(Tk) for the first ``_FACTOR_USES`` products (the warm certificate's one or two); Σ itself, O(Tk²)
-        once, for more (a cold re-solve evaluates hundreds). Estimators without a factor form Σ at once.
+        estimator's row weights (Σ = Σ_t w_t (x_t − x̄)(x_t − x̄)ᵀ / d, :meth:`CovarianceEstimator.row_weights`:
+        sample and EWMA) give Σv = Xᵀ(w ∘ (Xv − x̄·v)) / d in O(Tk) from the window's own arrays (X = [desk PnL,
+        scaled changes], never formed), else its factor F (FᵀF = Σ,
+        :meth:`CovarianceEstimator.covariance_factor`) gives Fᵀ(Fv), for the first ``_FACTOR_USES`` products
+        (the warm certificate's one or two); Σ itself, O(Tk²) once, for more (a cold re-solve evaluates
+        hundreds). Estimators with neither form Σ at once.
         The last product is remembered: the value and the gradient at the same hedge share it.
         """
         cached = getattr(self, "twin_factor_", None)
         if cached is not None and cached[0] is data:
             entry = cached[1]
         else:
+            desk = np.asarray(data["risk_desk_pnl"], dtype=float)
+            changes = np.asarray(data["risk_changes"], dtype=float)
             scale = data["pnl_scale"] * np.asarray(data["fx_rate"], dtype=float)
-            observations = np.column_stack([np.asarray(data["risk_desk_pnl"], dtype=float),
-                                            scale * np.asarray(data["risk_changes"], dtype=float)])
-            factor = get_estimator(self.estimator).covariance_factor(observations)
-            entry = {"factor": factor, "uses": 0}
+            estimator = get_estimator(self.estimator)
+            weights = estimator.row_weights(desk.shape[0]) if changes.ndim == 2 else None
+            factor = None
+            if weights is None:
+                factor = estimator.covariance_factor(np.column_stack([desk, scale * changes]))
+            entry = {"factor": factor, "weights": weights, "rows": (desk, changes, scale), "uses": 0}
             if isinstance(data, PeriodData):
                 self.twin_factor_ = (data, entry)
         last = entry.get("last")
         if last is not None and np.array_equal(last[0], v):
             return last[1].copy()  # the value and the gradient at one hedge (the certificate's): one product
         entry["uses"] += 1
-        if entry["factor"] is None or entry["uses"] > _FACTOR_USES:
+        if entry["uses"] > _FACTOR_USES or (entry["factor"] is None and entry["weights"] is None):
             product = self._covariance(data) @ v
+        elif entry["weights"] is not None:  # Σv = Xᵀ(w ∘ (Xv − x̄·v)) / d with X = [desk, scale·changes]
+            w, d = entry["weights"]
+            desk, changes, scale = entry["rows"]
+            xv = desk * v[0] + changes @ (scale * v[1:])
+            r = w * (xv - w @ xv) / d
+            product = np.concatenate([[desk @ r], scale * (r @ changes)])
         else:
             factor = entry["factor"]
             product = factor.T @ (factor @ v)
