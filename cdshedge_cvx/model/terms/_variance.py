@@ -214,13 +214,14 @@ class VariancePenalty(Term):
             entry = {"factor": factor, "weights": weights, "rows": (desk, changes, scale), "uses": 0}
             if isinstance(data, PeriodData):
                 self.twin_factor_ = (data, entry)
+        if entry["uses"] >= _FACTOR_USES or (entry["factor"] is None and entry["weights"] is None):
+            entry["uses"] += 1
+            return self._covariance(data) @ v  # a cold re-solve's hundreds of products: Σ formed once
         last = entry.get("last")
         if last is not None and np.array_equal(last[0], v):
             return last[1].copy()  # the value and the gradient at one hedge (the certificate's): one product
         entry["uses"] += 1
-        if entry["uses"] > _FACTOR_USES or (entry["factor"] is None and entry["weights"] is None):
-            product = self._covariance(data) @ v
-        elif entry["weights"] is not None:  # Σv = Xᵀ(w ∘ (Xv − x̄·v)) / d with X = [desk, scale·changes]
+        if entry["weights"] is not None:  # Σv = Xᵀ(w ∘ (Xv − x̄·v)) / d with X = [desk, scale·changes]
             w, d = entry["weights"]
             desk, changes, scale = entry["rows"]
             xv = desk * v[0] + changes @ (scale * v[1:])
