@@ -103,12 +103,8 @@ def _flat_directions(compiled: CompiledProblem, P: np.ndarray | None
         if _clearly_identified(symmetric, overwrite=True):
             return 0, None, None
         P = 0.5 * (P + P.T)
-    eigenvalues, vectors = np.linalg.eigh(P)
-    top = float(np.max(np.abs(eigenvalues), initial=0.0))
-    if top == 0.0:
-        return compiled.n, P, np.zeros((0, compiled.n))
-    curved = eigenvalues > RANK_TOLERANCE * top
-    return int(np.sum(~curved)), P, vectors[:, curved].T
+    rows = curved_directions(P)
+    return compiled.n - rows.shape[0], P, rows
 
 
 def _clearly_identified(P: np.ndarray, overwrite: bool = False) -> bool:
@@ -138,6 +134,8 @@ def curved_directions(P: np.ndarray) -> np.ndarray:
     """The eigenvectors of ``P`` with non-zero eigenvalue, as rows (the directions the curvature pins)."""
     eigenvalues, vectors = np.linalg.eigh(P)
     top = float(np.max(np.abs(eigenvalues), initial=0.0))
+    if top == 0.0:
+        return np.zeros((0, P.shape[0]))
     return vectors[:, eigenvalues > RANK_TOLERANCE * top].T
 
 
